@@ -1,0 +1,166 @@
+//! Roles and the permission scopes they grant. A membership (a person in one tenant) carries a
+//! role; every use case asks for one [`Permission`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A member's role in a tenant, from most to least powerful.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Created the tenant; everything, including tenant settings.
+    Owner,
+    /// Everything but tenant settings; manages members.
+    Admin,
+    /// Runs a kitchen: catalog, recipes, stock, sales, reports.
+    Manager,
+    /// Works a shift: reads the catalog and stock, records waste, counts and sales.
+    Staff,
+}
+
+/// A permission scope, written `context.action` on the wire (`inventory.adjust`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    /// `tenant.manage`: tenant settings.
+    TenantManage,
+    /// `members.manage`: invite and change members.
+    MembersManage,
+    /// `catalog.read`: items and locations.
+    CatalogRead,
+    /// `catalog.write`: create and change items and locations.
+    CatalogWrite,
+    /// `inventory.read`: stock levels and movements.
+    InventoryRead,
+    /// `inventory.adjust`: post adjustments, waste, receipts and counts.
+    InventoryAdjust,
+    /// `recipes.read`: recipes, menu items, costs.
+    RecipesRead,
+    /// `recipes.write`: create and change recipes and menu items.
+    RecipesWrite,
+    /// `sales.read`: sales tickets.
+    SalesRead,
+    /// `sales.write`: post sales (POS ingestion, import).
+    SalesWrite,
+    /// `reports.read`: dashboards and analytics.
+    ReportsRead,
+}
+
+impl Permission {
+    /// Every scope.
+    pub const ALL: [Permission; 11] = [
+        Permission::TenantManage,
+        Permission::MembersManage,
+        Permission::CatalogRead,
+        Permission::CatalogWrite,
+        Permission::InventoryRead,
+        Permission::InventoryAdjust,
+        Permission::RecipesRead,
+        Permission::RecipesWrite,
+        Permission::SalesRead,
+        Permission::SalesWrite,
+        Permission::ReportsRead,
+    ];
+
+    /// The wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Permission::TenantManage => "tenant.manage",
+            Permission::MembersManage => "members.manage",
+            Permission::CatalogRead => "catalog.read",
+            Permission::CatalogWrite => "catalog.write",
+            Permission::InventoryRead => "inventory.read",
+            Permission::InventoryAdjust => "inventory.adjust",
+            Permission::RecipesRead => "recipes.read",
+            Permission::RecipesWrite => "recipes.write",
+            Permission::SalesRead => "sales.read",
+            Permission::SalesWrite => "sales.write",
+            Permission::ReportsRead => "reports.read",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Role {
+    /// The stored and wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Staff => "staff",
+        }
+    }
+
+    /// Whether this role grants `p`.
+    pub fn grants(self, p: Permission) -> bool {
+        use Permission as P;
+        match self {
+            Role::Owner => true,
+            Role::Admin => p != P::TenantManage,
+            Role::Manager => !matches!(p, P::TenantManage | P::MembersManage),
+            Role::Staff => matches!(
+                p,
+                P::CatalogRead
+                    | P::InventoryRead
+                    | P::InventoryAdjust
+                    | P::RecipesRead
+                    | P::SalesWrite
+            ),
+        }
+    }
+
+    /// The scopes this role grants, in [`Permission::ALL`] order.
+    pub fn scopes(self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.grants(*p))
+            .collect()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
+            "staff" => Ok(Role::Staff),
+            other => Err(format!("unknown role '{other}'")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_nest() {
+        for p in Permission::ALL {
+            if Role::Staff.grants(p) {
+                assert!(Role::Manager.grants(p), "{p}");
+            }
+            if Role::Manager.grants(p) {
+                assert!(Role::Admin.grants(p), "{p}");
+            }
+            assert!(Role::Owner.grants(p));
+        }
+        assert!(!Role::Staff.grants(Permission::CatalogWrite));
+        assert!(!Role::Manager.grants(Permission::MembersManage));
+        assert!(!Role::Admin.grants(Permission::TenantManage));
+    }
+}

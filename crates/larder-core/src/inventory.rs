@@ -1,0 +1,211 @@
+//! The ledger's pure rules: movement kinds and their signs, waste reasons, stock flags.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::Quantity;
+
+/// Why a stock movement happened (DESIGN.md glossary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Stock present when the ledger starts.
+    Opening,
+    /// Goods received from a supplier.
+    Receipt,
+    /// Theoretical depletion by a sale.
+    Sale,
+    /// Stock thrown away, with a reason.
+    Waste,
+    /// A manual correction.
+    Adjustment,
+    /// The difference a stock count found.
+    CountAdjustment,
+}
+
+impl MovementKind {
+    /// The stored and wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Opening => "opening",
+            MovementKind::Receipt => "receipt",
+            MovementKind::Sale => "sale",
+            MovementKind::Waste => "waste",
+            MovementKind::Adjustment => "adjustment",
+            MovementKind::CountAdjustment => "count_adjustment",
+        }
+    }
+
+    /// The signed change to on hand for a movement of this kind.
+    ///
+    /// Receipts and openings add and wastes and sales remove: for them `quantity` is the
+    /// amount, given positive. Adjustments and count adjustments are the signed change itself.
+    /// A zero quantity is refused for every kind.
+    ///
+    /// # Errors
+    /// A message naming the rule broken.
+    pub fn signed_delta(self, quantity: Quantity) -> Result<Quantity, &'static str> {
+        if quantity.raw() == 0 {
+            return Err("must not be zero");
+        }
+        match self {
+            MovementKind::Opening | MovementKind::Receipt => {
+                if quantity.is_negative() {
+                    Err("must be positive for a receipt or opening")
+                } else {
+                    Ok(quantity)
+                }
+            }
+            MovementKind::Sale | MovementKind::Waste => {
+                if quantity.is_negative() {
+                    Err("must be positive for waste or a sale (the amount removed)")
+                } else {
+                    quantity.checked_neg().ok_or("is out of range")
+                }
+            }
+            MovementKind::Adjustment | MovementKind::CountAdjustment => Ok(quantity),
+        }
+    }
+}
+
+impl fmt::Display for MovementKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MovementKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            MovementKind::Opening,
+            MovementKind::Receipt,
+            MovementKind::Sale,
+            MovementKind::Waste,
+            MovementKind::Adjustment,
+            MovementKind::CountAdjustment,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("unknown movement kind '{s}'"))
+    }
+}
+
+/// Why stock was wasted; the usual categories of kitchen waste logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WasteReason {
+    /// Went off before use.
+    Spoilage,
+    /// Past its use-by date.
+    Expired,
+    /// Made more than sold.
+    Overproduction,
+    /// Burnt, dropped, wrong order.
+    PrepError,
+    /// Sent back by a guest.
+    Returned,
+    /// Anything else (the note says what).
+    Other,
+}
+
+impl WasteReason {
+    /// The stored and wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WasteReason::Spoilage => "spoilage",
+            WasteReason::Expired => "expired",
+            WasteReason::Overproduction => "overproduction",
+            WasteReason::PrepError => "prep_error",
+            WasteReason::Returned => "returned",
+            WasteReason::Other => "other",
+        }
+    }
+}
+
+impl FromStr for WasteReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            WasteReason::Spoilage,
+            WasteReason::Expired,
+            WasteReason::Overproduction,
+            WasteReason::PrepError,
+            WasteReason::Returned,
+            WasteReason::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("unknown waste reason '{s}'"))
+    }
+}
+
+/// What a manager should notice about a stock level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StockFlags {
+    /// Theoretical on hand is below zero: sales recorded more than was received. Allowed
+    /// (a late receipt or an unrecorded transfer) but shown, never hidden.
+    pub negative: bool,
+    /// On hand is below the reorder point set for this item at this location.
+    pub low: bool,
+}
+
+impl StockFlags {
+    /// Flags for `on_hand` given an optional reorder point.
+    pub fn of(on_hand: Quantity, reorder_point: Option<Quantity>) -> Self {
+        Self {
+            negative: on_hand.is_negative(),
+            low: reorder_point.is_some_and(|rp| on_hand < rp),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_follow_the_kind() {
+        let q = Quantity::from_raw(2500);
+        assert_eq!(MovementKind::Receipt.signed_delta(q), Ok(q));
+        assert_eq!(
+            MovementKind::Waste.signed_delta(q),
+            Ok(Quantity::from_raw(-2500))
+        );
+        assert!(
+            MovementKind::Waste
+                .signed_delta(Quantity::from_raw(-1))
+                .is_err()
+        );
+        assert!(
+            MovementKind::Receipt
+                .signed_delta(Quantity::from_raw(-1))
+                .is_err()
+        );
+        assert_eq!(
+            MovementKind::Adjustment.signed_delta(Quantity::from_raw(-7)),
+            Ok(Quantity::from_raw(-7))
+        );
+        assert!(
+            MovementKind::Adjustment
+                .signed_delta(Quantity::ZERO)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn flags() {
+        let f = StockFlags::of(Quantity::from_raw(-1), Some(Quantity::from_raw(10)));
+        assert!(f.negative && f.low);
+        assert_eq!(
+            StockFlags::of(Quantity::from_raw(10), Some(Quantity::from_raw(10))),
+            StockFlags::default()
+        );
+        assert_eq!(
+            StockFlags::of(Quantity::from_raw(0), None),
+            StockFlags::default()
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Larder's domain: the types and pure rules every other crate builds on.
+//!
+//! Nothing here does I/O: no async, no SQL, no HTTP. Quantities and money are exact fixed-point
+//! integers ([`Quantity`], [`Money`]), ids are UUIDv7 newtypes, and the rules that turn a recipe
+//! into ingredient usage and cost ([`recipe`]) or a stock level into flags ([`inventory`]) live here
+//! so both storage backends and every interface share them.
+
+pub mod auth;
+pub mod decimal;
+pub mod ids;
+pub mod inventory;
+pub mod rational;
+pub mod recipe;
+pub mod units;
+
+pub use decimal::{DecimalError, Money, Quantity};
+pub use ids::*;
+pub use units::{BaseUnit, Unit};
