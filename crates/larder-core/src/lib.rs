@@ -11,6 +11,7 @@ pub mod ids;
 pub mod inventory;
 pub mod rational;
 pub mod recipe;
+pub mod tenancy;
 pub mod units;
 
 pub use decimal::{DecimalError, Money, Quantity};

@@ -1,1 +1,176 @@
-//! larder-store-postgres
+//! Larder's storage on PostgreSQL.
+//!
+//! Migrations run as the database owner (the `DATABASE_URL` role). The application then
+//! connects as `larder_app`, a role that owns no table, so the row-level security policies
+//! apply to every query; each transaction begins with
+//! `select set_config('app.tenant_id', $1, true)` (transaction-local, so a pooled connection
+//! never carries one request's tenant into the next).
+
+mod convert;
+mod tx;
+
+pub mod testing;
+
+use std::panic::AssertUnwindSafe;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use larder_core::TenantId;
+use larder_store::{GlobalJob, Mode, Store, StoreError, TenantJob};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+
+pub use convert::classify;
+use tx::{PgGlobalTx, PgTx};
+
+/// The forward-only migrations of this backend (`migrations/`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The role the application connects as.
+pub const APP_ROLE: &str = "larder_app";
+
+/// A PostgreSQL database reached through a pool of `larder_app` connections.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn bad_url(e: sqlx::Error) -> StoreError {
+    StoreError::Other(format!("bad PostgreSQL URL: {e}"))
+}
+
+/// The application's connection options: `app_url` when given, else `owner_url` with the user
+/// replaced by [`APP_ROLE`] and the password dropped (for trust or peer authentication; set
+/// `LARDER_APP_DATABASE_URL` where the role has a password).
+pub fn app_options(owner_url: &str, app_url: Option<&str>) -> Result<PgConnectOptions, StoreError> {
+    match app_url {
+        Some(url) => PgConnectOptions::from_str(url).map_err(bad_url),
+        None => Ok(PgConnectOptions::from_str(owner_url)
+            .map_err(bad_url)?
+            .username(APP_ROLE)
+            .password("")),
+    }
+}
+
+impl PgStore {
+    /// Runs pending migrations as the owner at `owner_url`, then opens the application pool.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the server cannot be reached, [`StoreError::Other`]
+    /// when a migration fails.
+    pub async fn open(owner_url: &str, app_url: Option<&str>) -> Result<Self, StoreError> {
+        migrate(owner_url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(app_options(owner_url, app_url)?)
+            .await
+            .map_err(classify)?;
+        Ok(Self { pool })
+    }
+
+    /// The application pool, for tests that check what `larder_app` can see.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Runs pending migrations as the owner.
+///
+/// # Errors
+/// As [`PgStore::open`].
+pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
+    let mut owner =
+        PgConnection::connect_with(&PgConnectOptions::from_str(owner_url).map_err(bad_url)?)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}")))?;
+    MIGRATOR
+        .run(&mut owner)
+        .await
+        .map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+    let _ = owner.close().await;
+    Ok(())
+}
+
+async fn set_tenant(conn: &mut PgConnection, tenant: TenantId) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(classify)
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn run_tenant(
+        &self,
+        tenant: TenantId,
+        _mode: Mode,
+        job: TenantJob,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        set_tenant(&mut tx, tenant).await?;
+        let done = {
+            let mut port = PgTx::new(&mut tx, tenant);
+            AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()
+        };
+        let Some(done) = done else {
+            let _ = tx.rollback().await;
+            return Ok(()); // the caller is told the transaction was abandoned
+        };
+        if done.ok() {
+            let commit = tx.commit().await.map_err(classify).err();
+            done.deliver(commit);
+        } else {
+            let _ = tx.rollback().await;
+            done.deliver(None);
+        }
+        Ok(())
+    }
+
+    async fn run_global(&self, _mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let done = {
+            let mut port = PgGlobalTx::new(&mut tx);
+            AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()
+        };
+        let Some(done) = done else {
+            let _ = tx.rollback().await;
+            return Ok(());
+        };
+        if done.ok() {
+            let commit = tx.commit().await.map_err(classify).err();
+            done.deliver(commit);
+        } else {
+            let _ = tx.rollback().await;
+            done.deliver(None);
+        }
+        Ok(())
+    }
+
+    async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT larder_tenant_ids()")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(ids.into_iter().map(TenantId::from_uuid).collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
