@@ -6,6 +6,7 @@
 //! so both storage backends and every interface share them.
 
 pub mod auth;
+pub mod catalog;
 pub mod decimal;
 pub mod ids;
 pub mod inventory;

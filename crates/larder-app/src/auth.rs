@@ -1,0 +1,647 @@
+//! Tenancy and authentication: register, login, refresh-token rotation with reuse detection,
+//! logout, and the [`Principal`] every other use case is called with.
+//!
+//! Access tokens are HS256 JWTs (RFC 7519) valid 15 minutes, carrying tenant, person and role.
+//! Refresh tokens are opaque (`<tenant id>.<32 random bytes, base64url>`), stored as SHA-256,
+//! rotated on every use; presenting a rotated token again revokes its whole family (the
+//! reuse detection of RFC 9700 "OAuth 2.0 Security Best Current Practice" §4.14.2).
+//! Passwords are hashed with Argon2id (RFC 9106) at the `argon2` crate's defaults (OWASP's
+//! m=19 MiB, t=2, p=1), off the async executor.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use larder_core::auth::{Permission, Role};
+use larder_core::tenancy::slugify;
+use larder_core::{RefreshTokenId, TenantId, TokenFamilyId, UserId};
+use larder_store::{
+    MembershipRow, Mode, RefreshTokenRow, TenantRow, UserRow, run_global, run_tenant,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, required_text};
+
+/// Lifetime of an access token.
+pub const ACCESS_TTL: Duration = Duration::minutes(15);
+/// Lifetime of a refresh token (each rotation starts a new one).
+pub const REFRESH_TTL: Duration = Duration::days(30);
+
+/// The signing secret for access tokens (at least 32 bytes). `Debug` never prints it.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys(***)")
+    }
+}
+
+impl TokenKeys {
+    /// Keys from a secret.
+    ///
+    /// # Errors
+    /// When the secret is shorter than 32 bytes (HS256 wants a key as long as its output).
+    pub fn from_secret(secret: &[u8]) -> Result<Self, AppError> {
+        if secret.len() < 32 {
+            return Err(AppError::invalid("jwt_secret", "must be at least 32 bytes"));
+        }
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        })
+    }
+
+    /// 32 random bytes, for a new data directory.
+    ///
+    /// # Errors
+    /// When the system's random source fails.
+    pub fn generate_secret() -> Result<Vec<u8>, AppError> {
+        random_bytes::<32>().map(|b| b.to_vec())
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b)
+        .map_err(|e| AppError::Internal(format!("random source failed: {e}")))?;
+    Ok(b)
+}
+
+/// Who is calling: a person acting in one tenant with one role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The tenant acted in.
+    pub tenant_id: TenantId,
+    /// The person.
+    pub user_id: UserId,
+    /// Their role there.
+    pub role: Role,
+}
+
+impl Principal {
+    /// Checks the role grants `p`.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`] naming the permission.
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.role.grants(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(p.as_str()))
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    tid: String,
+    role: Role,
+    iat: i64,
+    exp: i64,
+    iss: String,
+}
+
+const ISSUER: &str = "larder";
+
+/// Register a tenant with its owner.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct RegisterCommand {
+    /// The restaurant group's name.
+    pub tenant_name: String,
+    /// The owner's email (case-insensitive).
+    pub email: String,
+    /// At least 8 characters (NIST SP 800-63B §3.1.1.2).
+    pub password: String,
+    /// The owner's display name.
+    pub name: String,
+}
+
+/// What registration created.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Registered {
+    /// The new tenant.
+    pub tenant_id: TenantId,
+    /// Its slug (for login).
+    pub tenant_slug: String,
+    /// The owner (an existing person when the email was already registered).
+    pub user_id: UserId,
+}
+
+/// Log in.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoginCommand {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Tenant id or slug, needed only when the person belongs to several.
+    pub tenant: Option<String>,
+}
+
+/// Tokens handed out by login and refresh.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenPair {
+    /// JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque; exchange at `/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token is valid.
+    pub expires_in: i64,
+}
+
+/// Who the caller is.
+#[derive(Clone, Debug, Serialize)]
+pub struct Me {
+    /// Person.
+    pub user_id: UserId,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Tenant acted in.
+    pub tenant_id: TenantId,
+    /// Its name.
+    pub tenant_name: String,
+    /// Its slug.
+    pub tenant_slug: String,
+    /// Role there.
+    pub role: Role,
+    /// Permissions the role grants.
+    pub scopes: Vec<&'static str>,
+}
+
+fn normalize_email(email: &str) -> Result<String, AppError> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !e.contains(char::is_whitespace);
+    if valid {
+        Ok(e)
+    } else {
+        Err(AppError::invalid("email", "is not an email address"))
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, verified when the email is unknown so that a wrong email
+/// costs the same time as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5VXcvJpw4S1rTfzUfWnGMjDLA0GD0T3fBNUDPUhFZ2o";
+
+fn refresh_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn parse_refresh(token: &str) -> Result<TenantId, AppError> {
+    let bad = AppError::Unauthenticated("the refresh token is not valid");
+    let (tenant, secret) = token.split_once('.').ok_or(bad)?;
+    if secret.len() != 43 {
+        return Err(AppError::Unauthenticated("the refresh token is not valid"));
+    }
+    tenant
+        .parse()
+        .map_err(|_| AppError::Unauthenticated("the refresh token is not valid"))
+}
+
+impl App {
+    /// Creates a tenant, its owner and the owner's membership, atomically.
+    ///
+    /// A person who already exists (same email) may register another tenant with their
+    /// password; with another password it is a 409 on `email`.
+    ///
+    /// # Errors
+    /// 422 naming the field; 409 on `email`.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn register(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
+        let tenant_name = required_text("tenant_name", &cmd.tenant_name, 200)?;
+        let name = required_text("name", &cmd.name, 200)?;
+        let email = normalize_email(&cmd.email)?;
+        if cmd.password.chars().count() < 8 {
+            return Err(AppError::invalid(
+                "password",
+                "must be at least 8 characters",
+            ));
+        }
+        if cmd.password.len() > 1024 {
+            return Err(AppError::invalid("password", "must be at most 1024 bytes"));
+        }
+        let e = email.clone();
+        let existing = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move { tx.find_user_by_email(&e).await })
+        })
+        .await?;
+        let user = match existing {
+            Some(u) => {
+                if !verify_password(cmd.password.clone(), u.password_hash.clone()).await {
+                    return Err(AppError::conflict(
+                        "email",
+                        "is already registered; register with that account's password",
+                    ));
+                }
+                (u.id, None)
+            }
+            None => {
+                let now = Utc::now();
+                let id = UserId::new();
+                let hash = hash_password(cmd.password.clone()).await?;
+                (
+                    id,
+                    Some(UserRow {
+                        id,
+                        email,
+                        name,
+                        password_hash: hash,
+                        created_at: now,
+                    }),
+                )
+            }
+        };
+        // The slug is the name's; on a clash, a short random suffix.
+        let mut slug = slugify(&tenant_name);
+        for attempt in 0..4 {
+            let tenant_id = TenantId::new();
+            let row = TenantRow {
+                id: tenant_id,
+                name: tenant_name.clone(),
+                slug: slug.clone(),
+                currency: "GBP".into(),
+                time_zone: "Europe/London".into(),
+                created_at: Utc::now(),
+            };
+            let new_user = user.1.clone();
+            let user_id = user.0;
+            let result = run_tenant(self.db(), tenant_id, Mode::Write, move |tx| {
+                Box::pin(async move {
+                    tx.insert_tenant(&row).await?;
+                    if let Some(u) = &new_user {
+                        tx.insert_user(u).await?;
+                    }
+                    tx.insert_membership(user_id, Role::Owner, row.created_at)
+                        .await?;
+                    Ok::<_, AppError>(())
+                })
+            })
+            .await;
+            match result {
+                Ok(()) => {
+                    return Ok(Registered {
+                        tenant_id,
+                        tenant_slug: slug,
+                        user_id,
+                    });
+                }
+                Err(AppError::Conflict { field, .. }) if field == "slug" && attempt < 3 => {
+                    let suffix = hex(&random_bytes::<3>()?);
+                    slug = format!("{}-{suffix}", slugify(&tenant_name));
+                }
+                Err(AppError::Conflict { field, .. }) if field == "email" => {
+                    return Err(AppError::conflict("email", "is already registered"));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(AppError::conflict(
+            "tenant_name",
+            "could not find a free slug",
+        ))
+    }
+
+    /// Checks a person's password and issues tokens for one of their tenants.
+    ///
+    /// # Errors
+    /// 401 with the same answer for an unknown email and a wrong password; 422 on `tenant`
+    /// when the person belongs to several tenants and named none (or one they are not in).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn login(&self, cmd: LoginCommand) -> Result<TokenPair, AppError> {
+        let denied = || AppError::Unauthenticated("wrong email or password");
+        let email = normalize_email(&cmd.email).map_err(|_| denied())?;
+        let found = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move {
+                let Some(user) = tx.find_user_by_email(&email).await? else {
+                    return Ok::<_, AppError>(None);
+                };
+                let memberships = tx.memberships_of_user(user.id).await?;
+                Ok(Some((user, memberships)))
+            })
+        })
+        .await?;
+        let Some((user, memberships)) = found else {
+            let _ = verify_password(cmd.password, DUMMY_HASH.to_owned()).await;
+            return Err(denied());
+        };
+        if !verify_password(cmd.password, user.password_hash.clone()).await {
+            return Err(denied());
+        }
+        let membership = choose_membership(&memberships, cmd.tenant.as_deref())?;
+        self.issue(
+            membership.tenant_id,
+            user.id,
+            membership.role,
+            TokenFamilyId::new(),
+        )
+        .await
+    }
+
+    async fn issue(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+        family: TokenFamilyId,
+    ) -> Result<TokenPair, AppError> {
+        let now = Utc::now();
+        let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+        let refresh_token = format!("{}.{secret}", tenant.as_uuid().simple());
+        let row = RefreshTokenRow {
+            id: RefreshTokenId::new(),
+            family_id: family,
+            user_id: user,
+            token_hash: refresh_hash(&refresh_token),
+            created_at: now,
+            expires_at: now + REFRESH_TTL,
+            used_at: None,
+            revoked_at: None,
+        };
+        run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+            Box::pin(async move { tx.insert_refresh_token(&row).await.map_err(AppError::from) })
+        })
+        .await?;
+        Ok(TokenPair {
+            access_token: self.access_token(tenant, user, role, now)?,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TTL.num_seconds(),
+        })
+    }
+
+    fn access_token(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let claims = Claims {
+            sub: user.to_string(),
+            tid: tenant.to_string(),
+            role,
+            iat: now.timestamp(),
+            exp: (now + ACCESS_TTL).timestamp(),
+            iss: ISSUER.into(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.keys.encoding)
+            .map_err(|e| AppError::Internal(format!("signing failed: {e}")))
+    }
+
+    /// Verifies an access token.
+    ///
+    /// # Errors
+    /// 401 when it is malformed, badly signed or expired.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[ISSUER]);
+        v.leeway = 0;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &v).map_err(|_| {
+                AppError::Unauthenticated("the access token is not valid or has expired")
+            })?;
+        let c = data.claims;
+        let bad = || AppError::Unauthenticated("the access token is not valid");
+        Ok(Principal {
+            tenant_id: c.tid.parse().map_err(|_| bad())?,
+            user_id: c.sub.parse().map_err(|_| bad())?,
+            role: c.role,
+        })
+    }
+
+    /// Rotates a refresh token: the presented one is spent and a new pair is issued in the
+    /// same family. A token presented a second time revokes the family (someone copied it).
+    ///
+    /// # Errors
+    /// 401 when the token is unknown, expired, revoked or reused, or its person is no longer a
+    /// member of the tenant.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn refresh(&self, token: &str) -> Result<TokenPair, AppError> {
+        enum Outcome {
+            Rotate(UserId, Role, TokenFamilyId),
+            Reused,
+            Invalid,
+        }
+        let tenant = parse_refresh(token)?;
+        let hash = refresh_hash(token);
+        let outcome = run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let now = Utc::now();
+                let Some(row) = tx.find_refresh_token(&hash).await? else {
+                    return Ok::<_, AppError>(Outcome::Invalid);
+                };
+                if row.revoked_at.is_some() || row.expires_at <= now {
+                    return Ok(Outcome::Invalid);
+                }
+                if !tx.mark_refresh_token_used(&hash, now).await? {
+                    // Committed on purpose: the revocation must stick although we answer 401.
+                    tx.revoke_token_family(row.family_id, now).await?;
+                    return Ok(Outcome::Reused);
+                }
+                match tx.get_membership(row.user_id).await? {
+                    Some(m) => Ok(Outcome::Rotate(row.user_id, m.role, row.family_id)),
+                    None => {
+                        tx.revoke_token_family(row.family_id, now).await?;
+                        Ok(Outcome::Invalid)
+                    }
+                }
+            })
+        })
+        .await?;
+        match outcome {
+            Outcome::Rotate(user, role, family) => self.issue(tenant, user, role, family).await,
+            Outcome::Reused => {
+                tracing::warn!(tenant_id = %tenant, "refresh token reused; family revoked");
+                Err(AppError::Unauthenticated(
+                    "the refresh token was already used; log in again",
+                ))
+            }
+            Outcome::Invalid => Err(AppError::Unauthenticated("the refresh token is not valid")),
+        }
+    }
+
+    /// Revokes the refresh token's family (logout). Unknown tokens are ignored: logging out
+    /// twice is not an error.
+    ///
+    /// # Errors
+    /// Storage errors only.
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        let Ok(tenant) = parse_refresh(token) else {
+            return Ok(());
+        };
+        let hash = refresh_hash(token);
+        run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+            Box::pin(async move {
+                if let Some(row) = tx.find_refresh_token(&hash).await? {
+                    tx.revoke_token_family(row.family_id, Utc::now()).await?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await
+    }
+
+    /// The caller's person, tenant and role.
+    ///
+    /// # Errors
+    /// 401 when the person or membership no longer exists.
+    pub async fn me(&self, p: Principal) -> Result<Me, AppError> {
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let user = tx
+                    .get_user(p.user_id)
+                    .await?
+                    .ok_or(AppError::Unauthenticated("unknown user"))?;
+                let m = tx
+                    .get_membership(p.user_id)
+                    .await?
+                    .ok_or(AppError::Unauthenticated("not a member"))?;
+                Ok(Me {
+                    user_id: user.id,
+                    email: user.email,
+                    name: user.name,
+                    tenant_id: m.tenant_id,
+                    tenant_name: m.tenant_name,
+                    tenant_slug: m.tenant_slug,
+                    role: m.role,
+                    scopes: m
+                        .role
+                        .scopes()
+                        .into_iter()
+                        .map(Permission::as_str)
+                        .collect(),
+                })
+            })
+        })
+        .await
+    }
+
+    /// Adds a person to the caller's tenant with a role (creating the person when new).
+    ///
+    /// # Errors
+    /// 403 without `members.manage`; 403 when an admin grants owner; 409 on `email` when the
+    /// person is already a member or exists with another password.
+    pub async fn add_member(
+        &self,
+        p: Principal,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserId, AppError> {
+        p.require(Permission::MembersManage)?;
+        if role == Role::Owner && p.role != Role::Owner {
+            return Err(AppError::Forbidden(Permission::TenantManage.as_str()));
+        }
+        let email = normalize_email(email)?;
+        let name = required_text("name", name, 200)?;
+        if password.chars().count() < 8 {
+            return Err(AppError::invalid(
+                "password",
+                "must be at least 8 characters",
+            ));
+        }
+        let e = email.clone();
+        let existing = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move { tx.find_user_by_email(&e).await })
+        })
+        .await?;
+        let (user_id, new_user) = match existing {
+            Some(u) => {
+                if !verify_password(password.to_owned(), u.password_hash.clone()).await {
+                    return Err(AppError::conflict(
+                        "email",
+                        "is registered with another password",
+                    ));
+                }
+                (u.id, None)
+            }
+            None => {
+                let id = UserId::new();
+                let hash = hash_password(password.to_owned()).await?;
+                (
+                    id,
+                    Some(UserRow {
+                        id,
+                        email,
+                        name,
+                        password_hash: hash,
+                        created_at: Utc::now(),
+                    }),
+                )
+            }
+        };
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                if let Some(u) = &new_user {
+                    tx.insert_user(u).await?;
+                }
+                if tx.get_membership(user_id).await?.is_some() {
+                    return Err(AppError::conflict("email", "is already a member"));
+                }
+                tx.insert_membership(user_id, role, Utc::now()).await?;
+                Ok(user_id)
+            })
+        })
+        .await
+    }
+}
+
+fn choose_membership<'a>(
+    memberships: &'a [MembershipRow],
+    tenant: Option<&str>,
+) -> Result<&'a MembershipRow, AppError> {
+    match tenant.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => memberships
+            .iter()
+            .find(|m| m.tenant_slug == t || m.tenant_id.to_string() == t.to_lowercase())
+            .ok_or_else(|| AppError::invalid("tenant", "you are not a member of that tenant")),
+        None => match memberships {
+            [only] => Ok(only),
+            [] => Err(AppError::Unauthenticated("wrong email or password")),
+            _ => Err(AppError::invalid(
+                "tenant",
+                "you belong to several tenants; name one by id or slug",
+            )),
+        },
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,464 @@
+//! Catalog use cases: items and locations, and par levels.
+
+use chrono::Utc;
+use larder_core::auth::Permission;
+use larder_core::catalog::is_valid_gtin;
+use larder_core::tenancy::LocationKind;
+use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity};
+use larder_store::{ItemFilter, ItemRow, LocationRow, Mode, PackSize, ParLevelRow, run_tenant};
+use serde::{Deserialize, Serialize};
+
+use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
+use crate::page::{self, Page};
+use crate::{App, AppError, Principal, optional_text, required_text};
+
+/// An item as the API shows it. Quantities are decimal strings in the base unit, money in the
+/// tenant's currency.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Item {
+    /// Id.
+    pub id: ItemId,
+    /// Name.
+    pub name: String,
+    /// SKU.
+    pub sku: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// `g`, `ml` or `ea`.
+    pub base_unit: BaseUnit,
+    /// Purchase packs.
+    pub pack_sizes: Vec<PackSize>,
+    /// GTIN.
+    pub barcode: Option<String>,
+    /// Cost of one base unit.
+    pub unit_cost: Option<Money>,
+    /// For `If-Match`.
+    pub version: i64,
+}
+
+impl From<ItemRow> for Item {
+    fn from(r: ItemRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            sku: r.sku,
+            category: r.category,
+            base_unit: r.base_unit,
+            pack_sizes: r.pack_sizes,
+            barcode: r.barcode,
+            unit_cost: r.unit_cost,
+            version: r.version,
+        }
+    }
+}
+
+/// Create an item, or (with `PUT`) replace its editable fields; `base_unit` cannot change once
+/// stock has moved in it, so an update ignores it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemCommand {
+    /// 1..=200 characters.
+    pub name: String,
+    /// Up to 64 characters, unique in the tenant.
+    pub sku: Option<String>,
+    /// Up to 100 characters.
+    pub category: Option<String>,
+    /// `g`, `ml` or `ea`.
+    pub base_unit: BaseUnit,
+    /// Purchase packs, each a positive quantity of the base unit.
+    #[serde(default)]
+    pub pack_sizes: Vec<PackSize>,
+    /// A GTIN-8/12/13/14 with a valid check digit.
+    pub barcode: Option<String>,
+    /// Cost of one base unit, not negative.
+    pub unit_cost: Option<Money>,
+}
+
+struct ValidItem {
+    name: String,
+    sku: Option<String>,
+    category: Option<String>,
+    pack_sizes: Vec<PackSize>,
+    barcode: Option<String>,
+    unit_cost: Option<Money>,
+}
+
+fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
+    let name = required_text("name", &c.name, 200)?;
+    let sku = optional_text("sku", c.sku.as_deref(), 64)?;
+    let category = optional_text("category", c.category.as_deref(), 100)?;
+    let barcode = optional_text("barcode", c.barcode.as_deref(), 14)?;
+    if let Some(b) = &barcode
+        && !is_valid_gtin(b)
+    {
+        return Err(AppError::invalid(
+            "barcode",
+            "is not a valid GTIN-8, -12, -13 or -14 (check digit)",
+        ));
+    }
+    for (i, p) in c.pack_sizes.iter().enumerate() {
+        required_text(&format!("pack_sizes[{i}].name"), &p.name, 100)?;
+        if p.quantity.raw() <= 0 {
+            return Err(AppError::invalid(
+                format!("pack_sizes[{i}].quantity"),
+                "must be positive",
+            ));
+        }
+    }
+    if c.unit_cost.is_some_and(Money::is_negative) {
+        return Err(AppError::invalid("unit_cost", "must not be negative"));
+    }
+    Ok(ValidItem {
+        name,
+        sku,
+        category,
+        pack_sizes: c.pack_sizes.clone(),
+        barcode,
+        unit_cost: c.unit_cost,
+    })
+}
+
+/// A location as the API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Location {
+    /// Id.
+    pub id: LocationId,
+    /// Name.
+    pub name: String,
+    /// `central_kitchen` or `outlet`.
+    pub kind: LocationKind,
+}
+
+impl From<LocationRow> for Location {
+    fn from(r: LocationRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            kind: r.kind,
+        }
+    }
+}
+
+/// Create or rename a location.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationCommand {
+    /// 1..=200 characters, unique in the tenant.
+    pub name: String,
+    /// `central_kitchen` or `outlet`.
+    pub kind: LocationKind,
+}
+
+/// Set an item's par level and reorder point at a location.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParLevelCommand {
+    /// Stock to order up to.
+    pub par_level: Option<Quantity>,
+    /// Below this the item is flagged low.
+    pub reorder_point: Option<Quantity>,
+}
+
+/// Filters for listing items.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ItemQuery {
+    /// Name contains (case-insensitive).
+    pub q: Option<String>,
+    /// Exact category.
+    pub category: Option<String>,
+    /// Exact barcode (for scanners).
+    pub barcode: Option<String>,
+    /// 1..=500, default 50.
+    pub limit: Option<u32>,
+    /// From the previous page.
+    pub cursor: Option<String>,
+}
+
+impl App {
+    /// Creates an item.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 422 naming the field; 409 on `sku`.
+    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    pub async fn create_item(
+        &self,
+        p: Principal,
+        cmd: ItemCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<Item>, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let v = validate_item(&cmd)?;
+        let now = Utc::now();
+        let row = ItemRow {
+            id: ItemId::new(),
+            name: v.name,
+            sku: v.sku,
+            category: v.category,
+            base_unit: cmd.base_unit,
+            pack_sizes: v.pack_sizes,
+            barcode: v.barcode,
+            unit_cost: v.unit_cost,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "create_item",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_item(&row).await?;
+                    Ok(Item::from(row))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Replaces an item's editable fields when `if_match` is its current version.
+    ///
+    /// # Errors
+    /// 403, 404, 422, 409 on `sku`, 412 when the version is stale.
+    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    pub async fn update_item(
+        &self,
+        p: Principal,
+        id: ItemId,
+        cmd: ItemCommand,
+        if_match: Option<i64>,
+    ) -> Result<Item, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let v = validate_item(&cmd)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+                let expected = if_match.unwrap_or(current.version);
+                if expected != current.version {
+                    return Err(AppError::PreconditionFailed("item"));
+                }
+                let row = ItemRow {
+                    name: v.name,
+                    sku: v.sku,
+                    category: v.category,
+                    pack_sizes: v.pack_sizes,
+                    barcode: v.barcode,
+                    unit_cost: v.unit_cost,
+                    version: current.version + 1,
+                    updated_at: Utc::now(),
+                    ..current
+                };
+                match tx.update_item(&row, expected).await {
+                    Ok(()) => Ok(Item::from(row)),
+                    Err(larder_store::StoreError::Conflict { constraint })
+                        if constraint == "items_version" =>
+                    {
+                        Err(AppError::PreconditionFailed("item"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            })
+        })
+        .await
+    }
+
+    /// One item.
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`; 404.
+    pub async fn get_item(&self, p: Principal, id: ItemId) -> Result<Item, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.get_item(id)
+                    .await?
+                    .map(Item::from)
+                    .ok_or(AppError::NotFound("item"))
+            })
+        })
+        .await
+    }
+
+    /// Items by name, filtered and paginated.
+    ///
+    /// # Errors
+    /// 403; 422 on `limit` or `cursor`.
+    pub async fn list_items(&self, p: Principal, query: ItemQuery) -> Result<Page<Item>, AppError> {
+        p.require(Permission::CatalogRead)?;
+        let limit = page::limit(query.limit)?;
+        let after = match &query.cursor {
+            Some(c) => {
+                let parts = page::decode(c, 2)?;
+                Some((parts[0].clone(), page::id::<ItemId>(&parts[1])?))
+            }
+            None => None,
+        };
+        let filter = ItemFilter {
+            name_contains: query.q.filter(|s| !s.trim().is_empty()),
+            category: query.category,
+            barcode: query.barcode,
+            after,
+            limit: limit + 1,
+        };
+        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move { tx.list_items(&filter).await.map_err(AppError::from) })
+        })
+        .await?;
+        let items = rows.into_iter().map(Item::from).collect();
+        Ok(page::page(items, limit, |i: &Item| {
+            page::encode(&[&i.name, &i.id.to_string()])
+        }))
+    }
+
+    /// Creates a location.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 422; 409 on `name`.
+    pub async fn create_location(
+        &self,
+        p: Principal,
+        cmd: LocationCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<Location>, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let row = LocationRow {
+            id: LocationId::new(),
+            name: required_text("name", &cmd.name, 200)?,
+            kind: cmd.kind,
+            created_at: Utc::now(),
+        };
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "create_location",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_location(&row).await?;
+                    Ok(Location::from(row))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Renames a location or changes its kind.
+    ///
+    /// # Errors
+    /// 403; 404; 422; 409 on `name`.
+    pub async fn update_location(
+        &self,
+        p: Principal,
+        id: LocationId,
+        cmd: LocationCommand,
+    ) -> Result<Location, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let name = required_text("name", &cmd.name, 200)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = tx
+                    .get_location(id)
+                    .await?
+                    .ok_or(AppError::NotFound("location"))?;
+                let row = LocationRow {
+                    name,
+                    kind: cmd.kind,
+                    ..current
+                };
+                tx.update_location(&row).await?;
+                Ok(Location::from(row))
+            })
+        })
+        .await
+    }
+
+    /// One location.
+    ///
+    /// # Errors
+    /// 403; 404.
+    pub async fn get_location(&self, p: Principal, id: LocationId) -> Result<Location, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.get_location(id)
+                    .await?
+                    .map(Location::from)
+                    .ok_or(AppError::NotFound("location"))
+            })
+        })
+        .await
+    }
+
+    /// Locations by name, paginated.
+    ///
+    /// # Errors
+    /// 403; 422 on `limit` or `cursor`.
+    pub async fn list_locations(
+        &self,
+        p: Principal,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<Location>, AppError> {
+        p.require(Permission::CatalogRead)?;
+        let limit = page::limit(limit)?;
+        let after = match &cursor {
+            Some(c) => {
+                let parts = page::decode(c, 2)?;
+                Some((parts[0].clone(), page::id::<LocationId>(&parts[1])?))
+            }
+            None => None,
+        };
+        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.list_locations(after, limit + 1)
+                    .await
+                    .map_err(AppError::from)
+            })
+        })
+        .await?;
+        let locs = rows.into_iter().map(Location::from).collect();
+        Ok(page::page(locs, limit, |l: &Location| {
+            page::encode(&[&l.name, &l.id.to_string()])
+        }))
+    }
+
+    /// Sets an item's par level and reorder point at a location.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404 on the item or location; 422 on negative values.
+    pub async fn set_par_level(
+        &self,
+        p: Principal,
+        item: ItemId,
+        location: LocationId,
+        cmd: ParLevelCommand,
+    ) -> Result<ParLevelCommand, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        if cmd.par_level.is_some_and(Quantity::is_negative) {
+            return Err(AppError::invalid("par_level", "must not be negative"));
+        }
+        if cmd.reorder_point.is_some_and(Quantity::is_negative) {
+            return Err(AppError::invalid("reorder_point", "must not be negative"));
+        }
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                tx.get_location(location)
+                    .await?
+                    .ok_or(AppError::NotFound("location"))?;
+                tx.upsert_par_level(&ParLevelRow {
+                    item_id: item,
+                    location_id: location,
+                    par_level: cmd.par_level,
+                    reorder_point: cmd.reorder_point,
+                })
+                .await?;
+                Ok(cmd)
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,140 @@
+//! Idempotent creates: a retried request with the same `Idempotency-Key` gets the first
+//! answer and writes nothing twice (the IETF draft "The Idempotency-Key HTTP Header Field").
+//!
+//! The key, a hash of the request and the answer are stored in the same transaction as the
+//! write, so either both exist or neither does. Two concurrent requests with one key: the
+//! second's insert of the key conflicts, its transaction rolls back, and it returns the
+//! first's stored answer.
+
+use chrono::Utc;
+use larder_core::TenantId;
+use larder_store::{BoxFuture, IdempotencyRow, Mode, StoreError, TenantTx, run_tenant};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::AppError;
+
+/// A client's `Idempotency-Key`, 1..=255 visible ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Parses a header value.
+    ///
+    /// # Errors
+    /// 422 on `Idempotency-Key` when empty, too long or not visible ASCII.
+    pub fn parse(v: &str) -> Result<Self, AppError> {
+        let v = v.trim();
+        if v.is_empty() || v.len() > 255 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        Ok(Self(v.to_owned()))
+    }
+}
+
+/// A result, and whether it is the replay of an earlier request's answer.
+#[derive(Debug)]
+pub struct Idempotent<T> {
+    /// The answer.
+    pub value: T,
+    /// True when nothing was written because the key had been seen.
+    pub replayed: bool,
+}
+
+fn request_hash(operation: &str, request: &impl Serialize) -> Result<Vec<u8>, AppError> {
+    let body = serde_json::to_vec(request).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut h = Sha256::new();
+    h.update(operation.as_bytes());
+    h.update([0]);
+    h.update(&body);
+    Ok(h.finalize().to_vec())
+}
+
+fn replay<T: DeserializeOwned>(row: &IdempotencyRow, hash: &[u8]) -> Result<T, AppError> {
+    if row.request_hash != hash {
+        return Err(AppError::IdempotencyMismatch);
+    }
+    serde_json::from_str(&row.body)
+        .map_err(|e| AppError::Internal(format!("stored answer unreadable: {e}")))
+}
+
+/// Runs `work` in a write transaction of `tenant`, once per `key`.
+///
+/// `operation` and `request` identify the request: the same key with another request is
+/// refused (409). Without a key, `work` simply runs.
+///
+/// # Errors
+/// `work`'s error, [`AppError::IdempotencyMismatch`], or a storage error.
+pub async fn run_once<T, F>(
+    store: &dyn larder_store::Store,
+    tenant: TenantId,
+    key: Option<IdempotencyKey>,
+    operation: &'static str,
+    request: &(impl Serialize + Sync),
+    work: F,
+) -> Result<Idempotent<T>, AppError>
+where
+    T: Serialize + DeserializeOwned + Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn TenantTx) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
+{
+    let Some(IdempotencyKey(key)) = key else {
+        let value = run_tenant(store, tenant, Mode::Write, work).await?;
+        return Ok(Idempotent {
+            value,
+            replayed: false,
+        });
+    };
+    let hash = request_hash(operation, request)?;
+    let (k, h) = (key.clone(), hash.clone());
+    let first = run_tenant(store, tenant, Mode::Write, move |tx| {
+        Box::pin(async move {
+            if let Some(row) = tx.get_idempotency(&k).await? {
+                return Ok(Idempotent {
+                    value: replay(&row, &h)?,
+                    replayed: true,
+                });
+            }
+            let value = work(tx).await?;
+            let body =
+                serde_json::to_string(&value).map_err(|e| AppError::Internal(e.to_string()))?;
+            tx.insert_idempotency(&IdempotencyRow {
+                key: k,
+                request_hash: h,
+                status: 201,
+                body,
+                created_at: Utc::now(),
+            })
+            .await?;
+            Ok(Idempotent {
+                value,
+                replayed: false,
+            })
+        })
+    })
+    .await;
+    match first {
+        // A concurrent request with the same key won the race; answer with what it stored.
+        Err(AppError::Conflict { ref field, .. }) if field == "Idempotency-Key" => {
+            let row = run_tenant(store, tenant, Mode::Read, move |tx| {
+                Box::pin(async move { tx.get_idempotency(&key).await })
+            })
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::Internal("idempotency key vanished".into()))?;
+            Ok(Idempotent {
+                value: replay(&row, &hash)?,
+                replayed: true,
+            })
+        }
+        other => other,
+    }
+}
+
+/// Maps a storage error inside a job (for closures that mix `?` on both error types).
+pub fn store_err(e: StoreError) -> AppError {
+    AppError::from(e)
+}

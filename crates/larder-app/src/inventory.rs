@@ -1,0 +1,389 @@
+//! Inventory use cases: posting adjustments (and waste, receipts, openings, count
+//! adjustments) to the ledger, reading stock levels and movements, and the ledger check.
+
+use chrono::{DateTime, Duration, Utc};
+use larder_core::auth::Permission;
+use larder_core::inventory::{MovementKind, StockFlags, WasteReason};
+use larder_core::{BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, TenantId};
+use larder_store::{
+    LedgerMismatch, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow, run_tenant,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
+use crate::page::{self, Page};
+use crate::{App, AppError, Principal, optional_text};
+
+/// A movement as the API shows it: `quantity` is the signed change to on hand.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Movement {
+    /// Id.
+    pub id: MovementId,
+    /// Item.
+    pub item_id: ItemId,
+    /// Location.
+    pub location_id: LocationId,
+    /// Kind.
+    pub kind: MovementKind,
+    /// Signed change, base unit.
+    pub quantity: Quantity,
+    /// Cost per base unit at the time.
+    pub unit_cost: Option<Money>,
+    /// Waste or adjustment reason.
+    pub reason: Option<String>,
+    /// The sale behind a `sale` movement.
+    pub sale_id: Option<larder_core::SaleId>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<MovementRow> for Movement {
+    fn from(m: MovementRow) -> Self {
+        Self {
+            id: m.id,
+            item_id: m.item_id,
+            location_id: m.location_id,
+            kind: m.kind,
+            quantity: m.quantity,
+            unit_cost: m.unit_cost,
+            reason: m.reason,
+            sale_id: m.sale_id,
+            occurred_at: m.occurred_at,
+            recorded_at: m.recorded_at,
+        }
+    }
+}
+
+/// Post one movement by hand.
+///
+/// For `receipt`, `opening` and `waste` the quantity is the amount (positive); for
+/// `adjustment` and `count_adjustment` it is the signed change. Sales come only from sales.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentCommand {
+    /// Item.
+    pub item_id: ItemId,
+    /// Location.
+    pub location_id: LocationId,
+    /// Base-unit quantity, decimal string (at most 3 decimals).
+    pub quantity: Quantity,
+    /// `opening`, `receipt`, `waste`, `adjustment` or `count_adjustment`.
+    pub kind: MovementKind,
+    /// Required for waste (`spoilage`, `expired`, `overproduction`, `prep_error`, `returned`,
+    /// `other`); free text up to 500 characters otherwise.
+    pub reason: Option<String>,
+    /// When it happened (default now); not more than 5 minutes in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A stock level with its flags.
+#[derive(Clone, Debug, Serialize)]
+pub struct StockLevel {
+    /// Item.
+    pub item_id: ItemId,
+    /// Item name.
+    pub item_name: String,
+    /// Base unit.
+    pub base_unit: BaseUnit,
+    /// Location.
+    pub location_id: LocationId,
+    /// On hand (theoretical), may be negative.
+    pub on_hand: Quantity,
+    /// Par level, if set.
+    pub par_level: Option<Quantity>,
+    /// Reorder point, if set.
+    pub reorder_point: Option<Quantity>,
+    /// Negative and low flags.
+    #[serde(flatten)]
+    pub flags: StockFlags,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<StockLevelRow> for StockLevel {
+    fn from(r: StockLevelRow) -> Self {
+        Self {
+            flags: StockFlags::of(r.on_hand, r.reorder_point),
+            item_id: r.item_id,
+            item_name: r.item_name,
+            base_unit: r.base_unit,
+            location_id: r.location_id,
+            on_hand: r.on_hand,
+            par_level: r.par_level,
+            reorder_point: r.reorder_point,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Filters for stock levels.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct StockQuery {
+    /// Location.
+    pub location_id: Option<LocationId>,
+    /// Item.
+    pub item_id: Option<ItemId>,
+    /// 1..=500, default 50.
+    pub limit: Option<u32>,
+    /// From the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Filters for movements (newest first).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MovementQuery {
+    /// Item.
+    pub item_id: Option<ItemId>,
+    /// Location.
+    pub location_id: Option<LocationId>,
+    /// Kind.
+    pub kind: Option<MovementKind>,
+    /// `occurred_at >= from` (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// `occurred_at < to` (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// 1..=500, default 50.
+    pub limit: Option<u32>,
+    /// From the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Validates a hand-posted movement into the row to append.
+fn adjustment_row(
+    p: &Principal,
+    cmd: &AdjustmentCommand,
+    now: DateTime<Utc>,
+) -> Result<MovementRow, AppError> {
+    if cmd.kind == MovementKind::Sale {
+        return Err(AppError::invalid(
+            "kind",
+            "sales deplete stock through POST /api/v1/sales",
+        ));
+    }
+    let quantity = cmd
+        .kind
+        .signed_delta(cmd.quantity)
+        .map_err(|m| AppError::invalid("quantity", m))?;
+    let reason = optional_text("reason", cmd.reason.as_deref(), 500)?;
+    if cmd.kind == MovementKind::Waste {
+        match &reason {
+            None => return Err(AppError::invalid("reason", "is required for waste")),
+            Some(r) => {
+                r.parse::<WasteReason>().map_err(|_| {
+                    AppError::invalid("reason", "must be one of spoilage, expired, overproduction, prep_error, returned, other")
+                })?;
+            }
+        }
+    }
+    let occurred_at = cmd.occurred_at.unwrap_or(now);
+    if occurred_at > now + Duration::minutes(5) {
+        return Err(AppError::invalid(
+            "occurred_at",
+            "must not be in the future",
+        ));
+    }
+    Ok(MovementRow {
+        id: MovementId::new(),
+        item_id: cmd.item_id,
+        location_id: cmd.location_id,
+        kind: cmd.kind,
+        quantity,
+        unit_cost: None,
+        reason,
+        sale_id: None,
+        created_by: Some(p.user_id),
+        occurred_at,
+        recorded_at: now,
+    })
+}
+
+impl App {
+    /// Posts one movement and moves on hand in the same transaction. Negative stock is
+    /// allowed (and flagged on reads).
+    ///
+    /// # Errors
+    /// 403 without `inventory.adjust`; 422 naming the field; 404 on the item or location.
+    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    pub async fn post_adjustment(
+        &self,
+        p: Principal,
+        cmd: AdjustmentCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<Movement>, AppError> {
+        p.require(Permission::InventoryAdjust)?;
+        let mut row = adjustment_row(&p, &cmd, Utc::now())?;
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "post_adjustment",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let item = tx
+                        .get_item(row.item_id)
+                        .await?
+                        .ok_or(AppError::NotFound("item"))?;
+                    tx.get_location(row.location_id)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    row.unit_cost = item.unit_cost;
+                    tx.append_movements(std::slice::from_ref(&row)).await?;
+                    Ok(Movement::from(row))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Stock levels by item name, with negative and low flags.
+    ///
+    /// # Errors
+    /// 403 without `inventory.read`; 422 on `limit` or `cursor`.
+    pub async fn list_stock(
+        &self,
+        p: Principal,
+        q: StockQuery,
+    ) -> Result<Page<StockLevel>, AppError> {
+        p.require(Permission::InventoryRead)?;
+        let limit = page::limit(q.limit)?;
+        let after = match &q.cursor {
+            Some(c) => {
+                let parts = page::decode(c, 3)?;
+                Some((
+                    parts[0].clone(),
+                    page::id::<ItemId>(&parts[1])?,
+                    page::id::<LocationId>(&parts[2])?,
+                ))
+            }
+            None => None,
+        };
+        let filter = StockFilter {
+            location_id: q.location_id,
+            item_id: q.item_id,
+            after,
+            limit: limit + 1,
+        };
+        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move { tx.list_stock(&filter).await.map_err(AppError::from) })
+        })
+        .await?;
+        let levels = rows.into_iter().map(StockLevel::from).collect();
+        Ok(page::page(levels, limit, |s: &StockLevel| {
+            page::encode(&[
+                &s.item_name,
+                &s.item_id.to_string(),
+                &s.location_id.to_string(),
+            ])
+        }))
+    }
+
+    /// Ledger rows, newest first.
+    ///
+    /// # Errors
+    /// 403 without `inventory.read`; 422 on `limit`, `cursor` or a `from` after `to`.
+    pub async fn list_movements(
+        &self,
+        p: Principal,
+        q: MovementQuery,
+    ) -> Result<Page<Movement>, AppError> {
+        p.require(Permission::InventoryRead)?;
+        let limit = page::limit(q.limit)?;
+        if let (Some(f), Some(t)) = (q.from, q.to)
+            && f > t
+        {
+            return Err(AppError::invalid("from", "must not be after to"));
+        }
+        let before = match &q.cursor {
+            Some(c) => Some(page::id::<MovementId>(&page::decode(c, 1)?[0])?),
+            None => None,
+        };
+        let filter = MovementFilter {
+            item_id: q.item_id,
+            location_id: q.location_id,
+            kind: q.kind,
+            from: q.from,
+            to: q.to,
+            before,
+            limit: limit + 1,
+        };
+        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move { tx.list_movements(&filter).await.map_err(AppError::from) })
+        })
+        .await?;
+        let moves = rows.into_iter().map(Movement::from).collect();
+        Ok(page::page(moves, limit, |m: &Movement| {
+            page::encode(&[&m.id.to_string()])
+        }))
+    }
+
+    /// Operator check of every tenant's ledger: each stock level must equal the sum of its
+    /// movements. Returns the offending rows (empty when consistent).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn check_ledger(&self) -> Result<Vec<(TenantId, LedgerMismatch)>, AppError> {
+        let mut out = Vec::new();
+        for tenant in self.store.tenant_ids().await? {
+            let rows = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+                Box::pin(async move { tx.ledger_mismatches().await.map_err(AppError::from) })
+            })
+            .await?;
+            out.extend(rows.into_iter().map(|r| (tenant, r)));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use larder_core::auth::Role;
+    use larder_core::{TenantId, UserId};
+
+    fn cmd(kind: MovementKind, qty: i64, reason: Option<&str>) -> AdjustmentCommand {
+        AdjustmentCommand {
+            item_id: ItemId::new(),
+            location_id: LocationId::new(),
+            quantity: Quantity::from_raw(qty),
+            kind,
+            reason: reason.map(Into::into),
+            occurred_at: None,
+        }
+    }
+
+    #[test]
+    fn adjustments_are_validated_by_kind() {
+        let p = Principal {
+            tenant_id: TenantId::new(),
+            user_id: UserId::new(),
+            role: Role::Staff,
+        };
+        let now = Utc::now();
+        assert_eq!(
+            adjustment_row(&p, &cmd(MovementKind::Waste, 500, Some("spoilage")), now)
+                .map(|r| r.quantity.raw())
+                .ok(),
+            Some(-500)
+        );
+        assert!(
+            matches!(adjustment_row(&p, &cmd(MovementKind::Waste, 500, None), now), Err(AppError::Validation { field, .. }) if field == "reason")
+        );
+        assert!(
+            matches!(adjustment_row(&p, &cmd(MovementKind::Waste, 500, Some("dropped it")), now), Err(AppError::Validation { field, .. }) if field == "reason")
+        );
+        assert!(
+            matches!(adjustment_row(&p, &cmd(MovementKind::Sale, 500, None), now), Err(AppError::Validation { field, .. }) if field == "kind")
+        );
+        assert!(
+            matches!(adjustment_row(&p, &cmd(MovementKind::Receipt, -1, None), now), Err(AppError::Validation { field, .. }) if field == "quantity")
+        );
+        let mut future = cmd(MovementKind::Receipt, 1, None);
+        future.occurred_at = Some(now + Duration::hours(1));
+        assert!(
+            matches!(adjustment_row(&p, &future, now), Err(AppError::Validation { field, .. }) if field == "occurred_at")
+        );
+    }
+}

@@ -1,0 +1,585 @@
+//! Menu use cases: recipes (bills of materials with sub-recipes and yields), menu items, and
+//! recipe costing from current item costs, exact until one final half-even rounding.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use larder_core::auth::Permission;
+use larder_core::decimal::div_round_half_even;
+use larder_core::recipe::{self, Component, RecipeDef, RecipeLine, Usage};
+use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, RecipeId, Unit};
+use larder_store::{
+    ItemUnitRow, MenuItemRow, Mode, RecipeLineRow, RecipeRow, TenantTx, run_tenant,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
+use crate::page::{self, Page};
+use crate::{App, AppError, Principal, optional_text, required_text};
+
+/// Everything costing and depletion need, loaded once per transaction: recipes, item units
+/// and costs, menu items.
+pub struct Book {
+    recipes: HashMap<RecipeId, RecipeDef>,
+    names: HashMap<RecipeId, String>,
+    units: HashMap<ItemId, BaseUnit>,
+    costs: HashMap<ItemId, Money>,
+    item_names: HashMap<ItemId, String>,
+    /// Menu items by id.
+    pub menu_items: HashMap<MenuItemId, MenuItemRow>,
+}
+
+fn def_of(r: &RecipeRow) -> RecipeDef {
+    RecipeDef {
+        id: r.id,
+        name: r.name.clone(),
+        yield_quantity: r.yield_quantity,
+        yield_unit: r.yield_unit,
+        lines: r
+            .lines
+            .iter()
+            .map(|l| RecipeLine {
+                component: l.component,
+                quantity: l.quantity,
+                unit: l.unit,
+            })
+            .collect(),
+    }
+}
+
+impl Book {
+    /// Loads the book of the transaction's tenant.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn load(tx: &mut dyn TenantTx) -> Result<Self, AppError> {
+        let recipes = tx.all_recipes().await?;
+        let items = tx.all_item_units().await?;
+        let menu = tx.all_menu_items().await?;
+        Ok(Self::from_rows(&recipes, &items, menu))
+    }
+
+    /// Builds a book from rows.
+    pub fn from_rows(recipes: &[RecipeRow], items: &[ItemUnitRow], menu: Vec<MenuItemRow>) -> Self {
+        Self {
+            recipes: recipes.iter().map(|r| (r.id, def_of(r))).collect(),
+            names: recipes.iter().map(|r| (r.id, r.name.clone())).collect(),
+            units: items.iter().map(|i| (i.id, i.base_unit)).collect(),
+            costs: items
+                .iter()
+                .filter_map(|i| i.unit_cost.map(|c| (i.id, c)))
+                .collect(),
+            item_names: items.iter().map(|i| (i.id, i.name.clone())).collect(),
+            menu_items: menu.into_iter().map(|m| (m.id, m)).collect(),
+        }
+    }
+
+    /// Base units of each item one yield unit of `recipe` consumes.
+    ///
+    /// # Errors
+    /// 422 when the recipe cannot be exploded (cycle, unknown component, unit mismatch).
+    pub fn usage(&self, recipe: RecipeId) -> Result<Usage, AppError> {
+        recipe::explode(recipe, &self.recipes, &self.units)
+            .map_err(|e| AppError::invalid("recipe", e.to_string()))
+    }
+
+    /// Cost of a usage, with the names of items that have no cost.
+    ///
+    /// # Errors
+    /// 422 on arithmetic overflow.
+    pub fn cost(&self, usage: &Usage) -> Result<(Money, Vec<String>), AppError> {
+        let (c, missing) = recipe::cost(usage, &self.costs)
+            .ok_or_else(|| AppError::invalid("recipe", "cost overflows"))?;
+        Ok((c, missing.iter().map(|i| self.item_name(*i)).collect()))
+    }
+
+    pub(crate) fn costs_get(&self, item: ItemId) -> Option<Money> {
+        self.costs.get(&item).copied()
+    }
+
+    /// An item's name (or its id when unknown).
+    pub fn item_name(&self, id: ItemId) -> String {
+        self.item_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The cost of one sale of a menu item: its portion of its recipe. `None` when unmapped.
+    ///
+    /// # Errors
+    /// As [`Book::usage`].
+    pub fn portion_cost(&self, m: &MenuItemRow) -> Result<Option<(Money, Vec<String>)>, AppError> {
+        let Some(r) = m.recipe_id else {
+            return Ok(None);
+        };
+        let mut usage = Usage::new();
+        recipe::accumulate(&mut usage, &self.usage(r)?, m.portion)
+            .ok_or_else(|| AppError::invalid("portion", "overflows"))?;
+        self.cost(&usage).map(Some)
+    }
+}
+
+/// One line of a recipe command: exactly one of `item_id` and `recipe_id`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeLineCommand {
+    /// An item.
+    pub item_id: Option<ItemId>,
+    /// Or a sub-recipe.
+    pub recipe_id: Option<RecipeId>,
+    /// Positive, in `unit`.
+    pub quantity: Quantity,
+    /// Any unit convertible to the component's base (or yield) unit.
+    pub unit: Unit,
+}
+
+/// Create a recipe.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeCommand {
+    /// 1..=200 characters, unique in the tenant.
+    pub name: String,
+    /// Positive: how much one batch makes.
+    pub yield_quantity: Quantity,
+    /// `ea` (portions), `g` or `ml`.
+    pub yield_unit: BaseUnit,
+    /// Method and assumptions.
+    pub notes: Option<String>,
+    /// 1..=200 lines.
+    pub lines: Vec<RecipeLineCommand>,
+}
+
+/// A recipe line as shown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecipeLineView {
+    /// Item or sub-recipe.
+    pub component: Component,
+    /// Its name.
+    pub name: String,
+    /// Amount.
+    pub quantity: Quantity,
+    /// Unit.
+    pub unit: Unit,
+}
+
+/// An ingredient's usage per yield unit, rounded to the thousandth for display.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IngredientUsage {
+    /// Item.
+    pub item_id: ItemId,
+    /// Name.
+    pub name: String,
+    /// Base units per one yield unit of the recipe.
+    pub quantity: Quantity,
+}
+
+/// A recipe with its cost.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecipeView {
+    /// Id.
+    pub id: RecipeId,
+    /// Name.
+    pub name: String,
+    /// Batch yield.
+    pub yield_quantity: Quantity,
+    /// Yield unit.
+    pub yield_unit: BaseUnit,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Lines.
+    pub lines: Vec<RecipeLineView>,
+    /// For `If-Match`.
+    pub version: i64,
+    /// Cost of one yield unit (one portion when the yield unit is `ea`).
+    pub cost_per_yield_unit: Money,
+    /// Cost of one batch.
+    pub batch_cost: Money,
+    /// Items with no cost (counted as zero): the cost is incomplete when any.
+    pub missing_costs: Vec<String>,
+    /// Items one yield unit consumes, sub-recipes exploded.
+    pub ingredients: Vec<IngredientUsage>,
+}
+
+fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
+    let usage = book.usage(r.id)?;
+    let (per_unit, missing) = book.cost(&usage)?;
+    let mut batch = Usage::new();
+    recipe::accumulate(&mut batch, &usage, r.yield_quantity)
+        .ok_or_else(|| AppError::invalid("yield_quantity", "overflows"))?;
+    let (batch_cost, _) = book.cost(&batch)?;
+    let ingredients = recipe::to_quantities(&usage)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(item_id, quantity)| IngredientUsage {
+            item_id,
+            name: book.item_name(item_id),
+            quantity,
+        })
+        .collect();
+    let lines = r
+        .lines
+        .iter()
+        .map(|l| RecipeLineView {
+            component: l.component,
+            name: match l.component {
+                Component::Item(i) => book.item_name(i),
+                Component::Recipe(s) => {
+                    book.names.get(&s).cloned().unwrap_or_else(|| s.to_string())
+                }
+            },
+            quantity: l.quantity,
+            unit: l.unit,
+        })
+        .collect();
+    Ok(RecipeView {
+        id: r.id,
+        name: r.name.clone(),
+        yield_quantity: r.yield_quantity,
+        yield_unit: r.yield_unit,
+        notes: r.notes.clone(),
+        lines,
+        version: r.version,
+        cost_per_yield_unit: per_unit,
+        batch_cost,
+        missing_costs: missing,
+        ingredients,
+    })
+}
+
+/// Create a menu item.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuItemCommand {
+    /// The name the POS sells it under, 1..=200 characters, unique in the tenant.
+    pub name: String,
+    /// Category.
+    pub category: Option<String>,
+    /// The recipe one sale consumes; absent leaves it unmapped (sales are recorded, not
+    /// depleted).
+    pub recipe_id: Option<RecipeId>,
+    /// How much of the recipe's yield unit one sale takes (default 1).
+    pub portion: Option<Quantity>,
+    /// Menu price.
+    pub price: Option<Money>,
+}
+
+/// A menu item with its cost and margin.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MenuItem {
+    /// Id.
+    pub id: MenuItemId,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Recipe.
+    pub recipe_id: Option<RecipeId>,
+    /// Portion of the recipe's yield unit.
+    pub portion: Quantity,
+    /// Price.
+    pub price: Option<Money>,
+    /// Theoretical cost of one sale.
+    pub cost: Option<Money>,
+    /// Cost / price, percent with one decimal, rounded half to even.
+    pub food_cost_pct: Option<String>,
+    /// Price minus cost (contribution margin per sale).
+    pub contribution_margin: Option<Money>,
+}
+
+/// `cost / price` in percent with one decimal, half to even; `None` without a positive price.
+pub fn food_cost_pct(cost: Money, price: Money) -> Option<String> {
+    if price.raw() <= 0 {
+        return None;
+    }
+    let tenths = div_round_half_even(i128::from(cost.raw()) * 1000, i128::from(price.raw()));
+    let sign = if tenths < 0 { "-" } else { "" };
+    let t = tenths.abs();
+    Some(format!("{sign}{}.{}", t / 10, t % 10))
+}
+
+fn menu_view(book: &Book, m: &MenuItemRow) -> MenuItem {
+    let cost = book.portion_cost(m).ok().flatten().map(|(c, _)| c);
+    MenuItem {
+        id: m.id,
+        name: m.name.clone(),
+        category: m.category.clone(),
+        recipe_id: m.recipe_id,
+        portion: m.portion,
+        price: m.price,
+        cost,
+        food_cost_pct: cost.zip(m.price).and_then(|(c, p)| food_cost_pct(c, p)),
+        contribution_margin: cost.zip(m.price).and_then(|(c, p)| p.checked_sub(c)),
+    }
+}
+
+/// Validates a recipe command against the book: returns the row to insert.
+fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, AppError> {
+    let name = required_text("name", &cmd.name, 200)?;
+    let notes = optional_text("notes", cmd.notes.as_deref(), 4000)?;
+    if cmd.yield_quantity.raw() <= 0 {
+        return Err(AppError::invalid("yield_quantity", "must be positive"));
+    }
+    if cmd.lines.is_empty() || cmd.lines.len() > 200 {
+        return Err(AppError::invalid("lines", "must have 1 to 200 lines"));
+    }
+    let mut lines = Vec::with_capacity(cmd.lines.len());
+    for (i, l) in cmd.lines.iter().enumerate() {
+        let field = |f: &str| format!("lines[{i}].{f}");
+        if l.quantity.raw() <= 0 {
+            return Err(AppError::invalid(field("quantity"), "must be positive"));
+        }
+        let (component, base) = match (l.item_id, l.recipe_id) {
+            (Some(item), None) => {
+                let base = *book
+                    .units
+                    .get(&item)
+                    .ok_or_else(|| AppError::invalid(field("item_id"), "no such item"))?;
+                (Component::Item(item), base)
+            }
+            (None, Some(r)) => {
+                let def = book
+                    .recipes
+                    .get(&r)
+                    .ok_or_else(|| AppError::invalid(field("recipe_id"), "no such recipe"))?;
+                (Component::Recipe(r), def.yield_unit)
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    field("item_id"),
+                    "give exactly one of item_id and recipe_id",
+                ));
+            }
+        };
+        l.unit
+            .factor_to(base)
+            .map_err(|e| AppError::invalid(field("unit"), e.to_string()))?;
+        lines.push(RecipeLineRow {
+            position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            component,
+            quantity: l.quantity,
+            unit: l.unit,
+        });
+    }
+    Ok(RecipeRow {
+        id: RecipeId::new(),
+        name,
+        yield_quantity: cmd.yield_quantity,
+        yield_unit: cmd.yield_unit,
+        notes,
+        lines,
+        version: 1,
+        created_at: Utc::now(),
+    })
+}
+
+impl App {
+    /// Creates a recipe and returns it costed.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422 naming the line and field; 409 on `name`.
+    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    pub async fn create_recipe(
+        &self,
+        p: Principal,
+        cmd: RecipeCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<RecipeView>, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        let c = cmd.clone();
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "create_recipe",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let mut book = Book::load(tx).await?;
+                    let row = recipe_row(&book, &c)?;
+                    tx.insert_recipe(&row).await?;
+                    book.recipes.insert(row.id, def_of(&row));
+                    book.names.insert(row.id, row.name.clone());
+                    view(&book, &row)
+                })
+            },
+        )
+        .await
+    }
+
+    /// One recipe, costed.
+    ///
+    /// # Errors
+    /// 403 without `recipes.read`; 404.
+    pub async fn get_recipe(&self, p: Principal, id: RecipeId) -> Result<RecipeView, AppError> {
+        p.require(Permission::RecipesRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let row = tx
+                    .get_recipe(id)
+                    .await?
+                    .ok_or(AppError::NotFound("recipe"))?;
+                let book = Book::load(tx).await?;
+                view(&book, &row)
+            })
+        })
+        .await
+    }
+
+    /// Recipes by name, costed, paginated.
+    ///
+    /// # Errors
+    /// 403; 422 on `limit` or `cursor`.
+    pub async fn list_recipes(
+        &self,
+        p: Principal,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<RecipeView>, AppError> {
+        p.require(Permission::RecipesRead)?;
+        let limit = page::limit(limit)?;
+        let after = match &cursor {
+            Some(c) => {
+                let parts = page::decode(c, 2)?;
+                Some((parts[0].clone(), page::id::<RecipeId>(&parts[1])?))
+            }
+            None => None,
+        };
+        let views = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let rows = tx.all_recipes().await?;
+                let book = Book::load(tx).await?;
+                rows.iter()
+                    .filter(|r| {
+                        after
+                            .as_ref()
+                            .is_none_or(|(n, id)| (&r.name, &r.id) > (n, id))
+                    })
+                    .take(limit as usize + 1)
+                    .map(|r| view(&book, r))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .await?;
+        Ok(page::page(views, limit, |r: &RecipeView| {
+            page::encode(&[&r.name, &r.id.to_string()])
+        }))
+    }
+
+    /// Creates a menu item.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422; 404 on the recipe; 409 on `name`.
+    pub async fn create_menu_item(
+        &self,
+        p: Principal,
+        cmd: MenuItemCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<MenuItem>, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        let portion = cmd.portion.unwrap_or(Quantity::from_raw(1000));
+        if portion.raw() <= 0 {
+            return Err(AppError::invalid("portion", "must be positive"));
+        }
+        if cmd.price.is_some_and(Money::is_negative) {
+            return Err(AppError::invalid("price", "must not be negative"));
+        }
+        let row = MenuItemRow {
+            id: MenuItemId::new(),
+            name: required_text("name", &cmd.name, 200)?,
+            category: optional_text("category", cmd.category.as_deref(), 100)?,
+            recipe_id: cmd.recipe_id,
+            portion,
+            price: cmd.price,
+            created_at: Utc::now(),
+        };
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "create_menu_item",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    if let Some(r) = row.recipe_id {
+                        tx.get_recipe(r)
+                            .await?
+                            .ok_or(AppError::NotFound("recipe"))?;
+                    }
+                    tx.insert_menu_item(&row).await?;
+                    let book = Book::load(tx).await?;
+                    Ok(menu_view(&book, &row))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Menu items by name with cost, food cost % and contribution margin, paginated.
+    ///
+    /// # Errors
+    /// 403; 422 on `limit` or `cursor`.
+    pub async fn list_menu_items(
+        &self,
+        p: Principal,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<MenuItem>, AppError> {
+        p.require(Permission::RecipesRead)?;
+        let limit = page::limit(limit)?;
+        let after = match &cursor {
+            Some(c) => {
+                let parts = page::decode(c, 2)?;
+                Some((parts[0].clone(), page::id::<MenuItemId>(&parts[1])?))
+            }
+            None => None,
+        };
+        let items = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let book = Book::load(tx).await?;
+                let mut rows: Vec<&MenuItemRow> = book.menu_items.values().collect();
+                rows.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+                Ok::<_, AppError>(
+                    rows.into_iter()
+                        .filter(|m| {
+                            after
+                                .as_ref()
+                                .is_none_or(|(n, id)| (&m.name, &m.id) > (n, id))
+                        })
+                        .take(limit as usize + 1)
+                        .map(|m| menu_view(&book, m))
+                        .collect::<Vec<_>>(),
+                )
+            })
+        })
+        .await?;
+        Ok(page::page(items, limit, |m: &MenuItem| {
+            page::encode(&[&m.name, &m.id.to_string()])
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn food_cost_percent_rounds_half_even() {
+        // 2.50 / 8.95 = 27.932...%
+        assert_eq!(
+            food_cost_pct(Money::from_raw(2_500_000), Money::from_raw(8_950_000)).as_deref(),
+            Some("27.9")
+        );
+        // 1.25 / 10 = 12.5% exactly
+        assert_eq!(
+            food_cost_pct(Money::from_raw(1_250_000), Money::from_raw(10_000_000)).as_deref(),
+            Some("12.5")
+        );
+        // 0.0025 / 1 = 0.25% -> 0.2 (tie to even)
+        assert_eq!(
+            food_cost_pct(Money::from_raw(2_500), Money::from_raw(1_000_000)).as_deref(),
+            Some("0.2")
+        );
+        assert_eq!(food_cost_pct(Money::from_raw(1), Money::ZERO), None);
+    }
+}
