@@ -241,7 +241,7 @@ impl App {
     ///
     /// # Errors
     /// 422 naming the field; 409 on `email`.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn register(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
         let tenant_name = required_text("tenant_name", &cmd.tenant_name, 200)?;
         let name = required_text("name", &cmd.name, 200)?;
@@ -341,7 +341,7 @@ impl App {
     /// # Errors
     /// 401 with the same answer for an unknown email and a wrong password; 422 on `tenant`
     /// when the person belongs to several tenants and named none (or one they are not in).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn login(&self, cmd: LoginCommand) -> Result<TokenPair, AppError> {
         let denied = || AppError::Unauthenticated("wrong email or password");
         let email = normalize_email(&cmd.email).map_err(|_| denied())?;
@@ -450,7 +450,7 @@ impl App {
     /// # Errors
     /// 401 when the token is unknown, expired, revoked or reused, or its person is no longer a
     /// member of the tenant.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn refresh(&self, token: &str) -> Result<TokenPair, AppError> {
         enum Outcome {
             Rotate(UserId, Role, TokenFamilyId),

@@ -462,3 +462,56 @@ impl App {
         .await
     }
 }
+
+impl App {
+    /// Operator lookup of a tenant by id or slug.
+    ///
+    /// # Errors
+    /// 404 when no tenant matches.
+    pub async fn find_tenant(&self, id_or_slug: &str) -> Result<larder_core::TenantId, AppError> {
+        for id in self.store.tenant_ids().await? {
+            if id.to_string() == id_or_slug.to_lowercase() {
+                return Ok(id);
+            }
+            let t = run_tenant(self.db(), id, Mode::Read, |tx| {
+                Box::pin(async move { tx.get_tenant().await.map_err(AppError::from) })
+            })
+            .await?;
+            if t.is_some_and(|t| t.slug == id_or_slug) {
+                return Ok(id);
+            }
+        }
+        Err(AppError::NotFound("tenant"))
+    }
+
+    /// Operator lookup of a tenant's location by id or name.
+    ///
+    /// # Errors
+    /// 404 when no location matches.
+    pub async fn find_location(
+        &self,
+        tenant: larder_core::TenantId,
+        id_or_name: &str,
+    ) -> Result<LocationId, AppError> {
+        let key = id_or_name.to_owned();
+        run_tenant(self.db(), tenant, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let mut after = None;
+                loop {
+                    let page = tx.list_locations(after.clone(), 200).await?;
+                    if let Some(l) = page
+                        .iter()
+                        .find(|l| l.id.to_string() == key.to_lowercase() || l.name == key)
+                    {
+                        return Ok(l.id);
+                    }
+                    match page.last() {
+                        Some(l) if page.len() == 200 => after = Some((l.name.clone(), l.id)),
+                        _ => return Err(AppError::NotFound("location")),
+                    }
+                }
+            })
+        })
+        .await
+    }
+}

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
+pub mod demo;
 pub mod error;
 pub mod idempotency;
 pub mod inventory;

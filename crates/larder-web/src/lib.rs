@@ -1,1 +1,116 @@
-//! larder-web
+//! Larder's HTTP face: the JSON API (`/api/v1`), the server-rendered web UI (`/`), health and
+//! metrics. [`router`] builds the whole application; [`serve`] runs it on a listener the
+//! caller bound (tests bind port 0 and read the port back).
+
+mod api;
+pub mod error;
+pub mod extract;
+mod ops;
+mod ui;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use larder_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub app: App,
+    /// Whether cookies carry the `Secure` attribute (true unless configured off for plain
+    /// HTTP on a non-localhost address).
+    pub cookie_secure: bool,
+}
+
+/// The whole application: API, UI, health, metrics, with tracing, a 30 s timeout, a 16 MiB
+/// body limit and panic recovery.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", api::router())
+        .merge(ui::router(state.clone()))
+        .merge(ops::router())
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(RequestBodyLimitLayer::new(16 * 1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+mod cookies {
+    //! The auth cookies: HttpOnly, SameSite=Strict, Secure unless configured off.
+
+    use axum_extra::extract::CookieJar;
+    use axum_extra::extract::cookie::{Cookie, SameSite};
+
+    use crate::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
+
+    fn cookie(
+        name: &'static str,
+        value: String,
+        secure: bool,
+        max_age_secs: i64,
+    ) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .path("/")
+            .max_age(time_duration(max_age_secs))
+            .build()
+    }
+
+    fn time_duration(secs: i64) -> time::Duration {
+        time::Duration::seconds(secs)
+    }
+
+    /// Adds the refresh cookie.
+    pub fn with_refresh(jar: CookieJar, token: &str, secure: bool) -> CookieJar {
+        jar.add(cookie(
+            REFRESH_COOKIE,
+            token.to_owned(),
+            secure,
+            larder_app::auth::REFRESH_TTL.num_seconds(),
+        ))
+    }
+
+    /// Adds the access cookie.
+    pub fn with_access(jar: CookieJar, token: &str, secure: bool) -> CookieJar {
+        jar.add(cookie(
+            ACCESS_COOKIE,
+            token.to_owned(),
+            secure,
+            larder_app::auth::ACCESS_TTL.num_seconds(),
+        ))
+    }
+
+    /// Removes both.
+    pub fn cleared(jar: CookieJar) -> CookieJar {
+        jar.remove(Cookie::build(ACCESS_COOKIE).path("/"))
+            .remove(Cookie::build(REFRESH_COOKIE).path("/"))
+    }
+}

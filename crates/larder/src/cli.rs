@@ -1,0 +1,276 @@
+//! The subcommands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use larder_app::sales::ImportMode;
+use larder_web::AppState;
+
+use crate::telemetry::LogFormat;
+use crate::{Config, build_app, open_store};
+
+/// Larder: restaurant inventory and kitchen operations on one exact stock ledger.
+#[derive(Parser)]
+#[command(name = "larder", version, about)]
+pub struct Cli {
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "LARDER_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API, web UI, health, metrics).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Verify on hand == sum of movements for every item x location of every tenant; exits 1
+    /// and prints the offending rows otherwise.
+    Check,
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Create the demo tenant from the real London takeaway's sales, print its login, and serve.
+    Demo(DemoArgs),
+    /// Measure the import-and-deplete path on the demo data and print the figures.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LARDER_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "LARDER_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Send cookies without the Secure attribute (only for plain HTTP on a non-localhost host).
+    #[arg(long, env = "LARDER_INSECURE_COOKIES")]
+    insecure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a POS sales CSV (ticket, date, item, quantity, price columns) and deplete stock.
+    Sales(ImportSalesArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportSalesArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// Tenant id or slug.
+    #[arg(long)]
+    tenant: String,
+    /// Location id or name.
+    #[arg(long)]
+    location: String,
+    /// Source name for de-duplication (default: `csv`); re-importing with the same source
+    /// skips tickets already imported.
+    #[arg(long, default_value = "csv")]
+    source: String,
+    /// Write the good tickets and list the bad rows (default: a bad row writes nothing).
+    #[arg(long)]
+    skip_bad_rows: bool,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Load the data and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Where to write the Markdown table (printed too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the subcommand reports; `main` prints it and exits 1.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve(args) => {
+            let store = open_store(&config).await?;
+            let app = build_app(&config, store)?;
+            serve(app, &args, &[]).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            println!(
+                "migrations applied ({})",
+                config.backend().map(|b| format!("{b:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => check(&config).await,
+        Command::Import(ImportCommand::Sales(args)) => import_sales(&config, args).await,
+        Command::Demo(args) => {
+            let app = crate::demo::load(&config).await?;
+            if args.no_serve {
+                for line in crate::demo::login_lines() {
+                    println!("{line}");
+                }
+                app.store().close().await;
+            } else {
+                serve(app, &args.serve, &crate::demo::login_lines()).await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => crate::bench::run(&config, args.out).await,
+    }
+}
+
+/// Binds, prints `url: ...` and `extra` lines (one per line, for scripts), and serves until
+/// Ctrl-C or SIGTERM.
+async fn serve(app: larder_app::App, args: &ServeArgs, extra: &[String]) -> anyhow::Result<()> {
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .context("bad --host or --port")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("failed to listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let store = app.store().clone();
+    let router = larder_web::router(AppState {
+        app,
+        cookie_secure: !args.insecure_cookies,
+    });
+    tracing::info!(%local, backend = store.backend(), "serving");
+    let host = if local.ip().is_loopback() {
+        "localhost".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    println!("url: http://{host}:{}/", local.port());
+    for line in extra {
+        println!("{line}");
+    }
+    larder_web::serve(listener, router, shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("shutting down: closing the database");
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn check(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let app = build_app(config, store.clone())?;
+    let bad = app
+        .check_ledger()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.close().await;
+    if bad.is_empty() {
+        println!("ledger ok: on hand equals the sum of movements everywhere");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("tenant_id,item_id,location_id,on_hand,movements_sum");
+    for (t, m) in &bad {
+        println!(
+            "{t},{},{},{},{}",
+            m.item_id, m.location_id, m.on_hand, m.movements_sum
+        );
+    }
+    eprintln!(
+        "ledger check failed: {} stock level(s) differ from their movements",
+        bad.len()
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let app = build_app(config, store.clone())?;
+    let tenant = app
+        .find_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let location = app
+        .find_location(tenant, &args.location)
+        .await
+        .map_err(|e| anyhow::anyhow!("--location: {e}"))?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let mode = if args.skip_bad_rows {
+        ImportMode::SkipBadTickets
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let report = app
+        .import_sales(
+            tenant,
+            location,
+            &args.source,
+            std::io::BufReader::new(file),
+            mode,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.close().await;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.aborted {
+        eprintln!(
+            "{} bad row(s): nothing was imported (use --skip-bad-rows to import the good tickets)",
+            report.errors.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "{} bad row(s) left out with their tickets; the rest was imported",
+            report.errors.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if report.tickets_in_file > 0
+        && report.lines_imported == 0
+        && report.tickets_already_imported == 0
+    {
+        bail!("nothing imported");
+    }
+    Ok(ExitCode::SUCCESS)
+}
