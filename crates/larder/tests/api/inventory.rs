@@ -1,0 +1,167 @@
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::TestApp;
+
+both!(
+    an_adjustment_retried_with_its_key_writes_once_and_answers_the_same,
+    sixty_four_concurrent_adjustments_to_one_item_lose_nothing,
+    negative_stock_is_kept_and_flagged_and_quantities_are_exact,
+    movements_are_listed_newest_first_with_a_cursor,
+);
+
+async fn an_adjustment_retried_with_its_key_writes_once_and_answers_the_same(app: TestApp) {
+    let t = app.register("Idempotent").await;
+    let item = app.create_item(&t, "Paneer", "g", "0.008").await;
+    let body = json!({"item_id": item, "location_id": t.location_id, "quantity": "2.5", "kind": "receipt"});
+    let first = app
+        .post_with_key("/api/v1/stock/adjustments", &t.token, "delivery-42", &body)
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let a: Value = first.json().await.unwrap();
+    let again = app
+        .post_with_key("/api/v1/stock/adjustments", &t.token, "delivery-42", &body)
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let b: Value = again.json().await.unwrap();
+    assert_eq!(a, b, "the retry answers with the first movement");
+    assert_eq!(app.on_hand(&t, &item).await, "2.500");
+    let listed: Value = app
+        .get(&format!("/api/v1/stock-movements?item_id={item}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    // The same key with another body is refused, not replayed.
+    let other =
+        json!({"item_id": item, "location_id": t.location_id, "quantity": "3", "kind": "receipt"});
+    let res = app
+        .post_with_key("/api/v1/stock/adjustments", &t.token, "delivery-42", &other)
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(app.on_hand(&t, &item).await, "2.500");
+}
+
+async fn sixty_four_concurrent_adjustments_to_one_item_lose_nothing(app: TestApp) {
+    let t = app.register("Concurrent").await;
+    let item = app.create_item(&t, "Chicken breast", "g", "0.0055").await;
+    let app = Arc::new(app);
+    let mut handles = Vec::new();
+    for i in 0..64 {
+        let (app, t, item) = (app.clone(), t.clone(), item.clone());
+        handles.push(tokio::spawn(async move {
+            let qty = if i % 4 == 0 { "-0.125" } else { "1.001" };
+            let res = app.adjust(&t, &item, qty, "adjustment").await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    // 48 x 1.001 - 16 x 0.125 = 48.048 - 2 = 46.048
+    assert_eq!(app.on_hand(&t, &item).await, "46.048");
+    assert!(app.app.check_ledger().await.unwrap().is_empty());
+}
+
+async fn negative_stock_is_kept_and_flagged_and_quantities_are_exact(app: TestApp) {
+    let t = app.register("Negative").await;
+    let item = app.create_item(&t, "Okra", "g", "0.006").await;
+    assert_eq!(
+        app.adjust(&t, &item, "100", "opening").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.adjust(&t, &item, "150.25", "waste").await.status(),
+        StatusCode::CREATED
+    );
+    let res = app
+        .put(
+            &format!("/api/v1/items/{item}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "500", "reorder_point": "200"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let stock: Value = app
+        .get(
+            &format!("/api/v1/stock?location_id={}", t.location_id),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &stock["data"][0];
+    assert_eq!(row["on_hand"], "-50.250");
+    assert_eq!(row["negative"], true);
+    assert_eq!(row["low"], true);
+    assert_eq!(row["item_id"], item.as_str());
+    assert_eq!(row["location_id"], t.location_id.as_str());
+    // Too many decimals is refused, never rounded.
+    let res = app.adjust(&t, &item, "1.0005", "adjustment").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "quantity");
+    let res = app.post("/api/v1/stock/adjustments", Some(&t.token), &json!({"item_id": item, "location_id": t.location_id, "quantity": 1.0005, "kind": "adjustment"})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Waste needs a known reason; sales cannot be posted by hand.
+    let res = app.post("/api/v1/stock/adjustments", Some(&t.token), &json!({"item_id": item, "location_id": t.location_id, "quantity": "1", "kind": "waste"})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "reason");
+    let res = app.post("/api/v1/stock/adjustments", Some(&t.token), &json!({"item_id": item, "location_id": t.location_id, "quantity": "1", "kind": "sale"})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "kind");
+    assert_eq!(app.on_hand(&t, &item).await, "-50.250");
+}
+
+async fn movements_are_listed_newest_first_with_a_cursor(app: TestApp) {
+    let t = app.register("Ledger").await;
+    let item = app.create_item(&t, "Ginger", "g", "0.004").await;
+    for q in ["1", "2", "3", "4", "5"] {
+        assert_eq!(
+            app.adjust(&t, &item, q, "receipt").await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let first: Value = app
+        .get("/api/v1/stock-movements?limit=3", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qs: Vec<&str> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["quantity"].as_str().unwrap())
+        .collect();
+    assert_eq!(qs, ["5.000", "4.000", "3.000"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get(
+            &format!("/api/v1/stock-movements?limit=3&cursor={cursor}"),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qs: Vec<&str> = second["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["quantity"].as_str().unwrap())
+        .collect();
+    assert_eq!(qs, ["2.000", "1.000"]);
+    assert!(second["next_cursor"].is_null());
+    let receipts: Value = app
+        .get("/api/v1/stock-movements?kind=waste", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(receipts["data"].as_array().unwrap().is_empty());
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of the whole server: each test starts the real router on port 0 with a
+//! fresh database, and most run once on SQLite and once on PostgreSQL.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod catalog;
+mod demo;
+mod inventory;
+mod isolation;
+mod sales;

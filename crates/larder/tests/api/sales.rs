@@ -1,0 +1,206 @@
+use larder_app::sales::ImportMode;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Tenant, TestApp};
+
+both!(
+    recipe_cost_and_sale_depletion_are_exact,
+    a_sale_retried_with_its_key_is_recorded_once,
+    a_bad_csv_row_is_reported_by_line_and_nothing_is_lost,
+);
+
+/// Rice 0.0016/g, oil 0.0013/ml; a 2.5 kg pilau base from 1 kg rice and 50 ml oil; a portion
+/// of pilau rice is 300 g of base plus 1 US tablespoon of oil, sold at 2.95.
+async fn pilau(app: &TestApp, t: &Tenant) -> (String, String, String) {
+    let rice = app.create_item(t, "Basmati rice", "g", "0.0016").await;
+    let oil = app.create_item(t, "Vegetable oil", "ml", "0.0013").await;
+    let base = app
+        .post("/api/v1/recipes", Some(&t.token), &json!({
+            "name": "Pilau base", "yield_quantity": "2500", "yield_unit": "g",
+            "lines": [{"item_id": rice, "quantity": "1", "unit": "kg"}, {"item_id": oil, "quantity": "50", "unit": "ml"}]
+        }))
+        .await;
+    assert_eq!(base.status(), StatusCode::CREATED);
+    let base: Value = base.json().await.unwrap();
+    let portion = app
+        .post("/api/v1/recipes", Some(&t.token), &json!({
+            "name": "Pilau rice portion", "yield_quantity": "1", "yield_unit": "ea",
+            "lines": [{"recipe_id": base["id"], "quantity": "300", "unit": "g"}, {"item_id": oil, "quantity": "1", "unit": "tbsp"}]
+        }))
+        .await;
+    assert_eq!(portion.status(), StatusCode::CREATED);
+    let portion: Value = portion.json().await.unwrap();
+    let menu = app
+        .post(
+            "/api/v1/menu-items",
+            Some(&t.token),
+            &json!({"name": "Pilau Rice", "recipe_id": portion["id"], "price": "2.95"}),
+        )
+        .await;
+    assert_eq!(menu.status(), StatusCode::CREATED);
+    (rice, oil, portion["id"].as_str().unwrap().to_owned())
+}
+
+async fn recipe_cost_and_sale_depletion_are_exact(app: TestApp) {
+    let t = app.register("Costing").await;
+    let (rice, oil, portion) = pilau(&app, &t).await;
+    let recipe: Value = app
+        .get(&format!("/api/v1/recipes/{portion}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // rice 120 g x 0.0016 = 0.192; oil (6 + 14.78676478125) ml x 0.0013 = 0.027022794215625;
+    // 0.219022794215625 rounds half-even to 0.219023.
+    assert_eq!(recipe["cost_per_yield_unit"], "0.219023");
+    let menu: Value = app
+        .get("/api/v1/menu-items", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(menu["data"][0]["cost"], "0.219023");
+    assert_eq!(menu["data"][0]["food_cost_pct"], "7.4");
+    assert_eq!(menu["data"][0]["contribution_margin"], "2.730977");
+
+    // A recipe line in an incompatible unit is refused, naming the line.
+    let bad = app.post("/api/v1/recipes", Some(&t.token), &json!({"name": "Bad", "yield_quantity": "1", "yield_unit": "ea", "lines": [{"item_id": rice, "quantity": "1", "unit": "l"}]})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "lines[0].unit");
+
+    let sale = app
+        .post("/api/v1/sales", Some(&t.token), &json!({
+            "location_id": t.location_id, "external_ref": "16118",
+            "lines": [{"name": "pilau  rice", "quantity": 3}, {"name": "Mystery Dish", "quantity": "1", "unit_price": "4.50"}]
+        }))
+        .await;
+    assert_eq!(sale.status(), StatusCode::CREATED);
+    let sale: Value = sale.json().await.unwrap();
+    assert_eq!(sale["unmapped"], json!(["Mystery Dish"]));
+    assert_eq!(sale["total"], "13.35");
+    // 3 portions: rice 360 g; oil 3 x 20.78676478125 = 62.36029434375 ml -> 62.360.
+    assert_eq!(app.on_hand(&t, &rice).await, "-360.000");
+    assert_eq!(app.on_hand(&t, &oil).await, "-62.360");
+    let unmapped: Value = app
+        .get("/api/v1/sales/unmapped", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unmapped["data"][0]["item_name"], "Mystery Dish");
+    let dup = app.post("/api/v1/sales", Some(&t.token), &json!({"location_id": t.location_id, "external_ref": "16118", "lines": [{"name": "Pilau Rice", "quantity": 1}]})).await;
+    assert_eq!(dup.status(), StatusCode::CONFLICT);
+    assert_eq!(dup.json::<Value>().await.unwrap()["field"], "external_ref");
+    assert_eq!(app.on_hand(&t, &rice).await, "-360.000");
+}
+
+async fn a_sale_retried_with_its_key_is_recorded_once(app: TestApp) {
+    let t = app.register("Retry").await;
+    let (rice, _, _) = pilau(&app, &t).await;
+    let body =
+        json!({"location_id": t.location_id, "lines": [{"name": "Pilau Rice", "quantity": 2}]});
+    let first = app
+        .post_with_key("/api/v1/sales", &t.token, "pos-ticket-7", &body)
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let a: Value = first.json().await.unwrap();
+    let second = app
+        .post_with_key("/api/v1/sales", &t.token, "pos-ticket-7", &body)
+        .await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let b: Value = second.json().await.unwrap();
+    assert_eq!(a, b);
+    let sales: Value = app
+        .get("/api/v1/sales", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sales["data"].as_array().unwrap().len(), 1);
+    assert_eq!(app.on_hand(&t, &rice).await, "-240.000");
+}
+
+const GOOD_AND_BAD: &str = "OrderNumber,OrderDate,ItemName,Quantity,ProductPrice,TotalProducts
+2,03/08/2019 20:25,Pilau Rice,2,2.95,2
+2,03/08/2019 20:25,Plain Naan,1,2.6,2
+3,03/08/2019 20:30,Pilau Rice,two,2.95,1
+4,03/08/2019 21:00,Pilau Rice,1,2.95,1
+";
+
+async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
+    let t = app.register("Import").await;
+    let (rice, _, _) = pilau(&app, &t).await;
+    let tenant = t.tenant_id.parse().unwrap();
+    let location = t.location_id.parse().unwrap();
+
+    let report = app
+        .app
+        .import_sales(
+            tenant,
+            location,
+            "pos",
+            GOOD_AND_BAD.as_bytes(),
+            ImportMode::AllOrNothing,
+        )
+        .await
+        .unwrap();
+    assert!(report.aborted);
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(
+        (report.errors[0].line, report.errors[0].field.as_str()),
+        (4, "Quantity")
+    );
+    assert_eq!(report.tickets_imported, 0);
+    assert_eq!(
+        app.on_hand(&t, &rice).await,
+        "0.000",
+        "an aborted import writes nothing"
+    );
+
+    let report = app
+        .app
+        .import_sales(
+            tenant,
+            location,
+            "pos",
+            GOOD_AND_BAD.as_bytes(),
+            ImportMode::SkipBadTickets,
+        )
+        .await
+        .unwrap();
+    assert!(!report.aborted);
+    assert_eq!(
+        (
+            report.tickets_in_file,
+            report.tickets_imported,
+            report.tickets_rejected
+        ),
+        (3, 2, 1)
+    );
+    assert_eq!((report.lines_imported, report.lines_depleted), (3, 2));
+    assert_eq!(report.unmapped, vec![("Plain Naan".to_string(), 1)]);
+    assert_eq!(app.on_hand(&t, &rice).await, "-360.000");
+
+    // The fixed file brings in the rejected ticket; the others are not imported twice.
+    let fixed = GOOD_AND_BAD.replace(",two,", ",2,");
+    let report = app
+        .app
+        .import_sales(
+            tenant,
+            location,
+            "pos",
+            fixed.as_bytes(),
+            ImportMode::AllOrNothing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.tickets_imported, report.tickets_already_imported),
+        (1, 2)
+    );
+    assert_eq!(app.on_hand(&t, &rice).await, "-600.000");
+    assert!(app.app.check_ledger().await.unwrap().is_empty());
+}
