@@ -33,6 +33,7 @@ macro_rules! both {
 }
 
 pub struct TestApp {
+    pub port: u16,
     pub address: String,
     pub client: reqwest::Client,
     pub app: larder_app::App,
@@ -44,6 +45,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `None` only for PostgreSQL with `LARDER_SKIP_POSTGRES=1`; an unreachable server fails.
 pub async fn spawn_app_opt(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, false).await
+}
+
+/// As [`spawn_app_opt`], choosing whether cookies are `Secure` (browsers accept them on
+/// `http://localhost`).
+pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<TestApp> {
     let dir = std::env::temp_dir().join(format!("larder-api-{}", uuid::Uuid::now_v7()));
     let database_url = match backend {
         Backend::Sqlite => None,
@@ -69,7 +76,7 @@ pub async fn spawn_app_opt(backend: Backend) -> Option<TestApp> {
     let app = larder::build_app(&config, store).expect("build app");
     let router = larder_web::router(larder_web::AppState {
         app: app.clone(),
-        cookie_secure: false,
+        cookie_secure,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -77,6 +84,7 @@ pub async fn spawn_app_opt(backend: Backend) -> Option<TestApp> {
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(larder_web::serve(listener, router, std::future::pending()));
     Some(TestApp {
+        port,
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
