@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::{App, AppError, Principal};
 
 /// One ingredient's theoretical usage, week by week.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct UsageSeries {
     /// Item.
     pub item_id: ItemId,
@@ -29,7 +29,7 @@ pub struct UsageSeries {
 }
 
 /// A menu item's sales in a period.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TopMenuItem {
     /// Name as sold.
     pub name: String,

@@ -98,7 +98,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 struct Claims {
     sub: String,
     tid: String,
@@ -111,7 +111,7 @@ struct Claims {
 const ISSUER: &str = "larder";
 
 /// Register a tenant with its owner.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RegisterCommand {
     /// The restaurant group's name.
     pub tenant_name: String,
@@ -124,7 +124,7 @@ pub struct RegisterCommand {
 }
 
 /// What registration created.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registered {
     /// The new tenant.
     pub tenant_id: TenantId,
@@ -135,7 +135,7 @@ pub struct Registered {
 }
 
 /// Log in.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginCommand {
     /// Email.
     pub email: String,
@@ -146,7 +146,7 @@ pub struct LoginCommand {
 }
 
 /// Tokens handed out by login and refresh.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     /// JWT for `Authorization: Bearer`.
     pub access_token: String,
@@ -159,7 +159,7 @@ pub struct TokenPair {
 }
 
 /// Who the caller is.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// Person.
     pub user_id: UserId,

@@ -14,7 +14,7 @@ use crate::{App, AppError, Principal, optional_text, required_text};
 
 /// An item as the API shows it. Quantities are decimal strings in the base unit, money in the
 /// tenant's currency.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Item {
     /// Id.
     pub id: ItemId,
@@ -54,7 +54,7 @@ impl From<ItemRow> for Item {
 
 /// Create an item, or (with `PUT`) replace its editable fields; `base_unit` cannot change once
 /// stock has moved in it, so an update ignores it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemCommand {
     /// 1..=200 characters.
@@ -119,7 +119,7 @@ fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
 }
 
 /// A location as the API shows it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Location {
     /// Id.
     pub id: LocationId,
@@ -140,7 +140,7 @@ impl From<LocationRow> for Location {
 }
 
 /// Create or rename a location.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationCommand {
     /// 1..=200 characters, unique in the tenant.
@@ -150,7 +150,7 @@ pub struct LocationCommand {
 }
 
 /// Set an item's par level and reorder point at a location.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParLevelCommand {
     /// Stock to order up to.
@@ -160,7 +160,8 @@ pub struct ParLevelCommand {
 }
 
 /// Filters for listing items.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemQuery {
     /// Name contains (case-insensitive).
     pub q: Option<String>,

@@ -30,7 +30,7 @@ pub const DEMO_PASSWORD: &str = "takeaway-demo-2019";
 /// The demo tenant's name.
 pub const DEMO_TENANT: &str = "London Takeaway (demo, real sales)";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ItemSpec {
     name: String,
@@ -40,7 +40,7 @@ struct ItemSpec {
     pack: PackSize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RecipeSpec {
     name: String,
@@ -51,7 +51,7 @@ struct RecipeSpec {
     lines: Vec<(String, Quantity, Unit)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MenuSpec {
     name: String,
@@ -59,7 +59,7 @@ struct MenuSpec {
     lines: Vec<(String, Quantity, Unit)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BookFile {
     item: Vec<ItemSpec>,

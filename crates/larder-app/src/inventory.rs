@@ -15,7 +15,7 @@ use crate::page::{self, Page};
 use crate::{App, AppError, Principal, optional_text};
 
 /// A movement as the API shows it: `quantity` is the signed change to on hand.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Movement {
     /// Id.
     pub id: MovementId,
@@ -60,7 +60,7 @@ impl From<MovementRow> for Movement {
 ///
 /// For `receipt`, `opening` and `waste` the quantity is the amount (positive); for
 /// `adjustment` and `count_adjustment` it is the signed change. Sales come only from sales.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentCommand {
     /// Item.
@@ -79,7 +79,7 @@ pub struct AdjustmentCommand {
 }
 
 /// A stock level with its flags.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct StockLevel {
     /// Item.
     pub item_id: ItemId,
@@ -119,7 +119,8 @@ impl From<StockLevelRow> for StockLevel {
 }
 
 /// Filters for stock levels.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StockQuery {
     /// Location.
     pub location_id: Option<LocationId>,
@@ -132,7 +133,8 @@ pub struct StockQuery {
 }
 
 /// Filters for movements (newest first).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MovementQuery {
     /// Item.
     pub item_id: Option<ItemId>,

@@ -121,7 +121,7 @@ impl Book {
 }
 
 /// One line of a recipe command: exactly one of `item_id` and `recipe_id`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeLineCommand {
     /// An item.
@@ -135,7 +135,7 @@ pub struct RecipeLineCommand {
 }
 
 /// Create a recipe.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeCommand {
     /// 1..=200 characters, unique in the tenant.
@@ -151,7 +151,7 @@ pub struct RecipeCommand {
 }
 
 /// A recipe line as shown.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecipeLineView {
     /// Item or sub-recipe.
     pub component: Component,
@@ -164,7 +164,7 @@ pub struct RecipeLineView {
 }
 
 /// An ingredient's usage per yield unit, rounded to the thousandth for display.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IngredientUsage {
     /// Item.
     pub item_id: ItemId,
@@ -175,7 +175,7 @@ pub struct IngredientUsage {
 }
 
 /// A recipe with its cost.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecipeView {
     /// Id.
     pub id: RecipeId,
@@ -248,7 +248,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
 }
 
 /// Create a menu item.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MenuItemCommand {
     /// The name the POS sells it under, 1..=200 characters, unique in the tenant.
@@ -265,7 +265,7 @@ pub struct MenuItemCommand {
 }
 
 /// A menu item with its cost and margin.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MenuItem {
     /// Id.
     pub id: MenuItemId,

@@ -13,7 +13,7 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// One page of a list: `data`, and `next_cursor` to pass back for the next page (`None` at
 /// the end).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The rows.
     pub data: Vec<T>,

@@ -161,7 +161,7 @@ impl Book {
 }
 
 /// One line of a sale command: a menu item by id, or a name as the POS printed it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaleLineCommand {
     /// The menu item.
@@ -175,7 +175,7 @@ pub struct SaleLineCommand {
 }
 
 /// Post a sale.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaleCommand {
     /// Where it was sold.
@@ -189,7 +189,7 @@ pub struct SaleCommand {
 }
 
 /// A depleted ingredient of a sale.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Depletion {
     /// Item.
     pub item_id: ItemId,
@@ -198,7 +198,7 @@ pub struct Depletion {
 }
 
 /// A sale line as shown.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SaleLine {
     /// Position.
     pub line_no: i32,
@@ -213,7 +213,7 @@ pub struct SaleLine {
 }
 
 /// A sale as shown.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sale {
     /// Id.
     pub id: SaleId,
@@ -286,7 +286,7 @@ fn sale_view(s: &SaleRow, book: Option<&Depleter<'_>>, movements: &[MovementRow]
 }
 
 /// How an import treats bad rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportMode {
     /// Any bad row: nothing is written.
@@ -298,7 +298,7 @@ pub enum ImportMode {
 
 /// A row the import refused: its line in the file (the header is line 1), the column at
 /// fault, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// Line number in the file.
     pub line: u64,
@@ -309,7 +309,7 @@ pub struct RowError {
 }
 
 /// What an import did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Data rows read.
     pub rows_read: u64,

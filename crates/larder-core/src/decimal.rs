@@ -182,6 +182,21 @@ macro_rules! fixed_type {
             }
         }
 
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(concat!("^-?[0-9]+(\\.[0-9]{1,", $scale, "})?$")))
+                    .description(Some(concat!(
+                        "Exact decimal, at most ", $scale,
+                        " decimals (a JSON number with no more decimals is accepted on input)"
+                    )))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl FromStr for $name {
             type Err = DecimalError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

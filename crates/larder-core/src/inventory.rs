@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::Quantity;
 
 /// Why a stock movement happened (DESIGN.md glossary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     /// Stock present when the ledger starts.
@@ -94,7 +94,7 @@ impl FromStr for MovementKind {
 }
 
 /// Why stock was wasted; the usual categories of kitchen waste logs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WasteReason {
     /// Went off before use.
@@ -143,7 +143,7 @@ impl FromStr for WasteReason {
 }
 
 /// What a manager should notice about a stock level.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockFlags {
     /// Theoretical on hand is below zero: sales recorded more than was received. Allowed
     /// (a late receipt or an unrecorded transfer) but shown, never hidden.

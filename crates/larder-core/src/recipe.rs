@@ -16,7 +16,7 @@ use crate::rational::Ratio;
 use crate::units::{BaseUnit, Unit, UnitError};
 
 /// What a recipe line consumes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Component {
     /// An inventory item, depleted from stock.

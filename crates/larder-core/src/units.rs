@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::rational::Ratio;
 
 /// The unit an item's stock is counted in. Quantities are thousandths of it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BaseUnit {
     /// Grams (mass).
@@ -212,6 +212,20 @@ impl FromStr for Unit {
             .ok_or_else(|| UnitError::Unknown(s.to_owned()))
     }
 }
+
+impl utoipa::PartialSchema for Unit {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Unit::ALL.iter().map(|u| u.as_str())))
+            .description(Some(
+                "A unit convertible to the component's base unit (mass, volume or count)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Unit {}
 
 impl Serialize for Unit {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -109,7 +109,7 @@ pub struct LocationRow {
 }
 
 /// A purchase pack of an item, such as a 10 kg sack.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PackSize {
     /// What the supplier calls it ("sack", "case of 12").
     pub name: String,

@@ -104,5 +104,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The problem+json body, for the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProblemDoc {
+    /// Stable problem type, such as `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short title.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened (no internal detail on 5xx).
+    pub detail: String,
+    /// The field at fault (validation and conflict problems).
+    pub field: Option<String>,
+}
+
 /// Result of an API handler.
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -25,7 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/members", post(add_member))
 }
 
-async fn register(
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn register(
     State(s): State<AppState>,
     ApiJson(cmd): ApiJson<RegisterCommand>,
 ) -> ApiResult<Response> {
@@ -33,7 +34,8 @@ async fn register(
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
-async fn login(
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = larder_app::auth::LoginCommand, responses((status = 200, description = "OK", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn login(
     State(s): State<AppState>,
     jar: CookieJar,
     ApiJson(cmd): ApiJson<LoginCommand>,
@@ -43,9 +45,11 @@ async fn login(
     Ok((jar, Json(pair)).into_response())
 }
 
-#[derive(Deserialize, Default)]
+/// The refresh token, when not sent as the HttpOnly cookie.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
+pub(crate) struct RefreshBody {
+    /// The opaque refresh token.
     refresh_token: Option<String>,
 }
 
@@ -55,7 +59,8 @@ fn refresh_token(jar: &CookieJar, body: Option<RefreshBody>) -> Result<String, A
         .ok_or(ApiError(AppError::Unauthenticated("missing refresh token")))
 }
 
-async fn refresh(
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody, responses((status = 200, description = "A new pair; the presented token is spent", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn refresh(
     State(s): State<AppState>,
     jar: CookieJar,
     body: Option<ApiJson<RefreshBody>>,
@@ -66,7 +71,8 @@ async fn refresh(
     Ok((jar, Json(pair)).into_response())
 }
 
-async fn logout(
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshBody, responses((status = 204, description = "The token family is revoked")))]
+pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
     body: Option<ApiJson<RefreshBody>>,
@@ -77,20 +83,23 @@ async fn logout(
     Ok((cookies::cleared(jar), StatusCode::NO_CONTENT).into_response())
 }
 
-async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, description = "OK", body = larder_app::auth::Me), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     Ok(Json(s.app.me(p).await?).into_response())
 }
 
-#[derive(Deserialize)]
+/// A person to add to the caller's tenant.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MemberBody {
+pub(crate) struct MemberBody {
     email: String,
     name: String,
     password: String,
     role: Role,
 }
 
-async fn add_member(
+#[utoipa::path(post, path = "/api/v1/members", tag = "auth", request_body = MemberBody, responses((status = 201, description = "Member added"), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn add_member(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiJson(b): ApiJson<MemberBody>,

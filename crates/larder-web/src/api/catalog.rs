@@ -31,7 +31,8 @@ fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
     res
 }
 
-async fn create_item(
+#[utoipa::path(post, path = "/api/v1/items", tag = "catalog", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::catalog::ItemCommand, responses((status = 201, description = "Created", body = larder_app::catalog::Item), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_item(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,
@@ -42,7 +43,8 @@ async fn create_item(
     Ok(created(r, location))
 }
 
-async fn get_item(
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "catalog", params(("id" = larder_core::ItemId, Path)), responses((status = 200, description = "The item, with its version as ETag", body = larder_app::catalog::Item), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_item(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<ItemId>,
@@ -51,7 +53,8 @@ async fn get_item(
     Ok(with_etag(item.version, item))
 }
 
-async fn update_item(
+#[utoipa::path(put, path = "/api/v1/items/{id}", tag = "catalog", params(("id" = larder_core::ItemId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = larder_app::catalog::ItemCommand, responses((status = 200, description = "OK", body = larder_app::catalog::Item), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_item(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<ItemId>,
@@ -62,7 +65,8 @@ async fn update_item(
     Ok(with_etag(item.version, item))
 }
 
-async fn list_items(
+#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(larder_app::catalog::ItemQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::catalog::Item>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_items(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<ItemQuery>,
@@ -70,7 +74,8 @@ async fn list_items(
     Ok(Json(s.app.list_items(p, q).await?).into_response())
 }
 
-async fn set_par_level(
+#[utoipa::path(put, path = "/api/v1/items/{id}/par-levels/{location_id}", tag = "catalog", params(("id" = larder_core::ItemId, Path), ("location_id" = larder_core::LocationId, Path)), request_body = larder_app::catalog::ParLevelCommand, responses((status = 200, description = "OK", body = larder_app::catalog::ParLevelCommand), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn set_par_level(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path((item, location)): Path<(ItemId, LocationId)>,
@@ -79,7 +84,8 @@ async fn set_par_level(
     Ok(Json(s.app.set_par_level(p, item, location, cmd).await?).into_response())
 }
 
-async fn create_location(
+#[utoipa::path(post, path = "/api/v1/locations", tag = "catalog", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::catalog::LocationCommand, responses((status = 201, description = "Created", body = larder_app::catalog::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_location(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,
@@ -90,7 +96,8 @@ async fn create_location(
     Ok(created(r, location))
 }
 
-async fn get_location(
+#[utoipa::path(get, path = "/api/v1/locations/{id}", tag = "catalog", params(("id" = larder_core::LocationId, Path)), responses((status = 200, description = "OK", body = larder_app::catalog::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_location(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<LocationId>,
@@ -98,7 +105,8 @@ async fn get_location(
     Ok(Json(s.app.get_location(p, id).await?).into_response())
 }
 
-async fn update_location(
+#[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "catalog", params(("id" = larder_core::LocationId, Path)), request_body = larder_app::catalog::LocationCommand, responses((status = 200, description = "OK", body = larder_app::catalog::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_location(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<LocationId>,
@@ -107,13 +115,18 @@ async fn update_location(
     Ok(Json(s.app.update_location(p, id, cmd).await?).into_response())
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
+/// Page size (1..=500, default 50) and the cursor of the previous page.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Page size.
     limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
-async fn list_locations(
+#[utoipa::path(get, path = "/api/v1/locations", tag = "catalog", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::catalog::Location>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_locations(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,

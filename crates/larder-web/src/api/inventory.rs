@@ -18,7 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/stock/adjustments", post(post_adjustment))
 }
 
-async fn list_stock(
+#[utoipa::path(get, path = "/api/v1/stock", tag = "inventory", params(larder_app::inventory::StockQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::inventory::StockLevel>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_stock(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<StockQuery>,
@@ -26,7 +27,8 @@ async fn list_stock(
     Ok(Json(s.app.list_stock(p, q).await?).into_response())
 }
 
-async fn list_movements(
+#[utoipa::path(get, path = "/api/v1/stock-movements", tag = "inventory", params(larder_app::inventory::MovementQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::inventory::Movement>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_movements(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<MovementQuery>,
@@ -34,7 +36,8 @@ async fn list_movements(
     Ok(Json(s.app.list_movements(p, q).await?).into_response())
 }
 
-async fn post_adjustment(
+#[utoipa::path(post, path = "/api/v1/stock/adjustments", tag = "inventory", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::inventory::AdjustmentCommand, responses((status = 201, description = "The movement posted", body = larder_app::inventory::Movement), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn post_adjustment(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,

@@ -20,13 +20,18 @@ pub fn router() -> Router<AppState> {
         .route("/menu-items", get(list_menu_items).post(create_menu_item))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
+/// Page size (1..=500, default 50) and the cursor of the previous page.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Page size.
     limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
-async fn create_recipe(
+#[utoipa::path(post, path = "/api/v1/recipes", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::RecipeCommand, responses((status = 201, description = "Created, costed", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_recipe(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,
@@ -37,7 +42,8 @@ async fn create_recipe(
     Ok(created(r, location))
 }
 
-async fn get_recipe(
+#[utoipa::path(get, path = "/api/v1/recipes/{id}", tag = "menu", params(("id" = larder_core::RecipeId, Path)), responses((status = 200, description = "OK", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_recipe(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<RecipeId>,
@@ -45,7 +51,8 @@ async fn get_recipe(
     Ok(Json(s.app.get_recipe(p, id).await?).into_response())
 }
 
-async fn list_recipes(
+#[utoipa::path(get, path = "/api/v1/recipes", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::RecipeView>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_recipes(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,
@@ -53,7 +60,8 @@ async fn list_recipes(
     Ok(Json(s.app.list_recipes(p, q.limit, q.cursor).await?).into_response())
 }
 
-async fn create_menu_item(
+#[utoipa::path(post, path = "/api/v1/menu-items", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::MenuItemCommand, responses((status = 201, description = "Created", body = larder_app::menu::MenuItem), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_menu_item(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,
@@ -64,7 +72,8 @@ async fn create_menu_item(
     Ok(created(r, location))
 }
 
-async fn list_menu_items(
+#[utoipa::path(get, path = "/api/v1/menu-items", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::MenuItem>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_menu_items(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,

@@ -20,13 +20,18 @@ pub fn router() -> Router<AppState> {
         .route("/sales/{id}", get(get_sale))
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
+/// Page size (1..=500, default 50) and the cursor of the previous page.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Page size.
     limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
-async fn post_sale(
+#[utoipa::path(post, path = "/api/v1/sales", tag = "sales", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::sales::SaleCommand, responses((status = 201, description = "Recorded and depleted", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn post_sale(
     State(s): State<AppState>,
     Auth(p): Auth,
     IdemKey(k): IdemKey,
@@ -37,7 +42,8 @@ async fn post_sale(
     Ok(created(r, location))
 }
 
-async fn get_sale(
+#[utoipa::path(get, path = "/api/v1/sales/{id}", tag = "sales", params(("id" = larder_core::SaleId, Path)), responses((status = 200, description = "OK", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_sale(
     State(s): State<AppState>,
     Auth(p): Auth,
     Path(id): Path<SaleId>,
@@ -45,7 +51,8 @@ async fn get_sale(
     Ok(Json(s.app.get_sale(p, id).await?).into_response())
 }
 
-async fn list_sales(
+#[utoipa::path(get, path = "/api/v1/sales", tag = "sales", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::sales::Sale>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_sales(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<PageQuery>,
@@ -53,11 +60,31 @@ async fn list_sales(
     Ok(Json(s.app.list_sales(p, q.limit, q.cursor).await?).into_response())
 }
 
-async fn unmapped(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+/// A name sold that maps to no menu item.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct UnmappedName {
+    /// The name as sold.
+    item_name: String,
+    /// Lines that carried it.
+    lines: i64,
+    /// Total count sold.
+    quantity: larder_core::Quantity,
+}
+
+#[utoipa::path(get, path = "/api/v1/sales/unmapped", tag = "sales", responses((status = 200, description = "OK", body = larder_app::Page<UnmappedName>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn unmapped(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     let rows = s.app.unmapped_sales(p).await?;
-    let data: Vec<_> = rows
+    let data = rows
         .into_iter()
-        .map(|r| serde_json::json!({ "item_name": r.item_name, "lines": r.lines, "quantity": r.quantity }))
+        .map(|r| UnmappedName {
+            item_name: r.item_name,
+            lines: r.lines,
+            quantity: r.quantity,
+        })
         .collect();
-    Ok(Json(serde_json::json!({ "data": data, "next_cursor": null })).into_response())
+    Ok(Json(larder_app::Page {
+        data,
+        next_cursor: None,
+    })
+    .into_response())
 }

@@ -10,4 +10,5 @@ mod catalog;
 mod demo;
 mod inventory;
 mod isolation;
+mod ops;
 mod sales;
