@@ -645,3 +645,39 @@ fn choose_membership<'a>(
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash_so_unknown_emails_cost_a_full_verification() {
+        let parsed = argon2::password_hash::phc::PasswordHash::new(DUMMY_HASH);
+        assert!(parsed.is_ok(), "{parsed:?}");
+        assert!(
+            Argon2::default()
+                .verify_password(b"anything", DUMMY_HASH)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_name_their_tenant_and_nothing_else_parses() {
+        let t = TenantId::new();
+        let token = format!("{}.{}", t.as_uuid().simple(), "A".repeat(43));
+        assert_eq!(parse_refresh(&token).ok(), Some(t));
+        assert!(parse_refresh("garbage").is_err());
+        assert!(parse_refresh(&format!("{}.short", t.as_uuid().simple())).is_err());
+    }
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            normalize_email("  Chef@Example.COM ").ok().as_deref(),
+            Some("chef@example.com")
+        );
+        assert!(normalize_email("chef@localhost").is_err());
+        assert!(normalize_email("@example.com").is_err());
+        assert!(normalize_email("a b@example.com").is_err());
+    }
+}

@@ -208,7 +208,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
     recipe::accumulate(&mut batch, &usage, r.yield_quantity)
         .ok_or_else(|| AppError::invalid("yield_quantity", "overflows"))?;
     let (batch_cost, _) = book.cost(&batch)?;
-    let ingredients = recipe::to_quantities(&usage)
+    let mut ingredients: Vec<IngredientUsage> = recipe::to_quantities(&usage)
         .unwrap_or_default()
         .into_iter()
         .map(|(item_id, quantity)| IngredientUsage {
@@ -217,6 +217,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
             quantity,
         })
         .collect();
+    ingredients.sort_by(|a, b| a.name.cmp(&b.name));
     let lines = r
         .lines
         .iter()

@@ -227,8 +227,9 @@ fn money(m: Option<Money>) -> String {
 /// One ingredient's weekly usage as an inline SVG line chart (integer pixel arithmetic).
 fn sparkline(s: &UsageSeries) -> String {
     const W: i128 = 300;
-    const H: i128 = 90;
+    const H: i128 = 104;
     const PAD: i128 = 6;
+    const AXIS: i128 = 14;
     let max = s
         .weeks
         .iter()
@@ -243,7 +244,7 @@ fn sparkline(s: &UsageSeries) -> String {
         .enumerate()
         .map(|(i, (_, q))| {
             let x = PAD + i128::try_from(i).unwrap_or(0) * (W - 2 * PAD) / n;
-            let y = H - PAD - i128::from(q.raw()).max(0) * (H - 2 * PAD) / max;
+            let y = H - AXIS - i128::from(q.raw()).max(0) * (H - AXIS - 2 * PAD) / max;
             format!("{x},{y}")
         })
         .collect();
@@ -266,9 +267,11 @@ fn sparkline(s: &UsageSeries) -> String {
 <title>{name}: weekly theoretical usage, peak {peak} per week</title>\
 <line x1=\"{PAD}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#d9dee5\"/>\
 <polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" points=\"{pts}\"/>\
-<text x=\"{PAD}\" y=\"12\" font-size=\"10\" fill=\"#5b6878\">peak {peak}/week</text></svg>",
+<text x=\"{PAD}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\">week of {first}</text>\
+<text x=\"{right}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">week of {last}</text></svg>",
         name = escape(&s.name),
-        base = H - PAD,
+        base = H - AXIS,
+        label_y = H - 2,
         right = W - PAD,
         pts = points.join(" "),
     )
@@ -277,6 +280,7 @@ fn sparkline(s: &UsageSeries) -> String {
 struct Chart {
     name: String,
     total: String,
+    peak: String,
     svg: String,
 }
 
@@ -311,6 +315,7 @@ struct DashboardPage {
     stock_more: Option<String>,
     negative_count: usize,
     low_count: usize,
+    multi_location: bool,
 }
 
 #[derive(Deserialize)]
@@ -331,10 +336,10 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
     let span = s.app.sales_span(p).await?;
-    // Default period: the eight weeks up to the last sale (or today).
-    let end = span.map_or_else(|| Utc::now().date_naive(), |(_, last)| last.date_naive())
-        + Duration::days(1);
-    let to = q.to.unwrap_or(end);
+    // Default period: the eight whole weeks (Monday to Monday) up to the last sale, or today.
+    let last = span.map_or_else(|| Utc::now().date_naive(), |(_, last)| last.date_naive());
+    let next_monday = larder_app::analytics::week_start(last) + Duration::weeks(1);
+    let to = q.to.unwrap_or(next_monday);
     let from = q.from.unwrap_or(to - Duration::weeks(8));
     if from >= to {
         return Err(AppError::invalid("from", "must be before to").into());
@@ -358,13 +363,20 @@ async fn dashboard(
             },
         )
         .await?;
+    let locations = s.app.list_locations(p, Some(500), None).await?.data;
+    let loc_name = |id| {
+        locations
+            .iter()
+            .find(|l| l.id == id)
+            .map_or_else(String::new, |l| l.name.clone())
+    };
     let rows: Vec<StockRow> = stock
         .data
         .iter()
         .map(|r| StockRow {
             item_id: r.item_id,
             name: r.item_name.clone(),
-            location: String::new(),
+            location: loc_name(r.location_id),
             on_hand: human(r.on_hand, r.base_unit),
             reorder_point: opt_human(r.reorder_point, r.base_unit),
             par_level: opt_human(r.par_level, r.base_unit),
@@ -383,6 +395,10 @@ async fn dashboard(
             .map(|u| Chart {
                 name: u.name.clone(),
                 total: human(u.total, u.base_unit),
+                peak: human(
+                    u.weeks.iter().map(|(_, q)| *q).max().unwrap_or_default(),
+                    u.base_unit,
+                ),
                 svg: sparkline(u),
             })
             .collect(),
@@ -390,10 +406,11 @@ async fn dashboard(
             .into_iter()
             .map(|t| TopRow {
                 name: t.name,
-                quantity: t.quantity.to_string(),
+                quantity: count(t.quantity),
                 revenue: t.revenue.to_string(),
             })
             .collect(),
+        multi_location: locations.len() > 1,
         negative_count: rows.iter().filter(|r| r.negative).count(),
         low_count: rows.iter().filter(|r| r.low).count(),
         stock: rows,
@@ -608,12 +625,44 @@ struct CursorQuery {
     cursor: Option<String>,
 }
 
-fn yield_text(q: Quantity, unit: BaseUnit) -> String {
-    if unit == BaseUnit::Ea {
-        format!("{q} portion(s)")
+/// A count for people: `3` when whole, `1.5` otherwise (exact, trailing zeros dropped).
+fn count(q: Quantity) -> String {
+    if q.raw() % 1000 == 0 {
+        (q.raw() / 1000).to_string()
     } else {
-        human(q, unit)
+        q.to_string().trim_end_matches('0').to_owned()
     }
+}
+
+fn yield_text(q: Quantity, unit: BaseUnit) -> String {
+    match unit {
+        BaseUnit::Ea if q.raw() == 1000 => "1 portion".to_owned(),
+        BaseUnit::Ea => format!("{} portions", count(q)),
+        _ => human(q, unit),
+    }
+}
+
+/// Cost per portion, or per kg / l for a prep: the batch cost (rounded once) over the yield,
+/// rounded half to even to the millionth.
+fn unit_cost_text(
+    per_unit: Money,
+    batch: Money,
+    yield_quantity: Quantity,
+    unit: BaseUnit,
+) -> String {
+    let (per, scale) = match unit {
+        BaseUnit::Ea => return format!("{per_unit} per portion"),
+        BaseUnit::G => ("kg", 1_000_000),
+        BaseUnit::Ml => ("l", 1_000_000),
+    };
+    let raw = div_round_half_even(
+        i128::from(batch.raw()) * scale,
+        i128::from(yield_quantity.raw()).max(1),
+    );
+    format!(
+        "{} per {per}",
+        Money::from_raw(i64::try_from(raw).unwrap_or(i64::MAX))
+    )
 }
 
 async fn recipes(
@@ -633,7 +682,12 @@ async fn recipes(
             .map(|r| RecipeRowView {
                 id: r.id,
                 yield_text: yield_text(r.yield_quantity, r.yield_unit),
-                cost: r.cost_per_yield_unit.to_string(),
+                cost: unit_cost_text(
+                    r.cost_per_yield_unit,
+                    r.batch_cost,
+                    r.yield_quantity,
+                    r.yield_unit,
+                ),
                 batch_cost: r.batch_cost.to_string(),
                 name: r.name,
             })
@@ -701,7 +755,12 @@ async fn recipe(
             BaseUnit::G => "g",
             BaseUnit::Ml => "ml",
         },
-        cost: r.cost_per_yield_unit.to_string(),
+        cost: unit_cost_text(
+            r.cost_per_yield_unit,
+            r.batch_cost,
+            r.yield_quantity,
+            r.yield_unit,
+        ),
         batch_cost: r.batch_cost.to_string(),
         missing: r.missing_costs.join(", "),
         notes: r.notes.clone(),
