@@ -36,6 +36,9 @@ pub enum AppError {
     /// 412: the `If-Match` version is stale.
     #[error("the {0} was changed by someone else; reload it and try again")]
     PreconditionFailed(&'static str),
+    /// 429: too many attempts from one client (login, register, refresh); retry later.
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
     /// 503: the database is unreachable or overloaded.
     #[error("storage unavailable")]
     Unavailable(String),

@@ -76,11 +76,23 @@ impl PgStore {
     }
 }
 
-/// Runs pending migrations as the owner.
+/// Creates the database when it does not exist yet (the owner needs `CREATEDB`), then runs
+/// pending migrations as the owner.
 ///
 /// # Errors
 /// As [`PgStore::open`].
 pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
+    use sqlx::migrate::MigrateDatabase;
+    let unreachable =
+        |e: sqlx::Error| StoreError::Unavailable(format!("cannot reach PostgreSQL: {e}"));
+    if !sqlx::Postgres::database_exists(owner_url)
+        .await
+        .map_err(unreachable)?
+    {
+        sqlx::Postgres::create_database(owner_url)
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot create the database: {e}")))?;
+    }
     let mut owner =
         PgConnection::connect_with(&PgConnectOptions::from_str(owner_url).map_err(bad_url)?)
             .await

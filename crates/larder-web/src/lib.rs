@@ -26,13 +26,46 @@ pub struct AppState {
     /// Whether cookies carry the `Secure` attribute (true unless configured off for plain
     /// HTTP on a non-localhost address).
     pub cookie_secure: bool,
+    /// Login, register and refresh attempts per client address.
+    auth_limiter: std::sync::Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+}
+
+/// Login, register and token-refresh attempts allowed per client address per minute (a burst
+/// of as many, refilled evenly), against password guessing.
+pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 30;
+
+impl AppState {
+    /// State over `app`.
+    pub fn new(app: App, cookie_secure: bool) -> Self {
+        let quota = governor::Quota::per_minute(
+            std::num::NonZeroU32::new(AUTH_ATTEMPTS_PER_MINUTE)
+                .unwrap_or(std::num::NonZeroU32::MIN),
+        );
+        Self {
+            app,
+            cookie_secure,
+            auth_limiter: std::sync::Arc::new(governor::RateLimiter::keyed(quota)),
+        }
+    }
+
+    /// Counts one authentication attempt from `ip`.
+    ///
+    /// # Errors
+    /// [`larder_app::AppError::RateLimited`] with the seconds to wait.
+    pub fn auth_attempt(&self, ip: std::net::IpAddr) -> Result<(), larder_app::AppError> {
+        use governor::clock::{Clock, DefaultClock};
+        self.auth_limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            larder_app::AppError::RateLimited(wait.as_secs().max(1))
+        })
+    }
 }
 
 /// The whole application: API, UI, health, metrics, with tracing, a 30 s timeout, a 16 MiB
 /// body limit and panic recovery.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router(state.clone()))
         .merge(ui::router(state.clone()))
         .merge(ops::router())
         .layer(axum::middleware::from_fn(ops::track_metrics))
@@ -56,9 +89,28 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Applies the per-address limit of [`AUTH_ATTEMPTS_PER_MINUTE`] to the authentication routes.
+/// The address is the TCP peer's; behind a reverse proxy every client shares the proxy's.
+pub(crate) async fn limit_auth(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    match s.auth_attempt(ip) {
+        Ok(()) => next.run(req).await,
+        Err(e) => error::ApiError(e).into_response(),
+    }
 }
 
 mod cookies {

@@ -32,9 +32,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/items/{id}", get(item))
         .route("/recipes", get(recipes))
         .route("/recipes/{id}", get(recipe))
-        .route_layer(axum::middleware::from_fn_with_state(state, require_session));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_session,
+        ));
+    let login_post = Router::new().route("/login", post(login)).route_layer(
+        axum::middleware::from_fn_with_state(state, crate::limit_auth),
+    );
     Router::new()
-        .route("/login", get(login_form).post(login))
+        .route("/login", get(login_form))
+        .merge(login_post)
         .route("/logout", post(logout))
         .merge(protected)
 }

@@ -152,10 +152,7 @@ async fn serve(app: larder_app::App, args: &ServeArgs, extra: &[String]) -> anyh
         .with_context(|| format!("failed to listen on {addr}"))?;
     let local = listener.local_addr()?;
     let store = app.store().clone();
-    let router = larder_web::router(AppState {
-        app,
-        cookie_secure: !args.insecure_cookies,
-    });
+    let router = larder_web::router(AppState::new(app, !args.insecure_cookies));
     tracing::info!(%local, backend = store.backend(), "serving");
     let host = if local.ip().is_loopback() {
         "localhost".to_owned()

@@ -15,11 +15,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Auth, REFRESH_COOKIE};
 use crate::{AppState, cookies};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: AppState) -> Router<AppState> {
+    let limited = Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
         .route("/auth/refresh", post(refresh))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::limit_auth,
+        ));
+    Router::new()
+        .merge(limited)
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
         .route("/members", post(add_member))

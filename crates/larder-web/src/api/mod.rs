@@ -64,10 +64,10 @@ async fn openapi_json() -> Response {
 }
 
 /// All API routes, to be nested under `/api/v1`.
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/openapi.json", axum::routing::get(openapi_json))
-        .merge(auth::router())
+        .merge(auth::router(state))
         .merge(catalog::router())
         .merge(inventory::router())
         .merge(menu::router())

@@ -190,3 +190,32 @@ async fn me_reports_the_callers_tenant_and_scopes(app: TestApp) {
         .await;
     assert_eq!(chosen.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_attempts_are_limited_per_address() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let body = json!({"email": "guess@example.com", "password": "guess guess guess"});
+    for _ in 0..larder_web::AUTH_ATTEMPTS_PER_MINUTE {
+        assert_eq!(
+            app.post("/api/v1/auth/login", None, &body).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let res = app.post("/api/v1/auth/login", None, &body).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["type"],
+        "/problems/rate-limited"
+    );
+    // Other endpoints are not limited.
+    assert_eq!(
+        app.client
+            .get(app.url("/health/live"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -33,6 +33,7 @@ macro_rules! both {
 }
 
 pub struct TestApp {
+    pub data_dir: std::path::PathBuf,
     pub port: u16,
     pub address: String,
     pub client: reqwest::Client,
@@ -74,16 +75,14 @@ pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<Tes
     };
     let store = larder::open_store(&config).await.expect("open store");
     let app = larder::build_app(&config, store).expect("build app");
-    let router = larder_web::router(larder_web::AppState {
-        app: app.clone(),
-        cookie_secure,
-    });
+    let router = larder_web::router(larder_web::AppState::new(app.clone(), cookie_secure));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(larder_web::serve(listener, router, std::future::pending()));
     Some(TestApp {
+        data_dir: config.data_dir.clone(),
         port,
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()

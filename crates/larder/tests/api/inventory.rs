@@ -165,3 +165,56 @@ async fn movements_are_listed_newest_first_with_a_cursor(app: TestApp) {
         .unwrap();
     assert!(receipts["data"].as_array().unwrap().is_empty());
 }
+
+/// `larder check` finds a stock level that disagrees with its movements, prints it and exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn larder_check_reports_a_stock_level_that_disagrees_with_its_movements() {
+    use sqlx::Connection;
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let t = app.register("Checked").await;
+    let item = app.create_item(&t, "Cumin seeds", "g", "0.007").await;
+    assert_eq!(
+        app.adjust(&t, &item, "500", "receipt").await.status(),
+        StatusCode::CREATED
+    );
+    let larder = env!("CARGO_BIN_EXE_larder");
+    let ok = std::process::Command::new(larder)
+        .arg("check")
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // Someone edits the table behind the ledger's back.
+    let url = format!("sqlite://{}", app.data_dir.join("larder.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE stock_levels SET on_hand = on_hand + 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let bad = app.app.check_ledger().await.unwrap();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].1.on_hand.to_string(), "500.001");
+    assert_eq!(bad[0].1.movements_sum.to_string(), "500.000");
+    let out = std::process::Command::new(larder)
+        .arg("check")
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&item) && stdout.contains("500.001,500.000"),
+        "{stdout}"
+    );
+}
