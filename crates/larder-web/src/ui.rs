@@ -323,6 +323,9 @@ struct DashboardPage {
     negative_count: usize,
     low_count: usize,
     multi_location: bool,
+    unmapped_lines: i64,
+    unmapped_names: Vec<String>,
+    reports: bool,
 }
 
 #[derive(Deserialize)]
@@ -342,7 +345,13 @@ async fn dashboard(
     Query(q): Query<Period>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
-    let span = s.app.sales_span(p).await?;
+    // Staff see stock; the reports need reports.read (managers and up).
+    let reports = p.role.grants(larder_core::auth::Permission::ReportsRead);
+    let span = if reports {
+        s.app.sales_span(p).await?
+    } else {
+        None
+    };
     // Default period: the eight whole weeks (Monday to Monday) up to the last sale, or today.
     let last = span.map_or_else(|| Utc::now().date_naive(), |(_, last)| last.date_naive());
     let next_monday = larder_app::analytics::week_start(last) + Duration::weeks(1);
@@ -351,14 +360,19 @@ async fn dashboard(
     if from >= to {
         return Err(AppError::invalid("from", "must be before to").into());
     }
-    let usage = s
-        .app
-        .weekly_usage(p, day_start(from), day_start(to), 6)
-        .await?;
-    let top = s
-        .app
-        .top_menu_items(p, day_start(from), day_start(to), 10)
-        .await?;
+    let (usage, top) = if reports {
+        let usage = s
+            .app
+            .weekly_usage(p, day_start(from), day_start(to), 6)
+            .await?;
+        let top = s
+            .app
+            .top_menu_items(p, day_start(from), day_start(to), 10)
+            .await?;
+        (usage, top)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let stock = s
         .app
         .list_stock(
@@ -371,6 +385,11 @@ async fn dashboard(
         )
         .await?;
     let locations = s.app.list_locations(p, Some(500), None).await?.data;
+    let unmapped = if reports {
+        s.app.unmapped_sales(p).await?
+    } else {
+        Vec::new()
+    };
     let loc_name = |id| {
         locations
             .iter()
@@ -418,6 +437,13 @@ async fn dashboard(
             })
             .collect(),
         multi_location: locations.len() > 1,
+        reports,
+        unmapped_lines: unmapped.iter().map(|u| u.lines).sum(),
+        unmapped_names: unmapped
+            .iter()
+            .take(20)
+            .map(|u| format!("{} ({})", u.item_name, u.lines))
+            .collect(),
         negative_count: rows.iter().filter(|r| r.negative).count(),
         low_count: rows.iter().filter(|r| r.low).count(),
         stock: rows,

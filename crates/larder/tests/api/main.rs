@@ -12,3 +12,4 @@ mod inventory;
 mod isolation;
 mod ops;
 mod sales;
+mod ui;
