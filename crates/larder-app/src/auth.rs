@@ -25,6 +25,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, required_text};
 
+/// A new tenant's business day starts at 04:00 local time: a sale at 01:30 counts for the day
+/// before, as a kitchen that closes after midnight reckons it.
+pub const DEFAULT_DAY_CUTOFF_MINUTES: i32 = 240;
+
 /// Lifetime of an access token.
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 /// Lifetime of a refresh token (each rotation starts a new one).
@@ -296,6 +300,7 @@ impl App {
                 slug: slug.clone(),
                 currency: "GBP".into(),
                 time_zone: "Europe/London".into(),
+                day_cutoff_minutes: DEFAULT_DAY_CUTOFF_MINUTES,
                 created_at: Utc::now(),
             };
             let new_user = user.1.clone();

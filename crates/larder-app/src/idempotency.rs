@@ -8,7 +8,7 @@
 
 use chrono::Utc;
 use larder_core::TenantId;
-use larder_store::{BoxFuture, IdempotencyRow, Mode, StoreError, TenantTx, run_tenant};
+use larder_store::{BoxFuture, IdempotencyRow, Mode, TenantTx, run_tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -132,9 +132,4 @@ where
         }
         other => other,
     }
-}
-
-/// Maps a storage error inside a job (for closures that mix `?` on both error types).
-pub fn store_err(e: StoreError) -> AppError {
-    AppError::from(e)
 }

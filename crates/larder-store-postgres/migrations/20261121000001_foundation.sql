@@ -18,6 +18,8 @@ CREATE TABLE tenants (
     slug        text COLLATE "C" NOT NULL,
     currency    text NOT NULL,
     time_zone   text NOT NULL,
+    -- Business days run from this many minutes after local midnight (240: 04:00).
+    day_cutoff_minutes integer NOT NULL CHECK (day_cutoff_minutes BETWEEN 0 AND 1439),
     created_at  timestamptz NOT NULL
 );
 CREATE UNIQUE INDEX tenants_slug ON tenants (slug);

@@ -365,12 +365,13 @@ impl TenantTx for PgTx<'_> {
                 "tenant row does not match the transaction".into(),
             ));
         }
-        sqlx::query("INSERT INTO tenants (id, name, slug, currency, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO tenants (id, name, slug, currency, time_zone, day_cutoff_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(t.id.as_uuid())
             .bind(&t.name)
             .bind(&t.slug)
             .bind(&t.currency)
             .bind(&t.time_zone)
+            .bind(t.day_cutoff_minutes)
             .bind(ts(t.created_at))
             .execute(&mut *self.conn)
             .await
@@ -391,6 +392,7 @@ impl TenantTx for PgTx<'_> {
                 slug: r.try_get("slug").map_err(classify)?,
                 currency: r.try_get("currency").map_err(classify)?,
                 time_zone: r.try_get("time_zone").map_err(classify)?,
+                day_cutoff_minutes: r.try_get("day_cutoff_minutes").map_err(classify)?,
                 created_at: from_ts(r.try_get("created_at").map_err(classify)?)?,
             })
         })
@@ -1187,9 +1189,10 @@ impl TenantTx for PgTx<'_> {
         &mut self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        offset_seconds: i64,
     ) -> R<Vec<DailyUsageRow>> {
         let rows = sqlx::query(
-            "SELECT floor(extract(epoch FROM occurred_at) / 86400)::bigint AS day, item_id, (-SUM(quantity))::bigint AS used
+            "SELECT floor((extract(epoch FROM occurred_at) + $4) / 86400)::bigint AS day, item_id, (-SUM(quantity))::bigint AS used
              FROM stock_movements
              WHERE tenant_id = $1 AND kind = 'sale' AND occurred_at >= $2 AND occurred_at < $3
              GROUP BY day, item_id ORDER BY day, item_id",
@@ -1197,6 +1200,7 @@ impl TenantTx for PgTx<'_> {
         .bind(self.t())
         .bind(ts(from))
         .bind(ts(to))
+        .bind(offset_seconds)
         .fetch_all(&mut *self.conn)
         .await
         .map_err(classify)?;

@@ -8,6 +8,8 @@ CREATE TABLE tenants (
     slug        TEXT NOT NULL,
     currency    TEXT NOT NULL,
     time_zone   TEXT NOT NULL,
+    -- Business days run from this many minutes after local midnight (240: 04:00).
+    day_cutoff_minutes INTEGER NOT NULL CHECK (day_cutoff_minutes BETWEEN 0 AND 1439),
     created_at  INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX tenants_slug ON tenants (slug);

@@ -359,12 +359,13 @@ impl TenantTx for SqliteTx<'_> {
                 "tenant row does not match the transaction".into(),
             ));
         }
-        sqlx::query("INSERT INTO tenants (id, name, slug, currency, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO tenants (id, name, slug, currency, time_zone, day_cutoff_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(t.id.as_uuid())
             .bind(&t.name)
             .bind(&t.slug)
             .bind(&t.currency)
             .bind(&t.time_zone)
+            .bind(t.day_cutoff_minutes)
             .bind(ts(t.created_at))
             .execute(&mut *self.conn)
             .await
@@ -385,6 +386,7 @@ impl TenantTx for SqliteTx<'_> {
                 slug: r.try_get("slug").map_err(classify)?,
                 currency: r.try_get("currency").map_err(classify)?,
                 time_zone: r.try_get("time_zone").map_err(classify)?,
+                day_cutoff_minutes: r.try_get("day_cutoff_minutes").map_err(classify)?,
                 created_at: from_ts(r.try_get("created_at").map_err(classify)?)?,
             })
         })
@@ -1180,9 +1182,10 @@ impl TenantTx for SqliteTx<'_> {
         &mut self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        offset_seconds: i64,
     ) -> R<Vec<DailyUsageRow>> {
         let rows = sqlx::query(
-            "SELECT occurred_at / 86400000000 AS day, item_id, -SUM(quantity) AS used
+            "SELECT (occurred_at + $4 * 1000000) / 86400000000 AS day, item_id, -SUM(quantity) AS used
              FROM stock_movements
              WHERE tenant_id = $1 AND kind = 'sale' AND occurred_at >= $2 AND occurred_at < $3
              GROUP BY day, item_id ORDER BY day, item_id",
@@ -1190,6 +1193,7 @@ impl TenantTx for SqliteTx<'_> {
         .bind(self.t())
         .bind(ts(from))
         .bind(ts(to))
+        .bind(offset_seconds)
         .fetch_all(&mut *self.conn)
         .await
         .map_err(classify)?;

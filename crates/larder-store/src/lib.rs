@@ -308,11 +308,14 @@ pub trait TenantTx: GlobalTx {
     async fn unmapped_sales(&mut self) -> Result<Vec<UnmappedRow>, StoreError>;
 
     // --- analytics ---
-    /// Quantity removed by sale movements per item per UTC day in `[from, to)`.
+    /// Quantity removed by sale movements per item per day in `[from, to)`, where the day of an
+    /// instant `t` is `floor((t + offset_seconds) / 86 400 s)` days since 1970-01-01: the caller
+    /// picks the offset (UTC offset minus the day cutoff) for a span where it is constant.
     async fn usage_by_day(
         &mut self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        offset_seconds: i64,
     ) -> Result<Vec<DailyUsageRow>, StoreError>;
     /// Menu items by quantity sold in `[from, to)`, `limit` at most.
     async fn top_menu_items(

@@ -25,6 +25,9 @@ pub struct TenantRow {
     pub currency: String,
     /// IANA time zone of business days.
     pub time_zone: String,
+    /// Minutes after local midnight at which a business day starts (a sale at 01:30 with a
+    /// 04:00 cutoff belongs to the day before).
+    pub day_cutoff_minutes: i32,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -389,10 +392,10 @@ pub struct UnmappedRow {
     pub quantity: Quantity,
 }
 
-/// Usage of one item on one UTC day.
+/// Usage of one item on one day (as offset by the caller).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DailyUsageRow {
-    /// Days since 1970-01-01 (UTC).
+    /// Days since 1970-01-01 of the (offset) day.
     pub day: i64,
     /// Item.
     pub item_id: ItemId,
@@ -413,14 +416,3 @@ pub struct TopMenuItemRow {
     /// so billionths of the currency; callers round it half to even to [`Money`].
     pub revenue_billionths: i64,
 }
-
-/// Wire spelling shared by both backends for a recipe component kind.
-pub fn component_kind(c: &Component) -> &'static str {
-    match c {
-        Component::Item(_) => "item",
-        Component::Recipe(_) => "recipe",
-    }
-}
-
-/// Tenant id of a row, for backends that need it explicitly.
-pub type Tenant = TenantId;

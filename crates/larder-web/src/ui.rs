@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use axum_extra::extract::CookieJar;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use larder_app::analytics::UsageSeries;
 use larder_app::catalog::ItemQuery;
 use larder_app::inventory::{MovementQuery, StockQuery};
@@ -335,10 +335,6 @@ struct Period {
     cursor: Option<String>,
 }
 
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
-}
-
 async fn dashboard(
     State(s): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -352,8 +348,13 @@ async fn dashboard(
     } else {
         None
     };
+    // Business days: the tenant's time zone and day cutoff.
+    let cal = s.app.calendar(p.tenant_id).await?;
     // Default period: the eight whole weeks (Monday to Monday) up to the last sale, or today.
-    let last = span.map_or_else(|| Utc::now().date_naive(), |(_, last)| last.date_naive());
+    let last = span.map_or_else(
+        || cal.business_date(Utc::now()),
+        |(_, last)| cal.business_date(last),
+    );
     let next_monday = larder_app::analytics::week_start(last) + Duration::weeks(1);
     let to = q.to.unwrap_or(next_monday);
     let from = q.from.unwrap_or(to - Duration::weeks(8));
@@ -363,11 +364,11 @@ async fn dashboard(
     let (usage, top) = if reports {
         let usage = s
             .app
-            .weekly_usage(p, day_start(from), day_start(to), 6)
+            .weekly_usage(p, cal.day_start(from), cal.day_start(to), 6)
             .await?;
         let top = s
             .app
-            .top_menu_items(p, day_start(from), day_start(to), 10)
+            .top_menu_items(p, cal.day_start(from), cal.day_start(to), 10)
             .await?;
         (usage, top)
     } else {

@@ -118,6 +118,7 @@ async fn seed(store: &S, name: &str) -> Seed {
                 slug,
                 currency: "GBP".into(),
                 time_zone: "Europe/London".into(),
+                day_cutoff_minutes: 240,
                 created_at: at(1, 8),
             })
             .await?;

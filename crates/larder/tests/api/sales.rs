@@ -204,3 +204,64 @@ async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
     assert_eq!(app.on_hand(&t, &rice).await, "-600.000");
     assert!(app.app.check_ledger().await.unwrap().is_empty());
 }
+
+both!(usage_is_bucketed_by_business_week_and_revenue_is_exact);
+
+/// London, day cutoff 04:00: a sale at 00:30 BST on Monday 5 August 2019 belongs to Sunday's
+/// business day, so to the week of 29 July.
+async fn usage_is_bucketed_by_business_week_and_revenue_is_exact(app: TestApp) {
+    let t = app.register("Weeks").await;
+    let (rice, _, _) = pilau(&app, &t).await;
+    for (at, qty) in [
+        ("2019-08-04T23:30:00Z", 1),
+        ("2019-08-05T10:00:00Z", 2),
+        ("2019-08-11T20:00:00Z", 1),
+    ] {
+        let body = json!({"location_id": t.location_id, "occurred_at": at, "lines": [{"name": "Pilau Rice", "quantity": qty}]});
+        assert_eq!(
+            app.post("/api/v1/sales", Some(&t.token), &body)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    let usage: Value = app
+        .get(
+            "/api/v1/reports/usage?from=2019-07-29T03:00:00Z&to=2019-08-12T03:00:00Z",
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rice_series = usage["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["item_id"] == rice.as_str())
+        .unwrap();
+    assert_eq!(
+        rice_series["weeks"],
+        json!([["2019-07-29", "120.000"], ["2019-08-05", "360.000"]])
+    );
+    assert_eq!(rice_series["total"], "480.000");
+    let top: Value = app
+        .get(
+            "/api/v1/reports/top-menu-items?from=2019-07-29T03:00:00Z&to=2019-08-12T03:00:00Z",
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(top["data"][0]["name"], "Pilau Rice");
+    assert_eq!(top["data"][0]["quantity"], "4.000");
+    assert_eq!(top["data"][0]["revenue"], "11.80");
+    let bad = app
+        .get(
+            "/api/v1/reports/usage?from=2019-08-12T00:00:00Z&to=2019-07-29T00:00:00Z",
+            &t.token,
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
