@@ -27,6 +27,10 @@ use crate::{App, AppError, Principal};
 pub const DEMO_EMAIL: &str = "demo@larder.test";
 /// The demo user's password.
 pub const DEMO_PASSWORD: &str = "takeaway-demo-2019";
+/// The source the demo's sales are recorded under: the same as `larder import sales`' default,
+/// so importing the takeaway's file again into the demo tenant skips every ticket.
+pub const DEMO_SALES_SOURCE: &str = "csv";
+
 /// The demo tenant's name.
 pub const DEMO_TENANT: &str = "London Takeaway (demo, real sales)";
 
@@ -315,7 +319,8 @@ impl App {
         let now = Utc::now();
         let mut weeks: BTreeMap<DateTime<Utc>, Vec<PreparedSale>> = BTreeMap::new();
         for t in &tickets {
-            let prepared = depleter.prepare(ticket_sale(t, location, "takeaway-csv", now), None)?;
+            let prepared =
+                depleter.prepare(ticket_sale(t, location, DEMO_SALES_SOURCE, now), None)?;
             weeks
                 .entry(receipt_time(t.occurred_at))
                 .or_default()
