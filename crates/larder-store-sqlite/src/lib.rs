@@ -50,7 +50,11 @@ fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
         // FULL: a commit survives power loss; group commit pays the fsync once per group.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10)))
+        .busy_timeout(Duration::from_secs(10))
+        // A 64 MiB page cache per connection (negative = KiB): a bulk import touches every
+        // index page of the ledger, and the default 2 MB cache thrashes.
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory"))
 }
 
 impl SqliteStore {

@@ -322,8 +322,16 @@ fn sale_line(r: &SqliteRow) -> R<(SaleId, SaleLineRow)> {
     ))
 }
 
-/// Rows per multi-row INSERT: 12 columns x 400 rows stays under SQLite's 32 766 variables.
-const CHUNK: usize = 400;
+/// Bound parameters per statement: SQLite's limit (`SQLITE_MAX_VARIABLE_NUMBER`) is 32 766.
+const MAX_PARAMS: usize = 32_766;
+
+/// Rows per multi-row statement with `columns` parameters each, as many as the limit allows.
+const fn rows_per_statement(columns: usize) -> usize {
+    MAX_PARAMS / columns
+}
+
+/// Values per `IN (...)` list.
+const CHUNK: usize = 1000;
 
 impl SqliteTx<'_> {
     async fn sale_lines_for(&mut self, ids: &[Uuid]) -> R<Vec<(SaleId, SaleLineRow)>> {
@@ -697,7 +705,7 @@ impl TenantTx for SqliteTx<'_> {
 
     async fn append_movements(&mut self, movements: &[MovementRow]) -> R<()> {
         let t = self.t();
-        for chunk in movements.chunks(CHUNK) {
+        for chunk in movements.chunks(rows_per_statement(12)) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO stock_movements (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id, created_by, occurred_at, recorded_at) ",
             );
@@ -1035,7 +1043,7 @@ impl TenantTx for SqliteTx<'_> {
 
     async fn insert_sales(&mut self, sales: &[SaleRow]) -> R<()> {
         let t = self.t();
-        for chunk in sales.chunks(CHUNK) {
+        for chunk in sales.chunks(rows_per_statement(7)) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO sales (tenant_id, id, location_id, source, external_ref, occurred_at, recorded_at) ",
             );
@@ -1057,7 +1065,7 @@ impl TenantTx for SqliteTx<'_> {
             .iter()
             .flat_map(|s| s.lines.iter().map(move |l| (s, l)))
             .collect();
-        for chunk in lines.chunks(CHUNK) {
+        for chunk in lines.chunks(rows_per_statement(8)) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO sale_lines (tenant_id, sale_id, line_no, menu_item_id, item_name, quantity, unit_price, occurred_at) ",
             );
