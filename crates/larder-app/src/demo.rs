@@ -14,7 +14,7 @@ use larder_core::tenancy::LocationKind;
 use larder_core::{
     BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, TenantId, Unit, UserId,
 };
-use larder_store::{Mode, MovementRow, PackSize, StockFilter, run_tenant};
+use larder_store::{Mode, MovementFilter, MovementRow, PackSize, StockFilter, run_tenant};
 use serde::Deserialize;
 
 use crate::auth::{LoginCommand, RegisterCommand};
@@ -30,6 +30,9 @@ pub const DEMO_PASSWORD: &str = "takeaway-demo-2019";
 /// The source the demo's sales are recorded under: the same as `larder import sales`' default,
 /// so importing the takeaway's file again into the demo tenant skips every ticket.
 pub const DEMO_SALES_SOURCE: &str = "csv";
+
+/// The demo tenant's one location.
+pub const DEMO_LOCATION: &str = "Takeaway kitchen";
 
 /// The demo tenant's name.
 pub const DEMO_TENANT: &str = "London Takeaway (demo, real sales)";
@@ -255,12 +258,10 @@ impl App {
             tenant: None,
         };
         if let Ok(pair) = self.login(login).await {
+            // Present already: finish a load that was interrupted (killed, crashed) during the
+            // sales replay; each week is one transaction, so none is half there.
             let p = self.authenticate(&pair.access_token)?;
-            return Ok(DemoReport {
-                tenant_id: Some(p.tenant_id),
-                loaded: false,
-                ..Default::default()
-            });
+            return self.resume_demo(p, orders_csv, book_toml).await;
         }
         let reg = self
             .register(RegisterCommand {
@@ -279,7 +280,7 @@ impl App {
             .create_location(
                 p,
                 LocationCommand {
-                    name: "Takeaway kitchen".into(),
+                    name: DEMO_LOCATION.into(),
                     kind: LocationKind::Outlet,
                 },
                 None,
@@ -294,6 +295,50 @@ impl App {
         report.tenant_id = Some(reg.tenant_id);
         report.loaded = true;
         report.book = book;
+        Ok(report)
+    }
+
+    async fn resume_demo(
+        &self,
+        p: Principal,
+        orders_csv: &str,
+        book_toml: &str,
+    ) -> Result<DemoReport, AppError> {
+        let interrupted = || {
+            AppError::conflict(
+                "demo",
+                "the demo was interrupted while its recipe book was loading; remove the data directory (or the database) and run larder demo again",
+            )
+        };
+        let book: BookFile = toml::from_str(book_toml)
+            .map_err(|e| AppError::invalid("recipe book", e.to_string()))?;
+        let location = self
+            .find_location(p.tenant_id, DEMO_LOCATION)
+            .await
+            .map_err(|_| interrupted())?;
+        let menu = self
+            .list_menu_items(p, Some(crate::page::MAX_LIMIT), None)
+            .await?;
+        if menu.data.len() < book.menu_item.len() {
+            return Err(interrupted());
+        }
+        let items = self
+            .list_items(
+                p,
+                crate::catalog::ItemQuery {
+                    limit: Some(crate::page::MAX_LIMIT),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let packs: HashMap<ItemId, Quantity> = items
+            .data
+            .iter()
+            .filter_map(|i| i.pack_sizes.first().map(|pk| (i.id, pk.quantity)))
+            .collect();
+        let mut report = self.replay_sales(p, location, orders_csv, &packs).await?;
+        report.tenant_id = Some(p.tenant_id);
+        report.loaded = report.tickets > 0;
         Ok(report)
     }
 
@@ -357,20 +402,45 @@ impl App {
             })
             .collect();
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move { tx.append_movements(&opening).await.map_err(AppError::from) })
+            Box::pin(async move {
+                let filter = MovementFilter {
+                    location_id: Some(location),
+                    kind: Some(MovementKind::Opening),
+                    limit: 1,
+                    ..Default::default()
+                };
+                if tx.list_movements(&filter).await?.is_empty() {
+                    tx.append_movements(&opening).await?;
+                }
+                Ok::<_, AppError>(())
+            })
         })
         .await?;
         for (monday, sales) in weeks {
-            report.tickets += sales.len();
-            report.lines_depleted += sales.iter().map(|s| s.lines_depleted).sum::<usize>();
-            report.sale_movements += sales.iter().map(|s| s.movements.len()).sum::<usize>();
+            let refs: Vec<String> = sales
+                .iter()
+                .filter_map(|s| s.sale.external_ref.clone())
+                .collect();
+            let (tickets, lines, movements) = (
+                sales.len(),
+                sales.iter().map(|s| s.lines_depleted).sum::<usize>(),
+                sales.iter().map(|s| s.movements.len()).sum::<usize>(),
+            );
             let pars = pars.clone();
             let packs = packs.clone();
             let costs: HashMap<ItemId, Option<Money>> =
                 pars.keys().map(|i| (*i, book.unit_cost(*i))).collect();
             let user = p.user_id;
-            report.receipts += run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            let written = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
                 Box::pin(async move {
+                    // A week is one transaction: its tickets are all there or none is.
+                    if !tx
+                        .existing_sale_refs(DEMO_SALES_SOURCE, &refs)
+                        .await?
+                        .is_empty()
+                    {
+                        return Ok::<_, AppError>(None);
+                    }
                     let levels = tx
                         .list_stock(&StockFilter {
                             location_id: Some(location),
@@ -405,10 +475,16 @@ impl App {
                         .collect();
                     tx.append_movements(&receipts).await?;
                     write_sales(tx, &sales).await?;
-                    Ok::<_, AppError>(receipts.len())
+                    Ok(Some(receipts.len()))
                 })
             })
             .await?;
+            if let Some(receipts) = written {
+                report.receipts += receipts;
+                report.tickets += tickets;
+                report.lines_depleted += lines;
+                report.sale_movements += movements;
+            }
         }
         Ok(report)
     }
