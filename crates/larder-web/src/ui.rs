@@ -16,7 +16,8 @@ use axum_extra::extract::CookieJar;
 use chrono::{Duration, NaiveDate, Utc};
 use larder_app::analytics::UsageSeries;
 use larder_app::catalog::ItemQuery;
-use larder_app::inventory::{MovementQuery, StockQuery};
+use larder_app::catalog::Location;
+use larder_app::inventory::{MovementQuery, StockLevel, StockQuery};
 use larder_app::{AppError, Principal};
 use larder_core::decimal::div_round_half_even;
 use larder_core::{BaseUnit, ItemId, Money, Quantity, RecipeId};
@@ -291,6 +292,26 @@ struct Chart {
     svg: String,
 }
 
+/// Stock levels as table rows, with their locations' names.
+fn stock_rows(levels: &[StockLevel], locations: &[Location]) -> Vec<StockRow> {
+    levels
+        .iter()
+        .map(|r| StockRow {
+            item_id: r.item_id,
+            name: r.item_name.clone(),
+            location: locations
+                .iter()
+                .find(|l| l.id == r.location_id)
+                .map_or_else(String::new, |l| l.name.clone()),
+            on_hand: human(r.on_hand, r.base_unit),
+            reorder_point: opt_human(r.reorder_point, r.base_unit),
+            par_level: opt_human(r.par_level, r.base_unit),
+            negative: r.flags.negative,
+            low: r.flags.low,
+        })
+        .collect()
+}
+
 struct StockRow {
     item_id: ItemId,
     name: String,
@@ -391,26 +412,7 @@ async fn dashboard(
     } else {
         Vec::new()
     };
-    let loc_name = |id| {
-        locations
-            .iter()
-            .find(|l| l.id == id)
-            .map_or_else(String::new, |l| l.name.clone())
-    };
-    let rows: Vec<StockRow> = stock
-        .data
-        .iter()
-        .map(|r| StockRow {
-            item_id: r.item_id,
-            name: r.item_name.clone(),
-            location: loc_name(r.location_id),
-            on_hand: human(r.on_hand, r.base_unit),
-            reorder_point: opt_human(r.reorder_point, r.base_unit),
-            par_level: opt_human(r.par_level, r.base_unit),
-            negative: r.flags.negative,
-            low: r.flags.low,
-        })
-        .collect();
+    let rows = stock_rows(&stock.data, &locations);
     render(DashboardPage {
         nav: "dashboard",
         tenant_name: me.tenant_name,
@@ -594,13 +596,6 @@ async fn item(
             },
         )
         .await?;
-    let loc_name = |id| {
-        locations
-            .data
-            .iter()
-            .find(|l| l.id == id)
-            .map_or_else(String::new, |l| l.name.clone())
-    };
     render(ItemPage {
         nav: "items",
         tenant_name: me.tenant_name,
@@ -609,20 +604,7 @@ async fn item(
         unit_cost: money(item.unit_cost),
         packs: packs(&item.pack_sizes, item.base_unit),
         barcode: item.barcode.clone(),
-        stock: stock
-            .data
-            .iter()
-            .map(|r| StockRow {
-                item_id: r.item_id,
-                name: r.item_name.clone(),
-                location: loc_name(r.location_id),
-                on_hand: human(r.on_hand, r.base_unit),
-                reorder_point: opt_human(r.reorder_point, r.base_unit),
-                par_level: opt_human(r.par_level, r.base_unit),
-                negative: r.flags.negative,
-                low: r.flags.low,
-            })
-            .collect(),
+        stock: stock_rows(&stock.data, &locations.data),
         movements: moves
             .data
             .iter()
