@@ -66,6 +66,13 @@ async fn pages_need_a_session_and_show_only_the_callers_tenant() {
     // Staff see stock, not the reports, and never another tenant's item.
     let page = web.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
     assert!(
         html.contains("Cardamom") && html.contains("250.000 g"),
