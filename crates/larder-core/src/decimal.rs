@@ -236,6 +236,14 @@ macro_rules! fixed_type {
                         if !v.is_finite() {
                             return Err(E::custom(format!("{} is not a finite number", $what)));
                         }
+                        // An f64 keeps 15 significant digits exactly; beyond that the text we
+                        // recover may not be what the client wrote, so ask for a string.
+                        if v.abs() >= 10f64.powi(15 - $scale as i32) {
+                            return Err(E::custom(format!(
+                                "{} is too large to be exact as a JSON number; send it as a decimal string",
+                                $what
+                            )));
+                        }
                         let text = format!("{v}");
                         $name::parse(&text).map_err(|e| E::custom(format!("{} {e}", $what)))
                     }
@@ -321,6 +329,20 @@ mod tests {
         assert_eq!(q.raw(), 2500);
         assert!(serde_json::from_str::<Quantity>("2.5001").is_err());
         assert!(serde_json::from_str::<Money>("0.1234567").is_err());
+        // 17 significant digits do not survive an f64: refused rather than silently changed.
+        assert!(serde_json::from_str::<Quantity>("12345678901234.567").is_err());
+        assert_eq!(
+            serde_json::from_str::<Quantity>("\"12345678901234.567\"")
+                .map(|q| q.raw())
+                .ok(),
+            Some(12_345_678_901_234_567)
+        );
+        assert_eq!(
+            serde_json::from_str::<Quantity>("999999999999.999")
+                .map(|q| q.raw())
+                .ok(),
+            Some(999_999_999_999_999)
+        );
         let m: Money = serde_json::from_str("\"0.10\"").unwrap_or_default();
         assert_eq!(m.raw(), 100_000);
         assert_eq!(
