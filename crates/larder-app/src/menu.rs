@@ -170,6 +170,8 @@ pub struct IngredientUsage {
     pub item_id: ItemId,
     /// Name.
     pub name: String,
+    /// The item's base unit.
+    pub base_unit: BaseUnit,
     /// Base units per one yield unit of the recipe.
     pub quantity: Quantity,
 }
@@ -214,6 +216,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
         .map(|(item_id, quantity)| IngredientUsage {
             item_id,
             name: book.item_name(item_id),
+            base_unit: book.units.get(&item_id).copied().unwrap_or(BaseUnit::Ea),
             quantity,
         })
         .collect();

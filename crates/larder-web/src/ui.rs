@@ -748,20 +748,6 @@ async fn recipe(
     use larder_core::recipe::Component;
     let me = s.app.me(p).await?;
     let r = s.app.get_recipe(p, id).await?;
-    let units: std::collections::HashMap<ItemId, BaseUnit> = s
-        .app
-        .list_items(
-            p,
-            ItemQuery {
-                limit: Some(500),
-                ..Default::default()
-            },
-        )
-        .await?
-        .data
-        .into_iter()
-        .map(|i| (i.id, i.base_unit))
-        .collect();
     render(RecipePage {
         nav: "recipes",
         tenant_name: me.tenant_name,
@@ -802,10 +788,7 @@ async fn recipe(
             .map(|i| IngredientView {
                 item_id: i.item_id,
                 name: i.name.clone(),
-                quantity: human(
-                    i.quantity,
-                    units.get(&i.item_id).copied().unwrap_or(BaseUnit::Ea),
-                ),
+                quantity: human(i.quantity, i.base_unit),
             })
             .collect(),
         name: r.name,
