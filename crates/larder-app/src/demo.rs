@@ -525,7 +525,8 @@ fn receipt_time(t: DateTime<Utc>) -> DateTime<Utc> {
     if at > t { at - Duration::days(7) } else { at }
 }
 
-/// Par level 1.5 x the largest weekly usage, up to whole packs; reorder point half the usage.
+/// Par level 1.5 x the largest weekly usage, rounded up to whole packs; reorder point half that
+/// usage, rounded down to the thousandth (integer halving of thousandths).
 fn derive_par_levels(
     weeks: &BTreeMap<DateTime<Utc>, Vec<PreparedSale>>,
     packs: &HashMap<ItemId, Quantity>,

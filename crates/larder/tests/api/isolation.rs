@@ -133,6 +133,41 @@ async fn another_tenant_can_neither_read_list_nor_change_the_first_tenants_data(
             .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    let par = json!({"par_level": "100", "reorder_point": "10"});
+    let res = app
+        .put(
+            &format!("/api/v1/items/{item}/par-levels/{}", b.location_id),
+            &b.token,
+            &par,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // B's reports see none of A's sales.
+    let period = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
+    for path in [
+        format!("/api/v1/reports/usage?{period}"),
+        format!("/api/v1/reports/top-menu-items?{period}"),
+        "/api/v1/sales/unmapped".to_owned(),
+    ] {
+        let body: Value = app.get(&path, &b.token).await.json().await.unwrap();
+        assert!(
+            body["data"].as_array().unwrap().is_empty(),
+            "{path}: {body}"
+        );
+    }
+    let a_top: Value = app
+        .get(
+            &format!("/api/v1/reports/top-menu-items?{period}"),
+            &a.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        a_top["data"][0]["name"], "Saffron Rice",
+        "the check above must be able to fail"
+    );
     let a_item: Value = app
         .get(&format!("/api/v1/items/{item}"), &a.token)
         .await
