@@ -1,5 +1,5 @@
-//! Analytics for the dashboard: theoretical usage per ingredient per week, and top menu items
-//! of a period.
+//! analytics: theoretical usage per ingredient per week, the menu mix of a period, the
+//! tenant's business calendar, and the dashboard that puts them beside stock on hand.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,11 +7,14 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZon
 use chrono_tz::Tz;
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
-use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity};
-use larder_store::Mode;
-use larder_store::run_tenant;
-use serde::Serialize;
+use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, TenantId};
+use larder_store::prelude::*;
+use larder_store::{DailyUsageRow, ItemUnitRow, Mode, TenantRow, TopMenuItemRow, UnmappedRow, run_tenant};
+use serde::{Deserialize, Serialize};
 
+use crate::inventory::{StockLevel, StockQuery, stock_filter, stock_page};
+use crate::page::Page;
+use crate::tenancy::Location;
 use crate::{App, AppError, Principal};
 
 /// One ingredient's theoretical usage, week by week.
@@ -130,13 +133,213 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// The calendar of a tenant row.
+    ///
+    /// # Errors
+    /// 500 when its zone is not an IANA name.
+    pub fn of(t: &TenantRow) -> Result<Self, AppError> {
+        let tz = t
+            .time_zone
+            .parse::<Tz>()
+            .map_err(|_| AppError::Internal(format!("bad time zone {}", t.time_zone)))?;
+        Ok(Calendar {
+            tz,
+            cutoff_minutes: t.day_cutoff_minutes,
+        })
+    }
+}
+
+/// Reads usage per item and business day in `[from, to)`, one query per span of constant UTC
+/// offset, and each item's name and unit.
+async fn usage_rows(
+    tx: &mut dyn TenantTx,
+    cal: Calendar,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(Vec<DailyUsageRow>, Vec<ItemUnitRow>), AppError> {
+    let mut days = Vec::new();
+    for (a, b, offset) in cal.spans(from, to) {
+        days.extend(tx.usage_by_day(a, b, offset).await?);
+    }
+    Ok((days, tx.all_item_units().await?))
+}
+
+/// Sums daily usage into weeks (Monday starts, every week of `[from, to)` present, zeros
+/// included), the `top` items by total usage first.
+fn usage_series(
+    days: Vec<DailyUsageRow>,
+    items: Vec<ItemUnitRow>,
+    cal: Calendar,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    top: usize,
+) -> Vec<UsageSeries> {
+    let info: HashMap<ItemId, (String, BaseUnit)> = items
+        .into_iter()
+        .map(|i| (i.id, (i.name, i.base_unit)))
+        .collect();
+    let first_week = week_start(cal.business_date(from));
+    let last_week = week_start(cal.business_date(to - Duration::microseconds(1)));
+    let mut per_item: HashMap<ItemId, BTreeMap<NaiveDate, i64>> = HashMap::new();
+    for d in days {
+        let w = week_start(day_date(d.day));
+        *per_item.entry(d.item_id).or_default().entry(w).or_default() += d.quantity.raw();
+    }
+    let mut series: Vec<UsageSeries> = per_item
+        .into_iter()
+        .map(|(item_id, weeks)| {
+            let mut all = Vec::new();
+            let mut w = first_week;
+            while w <= last_week {
+                all.push((w, Quantity::from_raw(weeks.get(&w).copied().unwrap_or(0))));
+                w += Duration::days(7);
+            }
+            let (name, base_unit) = info
+                .get(&item_id)
+                .cloned()
+                .unwrap_or_else(|| (item_id.to_string(), BaseUnit::Ea));
+            UsageSeries {
+                item_id,
+                name,
+                base_unit,
+                total: Quantity::from_raw(weeks.values().sum()),
+                weeks: all,
+            }
+        })
+        .collect();
+    series.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(&b.name)));
+    series.truncate(top);
+    series
+}
+
+fn top_items(rows: Vec<TopMenuItemRow>) -> Vec<TopMenuItem> {
+    rows.into_iter()
+        .map(|r| TopMenuItem {
+            name: r.item_name,
+            menu_item_id: r.menu_item_id,
+            quantity: r.quantity,
+            revenue: Money::from_raw(
+                i64::try_from(div_round_half_even(i128::from(r.revenue_billionths), 1000))
+                    .unwrap_or(i64::MAX),
+            ),
+        })
+        .collect()
+}
+
+/// What the dashboard asks for: a period of business days `[from, to)` and a page of stock.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    /// First business day (default: eight whole weeks before `to`).
+    pub from: Option<NaiveDate>,
+    /// The business day after the last (default: the Monday after the last sale, or after
+    /// today when there is none).
+    pub to: Option<NaiveDate>,
+    /// The stock page's cursor.
+    pub cursor: Option<String>,
+}
+
+/// Everything the dashboard shows, read in one transaction.
+#[derive(Debug)]
+pub struct Dashboard {
+    /// The tenant's name.
+    pub tenant_name: String,
+    /// Whether the viewer may see reports (usage, menu mix, unmapped sales): managers and up.
+    pub reports: bool,
+    /// The period, business days `[from, to)`.
+    pub from: NaiveDate,
+    /// See `from`.
+    pub to: NaiveDate,
+    /// First and last sale ever (reports only).
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The six ingredients used most in the period, week by week (reports only).
+    pub usage: Vec<UsageSeries>,
+    /// The ten menu items sold most in the period (reports only).
+    pub top: Vec<TopMenuItem>,
+    /// A page of stock levels (200 a page).
+    pub stock: Page<StockLevel>,
+    /// The tenant's locations (up to 500).
+    pub locations: Vec<Location>,
+    /// Names sold that map to no menu item (reports only).
+    pub unmapped: Vec<UnmappedRow>,
+}
+
+/// Rows in one dashboard stock page.
+const DASHBOARD_STOCK_ROWS: u32 = 200;
+
 impl App {
+    /// The dashboard: stock on hand with its flags for everyone who may read stock, and for
+    /// managers and up the period's weekly ingredient usage, menu mix and unmapped sales. The
+    /// default period is the eight whole weeks (Monday to Monday) up to the last sale, or up
+    /// to today when nothing was sold yet.
+    ///
+    /// # Errors
+    /// 403 without `inventory.read`; 422 on `from` (not before `to`) or the cursor.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn dashboard(&self, p: Principal, q: DashboardQuery) -> Result<Dashboard, AppError> {
+        p.require(Permission::InventoryRead)?;
+        let reports = p.role.grants(Permission::ReportsRead);
+        let (stock_filter, stock_limit) = stock_filter(&StockQuery {
+            limit: Some(DASHBOARD_STOCK_ROWS),
+            cursor: q.cursor.clone(),
+            ..Default::default()
+        })?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
+                let cal = Calendar::of(&tenant)?;
+                let span = if reports { tx.sales_span().await? } else { None };
+                let last = span.map_or_else(
+                    || cal.business_date(Utc::now()),
+                    |(_, last)| cal.business_date(last),
+                );
+                let to = q.to.unwrap_or(week_start(last) + Duration::weeks(1));
+                let from = q.from.unwrap_or(to - Duration::weeks(8));
+                if from >= to {
+                    return Err(AppError::invalid("from", "must be before to"));
+                }
+                let (start, end) = (cal.day_start(from), cal.day_start(to));
+                let (usage, top, unmapped) = if reports {
+                    let (days, items) = usage_rows(tx, cal, start, end).await?;
+                    (
+                        usage_series(days, items, cal, start, end, 6),
+                        top_items(tx.top_menu_items(start, end, 10).await?),
+                        tx.unmapped_sales().await?,
+                    )
+                } else {
+                    (Vec::new(), Vec::new(), Vec::new())
+                };
+                let stock = stock_page(tx.list_stock(&stock_filter).await?, stock_limit);
+                let locations = tx
+                    .list_locations(None, 500)
+                    .await?
+                    .into_iter()
+                    .map(Location::from)
+                    .collect();
+                Ok(Dashboard {
+                    tenant_name: tenant.name,
+                    reports,
+                    from,
+                    to,
+                    span,
+                    usage,
+                    top,
+                    stock,
+                    locations,
+                    unmapped,
+                })
+            })
+        })
+        .await
+    }
+
     /// Theoretical usage (sale movements) per ingredient per week in `[from, to)`, the `top`
     /// ingredients by total usage. Weeks start on Monday and days are the tenant's business
     /// days (its time zone, its day cutoff), daylight saving included.
     ///
     /// # Errors
     /// 403 without `reports.read`; 422 when `from` is not before `to`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn weekly_usage(
         &self,
         p: Principal,
@@ -148,60 +351,22 @@ impl App {
         if from >= to {
             return Err(AppError::invalid("from", "must be before to"));
         }
-        let cal = self.calendar(p.tenant_id).await?;
-        let spans = cal.spans(from, to);
-        let (days, items) = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
-                let mut days = Vec::new();
-                for (a, b, offset) in spans {
-                    days.extend(tx.usage_by_day(a, b, offset).await?);
-                }
-                Ok::<_, AppError>((days, tx.all_item_units().await?))
+                let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
+                let cal = Calendar::of(&tenant)?;
+                let (days, items) = usage_rows(tx, cal, from, to).await?;
+                Ok(usage_series(days, items, cal, from, to, top))
             })
         })
-        .await?;
-        let info: HashMap<ItemId, (String, BaseUnit)> = items
-            .into_iter()
-            .map(|i| (i.id, (i.name, i.base_unit)))
-            .collect();
-        let first_week = week_start(cal.business_date(from));
-        let last_week = week_start(cal.business_date(to - Duration::microseconds(1)));
-        let mut per_item: HashMap<ItemId, BTreeMap<NaiveDate, i64>> = HashMap::new();
-        for d in days {
-            let w = week_start(day_date(d.day));
-            *per_item.entry(d.item_id).or_default().entry(w).or_default() += d.quantity.raw();
-        }
-        let mut series: Vec<UsageSeries> = per_item
-            .into_iter()
-            .map(|(item_id, weeks)| {
-                let mut all = Vec::new();
-                let mut w = first_week;
-                while w <= last_week {
-                    all.push((w, Quantity::from_raw(weeks.get(&w).copied().unwrap_or(0))));
-                    w += Duration::days(7);
-                }
-                let (name, base_unit) = info
-                    .get(&item_id)
-                    .cloned()
-                    .unwrap_or_else(|| (item_id.to_string(), BaseUnit::Ea));
-                UsageSeries {
-                    item_id,
-                    name,
-                    base_unit,
-                    total: Quantity::from_raw(weeks.values().sum()),
-                    weeks: all,
-                }
-            })
-            .collect();
-        series.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(&b.name)));
-        series.truncate(top);
-        Ok(series)
+        .await
     }
 
     /// Menu items by quantity sold in `[from, to)`.
     ///
     /// # Errors
     /// 403 without `reports.read`; 422 when `from` is not before `to`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn top_menu_items(
         &self,
         p: Principal,
@@ -221,24 +386,14 @@ impl App {
             })
         })
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| TopMenuItem {
-                name: r.item_name,
-                menu_item_id: r.menu_item_id,
-                quantity: r.quantity,
-                revenue: Money::from_raw(
-                    i64::try_from(div_round_half_even(i128::from(r.revenue_billionths), 1000))
-                        .unwrap_or(i64::MAX),
-                ),
-            })
-            .collect())
+        Ok(top_items(rows))
     }
 
     /// First and last sale of the tenant, for choosing a default period.
     ///
     /// # Errors
     /// 403 without `reports.read`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn sales_span(
         &self,
         p: Principal,
@@ -254,35 +409,14 @@ impl App {
     ///
     /// # Errors
     /// 404 when the tenant does not exist; 500 when its zone is not an IANA name.
-    pub async fn calendar(&self, tenant: larder_core::TenantId) -> Result<Calendar, AppError> {
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant))]
+    pub async fn calendar(&self, tenant: TenantId) -> Result<Calendar, AppError> {
         let t = run_tenant(self.db(), tenant, Mode::Read, |tx| {
             Box::pin(async move { tx.get_tenant().await.map_err(AppError::from) })
         })
         .await?
         .ok_or(AppError::NotFound("tenant"))?;
-        let tz = t
-            .time_zone
-            .parse::<Tz>()
-            .map_err(|_| AppError::Internal(format!("bad time zone {}", t.time_zone)))?;
-        Ok(Calendar {
-            tz,
-            cutoff_minutes: t.day_cutoff_minutes,
-        })
-    }
-
-    /// Sale lines that map to no menu item, by name.
-    ///
-    /// # Errors
-    /// 403 without `sales.read`.
-    pub async fn unmapped_sales(
-        &self,
-        p: Principal,
-    ) -> Result<Vec<larder_store::UnmappedRow>, AppError> {
-        p.require(Permission::SalesRead)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
-            Box::pin(async move { tx.unmapped_sales().await.map_err(AppError::from) })
-        })
-        .await
+        Calendar::of(&t)
     }
 }
 

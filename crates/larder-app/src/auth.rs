@@ -23,7 +23,11 @@ use larder_store::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::error::Conflicts;
 use crate::{App, AppError, required_text};
+
+/// Auth's constraints, by the field clients write.
+const CONFLICTS: Conflicts = Conflicts(&[("tenants_slug", "slug"), ("users_email", "email")]);
 
 /// A new tenant's business day starts at 04:00 local time: a sale at 01:30 counts for the day
 /// before, as a kitchen that closes after midnight reckons it.
@@ -316,7 +320,8 @@ impl App {
                     Ok::<_, AppError>(())
                 })
             })
-            .await;
+            .await
+            .map_err(|e| CONFLICTS.name(e));
             match result {
                 Ok(()) => {
                     return Ok(Registered {
@@ -624,6 +629,7 @@ impl App {
             })
         })
         .await
+        .map_err(|e| CONFLICTS.name(e))
     }
 }
 

@@ -1,16 +1,19 @@
-//! Catalog use cases: items and locations, and par levels.
+//! catalog: items (ingredients, preps, supplies) and their par levels per location.
 
 use chrono::Utc;
 use larder_core::auth::Permission;
 use larder_core::catalog::is_valid_gtin;
-use larder_core::tenancy::LocationKind;
 use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity};
-use larder_store::{ItemFilter, ItemRow, LocationRow, Mode, PackSize, ParLevelRow, run_tenant};
+use larder_store::{ItemFilter, ItemRow, Mode, PackSize, ParLevelRow, run_tenant};
 use serde::{Deserialize, Serialize};
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
+use crate::error::Conflicts;
 use crate::{App, AppError, Principal, optional_text, required_text};
+
+/// The catalog's constraints, by the field clients write.
+const CONFLICTS: Conflicts = Conflicts(&[("items_sku", "sku")]);
 
 /// An item as the API shows it. Quantities are decimal strings in the base unit, money in the
 /// tenant's currency.
@@ -118,37 +121,6 @@ fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
     })
 }
 
-/// A location as the API shows it.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Location {
-    /// Id.
-    pub id: LocationId,
-    /// Name.
-    pub name: String,
-    /// `central_kitchen` or `outlet`.
-    pub kind: LocationKind,
-}
-
-impl From<LocationRow> for Location {
-    fn from(r: LocationRow) -> Self {
-        Self {
-            id: r.id,
-            name: r.name,
-            kind: r.kind,
-        }
-    }
-}
-
-/// Create or rename a location.
-#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LocationCommand {
-    /// 1..=200 characters, unique in the tenant.
-    pub name: String,
-    /// `central_kitchen` or `outlet`.
-    pub kind: LocationKind,
-}
-
 /// Set an item's par level and reorder point at a location.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -217,6 +189,7 @@ impl App {
             },
         )
         .await
+        .map_err(|e| CONFLICTS.name(e))
     }
 
     /// Replaces an item's editable fields when `if_match` is its current version.
@@ -263,6 +236,7 @@ impl App {
             })
         })
         .await
+        .map_err(|e| CONFLICTS.name(e))
     }
 
     /// One item.
@@ -313,119 +287,6 @@ impl App {
         }))
     }
 
-    /// Creates a location.
-    ///
-    /// # Errors
-    /// 403 without `catalog.write`; 422; 409 on `name`.
-    pub async fn create_location(
-        &self,
-        p: Principal,
-        cmd: LocationCommand,
-        key: Option<IdempotencyKey>,
-    ) -> Result<Idempotent<Location>, AppError> {
-        p.require(Permission::CatalogWrite)?;
-        let row = LocationRow {
-            id: LocationId::new(),
-            name: required_text("name", &cmd.name, 200)?,
-            kind: cmd.kind,
-            created_at: Utc::now(),
-        };
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "create_location",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    tx.insert_location(&row).await?;
-                    Ok(Location::from(row))
-                })
-            },
-        )
-        .await
-    }
-
-    /// Renames a location or changes its kind.
-    ///
-    /// # Errors
-    /// 403; 404; 422; 409 on `name`.
-    pub async fn update_location(
-        &self,
-        p: Principal,
-        id: LocationId,
-        cmd: LocationCommand,
-    ) -> Result<Location, AppError> {
-        p.require(Permission::CatalogWrite)?;
-        let name = required_text("name", &cmd.name, 200)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = tx
-                    .get_location(id)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                let row = LocationRow {
-                    name,
-                    kind: cmd.kind,
-                    ..current
-                };
-                tx.update_location(&row).await?;
-                Ok(Location::from(row))
-            })
-        })
-        .await
-    }
-
-    /// One location.
-    ///
-    /// # Errors
-    /// 403; 404.
-    pub async fn get_location(&self, p: Principal, id: LocationId) -> Result<Location, AppError> {
-        p.require(Permission::CatalogRead)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
-            Box::pin(async move {
-                tx.get_location(id)
-                    .await?
-                    .map(Location::from)
-                    .ok_or(AppError::NotFound("location"))
-            })
-        })
-        .await
-    }
-
-    /// Locations by name, paginated.
-    ///
-    /// # Errors
-    /// 403; 422 on `limit` or `cursor`.
-    pub async fn list_locations(
-        &self,
-        p: Principal,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> Result<Page<Location>, AppError> {
-        p.require(Permission::CatalogRead)?;
-        let limit = page::limit(limit)?;
-        let after = match &cursor {
-            Some(c) => {
-                let parts = page::decode(c, 2)?;
-                Some((parts[0].clone(), page::id::<LocationId>(&parts[1])?))
-            }
-            None => None,
-        };
-        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
-            Box::pin(async move {
-                tx.list_locations(after, limit + 1)
-                    .await
-                    .map_err(AppError::from)
-            })
-        })
-        .await?;
-        let locs = rows.into_iter().map(Location::from).collect();
-        Ok(page::page(locs, limit, |l: &Location| {
-            page::encode(&[&l.name, &l.id.to_string()])
-        }))
-    }
-
     /// Sets an item's par level and reorder point at a location.
     ///
     /// # Errors
@@ -458,59 +319,6 @@ impl App {
                 })
                 .await?;
                 Ok(cmd)
-            })
-        })
-        .await
-    }
-}
-
-impl App {
-    /// Operator lookup of a tenant by id or slug.
-    ///
-    /// # Errors
-    /// 404 when no tenant matches.
-    pub async fn find_tenant(&self, id_or_slug: &str) -> Result<larder_core::TenantId, AppError> {
-        for id in self.store.tenant_ids().await? {
-            if id.to_string() == id_or_slug.to_lowercase() {
-                return Ok(id);
-            }
-            let t = run_tenant(self.db(), id, Mode::Read, |tx| {
-                Box::pin(async move { tx.get_tenant().await.map_err(AppError::from) })
-            })
-            .await?;
-            if t.is_some_and(|t| t.slug == id_or_slug) {
-                return Ok(id);
-            }
-        }
-        Err(AppError::NotFound("tenant"))
-    }
-
-    /// Operator lookup of a tenant's location by id or name.
-    ///
-    /// # Errors
-    /// 404 when no location matches.
-    pub async fn find_location(
-        &self,
-        tenant: larder_core::TenantId,
-        id_or_name: &str,
-    ) -> Result<LocationId, AppError> {
-        let key = id_or_name.to_owned();
-        run_tenant(self.db(), tenant, Mode::Read, move |tx| {
-            Box::pin(async move {
-                let mut after = None;
-                loop {
-                    let page = tx.list_locations(after.clone(), 200).await?;
-                    if let Some(l) = page
-                        .iter()
-                        .find(|l| l.id.to_string() == key.to_lowercase() || l.name == key)
-                    {
-                        return Ok(l.id);
-                    }
-                    match page.last() {
-                        Some(l) if page.len() == 200 => after = Some((l.name.clone(), l.id)),
-                        _ => return Err(AppError::NotFound("location")),
-                    }
-                }
             })
         })
         .await

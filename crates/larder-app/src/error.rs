@@ -66,42 +66,64 @@ impl AppError {
 }
 
 impl From<StoreError> for AppError {
+    /// A conflict keeps the store's constraint name as its field until the context that
+    /// caused it names the field its clients know (see [`Conflicts`]).
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("resource"),
-            StoreError::Conflict { constraint } => {
-                let field = field_of(&constraint);
-                AppError::Conflict {
-                    message: format!("{field} is already taken"),
-                    field,
-                }
-            }
+            StoreError::Conflict { constraint } => AppError::Conflict {
+                message: format!("{constraint} is already taken"),
+                field: constraint,
+            },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Other(m) => AppError::Internal(m),
         }
     }
 }
 
-/// The field clients know for a constraint: `items_sku` -> `sku`, `sales_external_ref` ->
-/// `external_ref`; the idempotency key's is the header's name.
-fn field_of(constraint: &str) -> String {
-    const TABLES: [&str; 9] = [
-        "menu_items",
-        "refresh_tokens",
-        "users",
-        "items",
-        "tenants",
-        "locations",
-        "sales",
-        "recipes",
-        "memberships",
-    ];
-    if constraint == "idempotency_keys_key" {
-        return "Idempotency-Key".into();
+/// A context's table from its storage constraints to the fields its clients write
+/// (`items_sku` -> `sku`). Each context keeps its own beside its use cases and passes their
+/// errors through [`Conflicts::name`]; there is no list of every context's constraints.
+pub(crate) struct Conflicts(pub &'static [(&'static str, &'static str)]);
+
+impl Conflicts {
+    /// Renames a conflict on one of this context's constraints to its field.
+    pub(crate) fn name(&self, e: AppError) -> AppError {
+        match e {
+            AppError::Conflict { field, message } => {
+                match self.0.iter().find(|(c, _)| *c == field) {
+                    Some((_, f)) => AppError::conflict(*f, format!("{f} is already taken")),
+                    None => AppError::Conflict { field, message },
+                }
+            }
+            other => other,
+        }
     }
-    TABLES
-        .iter()
-        .find_map(|t| constraint.strip_prefix(t).and_then(|r| r.strip_prefix('_')))
-        .unwrap_or(constraint)
-        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_context_names_its_own_constraints_and_leaves_others_alone() {
+        const T: Conflicts = Conflicts(&[("items_sku", "sku")]);
+        let named = T.name(StoreError::Conflict {
+            constraint: "items_sku".into(),
+        }
+        .into());
+        assert!(
+            matches!(&named, AppError::Conflict { field, message } if field == "sku" && message == "sku is already taken"),
+            "{named:?}"
+        );
+        let other = T.name(StoreError::Conflict {
+            constraint: "recipes_name".into(),
+        }
+        .into());
+        assert!(matches!(other, AppError::Conflict { field, .. } if field == "recipes_name"));
+        assert!(matches!(
+            T.name(AppError::NotFound("item")),
+            AppError::NotFound("item")
+        ));
+    }
 }

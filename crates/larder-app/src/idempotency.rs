@@ -2,13 +2,18 @@
 //! answer and writes nothing twice (the IETF draft "The Idempotency-Key HTTP Header Field").
 //!
 //! The key, a hash of the request and the answer are stored in the same transaction as the
-//! write, so either both exist or neither does. Two concurrent requests with one key: the
-//! second's insert of the key conflicts, its transaction rolls back, and it returns the
-//! first's stored answer.
+//! write, so either both exist or neither does. The first request's path costs one statement
+//! more than an unkeyed one: the work runs, then the key is stored unless it exists. When it
+//! exists (a retry, or a concurrent twin that committed first: the insert waits for it), the
+//! transaction is rolled back and the stored answer returned. When the work itself fails, the
+//! key is looked up before the error is returned, so a retry of a request that succeeded gets
+//! its first answer even where the work would now refuse (a create whose name is taken by
+//! the first attempt).
 
 use chrono::Utc;
 use larder_core::TenantId;
-use larder_store::{BoxFuture, IdempotencyRow, Mode, TenantTx, run_tenant};
+use larder_store::prelude::*;
+use larder_store::{BoxFuture, IdempotencyRow, Mode, run_tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -62,6 +67,24 @@ fn replay<T: DeserializeOwned>(row: &IdempotencyRow, hash: &[u8]) -> Result<T, A
         .map_err(|e| AppError::Internal(format!("stored answer unreadable: {e}")))
 }
 
+/// Why a keyed transaction did not commit: the work's own error, or the key was taken.
+enum Outcome {
+    Failed(AppError),
+    KeyTaken,
+}
+
+impl From<AppError> for Outcome {
+    fn from(e: AppError) -> Self {
+        Outcome::Failed(e)
+    }
+}
+
+impl From<larder_store::StoreError> for Outcome {
+    fn from(e: larder_store::StoreError) -> Self {
+        Outcome::Failed(e.into())
+    }
+}
+
 /// Runs `work` in a write transaction of `tenant`, once per `key`.
 ///
 /// `operation` and `request` identify the request: the same key with another request is
@@ -92,44 +115,48 @@ where
     let (k, h) = (key.clone(), hash.clone());
     let first = run_tenant(store, tenant, Mode::Write, move |tx| {
         Box::pin(async move {
-            if let Some(row) = tx.get_idempotency(&k).await? {
-                return Ok(Idempotent {
-                    value: replay(&row, &h)?,
-                    replayed: true,
-                });
-            }
             let value = work(tx).await?;
             let body =
                 serde_json::to_string(&value).map_err(|e| AppError::Internal(e.to_string()))?;
-            tx.insert_idempotency(&IdempotencyRow {
-                key: k,
-                request_hash: h,
-                status: 201,
-                body,
-                created_at: Utc::now(),
-            })
-            .await?;
-            Ok(Idempotent {
-                value,
-                replayed: false,
-            })
+            let stored = tx
+                .insert_idempotency(&IdempotencyRow {
+                    key: k,
+                    request_hash: h,
+                    status: 201,
+                    body,
+                    created_at: Utc::now(),
+                })
+                .await?;
+            if stored {
+                Ok(value)
+            } else {
+                Err(Outcome::KeyTaken)
+            }
         })
     })
     .await;
-    match first {
-        // A concurrent request with the same key won the race; answer with what it stored.
-        Err(AppError::Conflict { ref field, .. }) if field == "Idempotency-Key" => {
-            let row = run_tenant(store, tenant, Mode::Read, move |tx| {
-                Box::pin(async move { tx.get_idempotency(&key).await })
-            })
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(|| AppError::Internal("idempotency key vanished".into()))?;
-            Ok(Idempotent {
-                value: replay(&row, &hash)?,
-                replayed: true,
-            })
+    let failure = match first {
+        Ok(value) => {
+            return Ok(Idempotent {
+                value,
+                replayed: false,
+            });
         }
-        other => other,
+        Err(Outcome::KeyTaken) => None,
+        Err(Outcome::Failed(e)) => Some(e),
+    };
+    // The key was taken, or the work failed: answer with a stored first answer if there is one.
+    let stored = run_tenant(store, tenant, Mode::Read, move |tx| {
+        Box::pin(async move { tx.get_idempotency(&key).await })
+    })
+    .await;
+    match (stored, failure) {
+        (Ok(Some(row)), _) => Ok(Idempotent {
+            value: replay(&row, &hash)?,
+            replayed: true,
+        }),
+        (_, Some(e)) => Err(e),
+        (Ok(None), None) => Err(AppError::Internal("idempotency key vanished".into())),
+        (Err(e), None) => Err(e.into()),
     }
 }

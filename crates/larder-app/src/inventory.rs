@@ -201,6 +201,44 @@ fn adjustment_row(
     })
 }
 
+/// The store filter of a stock query, and the page size (the filter asks for one row more,
+/// to know whether there is a next page).
+pub(crate) fn stock_filter(q: &StockQuery) -> Result<(StockFilter, u32), AppError> {
+    let limit = page::limit(q.limit)?;
+    let after = match &q.cursor {
+        Some(c) => {
+            let parts = page::decode(c, 3)?;
+            Some((
+                parts[0].clone(),
+                page::id::<ItemId>(&parts[1])?,
+                page::id::<LocationId>(&parts[2])?,
+            ))
+        }
+        None => None,
+    };
+    Ok((
+        StockFilter {
+            location_id: q.location_id,
+            item_id: q.item_id,
+            after,
+            limit: limit + 1,
+        },
+        limit,
+    ))
+}
+
+/// A page of stock levels from the rows [`stock_filter`] asked for.
+pub(crate) fn stock_page(rows: Vec<StockLevelRow>, limit: u32) -> Page<StockLevel> {
+    let levels = rows.into_iter().map(StockLevel::from).collect();
+    page::page(levels, limit, |s: &StockLevel| {
+        page::encode(&[
+            &s.item_name,
+            &s.item_id.to_string(),
+            &s.location_id.to_string(),
+        ])
+    })
+}
+
 impl App {
     /// Posts one movement and moves on hand in the same transaction. Negative stock is
     /// allowed (and flagged on reads).
@@ -224,16 +262,71 @@ impl App {
             &cmd,
             move |tx| {
                 Box::pin(async move {
-                    let item = tx
-                        .get_item(row.item_id)
-                        .await?
-                        .ok_or(AppError::NotFound("item"))?;
-                    tx.get_location(row.location_id)
-                        .await?
-                        .ok_or(AppError::NotFound("location"))?;
-                    row.unit_cost = item.unit_cost;
+                    let target = tx.movement_target(row.item_id, row.location_id).await?;
+                    let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
+                    if !target.location_exists {
+                        return Err(AppError::NotFound("location"));
+                    }
+                    row.unit_cost = cost;
                     tx.append_movements(std::slice::from_ref(&row)).await?;
                     Ok(Movement::from(row))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Posts several movements in one transaction, all or none: an opening count, or a
+    /// delivery of many items. Each is validated as [`App::post_adjustment`] validates one;
+    /// the error names the command's index (`movements[3].quantity`).
+    ///
+    /// # Errors
+    /// 403 without `inventory.adjust`; 422 naming the field; 404 on an item or location.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id, movements = cmds.len()))]
+    pub async fn post_adjustments(
+        &self,
+        p: Principal,
+        cmds: Vec<AdjustmentCommand>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<Vec<Movement>>, AppError> {
+        p.require(Permission::InventoryAdjust)?;
+        let now = Utc::now();
+        let mut rows = Vec::with_capacity(cmds.len());
+        for (i, cmd) in cmds.iter().enumerate() {
+            rows.push(adjustment_row(&p, cmd, now).map_err(|e| match e {
+                AppError::Validation { field, message } => AppError::Validation {
+                    field: format!("movements[{i}].{field}"),
+                    message,
+                },
+                other => other,
+            })?);
+        }
+        run_once(
+            self.db(),
+            p.tenant_id,
+            key,
+            "post_adjustments",
+            &cmds,
+            move |tx| {
+                Box::pin(async move {
+                    let mut known = std::collections::HashMap::new();
+                    for row in &mut rows {
+                        let cost = match known.get(&(row.item_id, row.location_id)) {
+                            Some(c) => *c,
+                            None => {
+                                let t = tx.movement_target(row.item_id, row.location_id).await?;
+                                let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
+                                if !t.location_exists {
+                                    return Err(AppError::NotFound("location"));
+                                }
+                                known.insert((row.item_id, row.location_id), cost);
+                                cost
+                            }
+                        };
+                        row.unit_cost = cost;
+                    }
+                    tx.append_movements(&rows).await?;
+                    Ok(rows.into_iter().map(Movement::from).collect())
                 })
             },
         )
@@ -244,42 +337,19 @@ impl App {
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_stock(
         &self,
         p: Principal,
         q: StockQuery,
     ) -> Result<Page<StockLevel>, AppError> {
         p.require(Permission::InventoryRead)?;
-        let limit = page::limit(q.limit)?;
-        let after = match &q.cursor {
-            Some(c) => {
-                let parts = page::decode(c, 3)?;
-                Some((
-                    parts[0].clone(),
-                    page::id::<ItemId>(&parts[1])?,
-                    page::id::<LocationId>(&parts[2])?,
-                ))
-            }
-            None => None,
-        };
-        let filter = StockFilter {
-            location_id: q.location_id,
-            item_id: q.item_id,
-            after,
-            limit: limit + 1,
-        };
+        let (filter, limit) = stock_filter(&q)?;
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { tx.list_stock(&filter).await.map_err(AppError::from) })
         })
         .await?;
-        let levels = rows.into_iter().map(StockLevel::from).collect();
-        Ok(page::page(levels, limit, |s: &StockLevel| {
-            page::encode(&[
-                &s.item_name,
-                &s.item_id.to_string(),
-                &s.location_id.to_string(),
-            ])
-        }))
+        Ok(stock_page(rows, limit))
     }
 
     /// Ledger rows, newest first.

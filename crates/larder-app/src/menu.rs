@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
-use larder_core::recipe::{self, Component, RecipeDef, RecipeLine, Usage};
+use larder_core::menu::{self, Component, RecipeDef, RecipeLine, Usage};
 use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, RecipeId, Unit};
 use larder_store::{
     ItemUnitRow, MenuItemRow, Mode, RecipeLineRow, RecipeRow, TenantTx, run_tenant,
@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
 use crate::{App, AppError, Principal, optional_text, required_text};
+use crate::error::Conflicts;
+
+/// The menu's constraints, by the field clients write.
+const CONFLICTS: Conflicts = Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);
 
 /// Everything costing and depletion need, loaded once per transaction: recipes, item units
 /// and costs, menu items.
@@ -79,7 +83,7 @@ impl Book {
     /// # Errors
     /// 422 when the recipe cannot be exploded (cycle, unknown component, unit mismatch).
     pub fn usage(&self, recipe: RecipeId) -> Result<Usage, AppError> {
-        recipe::explode(recipe, &self.recipes, &self.units)
+        menu::explode(recipe, &self.recipes, &self.units)
             .map_err(|e| AppError::invalid("recipe", e.to_string()))
     }
 
@@ -88,7 +92,7 @@ impl Book {
     /// # Errors
     /// 422 on arithmetic overflow.
     pub fn cost(&self, usage: &Usage) -> Result<(Money, Vec<String>), AppError> {
-        let (c, missing) = recipe::cost(usage, &self.costs)
+        let (c, missing) = menu::cost(usage, &self.costs)
             .ok_or_else(|| AppError::invalid("recipe", "cost overflows"))?;
         Ok((c, missing.iter().map(|i| self.item_name(*i)).collect()))
     }
@@ -114,7 +118,7 @@ impl Book {
             return Ok(None);
         };
         let mut usage = Usage::new();
-        recipe::accumulate(&mut usage, &self.usage(r)?, m.portion)
+        menu::accumulate(&mut usage, &self.usage(r)?, m.portion)
             .ok_or_else(|| AppError::invalid("portion", "overflows"))?;
         self.cost(&usage).map(Some)
     }
@@ -207,10 +211,10 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
     let usage = book.usage(r.id)?;
     let (per_unit, missing) = book.cost(&usage)?;
     let mut batch = Usage::new();
-    recipe::accumulate(&mut batch, &usage, r.yield_quantity)
+    menu::accumulate(&mut batch, &usage, r.yield_quantity)
         .ok_or_else(|| AppError::invalid("yield_quantity", "overflows"))?;
     let (batch_cost, _) = book.cost(&batch)?;
-    let mut ingredients: Vec<IngredientUsage> = recipe::to_quantities(&usage)
+    let mut ingredients: Vec<IngredientUsage> = menu::to_quantities(&usage)
         .unwrap_or_default()
         .into_iter()
         .map(|(item_id, quantity)| IngredientUsage {
@@ -409,6 +413,7 @@ impl App {
             },
         )
         .await
+        .map_err(|e| CONFLICTS.name(e))
     }
 
     /// One recipe, costed.
@@ -517,6 +522,7 @@ impl App {
             },
         )
         .await
+        .map_err(|e| CONFLICTS.name(e))
     }
 
     /// Menu items by name with cost, food cost % and contribution margin, paginated.

@@ -162,6 +162,23 @@ impl StockFlags {
     }
 }
 
+/// How much to receive (or order) so that `on_hand` reaches the `par` level, in whole packs of
+/// `pack` (thousandths of the base unit): the shortfall rounded up to the next whole pack, or
+/// zero when stock is at or above par. A pack that is not positive counts as one base unit
+/// (1.000). `None` when the numbers leave `i64`.
+///
+/// This is the periodic-review order-up-to rule, the (R, S) policy of inventory-control texts
+/// with S the par level: stock is reviewed at each delivery and brought back up to S.
+pub fn order_up_to_par(on_hand: Quantity, par: Quantity, pack: Quantity) -> Option<Quantity> {
+    let pack = if pack.raw() > 0 { pack.raw() } else { 1000 };
+    let short = par.raw().checked_sub(on_hand.raw())?;
+    if short <= 0 {
+        return Some(Quantity::ZERO);
+    }
+    let packs = short.checked_add(pack - 1)? / pack;
+    packs.checked_mul(pack).map(Quantity::from_raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +224,25 @@ mod tests {
             StockFlags::of(Quantity::from_raw(0), None),
             StockFlags::default()
         );
+    }
+
+    #[test]
+    fn order_up_to_par_rounds_the_shortfall_up_to_whole_packs() {
+        let q = Quantity::from_raw;
+        // 10 kg par, 3.2 kg on hand, 5 kg sacks: 6.8 kg short is two sacks.
+        assert_eq!(
+            order_up_to_par(q(3_200_000), q(10_000_000), q(5_000_000)),
+            Some(q(10_000_000))
+        );
+        // Exactly one pack short.
+        assert_eq!(order_up_to_par(q(5_000), q(10_000), q(5_000)), Some(q(5_000)));
+        // At or above par: nothing.
+        assert_eq!(order_up_to_par(q(10_000), q(10_000), q(5_000)), Some(Quantity::ZERO));
+        assert_eq!(order_up_to_par(q(12_000), q(10_000), q(5_000)), Some(Quantity::ZERO));
+        // Negative on hand (sold before it was counted in) is a larger shortfall.
+        assert_eq!(order_up_to_par(q(-1_500), q(1_000), q(1_000)), Some(q(3_000)));
+        // No pack size: whole base units.
+        assert_eq!(order_up_to_par(q(0), q(2_500), Quantity::ZERO), Some(q(3_000)));
+        assert_eq!(order_up_to_par(q(i64::MIN), q(i64::MAX), q(1)), None);
     }
 }

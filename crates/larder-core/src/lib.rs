@@ -2,7 +2,7 @@
 //!
 //! Nothing here does I/O: no async, no SQL, no HTTP. Quantities and money are exact fixed-point
 //! integers ([`Quantity`], [`Money`]), ids are UUIDv7 newtypes, and the rules that turn a recipe
-//! into ingredient usage and cost ([`recipe`]) or a stock level into flags ([`inventory`]) live here
+//! into ingredient usage and cost ([`menu`]) or a stock level into flags ([`inventory`]) live here
 //! so both storage backends and every interface share them.
 
 pub mod auth;
@@ -11,7 +11,7 @@ pub mod decimal;
 pub mod ids;
 pub mod inventory;
 pub mod rational;
-pub mod recipe;
+pub mod menu;
 pub mod tenancy;
 pub mod units;
 

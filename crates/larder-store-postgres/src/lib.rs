@@ -6,8 +6,8 @@
 //! `select set_config('app.tenant_id', $1, true)` (transaction-local, so a pooled connection
 //! never carries one request's tenant into the next).
 
-mod convert;
-mod tx;
+mod dialect;
+mod exec;
 
 pub mod testing;
 
@@ -18,12 +18,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::FutureExt;
 use larder_core::TenantId;
+use larder_store::sql::{SqlGlobalTx, SqlTx};
 use larder_store::{GlobalJob, Mode, Store, StoreError, TenantJob};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
-pub use convert::classify;
-use tx::{PgGlobalTx, PgTx};
+pub use dialect::DIALECT;
+pub use exec::classify;
+use exec::PgExec;
 
 /// The forward-only migrations of this backend (`migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -64,6 +66,9 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
+            // A connection that broke is found by the query that uses it (and reported as
+            // unavailable); a ping before every transaction would cost a round trip each.
+            .test_before_acquire(false)
             .connect_with(app_options(owner_url, app_url)?)
             .await
             .map_err(classify)?;
@@ -105,13 +110,14 @@ pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn set_tenant(conn: &mut PgConnection, tenant: TenantId) -> Result<(), StoreError> {
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(tenant.to_string())
-        .execute(conn)
-        .await
-        .map(|_| ())
-        .map_err(classify)
+/// The statement that opens a tenant's transaction: `BEGIN` and the transaction-local tenant
+/// setting the row-level security policies read, sent together (one round trip). The id is
+/// a UUID we format, so it is safe to inline.
+fn begin_tenant(tenant: TenantId) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+        tenant.as_uuid().hyphenated()
+    ))
 }
 
 #[async_trait]
@@ -126,10 +132,13 @@ impl Store for PgStore {
         _mode: Mode,
         job: TenantJob,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        set_tenant(&mut tx, tenant).await?;
+        let mut tx = self
+            .pool
+            .begin_with(begin_tenant(tenant))
+            .await
+            .map_err(classify)?;
         let done = {
-            let mut port = PgTx::new(&mut tx, tenant);
+            let mut port = SqlTx::new(PgExec::new(&mut tx), tenant);
             AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()
         };
         let Some(done) = done else {
@@ -149,7 +158,7 @@ impl Store for PgStore {
     async fn run_global(&self, _mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let done = {
-            let mut port = PgGlobalTx::new(&mut tx);
+            let mut port = SqlGlobalTx::new(PgExec::new(&mut tx));
             AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()
         };
         let Some(done) = done else {

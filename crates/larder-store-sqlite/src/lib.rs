@@ -1,34 +1,48 @@
 //! Larder's storage on SQLite.
 //!
-//! One file in WAL mode. Writes go through one writer connection owned by one task: requests
-//! arrive on a queue and the task commits them in small groups (group commit), each job inside
-//! its own savepoint so one job's failure rolls back only that job. Reads run on a pool of
-//! read-only connections, each in its own transaction (a consistent snapshot). Several writer
-//! connections would fight over SQLite's single write lock ("database is locked" under load).
+//! One file in WAL mode, driven synchronously through rusqlite. Writes go through one writer
+//! connection owned by one OS thread: requests arrive on a queue and the thread commits them
+//! in small groups (group commit), each job inside its own savepoint so one job's failure
+//! rolls back only that job; the fsync of `synchronous=FULL` is paid once per group. Reads run
+//! on a few reader threads, each owning a read-only connection and running each job in its own
+//! transaction (a consistent snapshot). Several writer connections would fight over SQLite's
+//! single write lock ("database is locked" under load); and a driver that hands every
+//! statement to a worker thread pays two thread wake-ups per statement, which is what bounded
+//! the single writer before (`docs/benchmarks.md`). Here a job's statements run on the thread
+//! that owns the connection, with no hand-off between them.
 
-mod convert;
-mod tx;
+mod dialect;
+mod exec;
+mod migrate;
 
 use std::panic::AssertUnwindSafe;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::FutureExt;
 use larder_core::TenantId;
+use larder_store::sql::{SqlGlobalTx, SqlTx};
 use larder_store::{GlobalJob, JobDone, Mode, Store, StoreError, TenantJob};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, OpenFlags};
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
-pub use convert::classify;
-use tx::{SqliteGlobalTx, SqliteTx};
+pub use dialect::DIALECT;
+pub use exec::classify;
+use exec::{STATEMENT_CACHE, SqliteExec};
+pub use migrate::migrate;
 
 /// How many queued write jobs one commit may carry.
-const GROUP_MAX: usize = 64;
+const GROUP_MAX: usize = 128;
 
-/// The forward-only migrations of this backend (`migrations/`).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// Reader threads (each with its own connection): long reports do not hold up short reads.
+const READERS: usize = 4;
+
+/// Page cache per connection, KiB (SQLite's `cache_size` takes negative KiB). Bulk imports
+/// write in ledger order, so their working set is the right edge of each index: 16 MiB holds
+/// it without letting an idle server keep a large cache resident.
+const CACHE_KIB: i64 = 16 * 1024;
 
 enum WriteRequest {
     Tenant(TenantId, TenantJob),
@@ -37,86 +51,154 @@ enum WriteRequest {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// A SQLite database: the writer task's queue and the reader pool.
-pub struct SqliteStore {
-    writer: mpsc::Sender<WriteRequest>,
-    readers: SqlitePool,
+type ReadWork = Box<dyn FnOnce(&mut Connection) + Send>;
+
+enum ReadRequest {
+    Work(ReadWork),
+    Stop,
 }
 
-fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
-    Ok(SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
-        .journal_mode(SqliteJournalMode::Wal)
-        // FULL: a commit survives power loss; group commit pays the fsync once per group.
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        // A 64 MiB page cache per connection (negative = KiB): a bulk import touches every
-        // index page of the ledger, and the default 2 MB cache thrashes.
-        .pragma("cache_size", "-65536")
-        .pragma("temp_store", "memory"))
+/// A SQLite database: the writer thread's queue and the reader threads' queue.
+pub struct SqliteStore {
+    writer: mpsc::Sender<WriteRequest>,
+    readers: std::sync::mpsc::Sender<ReadRequest>,
+    rt: Handle,
+    path: PathBuf,
+}
+
+/// The file path of a `sqlite://path`, `sqlite:path` or plain path URL (any `?query` dropped).
+pub fn path_of(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(classify)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(classify)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(classify)?;
+    conn.pragma_update(None, "temp_store", "memory")
+        .map_err(classify)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+/// Opens the writer connection: creates the file when missing, WAL, `synchronous=FULL` (a
+/// commit survives power loss; group commit pays the fsync once per group).
+///
+/// # Errors
+/// [`StoreError`] when the file cannot be opened or configured.
+pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(classify)?;
+    conn.pragma_update(None, "journal_mode", "wal")
+        .map_err(classify)?;
+    conn.pragma_update(None, "synchronous", "full")
+        .map_err(classify)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(classify)?;
+    configure(&conn)?;
+    Ok(conn)
 }
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `url` (`sqlite://path/to/larder.db`),
-    /// runs pending migrations, and starts the writer task.
+    /// runs pending migrations, and starts the writer and reader threads.
     ///
     /// # Errors
     /// [`StoreError`] when the file cannot be opened or a migration fails.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let mut writer = SqliteConnection::connect_with(&options(url)?.create_if_missing(true))
-            .await
-            .map_err(classify)?;
-        MIGRATOR
-            .run(&mut writer)
-            .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options(url)?.read_only(true))
-            .await
-            .map_err(classify)?;
-        let (sender, receiver) = mpsc::channel(1024);
-        tokio::spawn(writer_loop(writer, receiver));
+        let path = path_of(url);
+        let p = path.clone();
+        let writer = tokio::task::spawn_blocking(move || -> Result<Connection, StoreError> {
+            let mut conn = open_writer(&p)?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("opening SQLite failed: {e}")))??;
+        let handle = Handle::current();
+        let (sender, receiver) = mpsc::channel(4096);
+        let h = handle.clone();
+        std::thread::Builder::new()
+            .name("larder-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, receiver, h))
+            .map_err(|e| StoreError::Other(format!("cannot start the writer: {e}")))?;
+        let (readers, queue) = std::sync::mpsc::channel();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..READERS {
+            let conn = open_reader(&path)?;
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("larder-sqlite-reader-{n}"))
+                .spawn(move || reader_loop(conn, &queue))
+                .map_err(|e| StoreError::Other(format!("cannot start a reader: {e}")))?;
+        }
         Ok(Self {
             writer: sender,
             readers,
+            rt: handle,
+            path,
         })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self, work: ReadWork) -> Result<(), StoreError> {
+        self.readers
+            .send(ReadRequest::Work(work))
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
-    sqlx::query(sql)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
+fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.raw_execute())
+        .map(drop)
         .map_err(classify)
 }
 
-async fn run_one(conn: &mut SqliteConnection, request: WriteRequest) -> Option<JobDone> {
-    let fut = async {
-        match request {
-            WriteRequest::Tenant(tenant, job) => {
-                let mut tx = SqliteTx::new(conn, tenant);
-                Some(job(&mut tx).await)
-            }
-            WriteRequest::Global(job) => {
-                let mut tx = SqliteGlobalTx::new(conn);
-                Some(job(&mut tx).await)
-            }
-            WriteRequest::Shutdown(_) => None,
-        }
-    };
-    // A panicking job loses only itself: its savepoint is rolled back and its caller is told
-    // the transaction was abandoned.
-    AssertUnwindSafe(fut).catch_unwind().await.ok().flatten()
+/// Runs a job to completion on this (non-async) thread. Jobs only await their store calls,
+/// which never wait here; the runtime's handle still lets anything else they await make
+/// progress. A panicking job yields `None`: its caller learns the transaction was abandoned.
+fn drive<F: std::future::Future<Output = JobDone>>(rt: &Handle, job: F) -> Option<JobDone> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(job))).ok()
 }
 
-async fn writer_loop(mut conn: SqliteConnection, mut queue: mpsc::Receiver<WriteRequest>) {
+fn run_write(conn: &mut Connection, request: WriteRequest, rt: &Handle) -> Option<JobDone> {
+    match request {
+        WriteRequest::Tenant(tenant, job) => {
+            let mut tx = SqlTx::new(SqliteExec::new(conn), tenant);
+            drive(rt, job(&mut tx))
+        }
+        WriteRequest::Global(job) => {
+            let mut tx = SqlGlobalTx::new(SqliteExec::new(conn));
+            drive(rt, job(&mut tx))
+        }
+        WriteRequest::Shutdown(_) => None,
+    }
+}
+
+fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt: Handle) {
     let mut batch = Vec::with_capacity(GROUP_MAX);
+    let mut finished = Vec::with_capacity(GROUP_MAX);
     let mut shutdown = None;
-    while let Some(first) = queue.recv().await {
+    while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         while batch.len() < GROUP_MAX {
             match queue.try_recv() {
@@ -134,40 +216,58 @@ async fn writer_loop(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Write
             }
             batch.truncate(pos);
         }
-        if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "could not begin a write transaction");
             batch.clear(); // callers learn the transaction was abandoned
-            continue;
         }
-        let mut finished = Vec::with_capacity(batch.len());
         for request in batch.drain(..) {
-            if exec(&mut conn, "SAVEPOINT job").await.is_err() {
+            if exec(&conn, "SAVEPOINT job").is_err() {
                 continue;
             }
-            let done = run_one(&mut conn, request).await;
-            let keep = done.as_ref().is_some_and(JobDone::ok);
-            if !keep {
-                let _ = exec(&mut conn, "ROLLBACK TO job").await;
+            let done = run_write(&mut conn, request, &rt);
+            if !done.as_ref().is_some_and(JobDone::ok) {
+                let _ = exec(&conn, "ROLLBACK TO job");
             }
-            let _ = exec(&mut conn, "RELEASE job").await;
+            let _ = exec(&conn, "RELEASE job");
             if let Some(done) = done {
                 finished.push(done);
             }
         }
-        let commit = exec(&mut conn, "COMMIT").await.err();
-        if commit.is_some() {
-            let _ = exec(&mut conn, "ROLLBACK").await;
-        }
-        for done in finished {
-            done.deliver(commit.clone());
+        if !conn.is_autocommit() {
+            let commit = exec(&conn, "COMMIT").err();
+            if commit.is_some() {
+                let _ = exec(&conn, "ROLLBACK");
+            }
+            for done in finished.drain(..) {
+                done.deliver(commit.clone());
+            }
         }
         if shutdown.is_some() {
             break;
         }
     }
-    let _ = conn.close().await;
+    drop(conn);
     if let Some(reply) = shutdown {
         let _ = reply.send(());
+    }
+}
+
+fn reader_loop(mut conn: Connection, queue: &Mutex<std::sync::mpsc::Receiver<ReadRequest>>) {
+    loop {
+        let next = match queue.lock() {
+            Ok(q) => q.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(ReadRequest::Work(work)) => {
+                work(&mut conn);
+                // A job that failed mid-way may leave its transaction open.
+                if !conn.is_autocommit() {
+                    let _ = exec(&conn, "ROLLBACK");
+                }
+            }
+            Ok(ReadRequest::Stop) | Err(_) => return,
+        }
     }
 }
 
@@ -190,17 +290,20 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|_| StoreError::Unavailable("the writer has stopped".into())),
             Mode::Read => {
-                let mut conn = self.readers.acquire().await.map_err(classify)?;
-                exec(&mut conn, "BEGIN").await?;
-                let done = {
-                    let mut tx = SqliteTx::new(&mut conn, tenant);
-                    AssertUnwindSafe(job(&mut tx)).catch_unwind().await.ok()
-                };
-                let _ = exec(&mut conn, "ROLLBACK").await;
-                if let Some(done) = done {
-                    done.deliver(None);
-                }
-                Ok(())
+                let rt = self.rt.clone();
+                self.read(Box::new(move |conn| {
+                    if exec(conn, "BEGIN").is_err() {
+                        return; // the caller is told the transaction was abandoned
+                    }
+                    let done = {
+                        let mut tx = SqlTx::new(SqliteExec::new(conn), tenant);
+                        drive(&rt, job(&mut tx))
+                    };
+                    let _ = exec(conn, "ROLLBACK");
+                    if let Some(done) = done {
+                        done.deliver(None);
+                    }
+                }))
             }
         }
     }
@@ -213,34 +316,64 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|_| StoreError::Unavailable("the writer has stopped".into())),
             Mode::Read => {
-                let mut conn = self.readers.acquire().await.map_err(classify)?;
-                exec(&mut conn, "BEGIN").await?;
-                let done = {
-                    let mut tx = SqliteGlobalTx::new(&mut conn);
-                    AssertUnwindSafe(job(&mut tx)).catch_unwind().await.ok()
-                };
-                let _ = exec(&mut conn, "ROLLBACK").await;
-                if let Some(done) = done {
-                    done.deliver(None);
-                }
-                Ok(())
+                let rt = self.rt.clone();
+                self.read(Box::new(move |conn| {
+                    if exec(conn, "BEGIN").is_err() {
+                        return;
+                    }
+                    let done = {
+                        let mut tx = SqlGlobalTx::new(SqliteExec::new(conn));
+                        drive(&rt, job(&mut tx))
+                    };
+                    let _ = exec(conn, "ROLLBACK");
+                    if let Some(done) = done {
+                        done.deliver(None);
+                    }
+                }))
             }
         }
     }
 
     async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
-        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id")
-            .fetch_all(&self.readers)
+        let (reply, answer) = oneshot::channel();
+        self.read(Box::new(move |conn| {
+            let ids = conn
+                .prepare_cached("SELECT id FROM tenants ORDER BY id")
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, Vec<u8>>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(classify)
+                .and_then(|blobs| {
+                    blobs
+                        .iter()
+                        .map(|b| {
+                            uuid::Uuid::from_slice(b)
+                                .map(TenantId::from_uuid)
+                                .map_err(|e| StoreError::Other(e.to_string()))
+                        })
+                        .collect()
+                });
+            let _ = reply.send(ids);
+        }))?;
+        answer
             .await
-            .map_err(classify)?;
-        Ok(ids.into_iter().map(TenantId::from_uuid).collect())
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.readers)
+        let (reply, answer) = oneshot::channel();
+        self.read(Box::new(move |conn| {
+            let _ = reply.send(
+                conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                    .map(drop)
+                    .map_err(classify),
+            );
+        }))
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        answer
             .await
-            .map(|_| ())
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
@@ -254,6 +387,8 @@ impl Store for SqliteStore {
         {
             let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
         }
-        self.readers.close().await;
+        for _ in 0..READERS {
+            let _ = self.readers.send(ReadRequest::Stop);
+        }
     }
 }

@@ -2,25 +2,42 @@
 //! `larder-store-sqlite` and `larder-store-postgres`.
 //!
 //! A use case runs inside one transaction bound to one tenant: it hands [`Store::run_tenant`] a
-//! job that receives `&mut dyn TenantTx`. Every tenant-owned method on [`TenantTx`] reads the
-//! tenant from the transaction, never from an argument, so a store call without a tenant does
-//! not compile. [`run_tenant`] and [`run_global`] wrap that in typed results.
+//! job that receives `&mut dyn TenantTx`. Every tenant-owned method reads the tenant from the
+//! transaction, never from an argument, so a store call without a tenant does not compile.
+//! [`run_tenant`] and [`run_global`] wrap that in typed results.
+//!
+//! The port is one trait per bounded context, each in the file of that context's name
+//! (`catalog.rs`: [`CatalogTx`] and its rows), summed into [`TenantTx`]. Their SQL is written
+//! once, in [`sql`], and run by both backends through [`sql::Exec`]; what differs between the
+//! backends is a [`sql::Dialect`]. `docs/adr/005-adding-a-context.md` lists the files a new
+//! context touches.
 
+pub mod analytics;
+pub mod auth;
+pub mod catalog;
 mod error;
-mod rows;
+pub mod idempotency;
+pub mod inventory;
+pub mod menu;
+pub mod sales;
+pub mod sql;
+pub mod tenancy;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use larder_core::{
-    ItemId, LocationId, MenuItemId, MovementId, Quantity, RecipeId, SaleId, TenantId,
-    TokenFamilyId, UserId,
-};
+use larder_core::TenantId;
 
+pub use analytics::*;
+pub use auth::*;
+pub use catalog::*;
 pub use error::StoreError;
-pub use rows::*;
+pub use idempotency::*;
+pub use inventory::*;
+pub use menu::*;
+pub use sales::*;
+pub use tenancy::*;
 
 /// A boxed, sendable future borrowing for `'a`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -162,168 +179,39 @@ where
     })
 }
 
-/// Rows that belong to no tenant: people, and a person's own memberships.
-#[async_trait]
-pub trait GlobalTx: Send {
-    /// Adds a person. [`StoreError::Conflict`] `users_email` when the email is taken.
-    async fn insert_user(&mut self, user: &UserRow) -> Result<(), StoreError>;
-    /// A person by (case-folded) email.
-    async fn find_user_by_email(&mut self, email: &str) -> Result<Option<UserRow>, StoreError>;
-    /// A person by id.
-    async fn get_user(&mut self, id: UserId) -> Result<Option<UserRow>, StoreError>;
-    /// Every tenant a person belongs to, with the role there, oldest membership first.
-    async fn memberships_of_user(&mut self, user: UserId)
-    -> Result<Vec<MembershipRow>, StoreError>;
+/// Everything a use case reads and writes for one tenant: the sum of the contexts' ports, so
+/// a use case holds one `&mut dyn TenantTx`. Bring the ports' methods into scope with
+/// `use larder_store::prelude::*`.
+pub trait TenantTx:
+    GlobalTx
+    + TenancyTx
+    + AuthTx
+    + IdempotencyTx
+    + CatalogTx
+    + InventoryTx
+    + MenuTx
+    + SalesTx
+    + AnalyticsTx
+{
 }
 
-/// Everything a use case reads and writes for one tenant. The tenant is the transaction's.
-#[async_trait]
-pub trait TenantTx: GlobalTx {
-    /// The tenant this transaction is bound to.
-    fn tenant_id(&self) -> TenantId;
+impl<T> TenantTx for T where
+    T: GlobalTx
+        + TenancyTx
+        + AuthTx
+        + IdempotencyTx
+        + CatalogTx
+        + InventoryTx
+        + MenuTx
+        + SalesTx
+        + AnalyticsTx
+{
+}
 
-    // --- tenancy ---
-    /// Creates this transaction's tenant. Conflict `tenants_slug` when the slug is taken.
-    async fn insert_tenant(&mut self, tenant: &TenantRow) -> Result<(), StoreError>;
-    /// This transaction's tenant.
-    async fn get_tenant(&mut self) -> Result<Option<TenantRow>, StoreError>;
-    /// Adds a person to this tenant.
-    async fn insert_membership(
-        &mut self,
-        user: UserId,
-        role: larder_core::auth::Role,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// A person's membership in this tenant.
-    async fn get_membership(&mut self, user: UserId) -> Result<Option<MembershipRow>, StoreError>;
-    /// Adds a location.
-    async fn insert_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
-    /// Changes a location's name and kind. NotFound when absent.
-    async fn update_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
-    /// One location.
-    async fn get_location(&mut self, id: LocationId) -> Result<Option<LocationRow>, StoreError>;
-    /// Locations by name, `limit` at most, after the cursor `(name, id)`.
-    async fn list_locations(
-        &mut self,
-        after: Option<(String, LocationId)>,
-        limit: u32,
-    ) -> Result<Vec<LocationRow>, StoreError>;
-
-    // --- auth ---
-    /// Stores a refresh token (hashed).
-    async fn insert_refresh_token(&mut self, token: &RefreshTokenRow) -> Result<(), StoreError>;
-    /// A refresh token by the SHA-256 of its secret.
-    async fn find_refresh_token(
-        &mut self,
-        hash: &[u8],
-    ) -> Result<Option<RefreshTokenRow>, StoreError>;
-    /// Marks a token used (rotated). Returns false when it was already used: a reuse.
-    async fn mark_refresh_token_used(
-        &mut self,
-        hash: &[u8],
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-    /// Revokes every token of a family.
-    async fn revoke_token_family(
-        &mut self,
-        family: TokenFamilyId,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-
-    // --- idempotency ---
-    /// The stored answer to an earlier request with this key.
-    async fn get_idempotency(&mut self, key: &str) -> Result<Option<IdempotencyRow>, StoreError>;
-    /// Stores the answer to a request. Conflict `idempotency_keys_pkey` when the key exists.
-    async fn insert_idempotency(&mut self, row: &IdempotencyRow) -> Result<(), StoreError>;
-
-    // --- catalog ---
-    /// Adds an item. Conflict `items_sku` on a duplicate SKU.
-    async fn insert_item(&mut self, item: &ItemRow) -> Result<(), StoreError>;
-    /// Replaces an item's fields when its version is `expected_version`; the row's version is
-    /// bumped. NotFound when absent; Conflict `items_version` when the version moved on.
-    async fn update_item(
-        &mut self,
-        item: &ItemRow,
-        expected_version: i64,
-    ) -> Result<(), StoreError>;
-    /// One item.
-    async fn get_item(&mut self, id: ItemId) -> Result<Option<ItemRow>, StoreError>;
-    /// Items by name, filtered, `limit` at most.
-    async fn list_items(&mut self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError>;
-    /// Sets an item's par level and reorder point at a location.
-    async fn upsert_par_level(&mut self, par: &ParLevelRow) -> Result<(), StoreError>;
-
-    // --- inventory ---
-    /// Appends movements and applies each to its stock level by an atomic increment, in order.
-    async fn append_movements(&mut self, movements: &[MovementRow]) -> Result<(), StoreError>;
-    /// Stock levels with their item and par settings, by (item name, item id, location id).
-    async fn list_stock(&mut self, filter: &StockFilter) -> Result<Vec<StockLevelRow>, StoreError>;
-    /// One stock level (zero when never moved).
-    async fn get_stock_level(
-        &mut self,
-        item: ItemId,
-        location: LocationId,
-    ) -> Result<Quantity, StoreError>;
-    /// Movements, newest first, filtered.
-    async fn list_movements(
-        &mut self,
-        filter: &MovementFilter,
-    ) -> Result<Vec<MovementRow>, StoreError>;
-    /// One movement.
-    async fn get_movement(&mut self, id: MovementId) -> Result<Option<MovementRow>, StoreError>;
-    /// Every item x location whose on hand differs from the sum of its movements.
-    async fn ledger_mismatches(&mut self) -> Result<Vec<LedgerMismatch>, StoreError>;
-
-    // --- menu ---
-    /// Adds a recipe with its lines. Conflict `recipes_name` on a duplicate name.
-    async fn insert_recipe(&mut self, recipe: &RecipeRow) -> Result<(), StoreError>;
-    /// One recipe with its lines.
-    async fn get_recipe(&mut self, id: RecipeId) -> Result<Option<RecipeRow>, StoreError>;
-    /// Every recipe with its lines (for explosion and costing).
-    async fn all_recipes(&mut self) -> Result<Vec<RecipeRow>, StoreError>;
-    /// Adds a menu item. Conflict `menu_items_name` on a duplicate name.
-    async fn insert_menu_item(&mut self, item: &MenuItemRow) -> Result<(), StoreError>;
-    /// One menu item.
-    async fn get_menu_item(&mut self, id: MenuItemId) -> Result<Option<MenuItemRow>, StoreError>;
-    /// Every menu item.
-    async fn all_menu_items(&mut self) -> Result<Vec<MenuItemRow>, StoreError>;
-    /// Every item's id, base unit and unit cost (for explosion and costing).
-    async fn all_item_units(&mut self) -> Result<Vec<ItemUnitRow>, StoreError>;
-
-    // --- sales ---
-    /// Adds sales with their lines. Conflict `sales_external_ref` when a (source, external
-    /// ref) pair exists.
-    async fn insert_sales(&mut self, sales: &[SaleRow]) -> Result<(), StoreError>;
-    /// Which of these external refs of `source` are already stored.
-    async fn existing_sale_refs(
-        &mut self,
-        source: &str,
-        refs: &[String],
-    ) -> Result<Vec<String>, StoreError>;
-    /// One sale with its lines.
-    async fn get_sale(&mut self, id: SaleId) -> Result<Option<SaleRow>, StoreError>;
-    /// Sales, newest first.
-    async fn list_sales(&mut self, filter: &SaleFilter) -> Result<Vec<SaleRow>, StoreError>;
-    /// Sale lines that map to no menu item, grouped by the name sold.
-    async fn unmapped_sales(&mut self) -> Result<Vec<UnmappedRow>, StoreError>;
-
-    // --- analytics ---
-    /// Quantity removed by sale movements per item per day in `[from, to)`, where the day of an
-    /// instant `t` is `floor((t + offset_seconds) / 86 400 s)` days since 1970-01-01: the caller
-    /// picks the offset (UTC offset minus the day cutoff) for a span where it is constant.
-    async fn usage_by_day(
-        &mut self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        offset_seconds: i64,
-    ) -> Result<Vec<DailyUsageRow>, StoreError>;
-    /// Menu items by quantity sold in `[from, to)`, `limit` at most.
-    async fn top_menu_items(
-        &mut self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<TopMenuItemRow>, StoreError>;
-    /// First and last sale time, if any sale exists.
-    async fn sales_span(&mut self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError>;
+/// The port traits, for calling their methods on a `dyn TenantTx`.
+pub mod prelude {
+    pub use crate::{
+        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, IdempotencyTx, InventoryTx, MenuTx, SalesTx,
+        TenancyTx, TenantTx,
+    };
 }

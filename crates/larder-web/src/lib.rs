@@ -67,7 +67,7 @@ impl AppState {
 /// body limit and panic recovery.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::router(state.clone()))
+        .merge(api::router(state.clone()))
         .merge(ui::router(state.clone()))
         .merge(ops::router())
         .layer(axum::middleware::from_fn(ops::track_metrics))

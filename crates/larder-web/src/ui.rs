@@ -16,7 +16,7 @@ use axum_extra::extract::CookieJar;
 use chrono::{Duration, NaiveDate, Utc};
 use larder_app::analytics::UsageSeries;
 use larder_app::catalog::ItemQuery;
-use larder_app::catalog::Location;
+use larder_app::tenancy::Location;
 use larder_app::inventory::{MovementQuery, StockLevel, StockQuery};
 use larder_app::{AppError, Principal};
 use larder_core::decimal::div_round_half_even;
@@ -745,7 +745,7 @@ async fn recipe(
     Extension(p): Extension<Principal>,
     Path(id): Path<RecipeId>,
 ) -> Result<Response, PageError> {
-    use larder_core::recipe::Component;
+    use larder_core::menu::Component;
     let me = s.app.me(p).await?;
     let r = s.app.get_recipe(p, id).await?;
     render(RecipePage {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use larder_app::auth::RegisterCommand;
-use larder_app::catalog::LocationCommand;
+use larder_app::tenancy::LocationCommand;
 use larder_app::sales::ImportMode;
 use larder_app::{App, Principal};
 use larder_core::auth::Role;
@@ -25,8 +25,9 @@ struct Run {
     check_seconds: f64,
 }
 
-/// Peak resident memory of this process so far (`VmHWM`), in MiB.
-fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
+/// Peak resident memory of this process so far (`VmHWM`), or the current resident memory
+/// (`VmRSS`) of process `pid`, in MiB.
+pub fn peak_rss_mib(pid: Option<u32>) -> Option<f64> {
     let path = pid.map_or_else(
         || "/proc/self/status".to_owned(),
         |p| format!("/proc/{p}/status"),
@@ -71,16 +72,14 @@ async fn measure(app: &App, backend: &'static str) -> anyhow::Result<Run> {
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .value
         .id;
-    app.load_recipe_book(p, RECIPES_TOML, PRICES_CSV)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::demo::load_recipe_book(app, p, RECIPES_TOML, PRICES_CSV).await?;
     let started = Instant::now();
     let report = app
         .import_sales(
             p.tenant_id,
             location,
             "bench",
-            ORDERS_CSV.as_bytes(),
+            || Ok(ORDERS_CSV.as_bytes()),
             ImportMode::AllOrNothing,
         )
         .await

@@ -230,8 +230,11 @@ async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<
         .find_location(tenant, &args.location)
         .await
         .map_err(|e| anyhow::anyhow!("--location: {e}"))?;
-    let file = std::fs::File::open(&args.file)
+    // The import reads the file twice (validate, then write in chunks): open it now to fail
+    // early with its name, and again for each pass.
+    std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let path = args.file.clone();
     let mode = if args.skip_bad_rows {
         ImportMode::SkipBadTickets
     } else {
@@ -242,13 +245,16 @@ async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<
             tenant,
             location,
             &args.source,
-            std::io::BufReader::new(file),
+            move || std::fs::File::open(&path).map(std::io::BufReader::new),
             mode,
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.close().await;
     println!("{}", serde_json::to_string_pretty(&report)?);
+    if let Some(peak) = crate::bench::peak_rss_mib(None) {
+        eprintln!("peak resident memory: {peak:.1} MiB");
+    }
     if report.aborted {
         eprintln!(
             "{} bad row(s): nothing was imported (use --skip-bad-rows to import the good tickets)",

@@ -1,10 +1,11 @@
-//! `/auth`: register, login, refresh, logout, me; `/members`.
+//! auth: `/auth` (register, login, refresh, logout, me) and `/members`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use axum_extra::extract::CookieJar;
 use larder_app::AppError;
 use larder_app::auth::{LoginCommand, RegisterCommand};
@@ -15,23 +16,25 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Auth, REFRESH_COOKIE};
 use crate::{AppState, cookies};
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let limited = Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
+/// Auth's routes with their OpenAPI paths; register, login and refresh are rate-limited per
+/// client address.
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let limited = OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::limit_auth,
         ));
-    Router::new()
+    OpenApiRouter::new()
         .merge(limited)
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route("/members", post(add_member))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(add_member))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn register(
     State(s): State<AppState>,
     ApiJson(cmd): ApiJson<RegisterCommand>,
@@ -40,7 +43,7 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = larder_app::auth::LoginCommand, responses((status = 200, description = "OK", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = larder_app::auth::LoginCommand, responses((status = 200, description = "OK", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn login(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -65,7 +68,7 @@ fn refresh_token(jar: &CookieJar, body: Option<RefreshBody>) -> Result<String, A
         .ok_or(ApiError(AppError::Unauthenticated("missing refresh token")))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshBody, responses((status = 200, description = "A new pair; the presented token is spent", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshBody, responses((status = 200, description = "A new pair; the presented token is spent", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn refresh(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -77,7 +80,7 @@ pub(crate) async fn refresh(
     Ok((jar, Json(pair)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshBody, responses((status = 204, description = "The token family is revoked")))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshBody, responses((status = 204, description = "The token family is revoked")))]
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -89,7 +92,7 @@ pub(crate) async fn logout(
     Ok((cookies::cleared(jar), StatusCode::NO_CONTENT).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, description = "OK", body = larder_app::auth::Me), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "OK", body = larder_app::auth::Me), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     Ok(Json(s.app.me(p).await?).into_response())
 }
@@ -104,7 +107,7 @@ pub(crate) struct MemberBody {
     role: Role,
 }
 
-#[utoipa::path(post, path = "/api/v1/members", tag = "auth", request_body = MemberBody, responses((status = 201, description = "Member added"), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/members", tag = "auth", request_body = MemberBody, responses((status = 201, description = "Member added"), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn add_member(
     State(s): State<AppState>,
     Auth(p): Auth,

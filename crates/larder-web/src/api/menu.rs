@@ -1,9 +1,10 @@
-//! `/recipes`, `/menu-items`.
+//! menu: `/recipes`, `/menu-items`.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use larder_app::menu::{MenuItemCommand, RecipeCommand};
 use larder_core::RecipeId;
 use serde::Deserialize;
@@ -13,11 +14,12 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/recipes", get(list_recipes).post(create_recipe))
-        .route("/recipes/{id}", get(get_recipe))
-        .route("/menu-items", get(list_menu_items).post(create_menu_item))
+/// The menu's routes with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_recipes, create_recipe))
+        .routes(routes!(get_recipe))
+        .routes(routes!(list_menu_items, create_menu_item))
 }
 
 /// Page size (1..=500, default 50) and the cursor of the previous page.
@@ -30,7 +32,7 @@ pub(crate) struct PageQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/recipes", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::RecipeCommand, responses((status = 201, description = "Created, costed", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/recipes", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::RecipeCommand, responses((status = 201, description = "Created, costed", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_recipe(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -42,7 +44,7 @@ pub(crate) async fn create_recipe(
     Ok(created(r, location))
 }
 
-#[utoipa::path(get, path = "/api/v1/recipes/{id}", tag = "menu", params(("id" = larder_core::RecipeId, Path)), responses((status = 200, description = "OK", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/recipes/{id}", tag = "menu", params(("id" = larder_core::RecipeId, Path)), responses((status = 200, description = "OK", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn get_recipe(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -51,7 +53,7 @@ pub(crate) async fn get_recipe(
     Ok(Json(s.app.get_recipe(p, id).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/recipes", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::RecipeView>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/recipes", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::RecipeView>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_recipes(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -60,7 +62,7 @@ pub(crate) async fn list_recipes(
     Ok(Json(s.app.list_recipes(p, q.limit, q.cursor).await?).into_response())
 }
 
-#[utoipa::path(post, path = "/api/v1/menu-items", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::MenuItemCommand, responses((status = 201, description = "Created", body = larder_app::menu::MenuItem), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/menu-items", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::MenuItemCommand, responses((status = 201, description = "Created", body = larder_app::menu::MenuItem), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn create_menu_item(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -72,7 +74,7 @@ pub(crate) async fn create_menu_item(
     Ok(created(r, location))
 }
 
-#[utoipa::path(get, path = "/api/v1/menu-items", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::MenuItem>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/menu-items", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::MenuItem>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_menu_items(
     State(s): State<AppState>,
     Auth(p): Auth,

@@ -1,11 +1,13 @@
-//! The JSON API under `/api/v1`. Each context owns its router; they are merged here.
+//! The JSON API under `/api/v1`. Each context owns its router and the OpenAPI paths of its
+//! handlers (`utoipa-axum`); this module mounts them and serves the document.
 
+mod analytics;
 mod auth;
 mod catalog;
 mod inventory;
 mod menu;
-mod reports;
 mod sales;
+mod tenancy;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -14,24 +16,19 @@ use larder_app::Idempotent;
 use serde::Serialize;
 
 use crate::AppState;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
-/// The OpenAPI 3.1 document of the API, generated from the handlers' annotations.
+/// The OpenAPI 3.1 document's frame: title, security scheme, tags. Each context's router
+/// brings its own paths (`OpenApiRouter`), so a new context is documented by being mounted.
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Larder API", description = "Restaurant inventory on one exact stock ledger. Quantities are decimal strings in thousandths of the item's base unit; money decimal strings in millionths of the tenant's currency. Errors are RFC 9457 problem+json."),
-    paths(
-        auth::register, auth::login, auth::refresh, auth::logout, auth::me, auth::add_member,
-        catalog::create_item, catalog::get_item, catalog::update_item, catalog::list_items, catalog::set_par_level,
-        catalog::create_location, catalog::get_location, catalog::update_location, catalog::list_locations,
-        inventory::list_stock, inventory::list_movements, inventory::post_adjustment,
-        menu::create_recipe, menu::get_recipe, menu::list_recipes, menu::create_menu_item, menu::list_menu_items,
-        sales::post_sale, sales::get_sale, sales::list_sales, sales::unmapped,
-        reports::usage, reports::top_menu_items,
-    ),
     modifiers(&BearerAuth),
     tags(
+        (name = "tenancy", description = "Locations"),
         (name = "auth", description = "Tenants, people, tokens"),
-        (name = "catalog", description = "Items, locations, par levels"),
+        (name = "catalog", description = "Items and par levels"),
         (name = "inventory", description = "The stock ledger"),
         (name = "menu", description = "Recipes and menu items, costed"),
         (name = "sales", description = "Sales and theoretical depletion"),
@@ -58,21 +55,31 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-async fn openapi_json() -> Response {
-    use utoipa::OpenApi;
-    axum::Json(ApiDoc::openapi()).into_response()
-}
-
-/// All API routes, to be nested under `/api/v1`.
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", axum::routing::get(openapi_json))
+/// Every context's routes, with the OpenAPI document they describe, to be nested under
+/// `/api/v1`.
+fn contexts(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(tenancy::router())
         .merge(auth::router(state))
         .merge(catalog::router())
         .merge(inventory::router())
         .merge(menu::router())
         .merge(sales::router())
-        .merge(reports::router())
+        .merge(analytics::router())
+}
+
+/// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered
+/// once).
+pub fn router(state: AppState) -> Router<AppState> {
+    let (routes, doc) = OpenApiRouter::new()
+        .nest("/api/v1", contexts(state))
+        .split_for_parts();
+    let json: axum::body::Bytes = serde_json::to_vec(&doc).unwrap_or_default().into();
+    let served = axum::routing::get(move || {
+        let json = json.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], json).into_response() }
+    });
+    routes.route("/api/v1/openapi.json", served)
 }
 
 /// A 201 answer with the created resource, its `Location`, and `Idempotent-Replayed: true`

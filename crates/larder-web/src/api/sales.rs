@@ -1,9 +1,10 @@
-//! `/sales`.
+//! sales: `/sales`, `/sales/unmapped`.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use larder_app::sales::SaleCommand;
 use larder_core::SaleId;
 use serde::Deserialize;
@@ -13,11 +14,12 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sales", get(list_sales).post(post_sale))
-        .route("/sales/unmapped", get(unmapped))
-        .route("/sales/{id}", get(get_sale))
+/// Sales' routes with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sales, post_sale))
+        .routes(routes!(unmapped))
+        .routes(routes!(get_sale))
 }
 
 /// Page size (1..=500, default 50) and the cursor of the previous page.
@@ -30,7 +32,7 @@ pub(crate) struct PageQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sales", tag = "sales", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::sales::SaleCommand, responses((status = 201, description = "Recorded and depleted", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/sales", tag = "sales", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::sales::SaleCommand, responses((status = 201, description = "Recorded and depleted", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn post_sale(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -42,7 +44,7 @@ pub(crate) async fn post_sale(
     Ok(created(r, location))
 }
 
-#[utoipa::path(get, path = "/api/v1/sales/{id}", tag = "sales", params(("id" = larder_core::SaleId, Path)), responses((status = 200, description = "OK", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/sales/{id}", tag = "sales", params(("id" = larder_core::SaleId, Path)), responses((status = 200, description = "OK", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn get_sale(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -51,7 +53,7 @@ pub(crate) async fn get_sale(
     Ok(Json(s.app.get_sale(p, id).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/sales", tag = "sales", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::sales::Sale>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/sales", tag = "sales", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::sales::Sale>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_sales(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -71,7 +73,7 @@ pub(crate) struct UnmappedName {
     quantity: larder_core::Quantity,
 }
 
-#[utoipa::path(get, path = "/api/v1/sales/unmapped", tag = "sales", responses((status = 200, description = "OK", body = larder_app::Page<UnmappedName>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/sales/unmapped", tag = "sales", responses((status = 200, description = "OK", body = larder_app::Page<UnmappedName>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn unmapped(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     let rows = s.app.unmapped_sales(p).await?;
     let data = rows

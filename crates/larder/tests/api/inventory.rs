@@ -169,7 +169,6 @@ async fn movements_are_listed_newest_first_with_a_cursor(app: TestApp) {
 /// `larder check` finds a stock level that disagrees with its movements, prints it and exits 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn larder_check_reports_a_stock_level_that_disagrees_with_its_movements() {
-    use sqlx::Connection;
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
     let t = app.register("Checked").await;
     let item = app.create_item(&t, "Cumin seeds", "g", "0.007").await;
@@ -192,13 +191,10 @@ async fn larder_check_reports_a_stock_level_that_disagrees_with_its_movements() 
     );
 
     // Someone edits the table behind the ledger's back.
-    let url = format!("sqlite://{}", app.data_dir.join("larder.db").display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE stock_levels SET on_hand = on_hand + 1")
-        .execute(&mut conn)
-        .await
+    let conn = rusqlite::Connection::open(app.data_dir.join("larder.db")).unwrap();
+    conn.execute("UPDATE stock_levels SET on_hand = on_hand + 1", [])
         .unwrap();
-    conn.close().await.unwrap();
+    drop(conn);
 
     let bad = app.app.check_ledger().await.unwrap();
     assert_eq!(bad.len(), 1);

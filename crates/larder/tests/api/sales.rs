@@ -142,7 +142,7 @@ async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
             tenant,
             location,
             "pos",
-            GOOD_AND_BAD.as_bytes(),
+            || Ok(GOOD_AND_BAD.as_bytes()),
             ImportMode::AllOrNothing,
         )
         .await
@@ -166,7 +166,7 @@ async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
             tenant,
             location,
             "pos",
-            GOOD_AND_BAD.as_bytes(),
+            || Ok(GOOD_AND_BAD.as_bytes()),
             ImportMode::SkipBadTickets,
         )
         .await
@@ -192,7 +192,10 @@ async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
             tenant,
             location,
             "pos",
-            fixed.as_bytes(),
+            {
+                let fixed = fixed.clone();
+                move || Ok(std::io::Cursor::new(fixed.clone()))
+            },
             ImportMode::AllOrNothing,
         )
         .await

@@ -107,3 +107,131 @@ async fn pages_need_a_session_and_show_only_the_callers_tenant() {
         StatusCode::SEE_OTHER
     );
 }
+
+fn cookie_header(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().unwrap().split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn logged_in(app: &crate::helpers::TestApp, email: &str) -> reqwest::Client {
+    let web = browser();
+    let res = web
+        .post(app.url("/login"))
+        .form(&[("email", email), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    web
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_cookie_is_renewed_from_the_refresh_cookie_on_the_same_url() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Renewing Tenant").await;
+    let web = browser();
+    let res = web
+        .get(app.url("/items?q=rice"))
+        .header(
+            "cookie",
+            format!("larder_access=expired.or.forged; larder_refresh={}", t.refresh),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The browser is sent back to the same page with a fresh pair of cookies.
+    assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(res.headers()["location"], "/items?q=rice");
+    let cookies = cookie_header(&res);
+    assert!(
+        cookies.contains("larder_access=") && cookies.contains("larder_refresh="),
+        "{cookies}"
+    );
+    let page = web
+        .get(app.url("/items?q=rice"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Renewing Tenant"));
+    // The old refresh token is spent: presented again, it is a copy, and signs nobody in.
+    let res = web
+        .get(app.url("/"))
+        .header("cookie", format!("larder_refresh={}", t.refresh))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/login");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_period_that_ends_before_it_starts_is_a_422_page_naming_the_field() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Period Tenant").await;
+    let web = logged_in(&app, &t.email).await;
+    let res = web
+        .get(app.url("/?from=2024-02-01&to=2024-01-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1>Invalid request</h1>"), "{html}");
+    assert!(html.contains("from: must be before to"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_past_the_address_limit_is_a_429_page_with_retry_after() {
+    let app = spawn_app(Backend::Sqlite).await;
+    // Forged refreshes are cheap, so they spend the address's budget faster than it refills.
+    let forged = json!({"refresh_token": "not-a-token"});
+    for _ in 0..larder_web::AUTH_ATTEMPTS_PER_MINUTE {
+        assert_eq!(
+            app.post("/api/v1/auth/refresh", None, &forged)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let res = browser()
+        .post(app.url("/login"))
+        .form(&[("email", "guess@example.com"), ("password", "guess guess guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1>Too many attempts</h1>"), "{html}");
+    assert!(html.contains(&format!("try again in {wait} seconds")), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_say_503_not_500_when_the_database_is_gone_and_keep_its_detail_private() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Closing Tenant").await;
+    let web = logged_in(&app, &t.email).await;
+    assert_eq!(
+        web.get(app.url("/items")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // The access cookie is checked without the database, so the page reaches its use case.
+    app.app.store().close().await;
+    for path in ["/", "/items", "/recipes"] {
+        let res = web.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("<h1>Service unavailable</h1>"), "{html}");
+        assert!(!html.contains("stopped") && !html.contains("reader"), "{html}");
+    }
+}

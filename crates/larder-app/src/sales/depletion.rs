@@ -1,0 +1,173 @@
+//! sales depletion: what a sale takes out of stock. Each line whose menu item has a recipe
+//! takes that recipe's ingredients out through the ledger (kind `sale`), in the sale's own
+//! transaction; lines that map to no recipe are kept and reported by name, never dropped.
+//!
+//! Usage is summed exactly per ticket and ingredient and rounded once (half to even), so one
+//! ticket writes at most one movement per ingredient.
+
+use std::collections::HashMap;
+
+use larder_core::inventory::MovementKind;
+use larder_core::menu::{self, Usage};
+use larder_core::{ItemId, MenuItemId, Money, MovementId};
+use larder_store::prelude::*;
+use larder_store::{MenuItemRow, MovementRow, SaleRow};
+
+use crate::AppError;
+use crate::menu::Book;
+
+/// Maps sold names to menu items and menu items to exact usage per sale.
+pub struct Depleter<'b> {
+    book: &'b Book,
+    by_name: HashMap<String, MenuItemId>,
+    pub(crate) usage: HashMap<MenuItemId, Option<Usage>>,
+}
+
+/// The key a sold name is matched on: trimmed, lowercased, inner whitespace collapsed.
+pub fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A sale ready to write, with the movements it causes.
+pub struct PreparedSale {
+    /// The sale.
+    pub sale: SaleRow,
+    /// Its depletion (one movement per ingredient).
+    pub movements: Vec<MovementRow>,
+    /// Lines whose menu item has a recipe.
+    pub lines_depleted: usize,
+    /// Names of lines without a recipe, one per line.
+    pub unmapped: Vec<String>,
+}
+
+impl<'b> Depleter<'b> {
+    /// Builds the name index and per-sale usage of every menu item in `book`.
+    ///
+    /// # Errors
+    /// 422 when a menu item's recipe cannot be exploded.
+    pub fn new(book: &'b Book) -> Result<Self, AppError> {
+        let mut by_name = HashMap::new();
+        let mut usage = HashMap::new();
+        for m in book.menu_items.values() {
+            by_name.insert(name_key(&m.name), m.id);
+            let u = match m.recipe_id {
+                Some(r) => {
+                    let mut per_sale = Usage::new();
+                    menu::accumulate(&mut per_sale, &book.usage(r)?, m.portion).ok_or_else(
+                        || {
+                            AppError::invalid(
+                                "portion",
+                                format!("menu item '{}' overflows", m.name),
+                            )
+                        },
+                    )?;
+                    Some(per_sale)
+                }
+                None => None,
+            };
+            usage.insert(m.id, u);
+        }
+        Ok(Self {
+            book,
+            by_name,
+            usage,
+        })
+    }
+
+    /// The menu item sold under `name`, if any.
+    pub fn menu_item(&self, name: &str) -> Option<&MenuItemRow> {
+        self.by_name
+            .get(&name_key(name))
+            .and_then(|id| self.book.menu_items.get(id))
+    }
+
+    /// Fills in each line's menu item (by name when not given) and computes the depletion.
+    ///
+    /// # Errors
+    /// 422 on arithmetic overflow.
+    pub fn prepare(
+        &self,
+        mut sale: SaleRow,
+        recorded_by: Option<larder_core::UserId>,
+    ) -> Result<PreparedSale, AppError> {
+        let mut total = Usage::new();
+        let mut lines_depleted = 0;
+        let mut unmapped = Vec::new();
+        for line in &mut sale.lines {
+            if line.menu_item_id.is_none() {
+                line.menu_item_id = self.by_name.get(&name_key(&line.item_name)).copied();
+            }
+            match line
+                .menu_item_id
+                .and_then(|m| self.usage.get(&m))
+                .and_then(Option::as_ref)
+            {
+                Some(u) => {
+                    menu::accumulate(&mut total, u, line.quantity)
+                        .ok_or_else(|| AppError::invalid("quantity", "depletion overflows"))?;
+                    lines_depleted += 1;
+                }
+                None => unmapped.push(line.item_name.clone()),
+            }
+        }
+        let quantities = menu::to_quantities(&total)
+            .ok_or_else(|| AppError::invalid("quantity", "depletion overflows"))?;
+        let movements = quantities
+            .into_iter()
+            .filter_map(|(item_id, q)| {
+                q.checked_neg().map(|neg| MovementRow {
+                    id: MovementId::new(),
+                    item_id,
+                    location_id: sale.location_id,
+                    kind: MovementKind::Sale,
+                    quantity: neg,
+                    unit_cost: self.book_cost(item_id),
+                    reason: None,
+                    sale_id: Some(sale.id),
+                    created_by: recorded_by,
+                    occurred_at: sale.occurred_at,
+                    recorded_at: sale.recorded_at,
+                })
+            })
+            .collect();
+        Ok(PreparedSale {
+            sale,
+            movements,
+            lines_depleted,
+            unmapped,
+        })
+    }
+
+    fn book_cost(&self, item: ItemId) -> Option<Money> {
+        self.book.unit_cost(item)
+    }
+}
+
+impl Book {
+    /// An item's current cost per base unit.
+    pub fn unit_cost(&self, item: ItemId) -> Option<Money> {
+        self.costs_get(item)
+    }
+}
+
+/// Writes prepared sales and their movements: the caller's transaction makes them atomic.
+///
+/// # Errors
+/// Storage errors (409 on `external_ref` for a ticket already stored).
+pub async fn write_sales(
+    tx: &mut dyn TenantTx,
+    prepared: &[PreparedSale],
+) -> Result<usize, AppError> {
+    let sales: Vec<SaleRow> = prepared.iter().map(|p| p.sale.clone()).collect();
+    tx.insert_sales(&sales).await?;
+    let movements: Vec<MovementRow> = prepared
+        .iter()
+        .flat_map(|p| p.movements.iter().cloned())
+        .collect();
+    tx.append_movements(&movements).await?;
+    Ok(movements.len())
+}
+

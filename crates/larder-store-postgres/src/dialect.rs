@@ -1,0 +1,54 @@
+//! The statements PostgreSQL writes its own way (see [`larder_store::sql::Dialect`]). A batch
+//! statement runs once per batch with each column bound as an array and turned back into rows
+//! by `unnest`, so a posting of any size is one round trip; `COPY FROM` is not an option here,
+//! as PostgreSQL refuses it on tables with row-level security.
+
+use larder_store::sql::Dialect;
+
+/// PostgreSQL's dialect.
+pub static DIALECT: Dialect = Dialect {
+    backend: "postgres",
+    set_user: Some("SELECT set_config('app.user_id', $1, true)"),
+    insert_movements: "INSERT INTO stock_movements
+         (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
+          created_by, occurred_at, recorded_at)
+         SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[],
+              $7::bigint[], $8::text[], $9::uuid[], $10::uuid[], $11::timestamptz[],
+              $12::timestamptz[])",
+    add_to_stock_levels: "INSERT INTO stock_levels
+         (tenant_id, item_id, location_id, on_hand, updated_at)
+         SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[])
+         ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
+         SET on_hand = stock_levels.on_hand + excluded.on_hand,
+             updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at)",
+    append_ledger: Some(
+        "WITH movements AS (
+             INSERT INTO stock_movements
+                 (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
+                  created_by, occurred_at, recorded_at)
+             SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
+                  $6::bigint[], $7::bigint[], $8::text[], $9::uuid[], $10::uuid[],
+                  $11::timestamptz[], $12::timestamptz[])
+         )
+         INSERT INTO stock_levels (tenant_id, item_id, location_id, on_hand, updated_at)
+         SELECT $1, * FROM unnest($13::uuid[], $14::uuid[], $15::bigint[], $16::timestamptz[])
+         ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
+         SET on_hand = stock_levels.on_hand + excluded.on_hand,
+             updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at)",
+    ),
+    insert_sales: "INSERT INTO sales
+         (tenant_id, id, location_id, source, external_ref, occurred_at, recorded_at)
+         SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[],
+              $6::timestamptz[], $7::timestamptz[])",
+    insert_sale_lines: "INSERT INTO sale_lines
+         (tenant_id, sale_id, line_no, menu_item_id, item_name, quantity, unit_price, occurred_at)
+         SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::bigint[],
+              $7::bigint[], $8::timestamptz[])",
+    existing_sale_refs: "SELECT external_ref FROM sales
+         WHERE tenant_id = $1 AND source = $2 AND external_ref = ANY($3)",
+    usage_by_day: "SELECT floor((extract(epoch FROM occurred_at) + $4) / 86400)::bigint AS day,
+         item_id, (-SUM(quantity))::bigint AS used
+         FROM stock_movements
+         WHERE tenant_id = $1 AND kind = 'sale' AND occurred_at >= $2 AND occurred_at < $3
+         GROUP BY day, item_id ORDER BY day, item_id",
+};

@@ -1,0 +1,35 @@
+//! The statements SQLite writes its own way (see [`larder_store::sql::Dialect`]). A batch
+//! statement runs once per row on the writer's cached statement; instants are INTEGER
+//! microseconds; a list parameter arrives as a JSON array.
+
+use larder_store::sql::Dialect;
+
+/// SQLite's dialect.
+pub static DIALECT: Dialect = Dialect {
+    backend: "sqlite",
+    set_user: None,
+    insert_movements: "INSERT INTO stock_movements
+         (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
+          created_by, occurred_at, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    add_to_stock_levels: "INSERT INTO stock_levels
+         (tenant_id, item_id, location_id, on_hand, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
+         SET on_hand = stock_levels.on_hand + excluded.on_hand,
+             updated_at = max(stock_levels.updated_at, excluded.updated_at)",
+    append_ledger: None,
+    insert_sales: "INSERT INTO sales
+         (tenant_id, id, location_id, source, external_ref, occurred_at, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    insert_sale_lines: "INSERT INTO sale_lines
+         (tenant_id, sale_id, line_no, menu_item_id, item_name, quantity, unit_price, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    existing_sale_refs: "SELECT external_ref FROM sales
+         WHERE tenant_id = $1 AND source = $2
+           AND external_ref IN (SELECT value FROM json_each($3))",
+    usage_by_day: "SELECT (occurred_at + $4 * 1000000) / 86400000000 AS day, item_id,
+         -SUM(quantity) AS used
+         FROM stock_movements
+         WHERE tenant_id = $1 AND kind = 'sale' AND occurred_at >= $2 AND occurred_at < $3
+         GROUP BY day, item_id ORDER BY day, item_id",
+};

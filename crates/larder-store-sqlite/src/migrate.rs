@@ -1,0 +1,63 @@
+//! The forward-only migrations of this backend (`migrations/`), tracked in SQLite's
+//! `user_version` by `rusqlite_migration`.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::classify;
+use larder_store::StoreError;
+
+/// Every migration, in order. Append; never edit one that has shipped.
+static MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
+    "../migrations/20261121000001_foundation.sql"
+))];
+
+/// Brings the schema up to date.
+///
+/// A database created before this backend used `user_version` (by the sqlx migrator, which
+/// recorded its migrations in `_sqlx_migrations`) is first marked with the number of
+/// migrations that table says were applied, so none runs twice.
+///
+/// # Errors
+/// [`StoreError::Other`] naming the migration that failed.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(classify)?;
+    if version == 0 {
+        let legacy: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
+        if legacy == 1 {
+            let applied: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM _sqlx_migrations WHERE success",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(classify)?;
+            conn.pragma_update(None, "user_version", applied)
+                .map_err(classify)?;
+        }
+    }
+    Migrations::from_slice(MIGRATIONS)
+        .to_latest(conn)
+        .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migrations_are_valid_and_apply_once() {
+        assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
+        let mut conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        assert!(migrate(&mut conn).is_ok());
+        assert!(migrate(&mut conn).is_ok());
+    }
+}

@@ -1,0 +1,225 @@
+//! inventory: the append-only stock ledger and the stock levels it keeps.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use larder_core::inventory::MovementKind;
+use larder_core::{BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, SaleId, UserId};
+
+use crate::StoreError;
+
+/// One ledger row. `quantity` is the signed change to on hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovementRow {
+    /// Id (UUIDv7: creation order).
+    pub id: MovementId,
+    /// Item.
+    pub item_id: ItemId,
+    /// Location.
+    pub location_id: LocationId,
+    /// Kind.
+    pub kind: MovementKind,
+    /// Signed change to on hand, thousandths of the base unit.
+    pub quantity: Quantity,
+    /// Cost per base unit at the time, when known.
+    pub unit_cost: Option<Money>,
+    /// Waste reason or adjustment reason.
+    pub reason: Option<String>,
+    /// The sale that caused it.
+    pub sale_id: Option<SaleId>,
+    /// Who recorded it.
+    pub created_by: Option<UserId>,
+    /// When it happened in the kitchen.
+    pub occurred_at: DateTime<Utc>,
+    /// When Larder learned of it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Filters for listing movements (newest first).
+#[derive(Clone, Debug, Default)]
+pub struct MovementFilter {
+    /// Item.
+    pub item_id: Option<ItemId>,
+    /// Location.
+    pub location_id: Option<LocationId>,
+    /// Kind.
+    pub kind: Option<MovementKind>,
+    /// `occurred_at >= from`.
+    pub from: Option<DateTime<Utc>>,
+    /// `occurred_at < to`.
+    pub to: Option<DateTime<Utc>>,
+    /// Keyset cursor: movements with a smaller id.
+    pub before: Option<MovementId>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Filters for listing stock levels.
+#[derive(Clone, Debug, Default)]
+pub struct StockFilter {
+    /// Location.
+    pub location_id: Option<LocationId>,
+    /// Item.
+    pub item_id: Option<ItemId>,
+    /// Keyset cursor: rows after this (item name, item id, location id).
+    pub after: Option<(String, ItemId, LocationId)>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// On hand of one item at one location, with what is needed to flag it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockLevelRow {
+    /// Item.
+    pub item_id: ItemId,
+    /// Its name.
+    pub item_name: String,
+    /// Its base unit.
+    pub base_unit: BaseUnit,
+    /// Location.
+    pub location_id: LocationId,
+    /// On hand, thousandths.
+    pub on_hand: Quantity,
+    /// Par level there.
+    pub par_level: Option<Quantity>,
+    /// Reorder point there.
+    pub reorder_point: Option<Quantity>,
+    /// Last movement applied.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stock level that disagrees with its movements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerMismatch {
+    /// Item.
+    pub item_id: ItemId,
+    /// Location.
+    pub location_id: LocationId,
+    /// What `stock_levels` says (zero when the row is missing).
+    pub on_hand: Quantity,
+    /// What the movements add up to.
+    pub movements_sum: Quantity,
+}
+
+/// What a hand-posted movement needs to know before it is written, read in one statement:
+/// the item (its base unit and current cost) and whether the location exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovementTarget {
+    /// The item's base unit and cost per base unit; `None` when there is no such item.
+    pub item: Option<(BaseUnit, Option<Money>)>,
+    /// Whether the location exists.
+    pub location_exists: bool,
+}
+
+/// The inventory port.
+#[async_trait]
+pub trait InventoryTx: Send {
+    /// Appends movements and applies their sum per (item, location) to its stock level by an
+    /// atomic increment, in (item, location) order so concurrent postings never deadlock.
+    /// Other("on hand overflows") when a sum leaves `i64`; Conflict `foreign_key` when an item,
+    /// location or sale does not exist.
+    async fn append_movements(&mut self, movements: &[MovementRow]) -> Result<(), StoreError>;
+    /// The item and location a movement is about to name.
+    async fn movement_target(
+        &mut self,
+        item: ItemId,
+        location: LocationId,
+    ) -> Result<MovementTarget, StoreError>;
+    /// Stock levels with their item and par settings, by (item name, item id, location id).
+    async fn list_stock(&mut self, filter: &StockFilter) -> Result<Vec<StockLevelRow>, StoreError>;
+    /// One stock level (zero when never moved).
+    async fn get_stock_level(
+        &mut self,
+        item: ItemId,
+        location: LocationId,
+    ) -> Result<Quantity, StoreError>;
+    /// Movements, newest first, filtered.
+    async fn list_movements(
+        &mut self,
+        filter: &MovementFilter,
+    ) -> Result<Vec<MovementRow>, StoreError>;
+    /// One movement.
+    async fn get_movement(&mut self, id: MovementId) -> Result<Option<MovementRow>, StoreError>;
+    /// Every item x location whose on hand differs from the sum of its movements.
+    async fn ledger_mismatches(&mut self) -> Result<Vec<LedgerMismatch>, StoreError>;
+}
+
+/// The change a posting makes to one stock level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelDelta {
+    /// Item.
+    pub item_id: ItemId,
+    /// Location.
+    pub location_id: LocationId,
+    /// Sum of the posting's movements for it, thousandths.
+    pub delta: i64,
+    /// The latest `recorded_at` among them.
+    pub at: DateTime<Utc>,
+}
+
+/// Sums movements per (item, location), in that key order: the order every backend locks
+/// stock levels in, so two postings touching the same levels cannot deadlock.
+///
+/// # Errors
+/// [`StoreError::Other`] "on hand overflows" when a sum leaves `i64`.
+pub fn level_deltas(movements: &[MovementRow]) -> Result<Vec<LevelDelta>, StoreError> {
+    let mut sums: BTreeMap<(ItemId, LocationId), (i64, DateTime<Utc>)> = BTreeMap::new();
+    for m in movements {
+        let e = sums
+            .entry((m.item_id, m.location_id))
+            .or_insert((0, m.recorded_at));
+        e.0 =
+            e.0.checked_add(m.quantity.raw())
+                .ok_or_else(|| StoreError::Other("on hand overflows".into()))?;
+        e.1 = e.1.max(m.recorded_at);
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((item_id, location_id), (delta, at))| LevelDelta {
+            item_id,
+            location_id,
+            delta,
+            at,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn mv(item: ItemId, loc: LocationId, q: i64, sec: i64) -> MovementRow {
+        MovementRow {
+            id: MovementId::new(),
+            item_id: item,
+            location_id: loc,
+            kind: MovementKind::Adjustment,
+            quantity: Quantity::from_raw(q),
+            unit_cost: None,
+            reason: None,
+            sale_id: None,
+            created_by: None,
+            occurred_at: Utc.timestamp_opt(sec, 0).single().unwrap_or_default(),
+            recorded_at: Utc.timestamp_opt(sec, 0).single().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn deltas_sum_per_level_in_key_order_with_the_latest_time() {
+        let (a, b) = (ItemId::new(), ItemId::new());
+        let l = LocationId::new();
+        let d = level_deltas(&[mv(b, l, 5, 10), mv(a, l, -2, 30), mv(b, l, 7, 20)])
+            .unwrap_or_default();
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].item_id, d[0].delta), (a, -2));
+        assert_eq!((d[1].item_id, d[1].delta, d[1].at.timestamp()), (b, 12, 20));
+    }
+
+    #[test]
+    fn a_sum_beyond_i64_is_refused() {
+        let (i, l) = (ItemId::new(), LocationId::new());
+        assert!(level_deltas(&[mv(i, l, i64::MAX, 0), mv(i, l, 1, 0)]).is_err());
+    }
+}

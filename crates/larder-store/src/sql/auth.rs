@@ -1,0 +1,190 @@
+//! auth's statements: people, memberships, refresh tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use larder_core::auth::Role;
+use larder_core::{TokenFamilyId, UserId};
+
+use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
+use crate::{AuthTx, GlobalTx, MembershipRow, RefreshTokenRow, UserRow};
+
+const INSERT_USER: &str =
+    "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
+const USER_BY_EMAIL: &str =
+    "SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1";
+const USER_BY_ID: &str =
+    "SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1";
+const MEMBERSHIPS_OF_USER: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
+     FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+     WHERE m.user_id = $1 ORDER BY m.created_at, m.tenant_id";
+const INSERT_MEMBERSHIP: &str =
+    "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
+const GET_MEMBERSHIP: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
+     FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+     WHERE m.tenant_id = $1 AND m.user_id = $2";
+const INSERT_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens
+     (tenant_id, id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const FIND_REFRESH_TOKEN: &str = "SELECT id, family_id, user_id, token_hash, created_at,
+     expires_at, used_at, revoked_at
+     FROM refresh_tokens WHERE tenant_id = $1 AND token_hash = $2";
+const MARK_REFRESH_TOKEN_USED: &str = "UPDATE refresh_tokens SET used_at = $3
+     WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL";
+const REVOKE_TOKEN_FAMILY: &str = "UPDATE refresh_tokens SET revoked_at = $3
+     WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL";
+
+fn user(mut r: Row) -> R<UserRow> {
+    Ok(UserRow {
+        id: r.get()?,
+        email: r.get()?,
+        name: r.get()?,
+        password_hash: r.get()?,
+        created_at: r.get()?,
+    })
+}
+
+fn membership(mut r: Row) -> R<MembershipRow> {
+    Ok(MembershipRow {
+        tenant_id: r.get()?,
+        tenant_slug: r.get()?,
+        tenant_name: r.get()?,
+        user_id: r.get()?,
+        role: r.spelled::<Role>()?,
+    })
+}
+
+fn refresh_token(mut r: Row) -> R<RefreshTokenRow> {
+    Ok(RefreshTokenRow {
+        id: r.get()?,
+        family_id: r.get()?,
+        user_id: r.get()?,
+        token_hash: r.get()?,
+        created_at: r.get()?,
+        expires_at: r.get()?,
+        used_at: r.get()?,
+        revoked_at: r.get()?,
+    })
+}
+
+async fn insert_user<E: Exec>(e: &mut E, u: &UserRow) -> R<()> {
+    e.execute(
+        INSERT_USER,
+        args![u.id, u.email, u.name, u.password_hash, u.created_at],
+    )
+    .await
+    .map(drop)
+}
+
+async fn find_user_by_email<E: Exec>(e: &mut E, email: &str) -> R<Option<UserRow>> {
+    e.fetch_optional(USER_BY_EMAIL, args![email])
+        .await?
+        .map(user)
+        .transpose()
+}
+
+async fn get_user<E: Exec>(e: &mut E, id: UserId) -> R<Option<UserRow>> {
+    e.fetch_optional(USER_BY_ID, args![id])
+        .await?
+        .map(user)
+        .transpose()
+}
+
+async fn memberships_of_user<E: Exec>(e: &mut E, id: UserId) -> R<Vec<MembershipRow>> {
+    if let Some(set_user) = e.dialect().set_user {
+        e.execute(set_user, args![id.to_string()]).await?;
+    }
+    rows(e.fetch_all(MEMBERSHIPS_OF_USER, args![id]).await?, membership)
+}
+
+macro_rules! global_tx {
+    ($ty:ident) => {
+        #[async_trait]
+        impl<E: Exec> GlobalTx for $ty<E> {
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn insert_user(&mut self, u: &UserRow) -> R<()> {
+                insert_user(&mut self.exec, u).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn find_user_by_email(&mut self, email: &str) -> R<Option<UserRow>> {
+                find_user_by_email(&mut self.exec, email).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn get_user(&mut self, id: UserId) -> R<Option<UserRow>> {
+                get_user(&mut self.exec, id).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn memberships_of_user(&mut self, id: UserId) -> R<Vec<MembershipRow>> {
+                memberships_of_user(&mut self.exec, id).await
+            }
+        }
+    };
+}
+global_tx!(SqlTx);
+global_tx!(SqlGlobalTx);
+
+#[async_trait]
+impl<E: Exec> AuthTx for SqlTx<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_membership(&mut self, user: UserId, role: Role, at: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(INSERT_MEMBERSHIP, args![self.tenant, user, role.as_str(), at])
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_membership(&mut self, user: UserId) -> R<Option<MembershipRow>> {
+        self.exec
+            .fetch_optional(GET_MEMBERSHIP, args![self.tenant, user])
+            .await?
+            .map(membership)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_refresh_token(&mut self, t: &RefreshTokenRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_REFRESH_TOKEN,
+                args![
+                    self.tenant,
+                    t.id,
+                    t.family_id,
+                    t.user_id,
+                    t.token_hash,
+                    t.created_at,
+                    t.expires_at,
+                    t.used_at,
+                    t.revoked_at
+                ],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn find_refresh_token(&mut self, hash: &[u8]) -> R<Option<RefreshTokenRow>> {
+        self.exec
+            .fetch_optional(FIND_REFRESH_TOKEN, args![self.tenant, hash])
+            .await?
+            .map(refresh_token)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn mark_refresh_token_used(&mut self, hash: &[u8], at: DateTime<Utc>) -> R<bool> {
+        let n = self
+            .exec
+            .execute(MARK_REFRESH_TOKEN_USED, args![self.tenant, hash, at])
+            .await?;
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn revoke_token_family(&mut self, family: TokenFamilyId, at: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(REVOKE_TOKEN_FAMILY, args![self.tenant, family, at])
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,189 @@
+//! catalog's statements: items and par levels.
+
+use async_trait::async_trait;
+use larder_core::{BaseUnit, ItemId};
+
+use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use crate::{
+    CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, StoreError, decode_packs,
+    encode_packs,
+};
+
+const INSERT_ITEM: &str = "INSERT INTO items
+     (tenant_id, id, name, sku, category, base_unit, pack_sizes, barcode, unit_cost, version,
+      created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const UPDATE_ITEM: &str = "UPDATE items
+     SET name = $3, sku = $4, category = $5, pack_sizes = $6, barcode = $7, unit_cost = $8,
+         version = version + 1, updated_at = $9
+     WHERE tenant_id = $1 AND id = $2 AND version = $10";
+const ITEM_EXISTS: &str = "SELECT version FROM items WHERE tenant_id = $1 AND id = $2";
+const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
+     unit_cost, version, created_at, updated_at
+     FROM items WHERE tenant_id = $1 AND id = $2";
+const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
+     unit_cost, version, created_at, updated_at
+     FROM items WHERE tenant_id = $1
+       AND ($2 IS NULL OR lower(name) LIKE $2)
+       AND ($3 IS NULL OR category = $3)
+       AND ($4 IS NULL OR barcode = $4)
+       AND ($5 IS NULL OR name > $5 OR (name = $5 AND id > $6))
+     ORDER BY name, id LIMIT $7";
+const ALL_ITEM_UNITS: &str = "SELECT id, name, base_unit, unit_cost
+     FROM items WHERE tenant_id = $1 ORDER BY name, id";
+const UPSERT_PAR_LEVEL: &str = "INSERT INTO par_levels
+     (tenant_id, item_id, location_id, par_level, reorder_point) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, item_id, location_id)
+     DO UPDATE SET par_level = excluded.par_level, reorder_point = excluded.reorder_point";
+
+fn item(mut r: Row) -> R<ItemRow> {
+    Ok(ItemRow {
+        id: r.get()?,
+        name: r.get()?,
+        sku: r.get()?,
+        category: r.get()?,
+        base_unit: r.spelled::<BaseUnit>()?,
+        pack_sizes: decode_packs(&r.get::<String>()?)?,
+        barcode: r.get()?,
+        unit_cost: r.get()?,
+        version: r.get()?,
+        created_at: r.get()?,
+        updated_at: r.get()?,
+    })
+}
+
+fn item_unit(mut r: Row) -> R<ItemUnitRow> {
+    Ok(ItemUnitRow {
+        id: r.get()?,
+        name: r.get()?,
+        base_unit: r.spelled::<BaseUnit>()?,
+        unit_cost: r.get()?,
+    })
+}
+
+#[async_trait]
+impl<E: Exec> CatalogTx for SqlTx<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_item(&mut self, i: &ItemRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_ITEM,
+                args![
+                    self.tenant,
+                    i.id,
+                    i.name,
+                    i.sku,
+                    i.category,
+                    i.base_unit.as_str(),
+                    encode_packs(&i.pack_sizes),
+                    i.barcode,
+                    i.unit_cost,
+                    i.version,
+                    i.created_at,
+                    i.updated_at
+                ],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_item(&mut self, i: &ItemRow, expected_version: i64) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_ITEM,
+                args![
+                    self.tenant,
+                    i.id,
+                    i.name,
+                    i.sku,
+                    i.category,
+                    encode_packs(&i.pack_sizes),
+                    i.barcode,
+                    i.unit_cost,
+                    i.updated_at,
+                    expected_version
+                ],
+            )
+            .await?;
+        if n == 1 {
+            return Ok(());
+        }
+        match self
+            .exec
+            .fetch_optional(ITEM_EXISTS, args![self.tenant, i.id])
+            .await?
+        {
+            Some(_) => Err(StoreError::Conflict {
+                constraint: "items_version".into(),
+            }),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_item(&mut self, id: ItemId) -> R<Option<ItemRow>> {
+        self.exec
+            .fetch_optional(GET_ITEM, args![self.tenant, id])
+            .await?
+            .map(item)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_items(&mut self, f: &ItemFilter) -> R<Vec<ItemRow>> {
+        let (name, id) = f
+            .after
+            .clone()
+            .map_or((None, None), |(n, i)| (Some(n), Some(i)));
+        let like = f
+            .name_contains
+            .as_ref()
+            .map(|s| format!("%{}%", s.to_lowercase()));
+        rows(
+            self.exec
+                .fetch_all(
+                    LIST_ITEMS,
+                    args![
+                        self.tenant,
+                        like,
+                        f.category,
+                        f.barcode,
+                        name,
+                        id,
+                        i64::from(f.limit)
+                    ],
+                )
+                .await?,
+            item,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn all_item_units(&mut self) -> R<Vec<ItemUnitRow>> {
+        rows(
+            self.exec
+                .fetch_all(ALL_ITEM_UNITS, args![self.tenant])
+                .await?,
+            item_unit,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn upsert_par_level(&mut self, p: &ParLevelRow) -> R<()> {
+        self.exec
+            .execute(
+                UPSERT_PAR_LEVEL,
+                args![
+                    self.tenant,
+                    p.item_id,
+                    p.location_id,
+                    p.par_level,
+                    p.reorder_point
+                ],
+            )
+            .await
+            .map(drop)
+    }
+}

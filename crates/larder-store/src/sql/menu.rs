@@ -1,0 +1,205 @@
+//! menu's statements: recipes with their lines, and menu items.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use larder_core::menu::Component;
+use larder_core::{BaseUnit, ItemId, MenuItemId, RecipeId, Unit};
+
+use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use crate::{MenuItemRow, MenuTx, RecipeLineRow, RecipeRow, StoreError};
+
+const INSERT_RECIPE: &str = "INSERT INTO recipes
+     (tenant_id, id, name, yield_quantity, yield_unit, notes, version, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_RECIPE_LINE: &str = "INSERT INTO recipe_lines
+     (tenant_id, recipe_id, position, item_id, sub_recipe_id, quantity, unit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const GET_RECIPE: &str = "SELECT id, name, yield_quantity, yield_unit, notes, version,
+     created_at FROM recipes WHERE tenant_id = $1 AND id = $2";
+const RECIPE_LINES: &str = "SELECT recipe_id, position, item_id, sub_recipe_id, quantity, unit
+     FROM recipe_lines WHERE tenant_id = $1 AND recipe_id = $2 ORDER BY position";
+const ALL_RECIPES: &str = "SELECT id, name, yield_quantity, yield_unit, notes, version,
+     created_at FROM recipes WHERE tenant_id = $1 ORDER BY name, id";
+const ALL_RECIPE_LINES: &str = "SELECT recipe_id, position, item_id, sub_recipe_id, quantity,
+     unit FROM recipe_lines WHERE tenant_id = $1 ORDER BY recipe_id, position";
+const INSERT_MENU_ITEM: &str = "INSERT INTO menu_items
+     (tenant_id, id, name, category, recipe_id, portion, price, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const GET_MENU_ITEM: &str = "SELECT id, name, category, recipe_id, portion, price, created_at
+     FROM menu_items WHERE tenant_id = $1 AND id = $2";
+const ALL_MENU_ITEMS: &str = "SELECT id, name, category, recipe_id, portion, price, created_at
+     FROM menu_items WHERE tenant_id = $1 ORDER BY name, id";
+
+fn recipe_head(mut r: Row) -> R<RecipeRow> {
+    Ok(RecipeRow {
+        id: r.get()?,
+        name: r.get()?,
+        yield_quantity: r.get()?,
+        yield_unit: r.spelled::<BaseUnit>()?,
+        notes: r.get()?,
+        lines: Vec::new(),
+        version: r.get()?,
+        created_at: r.get()?,
+    })
+}
+
+fn recipe_line(mut r: Row) -> R<(RecipeId, RecipeLineRow)> {
+    let recipe: RecipeId = r.get()?;
+    let position = r.get()?;
+    let item: Option<ItemId> = r.get()?;
+    let sub: Option<RecipeId> = r.get()?;
+    let component = match (item, sub) {
+        (Some(i), None) => Component::Item(i),
+        (None, Some(s)) => Component::Recipe(s),
+        _ => {
+            return Err(StoreError::Other(
+                "recipe line without exactly one component".into(),
+            ));
+        }
+    };
+    Ok((
+        recipe,
+        RecipeLineRow {
+            position,
+            component,
+            quantity: r.get()?,
+            unit: r.spelled::<Unit>()?,
+        },
+    ))
+}
+
+fn menu_item(mut r: Row) -> R<MenuItemRow> {
+    Ok(MenuItemRow {
+        id: r.get()?,
+        name: r.get()?,
+        category: r.get()?,
+        recipe_id: r.get()?,
+        portion: r.get()?,
+        price: r.get()?,
+        created_at: r.get()?,
+    })
+}
+
+#[async_trait]
+impl<E: Exec> MenuTx for SqlTx<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_recipe(&mut self, rec: &RecipeRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_RECIPE,
+                args![
+                    self.tenant,
+                    rec.id,
+                    rec.name,
+                    rec.yield_quantity,
+                    rec.yield_unit.as_str(),
+                    rec.notes,
+                    rec.version,
+                    rec.created_at
+                ],
+            )
+            .await?;
+        for line in &rec.lines {
+            let (item, sub) = match line.component {
+                Component::Item(i) => (Some(i), None),
+                Component::Recipe(r) => (None, Some(r)),
+            };
+            self.exec
+                .execute(
+                    INSERT_RECIPE_LINE,
+                    args![
+                        self.tenant,
+                        rec.id,
+                        line.position,
+                        item,
+                        sub,
+                        line.quantity,
+                        line.unit.as_str()
+                    ],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_recipe(&mut self, id: RecipeId) -> R<Option<RecipeRow>> {
+        let Some(head) = self
+            .exec
+            .fetch_optional(GET_RECIPE, args![self.tenant, id])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut rec = recipe_head(head)?;
+        for l in self
+            .exec
+            .fetch_all(RECIPE_LINES, args![self.tenant, id])
+            .await?
+        {
+            rec.lines.push(recipe_line(l)?.1);
+        }
+        Ok(Some(rec))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn all_recipes(&mut self) -> R<Vec<RecipeRow>> {
+        let mut recipes = rows(
+            self.exec.fetch_all(ALL_RECIPES, args![self.tenant]).await?,
+            recipe_head,
+        )?;
+        let index: HashMap<RecipeId, usize> =
+            recipes.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        for l in self
+            .exec
+            .fetch_all(ALL_RECIPE_LINES, args![self.tenant])
+            .await?
+        {
+            let (rid, line) = recipe_line(l)?;
+            if let Some(&i) = index.get(&rid) {
+                recipes[i].lines.push(line);
+            }
+        }
+        Ok(recipes)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_menu_item(&mut self, m: &MenuItemRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_MENU_ITEM,
+                args![
+                    self.tenant,
+                    m.id,
+                    m.name,
+                    m.category,
+                    m.recipe_id,
+                    m.portion,
+                    m.price,
+                    m.created_at
+                ],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_menu_item(&mut self, id: MenuItemId) -> R<Option<MenuItemRow>> {
+        self.exec
+            .fetch_optional(GET_MENU_ITEM, args![self.tenant, id])
+            .await?
+            .map(menu_item)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn all_menu_items(&mut self) -> R<Vec<MenuItemRow>> {
+        rows(
+            self.exec
+                .fetch_all(ALL_MENU_ITEMS, args![self.tenant])
+                .await?,
+            menu_item,
+        )
+    }
+}

@@ -1,0 +1,134 @@
+//! tenancy's statements: the tenant and its locations.
+
+use async_trait::async_trait;
+use larder_core::tenancy::LocationKind;
+use larder_core::{LocationId, TenantId};
+
+use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
+use crate::{LocationRow, StoreError, TenancyTx, TenantRow};
+
+const INSERT_TENANT: &str = "INSERT INTO tenants
+     (id, name, slug, currency, time_zone, day_cutoff_minutes, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const GET_TENANT: &str = "SELECT id, name, slug, currency, time_zone, day_cutoff_minutes,
+     created_at FROM tenants WHERE id = $1";
+const INSERT_LOCATION: &str =
+    "INSERT INTO locations (tenant_id, id, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)";
+const UPDATE_LOCATION: &str =
+    "UPDATE locations SET name = $3, kind = $4 WHERE tenant_id = $1 AND id = $2";
+const GET_LOCATION: &str =
+    "SELECT id, name, kind, created_at FROM locations WHERE tenant_id = $1 AND id = $2";
+const LIST_LOCATIONS: &str = "SELECT id, name, kind, created_at FROM locations
+     WHERE tenant_id = $1 AND ($2 IS NULL OR name > $2 OR (name = $2 AND id > $3))
+     ORDER BY name, id LIMIT $4";
+
+fn tenant(mut r: Row) -> R<TenantRow> {
+    Ok(TenantRow {
+        id: r.get()?,
+        name: r.get()?,
+        slug: r.get()?,
+        currency: r.get()?,
+        time_zone: r.get()?,
+        day_cutoff_minutes: r.get()?,
+        created_at: r.get()?,
+    })
+}
+
+fn location(mut r: Row) -> R<LocationRow> {
+    Ok(LocationRow {
+        id: r.get()?,
+        name: r.get()?,
+        kind: r.spelled::<LocationKind>()?,
+        created_at: r.get()?,
+    })
+}
+
+#[async_trait]
+impl<E: Exec> TenancyTx for SqlTx<E> {
+    fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_tenant(&mut self, t: &TenantRow) -> R<()> {
+        if t.id != self.tenant {
+            return Err(StoreError::Other(
+                "tenant row does not match the transaction".into(),
+            ));
+        }
+        self.exec
+            .execute(
+                INSERT_TENANT,
+                args![
+                    t.id,
+                    t.name,
+                    t.slug,
+                    t.currency,
+                    t.time_zone,
+                    t.day_cutoff_minutes,
+                    t.created_at
+                ],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_tenant(&mut self) -> R<Option<TenantRow>> {
+        self.exec
+            .fetch_optional(GET_TENANT, args![self.tenant])
+            .await?
+            .map(tenant)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_location(&mut self, l: &LocationRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_LOCATION,
+                args![self.tenant, l.id, l.name, l.kind.as_str(), l.created_at],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_location(&mut self, l: &LocationRow) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_LOCATION,
+                args![self.tenant, l.id, l.name, l.kind.as_str()],
+            )
+            .await?;
+        changed(n)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_location(&mut self, id: LocationId) -> R<Option<LocationRow>> {
+        self.exec
+            .fetch_optional(GET_LOCATION, args![self.tenant, id])
+            .await?
+            .map(location)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_locations(
+        &mut self,
+        after: Option<(String, LocationId)>,
+        limit: u32,
+    ) -> R<Vec<LocationRow>> {
+        let (name, id) = after.map_or((None, None), |(n, i)| (Some(n), Some(i)));
+        rows(
+            self.exec
+                .fetch_all(
+                    LIST_LOCATIONS,
+                    args![self.tenant, name, id, i64::from(limit)],
+                )
+                .await?,
+            location,
+        )
+    }
+}

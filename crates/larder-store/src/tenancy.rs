@@ -1,0 +1,65 @@
+//! tenancy: tenants (restaurant groups) and their locations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use larder_core::tenancy::LocationKind;
+use larder_core::{LocationId, TenantId};
+
+use crate::StoreError;
+
+/// A tenant (restaurant group).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantRow {
+    /// Id.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Unique URL-safe handle, used at login.
+    pub slug: String,
+    /// ISO 4217 code of the currency all money is in.
+    pub currency: String,
+    /// IANA time zone of business days.
+    pub time_zone: String,
+    /// Minutes after local midnight at which a business day starts (a sale at 01:30 with a
+    /// 04:00 cutoff belongs to the day before).
+    pub day_cutoff_minutes: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationRow {
+    /// Id.
+    pub id: LocationId,
+    /// Name, unique in the tenant.
+    pub name: String,
+    /// Central kitchen or outlet.
+    pub kind: LocationKind,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The tenancy port: the transaction's own tenant and its locations.
+#[async_trait]
+pub trait TenancyTx: Send {
+    /// The tenant this transaction is bound to.
+    fn tenant_id(&self) -> TenantId;
+    /// Creates this transaction's tenant. Conflict `tenants_slug` when the slug is taken;
+    /// Other when the row is not this transaction's tenant.
+    async fn insert_tenant(&mut self, tenant: &TenantRow) -> Result<(), StoreError>;
+    /// This transaction's tenant.
+    async fn get_tenant(&mut self) -> Result<Option<TenantRow>, StoreError>;
+    /// Adds a location. Conflict `locations_name` on a duplicate name.
+    async fn insert_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
+    /// Changes a location's name and kind. NotFound when absent.
+    async fn update_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
+    /// One location.
+    async fn get_location(&mut self, id: LocationId) -> Result<Option<LocationRow>, StoreError>;
+    /// Locations by name, `limit` at most, after the cursor `(name, id)`.
+    async fn list_locations(
+        &mut self,
+        after: Option<(String, LocationId)>,
+        limit: u32,
+    ) -> Result<Vec<LocationRow>, StoreError>;
+}

@@ -1,0 +1,72 @@
+//! tenancy: `/locations` (central kitchens and outlets).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use larder_app::tenancy::LocationCommand;
+use larder_core::LocationId;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::created;
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
+
+/// Tenancy's routes with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_locations, create_location))
+        .routes(routes!(get_location, update_location))
+}
+
+#[utoipa::path(post, path = "/locations", tag = "tenancy", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::tenancy::LocationCommand, responses((status = 201, description = "Created", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_location(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    IdemKey(k): IdemKey,
+    ApiJson(cmd): ApiJson<LocationCommand>,
+) -> ApiResult<Response> {
+    let r = s.app.create_location(p, cmd, k).await?;
+    let location = format!("/api/v1/locations/{}", r.value.id);
+    Ok(created(r, location))
+}
+
+#[utoipa::path(get, path = "/locations/{id}", tag = "tenancy", params(("id" = larder_core::LocationId, Path)), responses((status = 200, description = "OK", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn get_location(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<LocationId>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.get_location(p, id).await?).into_response())
+}
+
+#[utoipa::path(put, path = "/locations/{id}", tag = "tenancy", params(("id" = larder_core::LocationId, Path)), request_body = larder_app::tenancy::LocationCommand, responses((status = 200, description = "OK", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_location(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<LocationId>,
+    ApiJson(cmd): ApiJson<LocationCommand>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.update_location(p, id, cmd).await?).into_response())
+}
+
+/// Page size (1..=500, default 50) and the cursor of the previous page.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Page size.
+    limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/locations", tag = "tenancy", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::tenancy::Location>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn list_locations(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.list_locations(p, q.limit, q.cursor).await?).into_response())
+}
