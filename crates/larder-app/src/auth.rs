@@ -510,6 +510,7 @@ impl App {
     ///
     /// # Errors
     /// Storage errors only.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
         let Ok(tenant) = parse_refresh(token) else {
             return Ok(());
@@ -530,6 +531,7 @@ impl App {
     ///
     /// # Errors
     /// 401 when the person or membership no longer exists.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn me(&self, p: Principal) -> Result<Me, AppError> {
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
@@ -566,6 +568,7 @@ impl App {
     /// # Errors
     /// 403 without `members.manage`; 403 when an admin grants owner; 409 on `email` when the
     /// person is already a member or exists with another password.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn add_member(
         &self,
         p: Principal,

@@ -152,7 +152,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `catalog.write`; 422 naming the field; 409 on `sku`.
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn create_item(
         &self,
         p: Principal,
@@ -196,7 +196,7 @@ impl App {
     ///
     /// # Errors
     /// 403, 404, 422, 409 on `sku`, 412 when the version is stale.
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_item(
         &self,
         p: Principal,
@@ -243,6 +243,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `catalog.read`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_item(&self, p: Principal, id: ItemId) -> Result<Item, AppError> {
         p.require(Permission::CatalogRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
@@ -260,6 +261,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_items(&self, p: Principal, query: ItemQuery) -> Result<Page<Item>, AppError> {
         p.require(Permission::CatalogRead)?;
         let limit = page::limit(query.limit)?;
@@ -291,6 +293,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `catalog.write`; 404 on the item or location; 422 on negative values.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn set_par_level(
         &self,
         p: Principal,

@@ -245,7 +245,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `inventory.adjust`; 422 naming the field; 404 on the item or location.
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn post_adjustment(
         &self,
         p: Principal,
@@ -356,6 +356,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit`, `cursor` or a `from` after `to`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_movements(
         &self,
         p: Principal,
@@ -396,6 +397,7 @@ impl App {
     ///
     /// # Errors
     /// Storage errors.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn check_ledger(&self) -> Result<Vec<(TenantId, LedgerMismatch)>, AppError> {
         let mut out = Vec::new();
         for tenant in self.store.tenant_ids().await? {

@@ -56,6 +56,7 @@ impl Book {
     ///
     /// # Errors
     /// Storage errors.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn load(tx: &mut dyn TenantTx) -> Result<Self, AppError> {
         let recipes = tx.all_recipes().await?;
         let items = tx.all_item_units().await?;
@@ -386,7 +387,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `recipes.write`; 422 naming the line and field; 409 on `name`.
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn create_recipe(
         &self,
         p: Principal,
@@ -420,6 +421,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `recipes.read`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_recipe(&self, p: Principal, id: RecipeId) -> Result<RecipeView, AppError> {
         p.require(Permission::RecipesRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
@@ -439,6 +441,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_recipes(
         &self,
         p: Principal,
@@ -479,6 +482,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `recipes.write`; 422; 404 on the recipe; 409 on `name`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn create_menu_item(
         &self,
         p: Principal,
@@ -529,6 +533,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_menu_items(
         &self,
         p: Principal,

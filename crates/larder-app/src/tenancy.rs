@@ -52,6 +52,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `catalog.write`; 422; 409 on `name`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn create_location(
         &self,
         p: Principal,
@@ -86,6 +87,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 404; 422; 409 on `name`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_location(
         &self,
         p: Principal,
@@ -117,6 +119,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_location(&self, p: Principal, id: LocationId) -> Result<Location, AppError> {
         p.require(Permission::CatalogRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
@@ -134,6 +137,7 @@ impl App {
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_locations(
         &self,
         p: Principal,
@@ -167,6 +171,7 @@ impl App {
     ///
     /// # Errors
     /// 404 when the tenant does not exist; 500 when its zone is not an IANA name.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant))]
     pub async fn tenant_tz(&self, tenant: TenantId) -> Result<Tz, AppError> {
         let t = run_tenant(self.db(), tenant, Mode::Read, |tx| {
             Box::pin(async move { tx.get_tenant().await.map_err(AppError::from) })
@@ -184,6 +189,7 @@ impl App {
     ///
     /// # Errors
     /// 404 when no tenant matches.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn find_tenant(&self, id_or_slug: &str) -> Result<TenantId, AppError> {
         for id in self.store.tenant_ids().await? {
             if id.to_string() == id_or_slug.to_lowercase() {
@@ -204,6 +210,7 @@ impl App {
     ///
     /// # Errors
     /// 404 when no location matches.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant))]
     pub async fn find_location(
         &self,
         tenant: TenantId,

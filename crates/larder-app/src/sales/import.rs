@@ -529,7 +529,7 @@ impl App {
     /// # Errors
     /// 422 on `header` or `file`; 404 on the location or tenant; storage errors (the chunks
     /// written before one stay written: run the import again to finish it).
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %tenant, source))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant, source = %source))]
     pub async fn import_sales<F, R>(
         &self,
         tenant: TenantId,

@@ -153,7 +153,7 @@ impl App {
     /// # Errors
     /// 403 without `sales.write`; 422 naming the line and field; 404 on the location; 409 on
     /// `external_ref`.
-    #[tracing::instrument(skip_all, err, fields(tenant_id = %p.tenant_id))]
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn post_sale(
         &self,
         p: Principal,
@@ -253,6 +253,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `sales.read`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_sale(&self, p: Principal, id: SaleId) -> Result<Sale, AppError> {
         p.require(Permission::SalesRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
@@ -270,6 +271,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `sales.read`; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn list_sales(
         &self,
         p: Principal,
@@ -315,6 +317,7 @@ impl App {
     ///
     /// # Errors
     /// 403 without `sales.read`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn unmapped_sales(
         &self,
         p: Principal,

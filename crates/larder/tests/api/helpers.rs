@@ -34,6 +34,8 @@ macro_rules! both {
 
 pub struct TestApp {
     pub data_dir: std::path::PathBuf,
+    /// The PostgreSQL owner URL, on PostgreSQL.
+    pub database_url: Option<String>,
     pub port: u16,
     pub address: String,
     pub client: reqwest::Client,
@@ -69,7 +71,7 @@ pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<Tes
     };
     let config = Config {
         data_dir: dir,
-        database_url,
+        database_url: database_url.clone(),
         app_database_url: None,
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
     };
@@ -83,6 +85,7 @@ pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<Tes
     tokio::spawn(larder_web::serve(listener, router, std::future::pending()));
     Some(TestApp {
         data_dir: config.data_dir.clone(),
+        database_url: config.database_url.clone(),
         port,
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()

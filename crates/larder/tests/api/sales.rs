@@ -208,6 +208,77 @@ async fn a_bad_csv_row_is_reported_by_line_and_nothing_is_lost(app: TestApp) {
     assert!(app.app.check_ledger().await.unwrap().is_empty());
 }
 
+both!(an_import_killed_mid_way_resumes_and_writes_every_ticket_once);
+
+/// `kill -9` of `larder import sales` in the middle of its chunks: the ledger checks out, and
+/// running the same import again writes the rest, every ticket exactly once (each ticket sells
+/// one Pilau Rice, so on hand is exactly -120 g per ticket imported).
+async fn an_import_killed_mid_way_resumes_and_writes_every_ticket_once(app: TestApp) {
+    const TICKETS: i64 = 40_000;
+    let t = app.register("Killed import").await;
+    let (rice, _, _) = pilau(&app, &t).await;
+    let mut csv = String::from("OrderNumber,OrderDate,ItemName,Quantity,ProductPrice\n");
+    for i in 0..TICKETS {
+        csv.push_str(&format!(
+            "{i},{:02}/08/2019 {:02}:{:02},Pilau Rice,1,2.95\n",
+            1 + i % 28,
+            11 + i % 11,
+            i % 60
+        ));
+    }
+    std::fs::create_dir_all(&app.data_dir).unwrap();
+    let file = app.data_dir.join("killed-import.csv");
+    std::fs::write(&file, csv).unwrap();
+    let import = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_larder"));
+        cmd.args(["import", "sales"])
+            .arg(&file)
+            .args(["--tenant", &t.tenant_id, "--location", &t.location_id])
+            .arg("--data-dir")
+            .arg(&app.data_dir)
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(url) = &app.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        cmd
+    };
+    let imported = |on_hand: String| -> i64 {
+        let grams: f64 = on_hand.parse().unwrap();
+        (-grams / 120.0).round() as i64
+    };
+    let mut child = import().spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before it could be killed"
+        );
+        assert!(std::time::Instant::now() < deadline, "the import never wrote");
+        if imported(app.on_hand(&t, &rice).await) >= 1_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let part = imported(app.on_hand(&t, &rice).await);
+    assert!(part > 0 && part < TICKETS, "{part} tickets after the kill");
+    assert_eq!(part % 500, 0, "a chunk is written whole or not at all");
+    assert!(app.app.check_ledger().await.unwrap().is_empty());
+
+    let again = import().status().unwrap();
+    assert!(again.success());
+    assert_eq!(
+        app.on_hand(&t, &rice).await,
+        format!("-{}.000", 120 * TICKETS)
+    );
+    assert!(app.app.check_ledger().await.unwrap().is_empty());
+    let sales: Value = app.get("/api/v1/sales?limit=1", &t.token).await.json().await.unwrap();
+    assert_eq!(sales["data"].as_array().unwrap().len(), 1);
+}
+
 both!(usage_is_bucketed_by_business_week_and_revenue_is_exact);
 
 /// London, day cutoff 04:00: a sale at 00:30 BST on Monday 5 August 2019 belongs to Sunday's
