@@ -150,6 +150,12 @@ impl Calendar {
     }
 }
 
+/// A period `[first, last]` of instants, such as the first and last sale.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// Usage per item and business day, with each item's name and unit.
+type UsageRows = (Vec<DailyUsageRow>, Vec<ItemUnitRow>);
+
 /// Reads usage per item and business day in `[from, to)`, one query per span of constant UTC
 /// offset, and each item's name and unit.
 async fn usage_rows(
@@ -157,7 +163,7 @@ async fn usage_rows(
     cal: Calendar,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<(Vec<DailyUsageRow>, Vec<ItemUnitRow>), AppError> {
+) -> Result<UsageRows, AppError> {
     let mut days = Vec::new();
     for (a, b, offset) in cal.spans(from, to) {
         days.extend(tx.usage_by_day(a, b, offset).await?);
@@ -251,7 +257,7 @@ pub struct Dashboard {
     /// See `from`.
     pub to: NaiveDate,
     /// First and last sale ever (reports only).
-    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub span: Option<Span>,
     /// The six ingredients used most in the period, week by week (reports only).
     pub usage: Vec<UsageSeries>,
     /// The ten menu items sold most in the period (reports only).
@@ -286,6 +292,11 @@ impl App {
         })?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
+                // A person removed from the tenant keeps a valid token for up to 15 minutes;
+                // the dashboard is where a session lands, so it checks.
+                tx.get_membership(p.user_id)
+                    .await?
+                    .ok_or(AppError::Unauthenticated("not a member of this tenant"))?;
                 let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
                 let span = if reports { tx.sales_span().await? } else { None };
@@ -397,7 +408,7 @@ impl App {
     pub async fn sales_span(
         &self,
         p: Principal,
-    ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, AppError> {
+    ) -> Result<Option<Span>, AppError> {
         p.require(Permission::ReportsRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
             Box::pin(async move { tx.sales_span().await.map_err(AppError::from) })

@@ -79,19 +79,28 @@ fn to_sql<'x>(a: &'x Arg<'_>) -> Result<ToSqlOutput<'x>, StoreError> {
     })
 }
 
-/// Binds `args(n)` (the value of placeholder `$n`) to every parameter of `stmt`.
+/// For each parameter of `stmt` (1-based, in SQLite's order), the `n` of its `$n` name.
+fn placeholders(stmt: &CachedStatement<'_>) -> Result<Vec<usize>, StoreError> {
+    (1..=stmt.parameter_count())
+        .map(|i| {
+            stmt.parameter_name(i)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| StoreError::Other(format!("parameter {i} is not named $n")))
+        })
+        .collect()
+}
+
+/// Binds `args(n)` (the value of placeholder `$n`) to every parameter of `stmt`, whose
+/// placeholders are `map` (see [`placeholders`]).
 fn bind<'a>(
     stmt: &mut CachedStatement<'_>,
+    map: &[usize],
     mut args: impl FnMut(usize) -> Option<Arg<'a>>,
 ) -> Result<(), StoreError> {
-    for i in 1..=stmt.parameter_count() {
-        let n = stmt
-            .parameter_name(i)
-            .and_then(|name| name.strip_prefix('$'))
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| StoreError::Other(format!("parameter {i} is not named $n")))?;
+    for (i, &n) in map.iter().enumerate() {
         let arg = args(n).ok_or_else(|| StoreError::Other(format!("no value for ${n}")))?;
-        stmt.raw_bind_parameter(i, to_sql(&arg)?)
+        stmt.raw_bind_parameter(i + 1, to_sql(&arg)?)
             .map_err(classify)?;
     }
     Ok(())
@@ -123,7 +132,8 @@ impl SqliteExec<'_> {
         limit: Option<usize>,
     ) -> Result<Vec<Row>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(classify)?;
-        bind(&mut stmt, |n| args.get(n.wrapping_sub(1)).copied())?;
+        let map = placeholders(&stmt)?;
+        bind(&mut stmt, &map, |n| args.get(n.wrapping_sub(1)).copied())?;
         let columns = stmt.column_count();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
@@ -145,7 +155,8 @@ impl Exec for SqliteExec<'_> {
 
     async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(classify)?;
-        bind(&mut stmt, |n| args.get(n.wrapping_sub(1)).copied())?;
+        let map = placeholders(&stmt)?;
+        bind(&mut stmt, &map, |n| args.get(n.wrapping_sub(1)).copied())?;
         let n = stmt.raw_execute().map_err(classify)?;
         Ok(n as u64)
     }
@@ -179,9 +190,10 @@ impl Exec for SqliteExec<'_> {
             ));
         }
         let mut stmt = self.conn.prepare_cached(sql).map_err(classify)?;
+        let map = placeholders(&stmt)?;
         let mut changed = 0;
         for row in 0..rows {
-            bind(&mut stmt, |n| match n.checked_sub(1) {
+            bind(&mut stmt, &map, |n| match n.checked_sub(1) {
                 Some(i) if i < scalars.len() => scalars.get(i).copied(),
                 Some(i) => columns.get(i - scalars.len()).map(|c| c.arg(row)),
                 None => None,

@@ -17,6 +17,7 @@ mod migrate;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +65,9 @@ pub struct SqliteStore {
     readers: std::sync::mpsc::Sender<ReadRequest>,
     rt: Handle,
     path: PathBuf,
+    /// Set by [`Store::close`]: later jobs are refused as unavailable rather than queued to
+    /// threads that are stopping.
+    closed: AtomicBool,
 }
 
 /// The file path of a `sqlite://path`, `sqlite:path` or plain path URL (any `?query` dropped).
@@ -151,6 +155,7 @@ impl SqliteStore {
             readers,
             rt: handle,
             path,
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -159,7 +164,16 @@ impl SqliteStore {
         &self.path
     }
 
+    fn stopped(&self) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(StoreError::Unavailable("the database is closed".into()))
+        } else {
+            Ok(())
+        }
+    }
+
     fn read(&self, work: ReadWork) -> Result<(), StoreError> {
+        self.stopped()?;
         self.readers
             .send(ReadRequest::Work(work))
             .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))
@@ -283,6 +297,7 @@ impl Store for SqliteStore {
         mode: Mode,
         job: TenantJob,
     ) -> Result<(), StoreError> {
+        self.stopped()?;
         match mode {
             Mode::Write => self
                 .writer
@@ -309,6 +324,7 @@ impl Store for SqliteStore {
     }
 
     async fn run_global(&self, mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
+        self.stopped()?;
         match mode {
             Mode::Write => self
                 .writer
@@ -378,6 +394,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         let (reply, done) = oneshot::channel();
         if self
             .writer

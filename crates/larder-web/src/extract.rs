@@ -27,9 +27,6 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(p) = parts.extensions.get::<Principal>() {
-            return Ok(Auth(*p));
-        }
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -68,7 +68,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router(state.clone()))
-        .merge(ui::router(state.clone()))
+        .merge(ui::router())
         .merge(ops::router())
         .layer(axum::middleware::from_fn(ops::track_metrics))
         // Pages carry no script and are never framed; nothing is sniffed or cached by proxies.

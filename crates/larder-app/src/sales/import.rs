@@ -573,37 +573,46 @@ impl App {
             Box::pin(async move { Book::load(tx).await })
         })
         .await?;
-        let depleter = Depleter::new(&book)?;
+        // Fail before reading on: a recipe that cannot be exploded.
+        Depleter::new(&book)?;
 
-        // The second pass reads on a blocking thread and hands over chunks of tickets; two in
-        // flight at most, so memory is bounded by the chunk size, not the file.
-        let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<ParsedTicket>>(2);
+        // The second pass reads and depletes on a blocking thread and hands over chunks of
+        // prepared sales while the previous chunk is written; two in flight at most, so memory
+        // is bounded by the chunk size, not the file.
+        let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<PreparedSale>>(2);
         let s = scan.clone();
+        let src = source.to_owned();
         let reading = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+            let depleter = Depleter::new(&book)?;
             let mut chunk = Vec::with_capacity(CHUNK_TICKETS);
+            let send = |chunk: Vec<ParsedTicket>| -> Result<(), AppError> {
+                let now = Utc::now();
+                let prepared = chunk
+                    .iter()
+                    .map(|t| depleter.prepare(ticket_sale(t, location, &src, now), None))
+                    .collect::<Result<Vec<_>, _>>()?;
+                // A closed channel means the writer stopped on an error it reports.
+                chunks
+                    .blocking_send(prepared)
+                    .map_err(|_| AppError::Internal("the import stopped".into()))
+            };
             stream(open().map_err(unreadable)?, tz, &s, |t| {
                 chunk.push(t);
                 if chunk.len() == CHUNK_TICKETS {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_TICKETS));
-                    // A closed channel means the writer stopped on an error it reports.
-                    chunks
-                        .blocking_send(full)
-                        .map_err(|_| AppError::Internal("the import stopped".into()))?;
+                    send(std::mem::replace(
+                        &mut chunk,
+                        Vec::with_capacity(CHUNK_TICKETS),
+                    ))?;
                 }
                 Ok(())
             })?;
             if !chunk.is_empty() {
-                let _ = chunks.blocking_send(chunk);
+                send(chunk)?;
             }
             Ok(())
         });
         let mut unmapped: BTreeMap<String, usize> = BTreeMap::new();
-        while let Some(tickets) = incoming.recv().await {
-            let now = Utc::now();
-            let prepared = tickets
-                .iter()
-                .map(|t| depleter.prepare(ticket_sale(t, location, source, now), None))
-                .collect::<Result<Vec<_>, _>>()?;
+        while let Some(prepared) = incoming.recv().await {
             let src = source.to_owned();
             let written = run_tenant(self.db(), tenant, Mode::Write, move |tx| {
                 Box::pin(async move { write_new(tx, &src, prepared).await })

@@ -1,0 +1,128 @@
+//! analytics pages: the dashboard. Everyone who may read stock sees stock on hand with its
+//! negative and low flags; managers and up also see the period's weekly ingredient usage, the
+//! menu items sold most and the sales that map to no recipe. One use case,
+//! [`larder_app::App::dashboard`], reads it all and decides the period and what the viewer
+//! may see; this module only turns it into text.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use larder_app::analytics::{Dashboard, DashboardQuery};
+
+use super::chart::sparkline;
+use super::error::{PageError, render};
+use super::format::{count, human};
+use super::inventory::{StockRow, stock_rows};
+use super::session::Session;
+use crate::AppState;
+
+/// `GET /`: the dashboard.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(dashboard))
+}
+
+/// One ingredient's usage chart.
+struct Chart {
+    name: String,
+    total: String,
+    peak: String,
+    svg: String,
+}
+
+/// One row of the top menu items.
+struct TopRow {
+    name: String,
+    quantity: String,
+    revenue: String,
+}
+
+#[derive(Template)]
+#[template(path = "analytics/dashboard.html")]
+struct DashboardPage {
+    nav: &'static str,
+    tenant_name: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    span: Option<String>,
+    charts: Vec<Chart>,
+    top: Vec<TopRow>,
+    stock: Vec<StockRow>,
+    stock_more: Option<String>,
+    negative_count: usize,
+    low_count: usize,
+    multi_location: bool,
+    unmapped_lines: i64,
+    unmapped_names: Vec<String>,
+    reports: bool,
+}
+
+/// Sale names listed in the "sales without a recipe" note; the count covers them all.
+const UNMAPPED_NAMES_SHOWN: usize = 20;
+
+impl From<Dashboard> for DashboardPage {
+    fn from(d: Dashboard) -> Self {
+        let (from, to) = (d.from, d.to);
+        let stock = stock_rows(&d.stock.data, &d.locations);
+        Self {
+            nav: "dashboard",
+            tenant_name: d.tenant_name,
+            from,
+            to,
+            span: d
+                .span
+                .map(|(a, b)| format!("{} to {}", a.date_naive(), b.date_naive())),
+            charts: d
+                .usage
+                .iter()
+                .map(|u| Chart {
+                    name: u.name.clone(),
+                    total: human(u.total, u.base_unit),
+                    peak: human(
+                        u.weeks.iter().map(|(_, q)| *q).max().unwrap_or_default(),
+                        u.base_unit,
+                    ),
+                    svg: sparkline(u),
+                })
+                .collect(),
+            top: d
+                .top
+                .into_iter()
+                .map(|t| TopRow {
+                    name: t.name,
+                    quantity: count(t.quantity),
+                    revenue: t.revenue.to_string(),
+                })
+                .collect(),
+            negative_count: stock.iter().filter(|r| r.negative).count(),
+            low_count: stock.iter().filter(|r| r.low).count(),
+            stock,
+            stock_more: d
+                .stock
+                .next_cursor
+                .map(|c| format!("/?from={from}&to={to}&cursor={c}")),
+            multi_location: d.locations.len() > 1,
+            unmapped_lines: d.unmapped.iter().map(|u| u.lines).sum(),
+            unmapped_names: d
+                .unmapped
+                .iter()
+                .take(UNMAPPED_NAMES_SHOWN)
+                .map(|u| format!("{} ({})", u.item_name, u.lines))
+                .collect(),
+            reports: d.reports,
+        }
+    }
+}
+
+/// The dashboard for `?from=&to=` (business days, `to` exclusive; default the eight weeks up
+/// to the last sale) and `?cursor=` (the stock table's next page).
+async fn dashboard(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Response, PageError> {
+    let d = s.app.dashboard(p, q).await?;
+    render(&DashboardPage::from(d))
+}

@@ -1,0 +1,31 @@
+//! The web UI: server-rendered pages for a manager, working on a phone-sized screen. One
+//! module per bounded context that has pages, named as in every other layer (`auth`,
+//! `analytics`, `catalog`, `menu`, with `inventory`'s stock rows that two of them show), each
+//! owning its routes and its templates under `templates/<context>/`; beside them the
+//! [`session`] extractor (who is asking, and the same-origin rule that stands in for CSRF
+//! tokens), the page [`error`]s, the [`format`] helpers and the SVG [`chart`]s.
+
+mod analytics;
+mod auth;
+mod catalog;
+mod chart;
+mod error;
+mod format;
+mod inventory;
+mod menu;
+mod session;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every page: `/login`, `/logout`, `/` (dashboard), `/items`, `/items/{id}`, `/recipes`,
+/// `/recipes/{id}`. Pages other than login and logout take a [`session::Session`], which sends
+/// a browser without one to `/login`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(analytics::router())
+        .merge(catalog::router())
+        .merge(menu::router())
+}
