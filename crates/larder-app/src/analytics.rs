@@ -9,7 +9,9 @@ use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
 use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, TenantId};
 use larder_store::prelude::*;
-use larder_store::{DailyUsageRow, ItemUnitRow, Mode, TenantRow, TopMenuItemRow, UnmappedRow, run_tenant};
+use larder_store::{
+    DailyUsageRow, ItemUnitRow, Mode, TenantRow, TopMenuItemRow, UnmappedRow, run_tenant,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::inventory::{StockLevel, StockQuery, stock_filter, stock_page};
@@ -299,7 +301,11 @@ impl App {
                     .ok_or(AppError::Unauthenticated("not a member of this tenant"))?;
                 let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
-                let span = if reports { tx.sales_span().await? } else { None };
+                let span = if reports {
+                    tx.sales_span().await?
+                } else {
+                    None
+                };
                 let last = span.map_or_else(
                     || cal.business_date(Utc::now()),
                     |(_, last)| cal.business_date(last),
@@ -405,10 +411,7 @@ impl App {
     /// # Errors
     /// 403 without `reports.read`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
-    pub async fn sales_span(
-        &self,
-        p: Principal,
-    ) -> Result<Option<Span>, AppError> {
+    pub async fn sales_span(&self, p: Principal) -> Result<Option<Span>, AppError> {
         p.require(Permission::ReportsRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
             Box::pin(async move { tx.sales_span().await.map_err(AppError::from) })

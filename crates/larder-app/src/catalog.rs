@@ -7,9 +7,9 @@ use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity};
 use larder_store::{ItemFilter, ItemRow, Mode, PackSize, ParLevelRow, run_tenant};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
-use crate::error::Conflicts;
 use crate::{App, AppError, Principal, optional_text, required_text};
 
 /// The catalog's constraints, by the field clients write.

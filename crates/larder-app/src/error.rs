@@ -108,18 +108,22 @@ mod tests {
     #[test]
     fn a_context_names_its_own_constraints_and_leaves_others_alone() {
         const T: Conflicts = Conflicts(&[("items_sku", "sku")]);
-        let named = T.name(StoreError::Conflict {
-            constraint: "items_sku".into(),
-        }
-        .into());
+        let named = T.name(
+            StoreError::Conflict {
+                constraint: "items_sku".into(),
+            }
+            .into(),
+        );
         assert!(
             matches!(&named, AppError::Conflict { field, message } if field == "sku" && message == "sku is already taken"),
             "{named:?}"
         );
-        let other = T.name(StoreError::Conflict {
-            constraint: "recipes_name".into(),
-        }
-        .into());
+        let other = T.name(
+            StoreError::Conflict {
+                constraint: "recipes_name".into(),
+            }
+            .into(),
+        );
         assert!(matches!(other, AppError::Conflict { field, .. } if field == "recipes_name"));
         assert!(matches!(
             T.name(AppError::NotFound("item")),

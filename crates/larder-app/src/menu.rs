@@ -13,10 +13,10 @@ use larder_store::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
 use crate::{App, AppError, Principal, optional_text, required_text};
-use crate::error::Conflicts;
 
 /// The menu's constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);

@@ -235,14 +235,29 @@ mod tests {
             Some(q(10_000_000))
         );
         // Exactly one pack short.
-        assert_eq!(order_up_to_par(q(5_000), q(10_000), q(5_000)), Some(q(5_000)));
+        assert_eq!(
+            order_up_to_par(q(5_000), q(10_000), q(5_000)),
+            Some(q(5_000))
+        );
         // At or above par: nothing.
-        assert_eq!(order_up_to_par(q(10_000), q(10_000), q(5_000)), Some(Quantity::ZERO));
-        assert_eq!(order_up_to_par(q(12_000), q(10_000), q(5_000)), Some(Quantity::ZERO));
+        assert_eq!(
+            order_up_to_par(q(10_000), q(10_000), q(5_000)),
+            Some(Quantity::ZERO)
+        );
+        assert_eq!(
+            order_up_to_par(q(12_000), q(10_000), q(5_000)),
+            Some(Quantity::ZERO)
+        );
         // Negative on hand (sold before it was counted in) is a larger shortfall.
-        assert_eq!(order_up_to_par(q(-1_500), q(1_000), q(1_000)), Some(q(3_000)));
+        assert_eq!(
+            order_up_to_par(q(-1_500), q(1_000), q(1_000)),
+            Some(q(3_000))
+        );
         // No pack size: whole base units.
-        assert_eq!(order_up_to_par(q(0), q(2_500), Quantity::ZERO), Some(q(3_000)));
+        assert_eq!(
+            order_up_to_par(q(0), q(2_500), Quantity::ZERO),
+            Some(q(3_000))
+        );
         assert_eq!(order_up_to_par(q(i64::MIN), q(i64::MAX), q(1)), None);
     }
 }

@@ -10,8 +10,8 @@ pub mod catalog;
 pub mod decimal;
 pub mod ids;
 pub mod inventory;
-pub mod rational;
 pub mod menu;
+pub mod rational;
 pub mod tenancy;
 pub mod units;
 

@@ -24,8 +24,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
 pub use dialect::DIALECT;
-pub use exec::classify;
 use exec::PgExec;
+pub use exec::classify;
 
 /// The forward-only migrations of this backend (`migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -110,12 +110,17 @@ pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The statement that opens a tenant's transaction: `BEGIN` and the transaction-local tenant
-/// setting the row-level security policies read, sent together (one round trip). The id is
-/// a UUID we format, so it is safe to inline.
-fn begin_tenant(tenant: TenantId) -> sqlx::AssertSqlSafe<String> {
+/// The statement that opens a tenant's transaction: `BEGIN` (`READ ONLY` for a read job, so a
+/// read job cannot write, as on SQLite's read-only connections) and the transaction-local
+/// tenant setting the row-level security policies read, sent together (one round trip). The
+/// id is a UUID we format, so it is safe to inline.
+fn begin_tenant(tenant: TenantId, mode: Mode) -> sqlx::AssertSqlSafe<String> {
+    let begin = match mode {
+        Mode::Read => "BEGIN READ ONLY",
+        Mode::Write => "BEGIN",
+    };
     sqlx::AssertSqlSafe(format!(
-        "BEGIN; SELECT set_config('app.tenant_id', '{}', true)",
+        "{begin}; SELECT set_config('app.tenant_id', '{}', true)",
         tenant.as_uuid().hyphenated()
     ))
 }
@@ -129,12 +134,12 @@ impl Store for PgStore {
     async fn run_tenant(
         &self,
         tenant: TenantId,
-        _mode: Mode,
+        mode: Mode,
         job: TenantJob,
     ) -> Result<(), StoreError> {
         let mut tx = self
             .pool
-            .begin_with(begin_tenant(tenant))
+            .begin_with(begin_tenant(tenant, mode))
             .await
             .map_err(classify)?;
         let done = {
@@ -155,8 +160,12 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn run_global(&self, _mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
+    async fn run_global(&self, mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
+        let mut tx = match mode {
+            Mode::Read => self.pool.begin_with("BEGIN READ ONLY").await,
+            Mode::Write => self.pool.begin().await,
+        }
+        .map_err(classify)?;
         let done = {
             let mut port = SqlGlobalTx::new(PgExec::new(&mut tx));
             AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()

@@ -64,7 +64,9 @@ fn to_sql<'x>(a: &'x Arg<'_>) -> Result<ToSqlOutput<'x>, StoreError> {
     const NULL: ToSqlOutput<'static> = ToSqlOutput::Borrowed(ValueRef::Null);
     Ok(match a {
         Arg::Int(v) => v.map_or(NULL, |i| ToSqlOutput::Borrowed(ValueRef::Integer(i))),
-        Arg::Text(v) => v.map_or(NULL, |s| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))),
+        Arg::Text(v) => v.map_or(NULL, |s| {
+            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+        }),
         Arg::Blob(v) => v.map_or(NULL, |b| ToSqlOutput::Borrowed(ValueRef::Blob(b))),
         Arg::Uuid(v) => match v {
             Some(u) => ToSqlOutput::Borrowed(ValueRef::Blob(u.as_bytes())),

@@ -210,8 +210,8 @@ mod tests {
     fn deltas_sum_per_level_in_key_order_with_the_latest_time() {
         let (a, b) = (ItemId::new(), ItemId::new());
         let l = LocationId::new();
-        let d = level_deltas(&[mv(b, l, 5, 10), mv(a, l, -2, 30), mv(b, l, 7, 20)])
-            .unwrap_or_default();
+        let d =
+            level_deltas(&[mv(b, l, 5, 10), mv(a, l, -2, 30), mv(b, l, 7, 20)]).unwrap_or_default();
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].item_id, d[0].delta), (a, -2));
         assert_eq!((d[1].item_id, d[1].delta, d[1].at.timestamp()), (b, 12, 20));

@@ -155,7 +155,9 @@ fn line_commands(
             let (item_id, recipe_id) = match (items.get(name), recipes.get(name)) {
                 (Some(i), None) => (Some(*i), None),
                 (None, Some(r)) => (None, Some(*r)),
-                (Some(_), Some(_)) => anyhow::bail!("{context}: '{name}' is both an item and a recipe"),
+                (Some(_), Some(_)) => {
+                    anyhow::bail!("{context}: '{name}' is both an item and a recipe")
+                }
                 (None, None) => {
                     anyhow::bail!("{context}: '{name}' is neither an item nor an earlier recipe")
                 }
@@ -377,7 +379,8 @@ async fn stock_the_kitchen(
     };
     let cal = app.calendar(p.tenant_id).await.map_err(failed)?;
     let first_week = larder_app::analytics::week_start(cal.business_date(first));
-    let end = cal.day_start(larder_app::analytics::week_start(cal.business_date(last)) + Duration::weeks(1));
+    let end = cal
+        .day_start(larder_app::analytics::week_start(cal.business_date(last)) + Duration::weeks(1));
     let usage = app
         .weekly_usage(p, cal.day_start(first_week), end, usize::MAX)
         .await
@@ -411,7 +414,8 @@ async fn stock_the_kitchen(
         .collect();
     let openings = cmds.len();
     // The level of each item at each week's start: opening, plus deliveries, minus usage.
-    let mut level: BTreeMap<ItemId, i64> = pars.iter().map(|(i, (par, _))| (*i, par.raw())).collect();
+    let mut level: BTreeMap<ItemId, i64> =
+        pars.iter().map(|(i, (par, _))| (*i, par.raw())).collect();
     let by_item: HashMap<ItemId, &larder_app::analytics::UsageSeries> =
         usage.iter().map(|u| (u.item_id, u)).collect();
     let weeks = usage.first().map_or(0, |u| u.weeks.len());
@@ -561,7 +565,10 @@ mod tests {
         // 1.5 x 7 kg = 10.5 kg -> three 5 kg sacks; reorder point 3.5 kg.
         assert_eq!(
             pars.get(&item),
-            Some(&(Quantity::from_raw(15_000_000), Quantity::from_raw(3_500_000)))
+            Some(&(
+                Quantity::from_raw(15_000_000),
+                Quantity::from_raw(3_500_000)
+            ))
         );
     }
 }

@@ -170,4 +170,3 @@ pub async fn write_sales(
     tx.append_movements(&movements).await?;
     Ok(movements.len())
 }
-

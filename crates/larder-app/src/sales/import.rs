@@ -319,7 +319,12 @@ pub struct Scan {
 impl Scan {
     /// Distinct tickets in the file, good or bad.
     pub fn tickets_in_file(&self) -> usize {
-        self.tickets.len() + self.bad.iter().filter(|t| !self.tickets.contains_key(*t)).count()
+        self.tickets.len()
+            + self
+                .bad
+                .iter()
+                .filter(|t| !self.tickets.contains_key(*t))
+                .count()
     }
 
     /// Tickets with a bad row.
@@ -488,13 +493,12 @@ async fn write_new(
         .await?
         .into_iter()
         .collect();
-    let (old, new): (Vec<PreparedSale>, Vec<PreparedSale>) =
-        prepared.into_iter().partition(|p| {
-            p.sale
-                .external_ref
-                .as_ref()
-                .is_some_and(|r| existing.contains(r))
-        });
+    let (old, new): (Vec<PreparedSale>, Vec<PreparedSale>) = prepared.into_iter().partition(|p| {
+        p.sale
+            .external_ref
+            .as_ref()
+            .is_some_and(|r| existing.contains(r))
+    });
     write_sales(tx, &new).await?;
     Ok(Written {
         tickets: new.len(),
@@ -683,7 +687,9 @@ mod tests {
             vec![(4, "Quantity"), (5, "OrderDate"), (6, "ProductPrice")]
         );
         assert!(
-            scan.errors[2].message.contains("more than 6 decimal places"),
+            scan.errors[2]
+                .message
+                .contains("more than 6 decimal places"),
             "{}",
             scan.errors[2].message
         );
@@ -735,7 +741,8 @@ mod tests {
     #[test]
     fn a_file_that_changed_between_the_passes_is_refused() {
         let s = scan(CSV.as_bytes(), london()).unwrap();
-        let other = "OrderNumber,OrderDate,ItemName,Quantity,ProductPrice\n99,03/08/2019 20:25,X,1,1\n";
+        let other =
+            "OrderNumber,OrderDate,ItemName,Quantity,ProductPrice\n99,03/08/2019 20:25,X,1,1\n";
         let err = stream(other.as_bytes(), london(), &s, |_| Ok(())).err();
         assert!(matches!(err, Some(AppError::Validation { field, .. }) if field == "file"));
     }

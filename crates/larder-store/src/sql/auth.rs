@@ -93,7 +93,10 @@ async fn memberships_of_user<E: Exec>(e: &mut E, id: UserId) -> R<Vec<Membership
     if let Some(set_user) = e.dialect().set_user {
         e.execute(set_user, args![id.to_string()]).await?;
     }
-    rows(e.fetch_all(MEMBERSHIPS_OF_USER, args![id]).await?, membership)
+    rows(
+        e.fetch_all(MEMBERSHIPS_OF_USER, args![id]).await?,
+        membership,
+    )
 }
 
 macro_rules! global_tx {
@@ -127,7 +130,10 @@ impl<E: Exec> AuthTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn insert_membership(&mut self, user: UserId, role: Role, at: DateTime<Utc>) -> R<()> {
         self.exec
-            .execute(INSERT_MEMBERSHIP, args![self.tenant, user, role.as_str(), at])
+            .execute(
+                INSERT_MEMBERSHIP,
+                args![self.tenant, user, role.as_str(), at],
+            )
             .await
             .map(drop)
     }

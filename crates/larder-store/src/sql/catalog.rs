@@ -24,7 +24,7 @@ const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, b
 const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
      unit_cost, version, created_at, updated_at
      FROM items WHERE tenant_id = $1
-       AND ($2 IS NULL OR lower(name) LIKE $2)
+       AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '\\')
        AND ($3 IS NULL OR category = $3)
        AND ($4 IS NULL OR barcode = $4)
        AND ($5 IS NULL OR name > $5 OR (name = $5 AND id > $6))
@@ -137,10 +137,16 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
             .after
             .clone()
             .map_or((None, None), |(n, i)| (Some(n), Some(i)));
-        let like = f
-            .name_contains
-            .as_ref()
-            .map(|s| format!("%{}%", s.to_lowercase()));
+        // Both databases' lower() folds ASCII only, so the pattern is folded the same way;
+        // the filter's own % and _ match themselves.
+        let like = f.name_contains.as_ref().map(|s| {
+            let literal = s
+                .to_ascii_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{literal}%")
+        });
         rows(
             self.exec
                 .fetch_all(

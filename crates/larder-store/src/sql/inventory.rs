@@ -102,12 +102,20 @@ fn movement_columns(ms: &[MovementRow]) -> Vec<Column> {
         Column::Uuid(ms.iter().map(|m| Some(m.id.as_uuid())).collect()),
         Column::Uuid(ms.iter().map(|m| Some(m.item_id.as_uuid())).collect()),
         Column::Uuid(ms.iter().map(|m| Some(m.location_id.as_uuid())).collect()),
-        Column::Text(ms.iter().map(|m| Some(m.kind.as_str().to_owned())).collect()),
+        Column::Text(
+            ms.iter()
+                .map(|m| Some(m.kind.as_str().to_owned()))
+                .collect(),
+        ),
         Column::Int(ms.iter().map(|m| Some(m.quantity.raw())).collect()),
         Column::Int(ms.iter().map(|m| m.unit_cost.map(|c| c.raw())).collect()),
         Column::Text(ms.iter().map(|m| m.reason.clone()).collect()),
         Column::Uuid(ms.iter().map(|m| m.sale_id.map(|s| s.as_uuid())).collect()),
-        Column::Uuid(ms.iter().map(|m| m.created_by.map(|u| u.as_uuid())).collect()),
+        Column::Uuid(
+            ms.iter()
+                .map(|m| m.created_by.map(|u| u.as_uuid()))
+                .collect(),
+        ),
         Column::Time(ms.iter().map(|m| Some(m.occurred_at)).collect()),
         Column::Time(ms.iter().map(|m| Some(m.recorded_at)).collect()),
     ]

@@ -74,7 +74,12 @@ impl<E: Exec> SalesTx for SqlTx<E> {
         let dialect = self.exec.dialect();
         let heads = vec![
             Column::Uuid(sales.iter().map(|s| Some(s.id.as_uuid())).collect()),
-            Column::Uuid(sales.iter().map(|s| Some(s.location_id.as_uuid())).collect()),
+            Column::Uuid(
+                sales
+                    .iter()
+                    .map(|s| Some(s.location_id.as_uuid()))
+                    .collect(),
+            ),
             Column::Text(sales.iter().map(|s| Some(s.source.clone())).collect()),
             Column::Text(sales.iter().map(|s| s.external_ref.clone()).collect()),
             Column::Time(sales.iter().map(|s| Some(s.occurred_at)).collect()),
@@ -92,16 +97,31 @@ impl<E: Exec> SalesTx for SqlTx<E> {
         }
         let columns = vec![
             Column::Uuid(lines.iter().map(|(s, _)| Some(s.id.as_uuid())).collect()),
-            Column::Int(lines.iter().map(|(_, l)| Some(i64::from(l.line_no))).collect()),
+            Column::Int(
+                lines
+                    .iter()
+                    .map(|(_, l)| Some(i64::from(l.line_no)))
+                    .collect(),
+            ),
             Column::Uuid(
                 lines
                     .iter()
                     .map(|(_, l)| l.menu_item_id.map(|m| m.as_uuid()))
                     .collect(),
             ),
-            Column::Text(lines.iter().map(|(_, l)| Some(l.item_name.clone())).collect()),
+            Column::Text(
+                lines
+                    .iter()
+                    .map(|(_, l)| Some(l.item_name.clone()))
+                    .collect(),
+            ),
             Column::Int(lines.iter().map(|(_, l)| Some(l.quantity.raw())).collect()),
-            Column::Int(lines.iter().map(|(_, l)| Some(l.unit_price.raw())).collect()),
+            Column::Int(
+                lines
+                    .iter()
+                    .map(|(_, l)| Some(l.unit_price.raw()))
+                    .collect(),
+            ),
             Column::Time(lines.iter().map(|(s, _)| Some(s.occurred_at)).collect()),
         ];
         self.exec
@@ -150,10 +170,7 @@ impl<E: Exec> SalesTx for SqlTx<E> {
         let limit = i64::from(f.limit);
         let mut sales = rows(
             self.exec
-                .fetch_all(
-                    LIST_SALES,
-                    args![self.tenant, f.from, f.to, at, id, limit],
-                )
+                .fetch_all(LIST_SALES, args![self.tenant, f.from, f.to, at, id, limit])
                 .await?,
             sale_head,
         )?;

@@ -1,16 +1,16 @@
 //! auth: `/auth` (register, login, refresh, logout, me) and `/members`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use axum_extra::extract::CookieJar;
 use larder_app::AppError;
 use larder_app::auth::{LoginCommand, RegisterCommand};
 use larder_core::auth::Role;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Auth, REFRESH_COOKIE};

@@ -1,9 +1,9 @@
 //! catalog: `/items` and their par levels.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use larder_app::catalog::{ItemCommand, ItemQuery, ParLevelCommand};
 use larder_core::{ItemId, LocationId};
 use utoipa_axum::router::OpenApiRouter;

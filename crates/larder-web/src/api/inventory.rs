@@ -1,11 +1,11 @@
 //! inventory: `/stock`, `/stock-movements`, `/stock/adjustments`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use larder_app::inventory::{AdjustmentCommand, MovementQuery, StockQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use larder_app::inventory::{AdjustmentCommand, MovementQuery, StockQuery};
 
 use super::created;
 use crate::AppState;

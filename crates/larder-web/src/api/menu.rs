@@ -1,13 +1,13 @@
 //! menu: `/recipes`, `/menu-items`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use larder_app::menu::{MenuItemCommand, RecipeCommand};
 use larder_core::RecipeId;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::created;
 use crate::AppState;

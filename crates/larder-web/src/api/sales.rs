@@ -1,13 +1,13 @@
 //! sales: `/sales`, `/sales/unmapped`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use larder_app::sales::SaleCommand;
 use larder_core::SaleId;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::created;
 use crate::AppState;

@@ -1,6 +1,5 @@
 //! The full demo import: every real order line, the ledger invariant after it.
 
-
 use crate::helpers::{Backend, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,11 +43,9 @@ async fn a_demo_killed_mid_replay_leaves_a_consistent_ledger_and_resumes() {
     let mut child = run(&["demo", "--no-serve"]).spawn().unwrap();
     let db = dir.join("larder.db");
     let count = |sql: &str| -> Option<i64> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .ok()?;
+        let conn =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()?;
         conn.query_row(sql, [], |r| r.get(0)).ok()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);

@@ -255,7 +255,10 @@ async fn an_import_killed_mid_way_resumes_and_writes_every_ticket_once(app: Test
             child.try_wait().unwrap().is_none(),
             "the import finished before it could be killed"
         );
-        assert!(std::time::Instant::now() < deadline, "the import never wrote");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never wrote"
+        );
         if imported(app.on_hand(&t, &rice).await) >= 1_000 {
             break;
         }
@@ -275,7 +278,12 @@ async fn an_import_killed_mid_way_resumes_and_writes_every_ticket_once(app: Test
         format!("-{}.000", 120 * TICKETS)
     );
     assert!(app.app.check_ledger().await.unwrap().is_empty());
-    let sales: Value = app.get("/api/v1/sales?limit=1", &t.token).await.json().await.unwrap();
+    let sales: Value = app
+        .get("/api/v1/sales?limit=1", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(sales["data"].as_array().unwrap().len(), 1);
 }
 

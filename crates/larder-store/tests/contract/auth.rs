@@ -1,0 +1,310 @@
+//! auth (`GlobalTx`, `AuthTx`): people (global, unique by email), their memberships in
+//! tenants, and refresh tokens used once and revoked by family.
+
+use crate::*;
+
+contract!(
+    users_are_global_and_found_by_id_and_email,
+    an_email_belongs_to_one_user,
+    memberships_list_every_tenant_of_a_person_oldest_first,
+    a_membership_needs_a_user_and_is_held_once,
+    a_refresh_token_can_be_used_once,
+    revoking_a_family_revokes_only_that_family_once,
+);
+
+async fn users_are_global_and_found_by_id_and_email(store: S) {
+    let user = user_row("Cook");
+    let u = user.clone();
+    run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move { tx.insert_user(&u).await })
+    })
+    .await
+    .unwrap();
+    let (id, email) = (user.id, user.email.clone());
+    let (by_id, by_email, no_id, no_email) = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move {
+            Ok::<_, StoreError>((
+                tx.get_user(id).await?,
+                tx.find_user_by_email(&email).await?,
+                tx.get_user(UserId::new()).await?,
+                tx.find_user_by_email("nobody@example.com").await?,
+            ))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(by_id, Some(user.clone()));
+    assert_eq!(by_email, Some(user.clone()));
+    assert_eq!(no_id, None);
+    assert_eq!(no_email, None);
+
+    // People are global: any tenant's transaction finds them too.
+    let s = seed(&store, "users").await;
+    let email = user.email.clone();
+    let (by_id, by_email) = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { Ok((tx.get_user(id).await?, tx.find_user_by_email(&email).await?)) })
+    })
+    .await;
+    assert_eq!(by_id, Some(user.clone()));
+    assert_eq!(by_email, Some(user));
+}
+
+async fn an_email_belongs_to_one_user(store: S) {
+    let first = user_row("A");
+    let second = UserRow {
+        id: UserId::new(),
+        name: "B".into(),
+        ..first.clone()
+    };
+    let third = UserRow {
+        id: UserId::new(),
+        ..first.clone()
+    };
+    let f = first.clone();
+    run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move { tx.insert_user(&f).await })
+    })
+    .await
+    .unwrap();
+    let err = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move { tx.insert_user(&second).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("users_email")));
+    // Also from a tenant's transaction.
+    let s = seed(&store, "email").await;
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_user(&third).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("users_email")));
+    let email = first.email.clone();
+    let found = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.find_user_by_email(&email).await })
+    })
+    .await
+    .unwrap();
+    assert_eq!(found, Some(first));
+}
+
+async fn memberships_list_every_tenant_of_a_person_oldest_first(store: S) {
+    let a = seed(&store, "member-a").await;
+    let b = seed(&store, "member-b").await;
+    let c = seed(&store, "member-c").await;
+    let user = user_row("Chef");
+    let stranger = user_row("Stranger");
+    let (uid, sid) = (user.id, stranger.id);
+    run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&user).await?;
+            tx.insert_user(&stranger).await
+        })
+    })
+    .await
+    .unwrap();
+    // Joined A last: the list is by when the membership began, not by insertion.
+    write(&store, b.tenant, move |tx| {
+        Box::pin(async move { tx.insert_membership(uid, Role::Staff, at(2, 1)).await })
+    })
+    .await;
+    write(&store, a.tenant, move |tx| {
+        Box::pin(async move { tx.insert_membership(uid, Role::Owner, at(3, 1)).await })
+    })
+    .await;
+    write(&store, c.tenant, move |tx| {
+        Box::pin(async move { tx.insert_membership(sid, Role::Manager, at(1, 1)).await })
+    })
+    .await;
+
+    let row = |s: &Seed, role| MembershipRow {
+        tenant_id: s.tenant,
+        tenant_slug: s.tenant_row.slug.clone(),
+        tenant_name: s.tenant_row.name.clone(),
+        user_id: uid,
+        role,
+    };
+    let listed = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(uid).await })
+    })
+    .await
+    .unwrap();
+    assert_eq!(listed, vec![row(&b, Role::Staff), row(&a, Role::Owner)]);
+    let none = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(UserId::new()).await })
+    })
+    .await
+    .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+
+    // A tenant sees the membership held in it, and no one else's.
+    let (mine, strangers) = read(&store, a.tenant, move |tx| {
+        Box::pin(async move { Ok((tx.get_membership(uid).await?, tx.get_membership(sid).await?)) })
+    })
+    .await;
+    assert_eq!(mine, Some(row(&a, Role::Owner)));
+    assert_eq!(strangers, None);
+    let theirs = read(&store, c.tenant, move |tx| {
+        Box::pin(async move { tx.get_membership(uid).await })
+    })
+    .await;
+    assert_eq!(theirs, None);
+}
+
+async fn a_membership_needs_a_user_and_is_held_once(store: S) {
+    let s = seed(&store, "member-once").await;
+    let user = user_row("Porter");
+    let uid = user.id;
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&user).await?;
+            tx.insert_membership(uid, Role::Staff, at(2, 1)).await
+        })
+    })
+    .await;
+    let again = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_membership(uid, Role::Admin, at(2, 2)).await })
+    })
+    .await;
+    // The constraint's name is not part of the contract (see the trait), only the kind.
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    let kept = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_membership(uid).await })
+    })
+    .await;
+    assert_eq!(kept.map(|m| m.role), Some(Role::Staff));
+
+    let ghost = UserId::new();
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_membership(ghost, Role::Staff, at(2, 1)).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("foreign_key")));
+}
+
+fn token(family: TokenFamilyId, user: UserId, hash: u8) -> RefreshTokenRow {
+    RefreshTokenRow {
+        id: RefreshTokenId::new(),
+        family_id: family,
+        user_id: user,
+        token_hash: vec![hash; 32],
+        created_at: at(1, 1),
+        expires_at: at(20, 1),
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn a_refresh_token_can_be_used_once(store: S) {
+    let s = seed(&store, "refresh").await;
+    let user = user_row("Cook");
+    let uid = user.id;
+    let family = TokenFamilyId::new();
+    let t = token(family, uid, 7);
+    let t2 = t.clone();
+    let (stored, first, second, missing, used, revoked) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&user).await?;
+            tx.insert_membership(uid, Role::Staff, at(1, 1)).await?;
+            tx.insert_refresh_token(&t2).await?;
+            let stored = tx.find_refresh_token(&[7; 32]).await?;
+            let first = tx.mark_refresh_token_used(&[7; 32], at(2, 1)).await?;
+            let second = tx.mark_refresh_token_used(&[7; 32], at(2, 2)).await?;
+            let missing = tx.mark_refresh_token_used(&[8; 32], at(2, 2)).await?;
+            let used = tx.find_refresh_token(&[7; 32]).await?;
+            tx.revoke_token_family(family, at(2, 3)).await?;
+            let revoked = tx.find_refresh_token(&[7; 32]).await?;
+            Ok((stored, first, second, missing, used, revoked))
+        })
+    })
+    .await;
+    assert_eq!(stored, Some(t.clone()));
+    assert!(first);
+    assert!(!second, "a second use must be detected");
+    assert!(!missing, "an unknown token was marked used");
+    // The second use does not move the time of the first.
+    let used_row = RefreshTokenRow {
+        used_at: Some(at(2, 1)),
+        ..t.clone()
+    };
+    assert_eq!(used, Some(used_row.clone()));
+    assert_eq!(
+        revoked,
+        Some(RefreshTokenRow {
+            revoked_at: Some(at(2, 3)),
+            ..used_row
+        })
+    );
+    let none = read(&store, s.tenant, |tx| {
+        Box::pin(async move { tx.find_refresh_token(&[9; 32]).await })
+    })
+    .await;
+    assert_eq!(none, None);
+
+    let memberships = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(uid).await })
+    })
+    .await
+    .unwrap();
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0].tenant_id, s.tenant);
+    assert_eq!(memberships[0].role, Role::Staff);
+
+    // A token's hash is stored once per tenant.
+    let dup = token(family, uid, 7);
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_refresh_token(&dup).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("refresh_tokens_token_hash")));
+}
+
+async fn revoking_a_family_revokes_only_that_family_once(store: S) {
+    let s = seed(&store, "revoke").await;
+    let user = user_row("Cook");
+    let uid = user.id;
+    let (f1, f2) = (TokenFamilyId::new(), TokenFamilyId::new());
+    let tokens = vec![token(f1, uid, 1), token(f1, uid, 2), token(f2, uid, 3)];
+    let t2 = tokens.clone();
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&user).await?;
+            for t in &t2 {
+                tx.insert_refresh_token(t).await?;
+            }
+            tx.revoke_token_family(f1, at(3, 1)).await
+        })
+    })
+    .await;
+    // Revoking again (a later reuse) keeps the first revocation time.
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.revoke_token_family(f1, at(4, 1)).await })
+    })
+    .await;
+    let found = read(&store, s.tenant, |tx| {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for h in 1..=3u8 {
+                out.push(tx.find_refresh_token(&[h; 32]).await?);
+            }
+            Ok(out)
+        })
+    })
+    .await;
+    assert_eq!(
+        found,
+        vec![
+            Some(RefreshTokenRow {
+                revoked_at: Some(at(3, 1)),
+                ..tokens[0].clone()
+            }),
+            Some(RefreshTokenRow {
+                revoked_at: Some(at(3, 1)),
+                ..tokens[1].clone()
+            }),
+            Some(tokens[2].clone()),
+        ]
+    );
+}

@@ -1,0 +1,207 @@
+//! tenancy (`TenancyTx`): the transaction's tenant row, and locations with their unique names,
+//! renames and keyset pages.
+
+use crate::*;
+
+contract!(
+    a_tenant_round_trips_and_its_slug_is_unique,
+    a_transaction_creates_only_its_own_tenant,
+    locations_round_trip_and_names_are_unique_per_tenant,
+    update_location_renames_and_reports_a_missing_one,
+    locations_page_by_name_with_a_cursor,
+);
+
+async fn a_tenant_round_trips_and_its_slug_is_unique(store: S) {
+    let s = seed(&store, "tenant").await;
+    let tenant = s.tenant;
+    let (id, got) = read(&store, s.tenant, |tx| {
+        Box::pin(async move { Ok((tx.tenant_id(), tx.get_tenant().await?)) })
+    })
+    .await;
+    assert_eq!(id, tenant);
+    assert_eq!(got, Some(s.tenant_row.clone()));
+
+    // A transaction of a tenant that was never created sees no tenant row.
+    let ghost = TenantId::new();
+    let (id, none) = read(&store, ghost, |tx| {
+        Box::pin(async move { Ok((tx.tenant_id(), tx.get_tenant().await?)) })
+    })
+    .await;
+    assert_eq!(id, ghost);
+    assert_eq!(none, None);
+
+    // Another tenant may not take the slug.
+    let other = TenantId::new();
+    let taken = TenantRow {
+        id: other,
+        ..s.tenant_row.clone()
+    };
+    let err = attempt(&store, other, move |tx| {
+        Box::pin(async move { tx.insert_tenant(&taken).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("tenants_slug")));
+    let none = read(&store, other, |tx| {
+        Box::pin(async move { tx.get_tenant().await })
+    })
+    .await;
+    assert_eq!(none, None, "the refused tenant was written");
+}
+
+async fn a_transaction_creates_only_its_own_tenant(store: S) {
+    let mine = TenantId::new();
+    let theirs = tenant_row(TenantId::new(), "theirs");
+    let theirs_id = theirs.id;
+    let err = attempt(&store, mine, move |tx| {
+        Box::pin(async move { tx.insert_tenant(&theirs).await })
+    })
+    .await;
+    assert!(matches!(err, Err(StoreError::Other(_))), "{err:?}");
+    assert!(
+        store.tenant_ids().await.unwrap().is_empty(),
+        "a tenant was created from another tenant's transaction"
+    );
+    let none = read(&store, theirs_id, |tx| {
+        Box::pin(async move { tx.get_tenant().await })
+    })
+    .await;
+    assert_eq!(none, None);
+}
+
+async fn locations_round_trip_and_names_are_unique_per_tenant(store: S) {
+    let a = seed(&store, "loc-a").await;
+    let b = seed(&store, "loc-b").await;
+    let kitchen = location_row("Central kitchen", LocationKind::CentralKitchen);
+    let k2 = kitchen.clone();
+    let (got, seeded, missing) = write(&store, a.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_location(&k2).await?;
+            Ok((
+                tx.get_location(k2.id).await?,
+                tx.get_location(a.location).await?,
+                tx.get_location(LocationId::new()).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(got, Some(kitchen.clone()));
+    assert_eq!(seeded, Some(a.location_row.clone()));
+    assert_eq!(missing, None);
+
+    // The name is unique within the tenant, whatever the kind.
+    let dup = location_row("Central kitchen", LocationKind::Outlet);
+    let err = attempt(&store, a.tenant, move |tx| {
+        Box::pin(async move { tx.insert_location(&dup).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("locations_name")));
+
+    // ... and only there: tenant B may use it too.
+    let theirs = location_row("Central kitchen", LocationKind::CentralKitchen);
+    let theirs_id = theirs.id;
+    let listed = write(&store, b.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_location(&theirs).await?;
+            tx.list_locations(None, 10).await
+        })
+    })
+    .await;
+    // B lists its own two locations, by name.
+    assert_eq!(
+        listed.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![b.location, theirs_id]
+    );
+}
+
+async fn update_location_renames_and_reports_a_missing_one(store: S) {
+    let s = seed(&store, "rename").await;
+    let other = location_row("Peckham", LocationKind::Outlet);
+    let o2 = other.clone();
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_location(&o2).await })
+    })
+    .await;
+
+    let renamed = LocationRow {
+        name: "Brixton Market kitchen".into(),
+        kind: LocationKind::CentralKitchen,
+        ..s.location_row.clone()
+    };
+    let r2 = renamed.clone();
+    let (got, untouched) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.update_location(&r2).await?;
+            Ok((
+                tx.get_location(r2.id).await?,
+                tx.get_location(other.id).await?,
+            ))
+        })
+    })
+    .await;
+    // Name and kind change; id and created_at stay.
+    assert_eq!(got, Some(renamed.clone()));
+    assert_eq!(untouched.map(|l| l.name), Some("Peckham".to_string()));
+
+    let missing = location_row("Nowhere", LocationKind::Outlet);
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_location(&missing).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+
+    // A rename onto a taken name is refused by name.
+    let clash = LocationRow {
+        name: "Peckham".into(),
+        ..renamed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_location(&clash).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("locations_name")));
+    let id = s.location;
+    let after = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_location(id).await })
+    })
+    .await;
+    assert_eq!(after, Some(renamed));
+}
+
+async fn locations_page_by_name_with_a_cursor(store: S) {
+    let s = seed(&store, "loc-pages").await;
+    let rows: Vec<LocationRow> = ["Walworth", "Acton", "Camden", "acton", "Dalston"]
+        .iter()
+        .map(|n| location_row(n, LocationKind::Outlet))
+        .collect();
+    let pages = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            for r in &rows {
+                tx.insert_location(r).await?;
+            }
+            let mut pages = Vec::new();
+            let mut after = None;
+            loop {
+                // A cursor that does not advance would page forever.
+                assert!(pages.len() < 10, "the cursor does not advance: {pages:?}");
+                let page = tx.list_locations(after.clone(), 2).await?;
+                if page.is_empty() {
+                    break;
+                }
+                assert!(page.len() <= 2, "limit ignored: {page:?}");
+                after = page.last().map(|l| (l.name.clone(), l.id));
+                pages.push(page.into_iter().map(|l| l.name).collect::<Vec<_>>());
+            }
+            Ok(pages)
+        })
+    })
+    .await;
+    // Bytewise name order on both backends; the seed's "Brixton" is among them.
+    assert_eq!(
+        pages,
+        vec![
+            vec!["Acton".to_string(), "Brixton".into()],
+            vec!["Camden".into(), "Dalston".into()],
+            vec!["Walworth".into(), "acton".into()],
+        ]
+    );
+}
