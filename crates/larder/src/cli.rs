@@ -39,7 +39,8 @@ enum Command {
     Import(ImportCommand),
     /// Create the demo tenant from the real London takeaway's sales, print its login, and serve.
     Demo(DemoArgs),
-    /// Measure the import-and-deplete path on the demo data and print the figures.
+    /// Measure the server as deployed (HTTP load on SQLite and PostgreSQL, memory, the import)
+    /// beside this machine's own limits, and print a Markdown report.
     Bench(BenchArgs),
 }
 
@@ -92,9 +93,21 @@ pub(crate) struct DemoArgs {
 
 #[derive(clap::Args)]
 pub(crate) struct BenchArgs {
-    /// Where to write the Markdown table (printed too).
+    /// Where to write the Markdown report (printed too).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Measured seconds of each load phase (after its warm-up) and of each pgbench run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Seconds of the server memory soak under 16 clients.
+    #[arg(long, default_value_t = 60)]
+    soak_seconds: u64,
+    /// Warm-up seconds before each load phase (not counted).
+    #[arg(long, default_value_t = 5)]
+    warmup_seconds: u64,
+    /// Measure SQLite only.
+    #[arg(long)]
+    skip_postgres: bool,
 }
 
 /// Runs a parsed command line.
@@ -137,7 +150,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(args) => crate::bench::run(&config, args.out).await,
+        Command::Bench(args) => {
+            let opts = crate::bench::Options {
+                out: args.out,
+                seconds: args.seconds,
+                soak_seconds: args.soak_seconds,
+                warmup_seconds: args.warmup_seconds,
+                skip_postgres: args.skip_postgres,
+            };
+            crate::bench::run(&config, opts).await
+        }
     }
 }
 
