@@ -16,14 +16,30 @@ use crate::AppState;
 
 static METRICS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often the recorder folds recorded histogram samples into its summaries.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The process's Prometheus recorder, installed on first use (one per process, shared by
-/// every router built in it).
+/// every router built in it). The recorder keeps every histogram sample until its upkeep runs
+/// (or `/metrics` is scraped): a thread runs it every [`UPKEEP_EVERY`], or memory would grow
+/// with every request on a server nobody scrapes (18 MB a minute at 34,000 requests a second).
 fn metrics() -> Option<&'static PrometheusHandle> {
     METRICS
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+            metrics::set_global_recorder(recorder).ok()?;
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("larder-metrics".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                })
+                .ok()?;
+            Some(handle)
         })
         .as_ref()
 }
