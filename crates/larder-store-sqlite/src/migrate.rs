@@ -54,6 +54,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_database_migrated_by_sqlx_is_not_migrated_again() {
+        let mut conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        // What the former sqlx migrator left: the schema, and its own table of migrations.
+        conn.execute_batch(include_str!(
+            "../migrations/20261121000001_foundation.sql"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+                 installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
+                 checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);
+             INSERT INTO _sqlx_migrations VALUES (20261121000001, 'foundation', '2026-11-21', 1, x'00', 1);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Running the foundation again would fail on its CREATE TABLEs.
+        assert!(migrate(&mut conn).is_ok());
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap_or_default();
+        assert_eq!(version, 1);
+    }
+
+    #[test]
     fn the_migrations_are_valid_and_apply_once() {
         assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
         let mut conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
