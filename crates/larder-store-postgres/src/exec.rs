@@ -8,7 +8,7 @@ use larder_store::StoreError;
 use larder_store::sql::{Arg, Column, Dialect, Exec, Field, Row};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{Column as _, PgConnection, Postgres, Row as _, TypeInfo as _, ValueRef as _};
+use sqlx::{Column as _, PgConnection, Postgres, Row as _, TypeInfo as _};
 use uuid::Uuid;
 
 use crate::dialect::DIALECT;
@@ -75,39 +75,83 @@ fn query<'q>(sql: &'static str, args: &[Arg<'q>]) -> Q<'q> {
     args.iter().fold(sqlx::query(sql), bind)
 }
 
-fn field(row: &PgRow, i: usize) -> Result<Field, StoreError> {
-    let bad = |e: sqlx::Error| StoreError::Other(format!("column {}: {e}", i + 1));
-    let raw = row.try_get_raw(i).map_err(bad)?;
-    if raw.is_null() {
-        return Ok(Field::Null);
-    }
-    let type_name = row.column(i).type_info().name().to_owned();
-    Ok(match type_name.as_str() {
-        "INT8" => Field::Int(row.try_get::<i64, _>(i).map_err(bad)?),
-        "INT4" => Field::Int(i64::from(row.try_get::<i32, _>(i).map_err(bad)?)),
-        "INT2" => Field::Int(i64::from(row.try_get::<i16, _>(i).map_err(bad)?)),
-        "BOOL" => Field::Int(i64::from(row.try_get::<bool, _>(i).map_err(bad)?)),
-        "FLOAT8" => Field::Real(row.try_get::<f64, _>(i).map_err(bad)?),
-        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
-            Field::Text(row.try_get::<String, _>(i).map_err(bad)?)
-        }
-        "BYTEA" => Field::Blob(row.try_get::<Vec<u8>, _>(i).map_err(bad)?),
-        "UUID" => Field::Uuid(row.try_get::<Uuid, _>(i).map_err(bad)?),
-        "TIMESTAMPTZ" => Field::Time(row.try_get::<DateTime<Utc>, _>(i).map_err(bad)?),
-        other => {
-            return Err(StoreError::Other(format!(
-                "column {} has type {other}: cast it in the statement",
-                i + 1
-            )));
-        }
-    })
+/// How a column is read, decided once per result from its type.
+#[derive(Clone, Copy)]
+enum Kind {
+    Int8,
+    Int4,
+    Int2,
+    Bool,
+    Float8,
+    Text,
+    Bytea,
+    Uuid,
+    Timestamptz,
+    Unsupported,
 }
 
-fn read_row(row: &PgRow) -> Result<Row, StoreError> {
-    let fields = (0..row.len())
-        .map(|i| field(row, i))
+fn kinds(row: &PgRow) -> Vec<Kind> {
+    row.columns()
+        .iter()
+        .map(|c| match c.type_info().name() {
+            "INT8" => Kind::Int8,
+            "INT4" => Kind::Int4,
+            "INT2" => Kind::Int2,
+            "BOOL" => Kind::Bool,
+            "FLOAT8" => Kind::Float8,
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Kind::Text,
+            "BYTEA" => Kind::Bytea,
+            "UUID" => Kind::Uuid,
+            "TIMESTAMPTZ" => Kind::Timestamptz,
+            _ => Kind::Unsupported,
+        })
+        .collect()
+}
+
+fn field(row: &PgRow, i: usize, kind: Kind) -> Result<Field, StoreError> {
+    fn get<'r, T>(row: &'r PgRow, i: usize) -> Result<Option<T>, StoreError>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        row.try_get::<Option<T>, _>(i)
+            .map_err(|e| StoreError::Other(format!("column {}: {e}", i + 1)))
+    }
+    Ok(match kind {
+        Kind::Int8 => get::<i64>(row, i)?.map(Field::Int),
+        Kind::Int4 => get::<i32>(row, i)?.map(|v| Field::Int(i64::from(v))),
+        Kind::Int2 => get::<i16>(row, i)?.map(|v| Field::Int(i64::from(v))),
+        Kind::Bool => get::<bool>(row, i)?.map(|v| Field::Int(i64::from(v))),
+        Kind::Float8 => get::<f64>(row, i)?.map(Field::Real),
+        Kind::Text => get::<String>(row, i)?.map(Field::Text),
+        Kind::Bytea => get::<Vec<u8>>(row, i)?.map(Field::Blob),
+        Kind::Uuid => get::<Uuid>(row, i)?.map(Field::Uuid),
+        Kind::Timestamptz => get::<DateTime<Utc>>(row, i)?.map(Field::Time),
+        Kind::Unsupported => {
+            return Err(StoreError::Other(format!(
+                "column {} has type {}: cast it in the statement",
+                i + 1,
+                row.column(i).type_info().name()
+            )));
+        }
+    }
+    .unwrap_or(Field::Null))
+}
+
+fn read_row(row: &PgRow, kinds: &[Kind]) -> Result<Row, StoreError> {
+    let fields = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| field(row, i, *k))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Row::new(fields))
+}
+
+fn read_rows(rows: &[PgRow]) -> Result<Vec<Row>, StoreError> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let kinds = kinds(first);
+    rows.iter().map(|r| read_row(r, &kinds)).collect()
 }
 
 #[async_trait]
@@ -129,13 +173,12 @@ impl Exec for PgExec<'_> {
         sql: &'static str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>, StoreError> {
-        query(sql, args)
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(read_row)
-            .collect()
+        read_rows(
+            &query(sql, args)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(classify)?,
+        )
     }
 
     async fn fetch_optional(
@@ -148,7 +191,7 @@ impl Exec for PgExec<'_> {
             .await
             .map_err(classify)?
             .as_ref()
-            .map(read_row)
+            .map(|r| read_row(r, &kinds(r)))
             .transpose()
     }
 

@@ -57,10 +57,8 @@ mod tests {
     fn a_database_migrated_by_sqlx_is_not_migrated_again() {
         let mut conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
         // What the former sqlx migrator left: the schema, and its own table of migrations.
-        conn.execute_batch(include_str!(
-            "../migrations/20261121000001_foundation.sql"
-        ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(include_str!("../migrations/20261121000001_foundation.sql"))
+            .unwrap_or_else(|e| panic!("{e}"));
         conn.execute_batch(
             "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
                  installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
