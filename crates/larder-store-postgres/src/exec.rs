@@ -26,7 +26,8 @@ impl<'c> PgExec<'c> {
 
 /// Classifies a driver error: unique violations become [`StoreError::Conflict`] with the
 /// constraint's name (the migrations name them `{table}_{column}` as SQLite's are derived),
-/// foreign-key violations `foreign_key`, connection trouble [`StoreError::Unavailable`].
+/// foreign-key violations `foreign_key`, connection trouble, serialization failures and
+/// deadlocks [`StoreError::Unavailable`].
 pub fn classify(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
@@ -40,7 +41,12 @@ pub fn classify(e: sqlx::Error) -> StoreError {
             Some("23503") => StoreError::Conflict {
                 constraint: "foreign_key".into(),
             },
-            Some(code) if code.starts_with("08") || code == "57P01" || code == "53300" => {
+            // Connection trouble, too many connections, and the transaction conflicts a retry
+            // resolves (serialization failure, deadlock): the client may try again.
+            Some(code)
+                if code.starts_with("08")
+                    || matches!(code, "57P01" | "53300" | "40001" | "40P01") =>
+            {
                 StoreError::Unavailable(db.message().to_owned())
             }
             _ => StoreError::Other(db.message().to_owned()),

@@ -110,13 +110,14 @@ pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The statement that opens a tenant's transaction: `BEGIN` (`READ ONLY` for a read job, so a
-/// read job cannot write, as on SQLite's read-only connections) and the transaction-local
+/// The statement that opens a tenant's transaction: `BEGIN` (for a read job `READ ONLY`, so it
+/// cannot write, and `REPEATABLE READ`, so its statements see one snapshot, as on SQLite's
+/// read-only connections; a read-only transaction never fails to serialize) and the transaction-local
 /// tenant setting the row-level security policies read, sent together (one round trip). The
 /// id is a UUID we format, so it is safe to inline.
 fn begin_tenant(tenant: TenantId, mode: Mode) -> sqlx::AssertSqlSafe<String> {
     let begin = match mode {
-        Mode::Read => "BEGIN READ ONLY",
+        Mode::Read => "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ",
         Mode::Write => "BEGIN",
     };
     sqlx::AssertSqlSafe(format!(
@@ -162,7 +163,11 @@ impl Store for PgStore {
 
     async fn run_global(&self, mode: Mode, job: GlobalJob) -> Result<(), StoreError> {
         let mut tx = match mode {
-            Mode::Read => self.pool.begin_with("BEGIN READ ONLY").await,
+            Mode::Read => {
+                self.pool
+                    .begin_with("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ")
+                    .await
+            }
             Mode::Write => self.pool.begin().await,
         }
         .map_err(classify)?;

@@ -207,6 +207,17 @@ fn drive<F: std::future::Future<Output = JobDone>>(rt: &Handle, job: F) -> Optio
     std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(job))).ok()
 }
 
+/// Begins the group's write transaction; false (logged) when it cannot.
+fn begin(conn: &Connection) -> bool {
+    match exec(conn, "BEGIN IMMEDIATE") {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "could not begin a write transaction");
+            false
+        }
+    }
+}
+
 fn run_write(conn: &mut Connection, request: WriteRequest, rt: &Handle) -> Option<JobDone> {
     match request {
         WriteRequest::Tenant(tenant, job) => {
@@ -243,24 +254,36 @@ fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt
             }
             batch.truncate(pos);
         }
-        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, "could not begin a write transaction");
-            batch.clear(); // callers learn the transaction was abandoned
-        }
+        let mut open = begin(&conn);
         for request in batch.drain(..) {
-            if exec(&conn, "SAVEPOINT job").is_err() {
-                continue;
+            if !open || exec(&conn, "SAVEPOINT job").is_err() {
+                continue; // dropped: its caller learns the transaction was abandoned
             }
             let done = run_write(&mut conn, request, &rt);
-            if !done.as_ref().is_some_and(JobDone::ok) {
-                let _ = exec(&conn, "ROLLBACK TO job");
+            let ok = done.as_ref().is_some_and(JobDone::ok);
+            let kept = if ok {
+                exec(&conn, "RELEASE job").is_ok()
+            } else {
+                exec(&conn, "ROLLBACK TO job").is_ok() && exec(&conn, "RELEASE job").is_ok()
+            };
+            if kept && !conn.is_autocommit() {
+                finished.extend(done);
+                continue;
             }
-            let _ = exec(&conn, "RELEASE job");
-            if let Some(done) = done {
-                finished.push(done);
+            // SQLite rolled the whole transaction back by itself (a full disk, an I/O error,
+            // no memory): the group's earlier jobs are lost with it. Say so to each of them and
+            // to this one, and go on in a new transaction.
+            tracing::error!("the database rolled back a write transaction; its jobs are refused");
+            if !conn.is_autocommit() {
+                let _ = exec(&conn, "ROLLBACK");
             }
+            let lost = StoreError::Unavailable("the database rolled the transaction back".into());
+            for done in finished.drain(..).chain(done) {
+                done.deliver(Some(lost.clone()));
+            }
+            open = begin(&conn);
         }
-        if !conn.is_autocommit() {
+        if open && !conn.is_autocommit() {
             let commit = exec(&conn, "COMMIT").err();
             if commit.is_some() {
                 let _ = exec(&conn, "ROLLBACK");

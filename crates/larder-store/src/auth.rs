@@ -67,7 +67,8 @@ pub trait GlobalTx: Send {
     async fn find_user_by_email(&mut self, email: &str) -> Result<Option<UserRow>, StoreError>;
     /// A person by id.
     async fn get_user(&mut self, id: UserId) -> Result<Option<UserRow>, StoreError>;
-    /// Every tenant a person belongs to, with the role there, oldest membership first.
+    /// Every tenant a person belongs to, with the role there, oldest membership first. In a
+    /// tenant's transaction, only that tenant's membership (login uses a global transaction).
     async fn memberships_of_user(&mut self, user: UserId)
     -> Result<Vec<MembershipRow>, StoreError>;
 }

@@ -132,7 +132,9 @@ where
     }
 }
 
-/// Runs `f` in a transaction of `tenant` and returns its typed result.
+/// Runs `f` in a transaction of `tenant` and returns its typed result. A transaction the store
+/// dropped without an answer (a panicking job, a database that would not begin) is
+/// [`StoreError::Unavailable`]: the caller may try again.
 ///
 /// # Errors
 /// `f`'s error, or a [`StoreError`] (converted) when the transaction could not begin or commit.
@@ -150,7 +152,7 @@ where
     let job: TenantJob = Box::new(move |tx| Box::pin(async move { done(f(tx).await, sender) }));
     store.run_tenant(tenant, mode, job).await?;
     receiver.await.unwrap_or_else(|_| {
-        Err(E::from(StoreError::Other(
+        Err(E::from(StoreError::Unavailable(
             "the transaction was abandoned".into(),
         )))
     })
@@ -173,7 +175,7 @@ where
     let job: GlobalJob = Box::new(move |tx| Box::pin(async move { done(f(tx).await, sender) }));
     store.run_global(mode, job).await?;
     receiver.await.unwrap_or_else(|_| {
-        Err(E::from(StoreError::Other(
+        Err(E::from(StoreError::Unavailable(
             "the transaction was abandoned".into(),
         )))
     })

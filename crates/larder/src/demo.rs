@@ -271,7 +271,9 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
             let p = app.authenticate(&pair.access_token).map_err(failed)?;
             (p, book_present(app, p).await?)
         }
-        Err(_) => {
+        // Anything but "no such login" (the database is down, the demo user belongs to several
+        // tenants) is reported, never answered by registering another demo tenant.
+        Err(AppError::Unauthenticated(_)) => {
             let reg = app
                 .register(RegisterCommand {
                     tenant_name: DEMO_TENANT.into(),
@@ -302,6 +304,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
             report.book = load_recipe_book(app, p, RECIPES_TOML, PRICES_CSV).await?;
             (p, location)
         }
+        Err(e) => return Err(failed(e).context("logging in as the demo user")),
     };
     report.sales = app
         .import_sales(

@@ -1,7 +1,9 @@
-//! sales import: a POS export (CSV) read in two passes, so memory stays bounded whatever the
-//! file's size. The first pass validates every row and remembers only each ticket's time and
-//! row count; a bad row is reported by line and column, and in the default mode means nothing
-//! is written. The second pass streams complete tickets, which are depleted and written in
+//! sales import: a POS export (CSV) read in two passes, so memory does not grow with the
+//! file's lines. The first pass validates every row and remembers only each ticket's time, row
+//! count and a fingerprint of its rows (a few dozen bytes a ticket); a bad row is reported by
+//! line and column, and in the default mode means nothing is written. The second pass holds a
+//! ticket only until its last row is read, so a file whose tickets' rows are far apart (sorted
+//! by item, say) holds more of them at once. The second pass streams complete tickets, which are depleted and written in
 //! chunks of [`CHUNK_TICKETS`], one transaction each. A chunk skips tickets already stored
 //! under the same source and number, so an import that was interrupted (killed, crashed)
 //! resumes when run again, and a file imported twice writes nothing the second time.
@@ -190,6 +192,14 @@ impl Columns {
     fn get<'r>(&self, record: &'r csv::StringRecord, c: Col) -> &'r str {
         record.get(self.0[c as usize].0).unwrap_or("")
     }
+
+    /// The ticket number of a row that is not valid UTF-8, as far as it reads.
+    fn ticket_of_bytes(&self, record: &csv::ByteRecord) -> String {
+        record
+            .get(self.0[Col::Ref as usize].0)
+            .map(|b| String::from_utf8_lossy(b).trim().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 /// One good row.
@@ -272,10 +282,17 @@ fn reader<R: Read>(input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
-/// Visits every data row: `Ok` with its file line, or the row's CSV error.
+/// A row the CSV reader could not read: why, and its ticket number when that much could be
+/// read (so the rest of the ticket is left out with it).
+struct Unreadable {
+    message: String,
+    ticket: String,
+}
+
+/// Visits every data row: `Ok` with its file line, or why it could not be read.
 fn rows<R: Read>(
     input: R,
-    mut visit: impl FnMut(&Columns, u64, Result<&csv::StringRecord, String>) -> Result<(), AppError>,
+    mut visit: impl FnMut(&Columns, u64, Result<&csv::StringRecord, Unreadable>) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let mut reader = reader(input);
     let headers = reader
@@ -283,18 +300,44 @@ fn rows<R: Read>(
         .map_err(|e| AppError::invalid("header", e.to_string()))?
         .clone();
     let cols = Columns::of(&headers)?;
-    let mut record = csv::StringRecord::new();
+    let mut bytes = csv::ByteRecord::new();
     loop {
         let line = reader.position().line();
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut bytes) {
             Ok(false) => return Ok(()),
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
-                visit(&cols, line, Ok(&record))?;
+                let line = bytes.position().map_or(line, |p| p.line());
+                match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+                    Ok(record) => {
+                        visit(&cols, line, Ok(&record))?;
+                        bytes = record.into_byte_record();
+                    }
+                    Err(e) => {
+                        let message = e.utf8_error().to_string();
+                        bytes = e.into_byte_record();
+                        let ticket = cols.ticket_of_bytes(&bytes);
+                        visit(&cols, line, Err(Unreadable { message, ticket }))?;
+                    }
+                }
             }
-            Err(e) => visit(&cols, line.max(2), Err(e.to_string()))?,
+            Err(e) => visit(
+                &cols,
+                line.max(2),
+                Err(Unreadable {
+                    message: e.to_string(),
+                    ticket: String::new(),
+                }),
+            )?,
         }
     }
+}
+
+/// A fingerprint of a ticket's rows, in file order: the second pass must read the same rows.
+fn fold_row(digest: u64, l: &Line) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&l.name, l.quantity.raw(), l.price.raw(), l.at).hash(&mut h);
+    digest.rotate_left(7) ^ h.finish()
 }
 
 /// What the first pass learned of each ticket.
@@ -303,6 +346,7 @@ struct TicketInfo {
     occurred_at: DateTime<Utc>,
     rows: usize,
     first_line: u64,
+    digest: u64,
 }
 
 /// The first pass over a file: every bad row, and each good ticket's time and row count.
@@ -346,12 +390,15 @@ pub fn scan(input: impl Read, tz: Tz) -> Result<Scan, AppError> {
         scan.rows_read += 1;
         let record = match row {
             Ok(r) => r,
-            Err(message) => {
+            Err(Unreadable { message, ticket }) => {
                 scan.errors.push(RowError {
                     line,
                     field: "row".into(),
                     message,
                 });
+                if !ticket.is_empty() {
+                    scan.bad.insert(ticket);
+                }
                 return Ok(());
             }
         };
@@ -370,14 +417,17 @@ pub fn scan(input: impl Read, tz: Tz) -> Result<Scan, AppError> {
                         scan.bad.insert(l.ticket);
                     } else {
                         t.rows += 1;
+                        t.digest = fold_row(t.digest, &l);
                     }
                 } else {
+                    let digest = fold_row(0, &l);
                     scan.tickets.insert(
                         l.ticket,
                         TicketInfo {
                             occurred_at: l.at,
                             rows: 1,
                             first_line: line,
+                            digest,
                         },
                     );
                 }
@@ -397,7 +447,8 @@ pub fn scan(input: impl Read, tz: Tz) -> Result<Scan, AppError> {
 /// last row appears in the file. Only tickets whose rows are still to come are held.
 ///
 /// # Errors
-/// 422 on `file` when the file no longer reads as the first pass read it; `emit`'s errors.
+/// 422 on `file` when the file no longer reads as the first pass read it (a ticket's rows,
+/// time, or fingerprint differ): chunks written before that stay written; `emit`'s errors.
 pub fn stream(
     input: impl Read,
     tz: Tz,
@@ -405,7 +456,7 @@ pub fn stream(
     mut emit: impl FnMut(ParsedTicket) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let changed = || AppError::invalid("file", "changed while it was being imported");
-    let mut pending: HashMap<String, ParsedTicket> = HashMap::new();
+    let mut pending: HashMap<String, (ParsedTicket, u64)> = HashMap::new();
     rows(input, |cols, line, row| {
         let Ok(record) = row else { return Ok(()) };
         let Ok(l) = read_line(record, cols, line, tz) else {
@@ -415,17 +466,27 @@ pub fn stream(
             return Ok(());
         }
         let info = scan.tickets.get(&l.ticket).ok_or_else(changed)?;
-        let t = pending
-            .entry(l.ticket.clone())
-            .or_insert_with(|| ParsedTicket {
-                external_ref: l.ticket.clone(),
-                occurred_at: info.occurred_at,
-                lines: Vec::with_capacity(info.rows),
-            });
+        if l.at != info.occurred_at {
+            return Err(changed());
+        }
+        let (t, digest) = pending.entry(l.ticket.clone()).or_insert_with(|| {
+            (
+                ParsedTicket {
+                    external_ref: l.ticket.clone(),
+                    occurred_at: info.occurred_at,
+                    lines: Vec::with_capacity(info.rows),
+                },
+                0,
+            )
+        });
+        *digest = fold_row(*digest, &l);
         t.lines.push((l.name, l.quantity, l.price));
         if t.lines.len() == info.rows
-            && let Some(done) = pending.remove(&l.ticket)
+            && let Some((done, digest)) = pending.remove(&l.ticket)
         {
+            if digest != info.digest {
+                return Err(changed());
+            }
             emit(done)?;
         }
         Ok(())
@@ -745,6 +806,43 @@ mod tests {
             "OrderNumber,OrderDate,ItemName,Quantity,ProductPrice\n99,03/08/2019 20:25,X,1,1\n";
         let err = stream(other.as_bytes(), london(), &s, |_| Ok(())).err();
         assert!(matches!(err, Some(AppError::Validation { field, .. }) if field == "file"));
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_leaves_its_whole_ticket_out() {
+        let mut csv =
+            b"ticket,date,item,qty,price\n42,2019-08-03 12:00,A,1,1\n42,2019-08-03 12:00,Caf"
+                .to_vec();
+        csv.push(0xE9); // "é" in Windows-1252
+        csv.extend_from_slice(b",1,1\n43,2019-08-03 12:05,B,1,1\n");
+        let (scan, tickets) = parse_all(&csv, Tz::UTC).unwrap();
+        assert_eq!(scan.errors.len(), 1);
+        assert_eq!(
+            (scan.errors[0].line, scan.errors[0].field.as_str()),
+            (3, "row")
+        );
+        assert_eq!(scan.tickets_rejected(), 1);
+        assert_eq!(
+            tickets
+                .iter()
+                .map(|t| t.external_ref.as_str())
+                .collect::<Vec<_>>(),
+            vec!["43"]
+        );
+    }
+
+    #[test]
+    fn an_edited_row_is_noticed_by_the_second_pass() {
+        let first = "ticket,date,item,qty,price\n1,2019-08-03 12:00,A,1,1\n";
+        let s = scan(first.as_bytes(), Tz::UTC).unwrap();
+        for edited in [
+            "ticket,date,item,qty,price\n1,2019-08-03 12:00,A,2,1\n",
+            "ticket,date,item,qty,price\n1,2019-08-03 12:01,A,1,1\n",
+        ] {
+            let err = stream(edited.as_bytes(), Tz::UTC, &s, |_| Ok(())).err();
+            assert!(matches!(err, Some(AppError::Validation { field, .. }) if field == "file"));
+        }
+        assert!(stream(first.as_bytes(), Tz::UTC, &s, |_| Ok(())).is_ok());
     }
 
     #[test]

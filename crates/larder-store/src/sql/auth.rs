@@ -17,6 +17,9 @@ const USER_BY_ID: &str =
 const MEMBERSHIPS_OF_USER: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id
      WHERE m.user_id = $1 ORDER BY m.created_at, m.tenant_id";
+const MEMBERSHIPS_OF_USER_IN_TENANT: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
+     FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+     WHERE m.tenant_id = $1 AND m.user_id = $2 ORDER BY m.created_at, m.tenant_id";
 const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
 const GET_MEMBERSHIP: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
@@ -100,7 +103,7 @@ async fn memberships_of_user<E: Exec>(e: &mut E, id: UserId) -> R<Vec<Membership
 }
 
 macro_rules! global_tx {
-    ($ty:ident) => {
+    ($ty:ident, |$this:ident, $id:ident| $memberships:expr) => {
         #[async_trait]
         impl<E: Exec> GlobalTx for $ty<E> {
             #[tracing::instrument(level = "debug", skip_all)]
@@ -116,14 +119,24 @@ macro_rules! global_tx {
                 get_user(&mut self.exec, id).await
             }
             #[tracing::instrument(level = "debug", skip_all)]
-            async fn memberships_of_user(&mut self, id: UserId) -> R<Vec<MembershipRow>> {
-                memberships_of_user(&mut self.exec, id).await
+            async fn memberships_of_user(&mut self, $id: UserId) -> R<Vec<MembershipRow>> {
+                let $this = self;
+                $memberships
             }
         }
     };
 }
-global_tx!(SqlTx);
-global_tx!(SqlGlobalTx);
+// Inside a tenant's transaction a person's memberships are only that tenant's, on both
+// backends: the statement filters by the tenant, and PostgreSQL's row-level security is not
+// widened by `set_user`.
+global_tx!(SqlTx, |tx, id| rows(
+    tx.exec
+        .fetch_all(MEMBERSHIPS_OF_USER_IN_TENANT, args![tx.tenant, id])
+        .await?,
+    membership
+));
+global_tx!(SqlGlobalTx, |tx, id| memberships_of_user(&mut tx.exec, id)
+    .await);
 
 #[async_trait]
 impl<E: Exec> AuthTx for SqlTx<E> {

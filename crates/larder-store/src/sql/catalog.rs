@@ -24,7 +24,7 @@ const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, b
 const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
      unit_cost, version, created_at, updated_at
      FROM items WHERE tenant_id = $1
-       AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '\\')
+       AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '!')
        AND ($3 IS NULL OR category = $3)
        AND ($4 IS NULL OR barcode = $4)
        AND ($5 IS NULL OR name > $5 OR (name = $5 AND id > $6))
@@ -137,14 +137,16 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
             .after
             .clone()
             .map_or((None, None), |(n, i)| (Some(n), Some(i)));
-        // Both databases' lower() folds ASCII only, so the pattern is folded the same way;
-        // the filter's own % and _ match themselves.
+        // Both databases' lower() folds ASCII only here (PostgreSQL's names are COLLATE "C"),
+        // so the pattern is folded the same way; the filter's own % and _ match themselves.
+        // The escape character is `!`, not a backslash, which PostgreSQL would read as an
+        // escape inside the literal itself with standard_conforming_strings off.
         let like = f.name_contains.as_ref().map(|s| {
             let literal = s
                 .to_ascii_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
+                .replace('!', "!!")
+                .replace('%', "!%")
+                .replace('_', "!_");
             format!("%{literal}%")
         });
         rows(

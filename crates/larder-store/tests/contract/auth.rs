@@ -135,6 +135,13 @@ async fn memberships_list_every_tenant_of_a_person_oldest_first(store: S) {
     .await
     .unwrap();
     assert!(none.is_empty(), "{none:?}");
+    // Inside a tenant's transaction a person's memberships are that tenant's only, on both
+    // backends (PostgreSQL's row-level security is not widened there).
+    let in_a = read(&store, a.tenant, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(uid).await })
+    })
+    .await;
+    assert_eq!(in_a, vec![row(&a, Role::Owner)]);
 
     // A tenant sees the membership held in it, and no one else's.
     let (mine, strangers) = read(&store, a.tenant, move |tx| {

@@ -377,17 +377,25 @@ async fn the_name_filter_matches_its_text_literally(store: S) {
     // The filter's own `%` and `_` match themselves, and folding is ASCII on both backends
     // (both databases' `lower()` fold ASCII only), so "Éclair" finds "Éclair".
     let s = seed(&store, "literal").await;
-    let rows: Vec<ItemRow> = ["100% rye flour", "10 eggs", "a_b", "axb", "Éclair"]
-        .iter()
-        .map(|n| item_row(n, None))
-        .collect();
+    let rows: Vec<ItemRow> = [
+        "100% rye flour",
+        "10 eggs",
+        "a_b",
+        "axb",
+        "Éclair",
+        "Yes! oats",
+        "a\\b",
+    ]
+    .iter()
+    .map(|n| item_row(n, None))
+    .collect();
     let found = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
             for r in &rows {
                 tx.insert_item(r).await?;
             }
             let mut out = Vec::new();
-            for text in ["0%", "a_b", "Éclair", "%"] {
+            for text in ["0%", "a_b", "Éclair", "%", "s! o", "!", "a\\b"] {
                 let names = tx
                     .list_items(&ItemFilter {
                         name_contains: Some(text.into()),
@@ -411,6 +419,9 @@ async fn the_name_filter_matches_its_text_literally(store: S) {
             ("a_b", vec!["a_b".into()]),
             ("Éclair", vec!["Éclair".into()]),
             ("%", vec!["100% rye flour".into()]),
+            ("s! o", vec!["Yes! oats".into()]),
+            ("!", vec!["Yes! oats".into()]),
+            ("a\\b", vec!["a\\b".into()]),
         ]
     );
 }

@@ -145,7 +145,9 @@ async fn a_panicking_job_is_abandoned_and_its_writes_rolled_back(store: S) {
     .await;
     assert_eq!(
         err,
-        Err(StoreError::Other("the transaction was abandoned".into()))
+        Err(StoreError::Unavailable(
+            "the transaction was abandoned".into()
+        ))
     );
 
     // Through the trait's own methods, with a job that never hands back its result.
