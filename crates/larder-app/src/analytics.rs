@@ -47,6 +47,54 @@ pub struct TopMenuItem {
     pub revenue: Money,
 }
 
+/// The longest period a report may cover: 366 days, a leap year. A longer one is a 422 on
+/// `to`; a year of weekly usage for 100 items is 5,300 numbers.
+pub const MAX_REPORT_DAYS: i64 = 366;
+/// The most rows (items, menu items) a report answers.
+pub const MAX_REPORT_ROWS: u32 = 100;
+/// Rows a report answers by default.
+pub const DEFAULT_REPORT_ROWS: u32 = 10;
+
+/// Checks a report period `[from, to)` and row count: `from` not after `to` (an empty period
+/// has no rows), at most [`MAX_REPORT_DAYS`], 1..=[`MAX_REPORT_ROWS`] rows.
+///
+/// # Errors
+/// 422 on `from`, `to` or `limit`.
+pub fn report_period(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: Option<u32>,
+) -> Result<u32, AppError> {
+    if from > to {
+        return Err(AppError::invalid("from", "must not be after to"));
+    }
+    if to - from > Duration::days(MAX_REPORT_DAYS) {
+        return Err(AppError::invalid(
+            "to",
+            format!("a report covers at most {MAX_REPORT_DAYS} days; ask for a shorter period"),
+        ));
+    }
+    match limit {
+        None => Ok(DEFAULT_REPORT_ROWS),
+        Some(n) if (1..=MAX_REPORT_ROWS).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_REPORT_ROWS}"),
+        )),
+    }
+}
+
+/// A report's sum as a [`Quantity`]: exact within the range, else the range's limit (a sum
+/// over a year of movements that each stay within range can only leave it by an absurd
+/// volume, and a report must still answer).
+fn report_quantity(raw: i128) -> Quantity {
+    let clamped = raw.clamp(
+        -i128::from(Quantity::MAX_RAW),
+        i128::from(Quantity::MAX_RAW),
+    );
+    Quantity::from_raw(i64::try_from(clamped).unwrap_or(Quantity::MAX_RAW))
+}
+
 /// The Monday of `d`'s ISO week.
 pub fn week_start(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
@@ -189,10 +237,11 @@ fn usage_series(
         .collect();
     let first_week = week_start(cal.business_date(from));
     let last_week = week_start(cal.business_date(to - Duration::microseconds(1)));
-    let mut per_item: HashMap<ItemId, BTreeMap<NaiveDate, i64>> = HashMap::new();
+    let mut per_item: HashMap<ItemId, BTreeMap<NaiveDate, i128>> = HashMap::new();
     for d in days {
         let w = week_start(day_date(d.day));
-        *per_item.entry(d.item_id).or_default().entry(w).or_default() += d.quantity.raw();
+        *per_item.entry(d.item_id).or_default().entry(w).or_default() +=
+            i128::from(d.quantity.raw());
     }
     let mut series: Vec<UsageSeries> = per_item
         .into_iter()
@@ -200,7 +249,7 @@ fn usage_series(
             let mut all = Vec::new();
             let mut w = first_week;
             while w <= last_week {
-                all.push((w, Quantity::from_raw(weeks.get(&w).copied().unwrap_or(0))));
+                all.push((w, report_quantity(weeks.get(&w).copied().unwrap_or(0))));
                 w += Duration::days(7);
             }
             let (name, base_unit) = info
@@ -211,7 +260,7 @@ fn usage_series(
                 item_id,
                 name,
                 base_unit,
-                total: Quantity::from_raw(weeks.values().sum()),
+                total: report_quantity(weeks.values().sum()),
                 weeks: all,
             }
         })
@@ -227,10 +276,11 @@ fn top_items(rows: Vec<TopMenuItemRow>) -> Vec<TopMenuItem> {
             name: r.item_name,
             menu_item_id: r.menu_item_id,
             quantity: r.quantity,
-            revenue: Money::from_raw(
-                i64::try_from(div_round_half_even(i128::from(r.revenue_billionths), 1000))
-                    .unwrap_or(i64::MAX),
-            ),
+            revenue: {
+                let raw = div_round_half_even(i128::from(r.revenue_billionths), 1000)
+                    .clamp(-i128::from(Money::MAX_RAW), i128::from(Money::MAX_RAW));
+                Money::from_raw(i64::try_from(raw).unwrap_or(Money::MAX_RAW))
+            },
         })
         .collect()
 }
@@ -316,6 +366,7 @@ impl App {
                     return Err(AppError::invalid("from", "must be before to"));
                 }
                 let (start, end) = (cal.day_start(from), cal.day_start(to));
+                report_period(start, end, None)?;
                 let (usage, top, unmapped) = if reports {
                     let (days, items) = usage_rows(tx, cal, start, end).await?;
                     (
@@ -355,18 +406,19 @@ impl App {
     /// days (its time zone, its day cutoff), daylight saving included.
     ///
     /// # Errors
-    /// 403 without `reports.read`; 422 when `from` is not before `to`.
+    /// 403 without `reports.read`; 422 as [`report_period`] says.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn weekly_usage(
         &self,
         p: Principal,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        top: usize,
+        limit: Option<u32>,
     ) -> Result<Vec<UsageSeries>, AppError> {
         p.require(Permission::ReportsRead)?;
-        if from >= to {
-            return Err(AppError::invalid("from", "must be before to"));
+        let top = report_period(from, to, limit)? as usize;
+        if from == to {
+            return Ok(Vec::new());
         }
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
@@ -379,25 +431,51 @@ impl App {
         .await
     }
 
-    /// Menu items by quantity sold in `[from, to)`.
+    /// As [`App::weekly_usage`] for every item over any period, for operator commands (the
+    /// demo derives par levels from the whole history). Not offered over HTTP: its answer
+    /// grows with weeks x items.
     ///
     /// # Errors
     /// 403 without `reports.read`; 422 when `from` is not before `to`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn weekly_usage_of_history(
+        &self,
+        p: Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<UsageSeries>, AppError> {
+        p.require(Permission::ReportsRead)?;
+        if from >= to {
+            return Err(AppError::invalid("from", "must be before to"));
+        }
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
+                let cal = Calendar::of(&tenant)?;
+                let (days, items) = usage_rows(tx, cal, from, to).await?;
+                Ok(usage_series(days, items, cal, from, to, usize::MAX))
+            })
+        })
+        .await
+    }
+
+    /// Menu items by quantity sold in `[from, to)`.
+    ///
+    /// # Errors
+    /// 403 without `reports.read`; 422 as [`report_period`] says.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn top_menu_items(
         &self,
         p: Principal,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: u32,
+        limit: Option<u32>,
     ) -> Result<Vec<TopMenuItem>, AppError> {
         p.require(Permission::ReportsRead)?;
-        if from >= to {
-            return Err(AppError::invalid("from", "must be before to"));
-        }
+        let limit = report_period(from, to, limit)?;
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
-                tx.top_menu_items(from, to, limit.clamp(1, 100))
+                tx.top_menu_items(from, to, limit)
                     .await
                     .map_err(AppError::from)
             })

@@ -3,14 +3,14 @@
 use chrono::Utc;
 use larder_core::auth::Permission;
 use larder_core::catalog::is_valid_gtin;
-use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity};
+use larder_core::{BaseUnit, Code, ItemId, Label, LocationId, Money, Name, Quantity};
 use larder_store::{ItemFilter, ItemRow, Mode, PackSize, ParLevelRow, run_tenant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
-use crate::{App, AppError, Principal, optional_text, required_text};
+use crate::{App, AppError, Principal, required_text};
 
 /// The catalog's constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("items_sku", "sku")]);
@@ -61,17 +61,19 @@ impl From<ItemRow> for Item {
 #[serde(deny_unknown_fields)]
 pub struct ItemCommand {
     /// 1..=200 characters.
-    pub name: String,
+    pub name: Name,
     /// Up to 64 characters, unique in the tenant.
-    pub sku: Option<String>,
+    pub sku: Option<Code>,
     /// Up to 100 characters.
-    pub category: Option<String>,
+    pub category: Option<Label>,
     /// `g`, `ml` or `ea`.
     pub base_unit: BaseUnit,
-    /// Purchase packs, each a positive quantity of the base unit.
+    /// Purchase packs, each a positive quantity of the base unit; at most 20.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub pack_sizes: Vec<PackSize>,
-    /// A GTIN-8/12/13/14 with a valid check digit.
+    /// A GTIN-8, -12, -13 or -14 with a valid check digit (GS1 General Specifications §7.9).
+    #[schema(pattern = "^([0-9]{8}|[0-9]{12,14})$")]
     pub barcode: Option<String>,
     /// Cost of one base unit, not negative.
     pub unit_cost: Option<Money>,
@@ -87,10 +89,10 @@ struct ValidItem {
 }
 
 fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
-    let name = required_text("name", &c.name, 200)?;
-    let sku = optional_text("sku", c.sku.as_deref(), 64)?;
-    let category = optional_text("category", c.category.as_deref(), 100)?;
-    let barcode = optional_text("barcode", c.barcode.as_deref(), 14)?;
+    let name = c.name.as_str().to_owned();
+    let sku = c.sku.clone().map(Code::into_string);
+    let category = c.category.clone().map(Label::into_string);
+    let barcode = c.barcode.clone();
     if let Some(b) = &barcode
         && !is_valid_gtin(b)
     {
@@ -99,14 +101,25 @@ fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
             "is not a valid GTIN-8, -12, -13 or -14 (check digit)",
         ));
     }
+    if c.pack_sizes.len() > 20 {
+        return Err(AppError::invalid(
+            "pack_sizes",
+            "must have at most 20 packs",
+        ));
+    }
+    let mut pack_sizes = Vec::with_capacity(c.pack_sizes.len());
     for (i, p) in c.pack_sizes.iter().enumerate() {
-        required_text(&format!("pack_sizes[{i}].name"), &p.name, 100)?;
+        let name = required_text(&format!("pack_sizes[{i}].name"), &p.name, Label::MAX_CHARS)?;
         if p.quantity.raw() <= 0 {
             return Err(AppError::invalid(
                 format!("pack_sizes[{i}].quantity"),
                 "must be positive",
             ));
         }
+        pack_sizes.push(PackSize {
+            name,
+            quantity: p.quantity,
+        });
     }
     if c.unit_cost.is_some_and(Money::is_negative) {
         return Err(AppError::invalid("unit_cost", "must not be negative"));
@@ -115,7 +128,7 @@ fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
         name,
         sku,
         category,
-        pack_sizes: c.pack_sizes.clone(),
+        pack_sizes,
         barcode,
         unit_cost: c.unit_cost,
     })
@@ -134,16 +147,21 @@ pub struct ParLevelCommand {
 /// Filters for listing items.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ItemQuery {
-    /// Name contains (case-insensitive).
-    pub q: Option<String>,
+    /// Name contains (case-insensitive; `%` and `_` are plain characters).
+    pub q: Option<Label>,
     /// Exact category.
-    pub category: Option<String>,
+    pub category: Option<Label>,
     /// Exact barcode (for scanners).
-    pub barcode: Option<String>,
+    pub barcode: Option<Code>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// From the previous page.
+    #[param(max_length = 1024)]
+    #[schema(max_length = 1024)]
     pub cursor: Option<String>,
 }
 
@@ -213,6 +231,7 @@ impl App {
                 if expected != current.version {
                     return Err(AppError::PreconditionFailed("item"));
                 }
+                let current_cost = current.unit_cost;
                 let row = ItemRow {
                     name: v.name,
                     sku: v.sku,
@@ -224,8 +243,18 @@ impl App {
                     updated_at: Utc::now(),
                     ..current
                 };
+                let cost_changed = row.unit_cost != current_cost;
                 match tx.update_item(&row, expected).await {
-                    Ok(()) => Ok(Item::from(row)),
+                    Ok(()) => {
+                        if cost_changed {
+                            // A recipe or menu item costed with the new cost must stay within
+                            // range, or its reads would fail (the transaction rolls back).
+                            crate::menu::Book::load(tx)
+                                .await?
+                                .check_costs("unit_cost")?;
+                        }
+                        Ok(Item::from(row))
+                    }
                     Err(larder_store::StoreError::Conflict { constraint })
                         if constraint == "items_version" =>
                     {
@@ -273,9 +302,9 @@ impl App {
             None => None,
         };
         let filter = ItemFilter {
-            name_contains: query.q.filter(|s| !s.trim().is_empty()),
-            category: query.category,
-            barcode: query.barcode,
+            name_contains: query.q.map(Label::into_string),
+            category: query.category.map(Label::into_string),
+            barcode: query.barcode.map(Code::into_string),
             after,
             limit: limit + 1,
         };

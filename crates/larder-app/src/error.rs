@@ -75,6 +75,18 @@ impl From<StoreError> for AppError {
                 message: format!("{constraint} is already taken"),
                 field: constraint,
             },
+            StoreError::OutOfRange { constraint } if constraint == "stock_levels_on_hand_range" => {
+                AppError::invalid(
+                    "quantity",
+                    format!(
+                        "would take on hand beyond the largest quantity ({})",
+                        larder_core::Quantity::MAX
+                    ),
+                )
+            }
+            StoreError::OutOfRange { constraint } => {
+                AppError::invalid(constraint, "is beyond its range")
+            }
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Other(m) => AppError::Internal(m),
         }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use larder_core::auth::Permission;
 use larder_core::inventory::{MovementKind, StockFlags, WasteReason};
-use larder_core::{BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, TenantId};
+use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, MovementId, Quantity, TenantId};
 use larder_store::{
     LedgerMismatch, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow, run_tenant,
 };
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
-use crate::{App, AppError, Principal, optional_text};
+use crate::{App, AppError, Principal};
 
 /// A movement as the API shows it: `quantity` is the signed change to on hand.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -72,8 +72,8 @@ pub struct AdjustmentCommand {
     /// `opening`, `receipt`, `waste`, `adjustment` or `count_adjustment`.
     pub kind: MovementKind,
     /// Required for waste (`spoilage`, `expired`, `overproduction`, `prep_error`, `returned`,
-    /// `other`); free text up to 500 characters otherwise.
-    pub reason: Option<String>,
+    /// `other`); free text up to 100 characters otherwise.
+    pub reason: Option<Label>,
     /// When it happened (default now); not more than 5 minutes in the future.
     pub occurred_at: Option<DateTime<Utc>>,
 }
@@ -121,20 +121,26 @@ impl From<StockLevelRow> for StockLevel {
 /// Filters for stock levels.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct StockQuery {
     /// Location.
     pub location_id: Option<LocationId>,
     /// Item.
     pub item_id: Option<ItemId>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// From the previous page.
+    #[param(max_length = 1024)]
+    #[schema(max_length = 1024)]
     pub cursor: Option<String>,
 }
 
 /// Filters for movements (newest first).
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MovementQuery {
     /// Item.
     pub item_id: Option<ItemId>,
@@ -147,8 +153,12 @@ pub struct MovementQuery {
     /// `occurred_at < to` (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// 1..=500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// From the previous page.
+    #[param(max_length = 1024)]
+    #[schema(max_length = 1024)]
     pub cursor: Option<String>,
 }
 
@@ -168,7 +178,7 @@ fn adjustment_row(
         .kind
         .signed_delta(cmd.quantity)
         .map_err(|m| AppError::invalid("quantity", m))?;
-    let reason = optional_text("reason", cmd.reason.as_deref(), 500)?;
+    let reason = cmd.reason.clone().map(Label::into_string);
     if cmd.kind == MovementKind::Waste {
         match &reason {
             None => return Err(AppError::invalid("reason", "is required for waste")),
@@ -423,7 +433,7 @@ mod tests {
             location_id: LocationId::new(),
             quantity: Quantity::from_raw(qty),
             kind,
-            reason: reason.map(Into::into),
+            reason: reason.map(|r| Label::parse(r).unwrap_or_else(|e| panic!("{e}"))),
             occurred_at: None,
         }
     }

@@ -50,29 +50,10 @@ impl App {
     }
 }
 
-/// Trims `value` and checks it is 1..=`max` characters; the error names `field`.
+/// Checks `value` under Larder's text policy ([`larder_core::text`]: no control characters,
+/// at most `max` characters, at least one visible) and returns it trimmed and in NFC; the error
+/// names `field`. For text that does not arrive as one of the policy's types
+/// ([`larder_core::Name`] and the others), such as a pack's name or a CSV cell.
 pub(crate) fn required_text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(v.to_owned())
-}
-
-/// As [`required_text`] for an optional field; empty becomes `None`.
-pub(crate) fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, AppError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => required_text(field, v, max).map(Some),
-    }
+    larder_core::text::clean(value, max, &[]).map_err(|e| AppError::invalid(field, e.to_string()))
 }

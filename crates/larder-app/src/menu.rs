@@ -7,7 +7,9 @@ use chrono::Utc;
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
 use larder_core::menu::{self, Component, RecipeDef, RecipeLine, Usage};
-use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, RecipeId, Unit};
+use larder_core::{
+    BaseUnit, ItemId, Label, MenuItemId, Money, Name, Note, Quantity, RecipeId, Unit,
+};
 use larder_store::{
     ItemUnitRow, MenuItemRow, Mode, RecipeLineRow, RecipeRow, TenantTx, run_tenant,
 };
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
-use crate::{App, AppError, Principal, optional_text, required_text};
+use crate::{App, AppError, Principal};
 
 /// The menu's constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);
@@ -144,14 +146,15 @@ pub struct RecipeLineCommand {
 #[serde(deny_unknown_fields)]
 pub struct RecipeCommand {
     /// 1..=200 characters, unique in the tenant.
-    pub name: String,
+    pub name: Name,
     /// Positive: how much one batch makes.
     pub yield_quantity: Quantity,
     /// `ea` (portions), `g` or `ml`.
     pub yield_unit: BaseUnit,
-    /// Method and assumptions.
-    pub notes: Option<String>,
+    /// Method and assumptions (may span lines).
+    pub notes: Option<Note>,
     /// 1..=200 lines.
+    #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<RecipeLineCommand>,
 }
 
@@ -198,23 +201,71 @@ pub struct RecipeView {
     pub lines: Vec<RecipeLineView>,
     /// For `If-Match`.
     pub version: i64,
-    /// Cost of one yield unit (one portion when the yield unit is `ea`).
-    pub cost_per_yield_unit: Money,
-    /// Cost of one batch.
-    pub batch_cost: Money,
+    /// Cost of one yield unit (one portion when the yield unit is `ea`); absent only when it
+    /// would be beyond the largest amount, which a write never lets happen.
+    pub cost_per_yield_unit: Option<Money>,
+    /// Cost of one batch; absent as `cost_per_yield_unit`.
+    pub batch_cost: Option<Money>,
     /// Items with no cost (counted as zero): the cost is incomplete when any.
     pub missing_costs: Vec<String>,
     /// Items one yield unit consumes, sub-recipes exploded.
     pub ingredients: Vec<IngredientUsage>,
 }
 
+/// A recipe's cost per yield unit and per batch, with the items that have no cost; `None`
+/// for a cost beyond [`Money`]'s range.
+fn recipe_costs(
+    book: &Book,
+    usage: &Usage,
+    yield_quantity: Quantity,
+) -> (Option<Money>, Option<Money>, Vec<String>) {
+    let (per_unit, missing) = match book.cost(usage) {
+        Ok((c, m)) => (Some(c), m),
+        Err(_) => (None, Vec::new()),
+    };
+    let mut batch = Usage::new();
+    let batch_cost = menu::accumulate(&mut batch, usage, yield_quantity)
+        .and_then(|()| book.cost(&batch).ok())
+        .map(|(c, _)| c);
+    (per_unit, batch_cost, missing)
+}
+
+impl Book {
+    /// Checks that every recipe's and menu item's cost is within [`Money`]'s range, as a write
+    /// that changes a cost, a recipe or a portion must leave them, so that no read fails or
+    /// shows a cost it cannot compute.
+    ///
+    /// # Errors
+    /// 422 on `field` (the write's field) naming the first recipe or menu item out of range.
+    pub fn check_costs(&self, field: &str) -> Result<(), AppError> {
+        let beyond = |what: &str, name: &str| {
+            AppError::invalid(
+                field,
+                format!(
+                    "would put the cost of {what} '{name}' beyond the largest amount ({})",
+                    Money::MAX
+                ),
+            )
+        };
+        for (id, def) in &self.recipes {
+            let usage = self.usage(*id)?;
+            let (per_unit, batch, _) = recipe_costs(self, &usage, def.yield_quantity);
+            if per_unit.is_none() || batch.is_none() {
+                return Err(beyond("recipe", &def.name));
+            }
+        }
+        for m in self.menu_items.values() {
+            if m.recipe_id.is_some() && !matches!(self.portion_cost(m), Ok(Some(_))) {
+                return Err(beyond("menu item", &m.name));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
     let usage = book.usage(r.id)?;
-    let (per_unit, missing) = book.cost(&usage)?;
-    let mut batch = Usage::new();
-    menu::accumulate(&mut batch, &usage, r.yield_quantity)
-        .ok_or_else(|| AppError::invalid("yield_quantity", "overflows"))?;
-    let (batch_cost, _) = book.cost(&batch)?;
+    let (per_unit, batch_cost, missing) = recipe_costs(book, &usage, r.yield_quantity);
     let mut ingredients: Vec<IngredientUsage> = menu::to_quantities(&usage)
         .unwrap_or_default()
         .into_iter()
@@ -261,9 +312,9 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
 #[serde(deny_unknown_fields)]
 pub struct MenuItemCommand {
     /// The name the POS sells it under, 1..=200 characters, unique in the tenant.
-    pub name: String,
+    pub name: Name,
     /// Category.
-    pub category: Option<String>,
+    pub category: Option<Label>,
     /// The recipe one sale consumes; absent leaves it unmapped (sales are recorded, not
     /// depleted).
     pub recipe_id: Option<RecipeId>,
@@ -324,8 +375,8 @@ fn menu_view(book: &Book, m: &MenuItemRow) -> MenuItem {
 
 /// Validates a recipe command against the book: returns the row to insert.
 fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, AppError> {
-    let name = required_text("name", &cmd.name, 200)?;
-    let notes = optional_text("notes", cmd.notes.as_deref(), 4000)?;
+    let name = cmd.name.as_str().to_owned();
+    let notes = cmd.notes.clone().map(Note::into_string);
     if cmd.yield_quantity.raw() <= 0 {
         return Err(AppError::invalid("yield_quantity", "must be positive"));
     }
@@ -409,6 +460,7 @@ impl App {
                     tx.insert_recipe(&row).await?;
                     book.recipes.insert(row.id, def_of(&row));
                     book.names.insert(row.id, row.name.clone());
+                    book.check_costs("lines")?;
                     view(&book, &row)
                 })
             },
@@ -499,8 +551,8 @@ impl App {
         }
         let row = MenuItemRow {
             id: MenuItemId::new(),
-            name: required_text("name", &cmd.name, 200)?,
-            category: optional_text("category", cmd.category.as_deref(), 100)?,
+            name: cmd.name.as_str().to_owned(),
+            category: cmd.category.clone().map(Label::into_string),
             recipe_id: cmd.recipe_id,
             portion,
             price: cmd.price,
@@ -521,6 +573,15 @@ impl App {
                     }
                     tx.insert_menu_item(&row).await?;
                     let book = Book::load(tx).await?;
+                    if row.recipe_id.is_some() && !matches!(book.portion_cost(&row), Ok(Some(_))) {
+                        return Err(AppError::invalid(
+                            "portion",
+                            format!(
+                                "would put the cost of one sale beyond the largest amount ({})",
+                                Money::MAX
+                            ),
+                        ));
+                    }
                     Ok(menu_view(&book, &row))
                 })
             },

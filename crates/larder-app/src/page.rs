@@ -21,6 +21,20 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The query of a plain list: page size and the cursor of the previous page. Unknown
+/// parameters are refused (a misspelt `limt` would otherwise be ignored).
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`, as it was given (an opaque token).
+    #[param(max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
 /// The page size for a requested `limit`: default 50, 1..=500.
 ///
 /// # Errors

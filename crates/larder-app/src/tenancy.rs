@@ -4,14 +4,14 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use larder_core::auth::Permission;
 use larder_core::tenancy::LocationKind;
-use larder_core::{LocationId, TenantId};
+use larder_core::{LocationId, Name, TenantId};
 use larder_store::{LocationRow, Mode, run_tenant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
-use crate::{App, AppError, Principal, required_text};
+use crate::{App, AppError, Principal};
 
 /// Tenancy's constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("locations_name", "name")]);
@@ -42,7 +42,7 @@ impl From<LocationRow> for Location {
 #[serde(deny_unknown_fields)]
 pub struct LocationCommand {
     /// 1..=200 characters, unique in the tenant.
-    pub name: String,
+    pub name: Name,
     /// `central_kitchen` or `outlet`.
     pub kind: LocationKind,
 }
@@ -62,7 +62,7 @@ impl App {
         p.require(Permission::CatalogWrite)?;
         let row = LocationRow {
             id: LocationId::new(),
-            name: required_text("name", &cmd.name, 200)?,
+            name: cmd.name.as_str().to_owned(),
             kind: cmd.kind,
             created_at: Utc::now(),
         };
@@ -95,7 +95,7 @@ impl App {
         cmd: LocationCommand,
     ) -> Result<Location, AppError> {
         p.require(Permission::CatalogWrite)?;
-        let name = required_text("name", &cmd.name, 200)?;
+        let name = cmd.name.as_str().to_owned();
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let current = tx

@@ -56,50 +56,47 @@ pub fn div_round_half_even(num: i128, den: i128) -> i128 {
     }
 }
 
+/// Whole units a [`Quantity`] or [`Money`] may hold, in magnitude: 12 integer digits, so
+/// `999999999999.999` g (a million tonnes) or 999,999,999,999.999999 of a currency. Every value
+/// Larder accepts, stores or computes stays inside it; a write whose result would leave it is
+/// refused (see [`Quantity::checked_add`]).
+pub const MAX_INTEGER_DIGITS: u32 = 12;
+
+/// Parses the documented form exactly: `^-?[0-9]{1,12}(\.[0-9]+)?$` with at most `scale`
+/// significant decimals (trailing zeros beyond them are allowed: `"1.2500"`). No sign `+`, no
+/// spaces, no exponent, no bare `.5` or `5.`.
 fn parse_fixed(s: &str, scale: u32) -> Result<i64, DecimalError> {
-    let s = s.trim();
     if s.is_empty() {
         return Err(DecimalError::Empty);
     }
-    let (neg, digits) = match s.as_bytes()[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
     };
     let (int_part, frac_part) = match digits.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (digits, ""),
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
     };
-    if int_part.is_empty() && frac_part.is_empty() {
+    let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
         return Err(DecimalError::Invalid);
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit())
-        || !frac_part.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(DecimalError::Invalid);
+    if int_part.len() > MAX_INTEGER_DIGITS as usize {
+        return Err(DecimalError::OutOfRange);
     }
-    if digits.ends_with('.') && frac_part.is_empty() && digits.contains('.') {
-        return Err(DecimalError::Invalid);
-    }
-    let significant = frac_part.trim_end_matches('0');
+    let significant = frac_part.unwrap_or("").trim_end_matches('0');
     if significant.len() > scale as usize {
         return Err(DecimalError::TooManyDecimals { max: scale });
     }
-    let mut value: i128 = 0;
-    for b in int_part.bytes() {
-        value = value * 10 + i128::from(b - b'0');
-        if value > i128::from(i64::MAX) {
-            return Err(DecimalError::OutOfRange);
-        }
+    let mut value: i64 = 0;
+    for b in int_part
+        .bytes()
+        .chain((0..scale as usize).map(|i| significant.as_bytes().get(i).copied().unwrap_or(b'0')))
+    {
+        // At most 12 + 6 digits: below i64::MAX, so this cannot overflow.
+        value = value * 10 + i64::from(b - b'0');
     }
-    let mut frac: i128 = 0;
-    for i in 0..scale as usize {
-        let d = significant.as_bytes().get(i).map_or(0, |b| b - b'0');
-        frac = frac * 10 + i128::from(d);
-    }
-    let total = value * 10i128.pow(scale) + frac;
-    let total = if neg { -total } else { total };
-    i64::try_from(total).map_err(|_| DecimalError::OutOfRange)
+    Ok(if neg { -value } else { value })
 }
 
 fn format_fixed(
@@ -146,9 +143,22 @@ macro_rules! fixed_type {
             pub const fn raw(self) -> i64 {
                 self.0
             }
-            /// A whole number of units (`from_units(3)` is `3.000...`); `None` on overflow.
+            /// The largest raw magnitude: [`MAX_INTEGER_DIGITS`] nines, then the decimals'.
+            pub const MAX_RAW: i64 = 10i64.pow(MAX_INTEGER_DIGITS + $scale) - 1;
+            /// The largest value.
+            pub const MAX: Self = Self(Self::MAX_RAW);
+
+            /// `Some` when `raw` is within [`Self::MAX_RAW`] in magnitude.
+            pub const fn checked_from_raw(raw: i64) -> Option<Self> {
+                if raw >= -Self::MAX_RAW && raw <= Self::MAX_RAW {
+                    Some(Self(raw))
+                } else {
+                    None
+                }
+            }
+            /// A whole number of units (`from_units(3)` is `3.000...`); `None` beyond the range.
             pub fn from_units(units: i64) -> Option<Self> {
-                units.checked_mul(Self::ONE_RAW).map(Self)
+                units.checked_mul(Self::ONE_RAW).and_then(Self::checked_from_raw)
             }
             /// Parses a decimal string; never rounds.
             ///
@@ -158,17 +168,17 @@ macro_rules! fixed_type {
             pub fn parse(s: &str) -> Result<Self, DecimalError> {
                 parse_fixed(s, $scale).map(Self)
             }
-            /// Sum, `None` on overflow.
+            /// Sum, `None` beyond the range ([`MAX_INTEGER_DIGITS`] integer digits).
             pub fn checked_add(self, other: Self) -> Option<Self> {
-                self.0.checked_add(other.0).map(Self)
+                self.0.checked_add(other.0).and_then(Self::checked_from_raw)
             }
-            /// Difference, `None` on overflow.
+            /// Difference, `None` beyond the range.
             pub fn checked_sub(self, other: Self) -> Option<Self> {
-                self.0.checked_sub(other.0).map(Self)
+                self.0.checked_sub(other.0).and_then(Self::checked_from_raw)
             }
-            /// Negation, `None` on overflow.
+            /// Negation, `None` beyond the range.
             pub fn checked_neg(self) -> Option<Self> {
-                self.0.checked_neg().map(Self)
+                self.0.checked_neg().and_then(Self::checked_from_raw)
             }
             /// Whether the value is below zero.
             pub const fn is_negative(self) -> bool {
@@ -186,10 +196,10 @@ macro_rules! fixed_type {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
-                    .pattern(Some(concat!("^-?[0-9]+(\\.[0-9]{1,", $scale, "})?$")))
+                    .pattern(Some(concat!("^-?[0-9]{1,12}(\\.[0-9]{1,", $scale, "}0*)?$")))
                     .description(Some(concat!(
-                        "Exact decimal, at most ", $scale,
-                        " decimals (a JSON number with no more decimals is accepted on input)"
+                        "Exact decimal as a string: at most 12 integer digits and ", $scale,
+                        " significant decimals; never rounded (JSON numbers are refused)"
                     )))
                     .into()
             }
@@ -216,39 +226,15 @@ macro_rules! fixed_type {
                 impl Visitor<'_> for V {
                     type Value = $name;
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        write!(f, "{} as a decimal string or number with at most {} decimals", $what, $scale)
+                        write!(f, "{} as a decimal string (such as \"2.5\") with at most {} decimals", $what, $scale)
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
                         $name::parse(v).map_err(|e| E::custom(format!("{} {e}", $what)))
                     }
-                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
-                        $name::from_units(v).ok_or_else(|| E::custom(format!("{} is out of range", $what)))
-                    }
-                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
-                        i64::try_from(v)
-                            .ok()
-                            .and_then($name::from_units)
-                            .ok_or_else(|| E::custom(format!("{} is out of range", $what)))
-                    }
-                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
-                        // A JSON number arrives as f64; its shortest round-trip text is what the
-                        // client wrote, so parse that text and refuse extra decimals.
-                        if !v.is_finite() {
-                            return Err(E::custom(format!("{} is not a finite number", $what)));
-                        }
-                        // An f64 keeps 15 significant digits exactly; beyond that the text we
-                        // recover may not be what the client wrote, so ask for a string.
-                        if v.abs() >= 10f64.powi(15 - $scale as i32) {
-                            return Err(E::custom(format!(
-                                "{} is too large to be exact as a JSON number; send it as a decimal string",
-                                $what
-                            )));
-                        }
-                        let text = format!("{v}");
-                        $name::parse(&text).map_err(|e| E::custom(format!("{} {e}", $what)))
-                    }
                 }
-                d.deserialize_any(V)
+                // Only strings: a JSON number may already have been rounded by the parser
+                // (`2.0000000000000001` reads as 2), and Larder never rounds input.
+                d.deserialize_str(V)
             }
         }
     };
@@ -276,10 +262,10 @@ fixed_type!(
 
 impl Quantity {
     /// The cost of this quantity at `unit_cost` per base unit, rounded half to even to the
-    /// millionth: `qty_raw * cost_raw / 1000`.
+    /// millionth: `qty_raw * cost_raw / 1000`; `None` beyond Money's range.
     pub fn cost_at(self, unit_cost: Money) -> Option<Money> {
         let v = div_round_half_even(i128::from(self.0) * i128::from(unit_cost.0), 1000);
-        i64::try_from(v).ok().map(Money)
+        i64::try_from(v).ok().and_then(Money::checked_from_raw)
     }
 }
 
@@ -313,6 +299,39 @@ mod tests {
     }
 
     #[test]
+    fn only_the_documented_form_is_accepted() {
+        for bad in ["+1", " 1", "1 ", ".5", "5.", "-", "-.5", "1,5", "0x10", "١"] {
+            assert_eq!(Quantity::parse(bad), Err(DecimalError::Invalid), "{bad:?}");
+        }
+        assert_eq!(Quantity::parse("-0.5").map(Quantity::raw), Ok(-500));
+        assert_eq!(Quantity::parse("007").map(Quantity::raw), Ok(7000));
+    }
+
+    #[test]
+    fn twelve_integer_digits_bound_every_value() {
+        assert_eq!(
+            Quantity::parse("999999999999.999").map(Quantity::raw),
+            Ok(Quantity::MAX_RAW)
+        );
+        assert_eq!(
+            Quantity::parse("1000000000000"),
+            Err(DecimalError::OutOfRange)
+        );
+        assert_eq!(
+            Money::parse("-999999999999.999999").map(Money::raw),
+            Ok(-Money::MAX_RAW)
+        );
+        assert_eq!(Quantity::MAX.checked_add(Quantity::from_raw(1)), None);
+        assert_eq!(
+            Quantity::MAX.checked_neg().map(Quantity::raw),
+            Some(-Quantity::MAX_RAW)
+        );
+        assert_eq!(Quantity::from_units(1_000_000_000_000), None);
+        // A million tonnes at 2.00 per g is beyond Money's range: refused, not wrapped.
+        assert_eq!(Quantity::MAX.cost_at(Money::from_raw(2_000_000)), None);
+    }
+
+    #[test]
     fn money_prints_at_least_two_decimals_and_stays_exact() {
         assert_eq!(Money::from_raw(12_950_000).to_string(), "12.95");
         assert_eq!(Money::from_raw(3_200).to_string(), "0.0032");
@@ -324,24 +343,29 @@ mod tests {
     }
 
     #[test]
-    fn json_numbers_are_accepted_only_when_exact() {
-        let q: Quantity = serde_json::from_str("2.5").unwrap_or_default();
-        assert_eq!(q.raw(), 2500);
-        assert!(serde_json::from_str::<Quantity>("2.5001").is_err());
-        assert!(serde_json::from_str::<Money>("0.1234567").is_err());
-        // 17 significant digits do not survive an f64: refused rather than silently changed.
-        assert!(serde_json::from_str::<Quantity>("12345678901234.567").is_err());
+    fn json_numbers_are_refused_and_strings_are_exact() {
+        for number in ["2.5", "2", "2.0000000000000001", "1e3"] {
+            let e = serde_json::from_str::<Quantity>(number)
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                e.as_deref()
+                    .is_some_and(|e| e.contains("expected quantity as a decimal string")),
+                "{number}: {e:?}"
+            );
+        }
         assert_eq!(
-            serde_json::from_str::<Quantity>("\"12345678901234.567\"")
-                .map(|q| q.raw())
-                .ok(),
-            Some(12_345_678_901_234_567)
+            serde_json::from_str::<Quantity>("\"2.0000000000000001\"")
+                .map_err(|e| e.to_string())
+                .err()
+                .as_deref(),
+            Some("quantity has more than 3 decimal places at line 1 column 20")
         );
         assert_eq!(
-            serde_json::from_str::<Quantity>("999999999999.999")
+            serde_json::from_str::<Quantity>("\"123456789012.345\"")
                 .map(|q| q.raw())
                 .ok(),
-            Some(999_999_999_999_999)
+            Some(123_456_789_012_345)
         );
         let m: Money = serde_json::from_str("\"0.10\"").unwrap_or_default();
         assert_eq!(m.raw(), 100_000);
@@ -364,13 +388,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn quantity_text_round_trips(raw in any::<i64>()) {
+        fn quantity_text_round_trips(raw in -Quantity::MAX_RAW..=Quantity::MAX_RAW) {
             let q = Quantity::from_raw(raw);
             prop_assert_eq!(Quantity::parse(&q.to_string()), Ok(q));
         }
 
         #[test]
-        fn money_text_round_trips(raw in any::<i64>()) {
+        fn money_text_round_trips(raw in -Money::MAX_RAW..=Money::MAX_RAW) {
             let m = Money::from_raw(raw);
             prop_assert_eq!(Money::parse(&m.to_string()), Ok(m));
         }
@@ -385,9 +409,16 @@ mod tests {
         }
 
         #[test]
-        fn addition_is_exact(a in -1_000_000_000_000i64..1_000_000_000_000, b in -1_000_000_000_000i64..1_000_000_000_000) {
+        fn addition_is_exact_or_refused(a in -Quantity::MAX_RAW..=Quantity::MAX_RAW, b in -Quantity::MAX_RAW..=Quantity::MAX_RAW) {
             let s = Quantity::from_raw(a).checked_add(Quantity::from_raw(b));
-            prop_assert_eq!(s.map(|q| q.raw()), Some(a + b));
+            let exact = a + b;
+            prop_assert_eq!(s.map(|q| q.raw()), (exact.abs() <= Quantity::MAX_RAW).then_some(exact));
+        }
+
+        #[test]
+        fn what_parses_matches_the_documented_pattern(s in "-?[0-9]{0,14}(\\.[0-9]{0,8})?") {
+            let re = regex::Regex::new(r"^-?[0-9]{1,12}(\.[0-9]{1,3}0*)?$").unwrap_or_else(|e| panic!("{e}"));
+            prop_assert_eq!(Quantity::parse(&s).is_ok(), re.is_match(&s), "{:?}", s);
         }
     }
 }

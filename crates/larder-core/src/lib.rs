@@ -13,8 +13,10 @@ pub mod inventory;
 pub mod menu;
 pub mod rational;
 pub mod tenancy;
+pub mod text;
 pub mod units;
 
 pub use decimal::{DecimalError, Money, Quantity};
 pub use ids::*;
+pub use text::{Code, Email, Label, Name, Note, Password, TextError};
 pub use units::{BaseUnit, Unit};

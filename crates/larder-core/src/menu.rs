@@ -181,14 +181,17 @@ pub fn accumulate(into: &mut Usage, usage: &Usage, portions: Quantity) -> Option
 }
 
 /// Rounds an exact usage to quantities (thousandths of each base unit), half to even, once.
-/// Items whose amount rounds to zero are left out.
+/// Items whose amount rounds to zero are left out. `None` when an amount is beyond
+/// [`Quantity`]'s range.
 pub fn to_quantities(usage: &Usage) -> Option<Vec<(ItemId, Quantity)>> {
     let mut out = Vec::with_capacity(usage.len());
     for (item, amount) in usage {
         let raw = amount.checked_mul(Ratio::from_int(1000))?.round_half_even();
-        let raw = i64::try_from(raw).ok()?;
-        if raw != 0 {
-            out.push((*item, Quantity::from_raw(raw)));
+        let q = i64::try_from(raw)
+            .ok()
+            .and_then(Quantity::checked_from_raw)?;
+        if q != Quantity::ZERO {
+            out.push((*item, q));
         }
     }
     Some(out)
@@ -196,7 +199,8 @@ pub fn to_quantities(usage: &Usage) -> Option<Vec<(ItemId, Quantity)>> {
 
 /// The cost of a usage at each item's unit cost (millionths per base unit), rounded half to
 /// even once at the end. Items without a cost count as zero and are returned in the second
-/// element so a page can say the cost is incomplete.
+/// element so a page can say the cost is incomplete. `None` when the total is beyond
+/// [`Money`]'s range.
 pub fn cost(usage: &Usage, unit_costs: &HashMap<ItemId, Money>) -> Option<(Money, Vec<ItemId>)> {
     let mut total = Ratio::ZERO;
     let mut missing = Vec::new();
@@ -209,8 +213,10 @@ pub fn cost(usage: &Usage, unit_costs: &HashMap<ItemId, Money>) -> Option<(Money
             None => missing.push(*item),
         }
     }
-    let raw = i64::try_from(total.round_half_even()).ok()?;
-    Some((Money::from_raw(raw), missing))
+    let total = i64::try_from(total.round_half_even())
+        .ok()
+        .and_then(Money::checked_from_raw)?;
+    Some((total, missing))
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub fn classify(e: sqlx::Error) -> StoreError {
             Some("23505") => StoreError::Conflict {
                 constraint: db.constraint().unwrap_or("unique").to_owned(),
             },
+            Some("23514") => StoreError::OutOfRange {
+                constraint: db.constraint().unwrap_or("check").to_owned(),
+            },
             Some("23503") => StoreError::Conflict {
                 constraint: "foreign_key".into(),
             },

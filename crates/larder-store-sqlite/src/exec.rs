@@ -42,6 +42,11 @@ pub fn classify(e: rusqlite::Error) -> StoreError {
                             None => last.to_owned(),
                         };
                         StoreError::Conflict { constraint }
+                    } else if message.ends_with("_range") && !message.contains(' ') {
+                        // RAISE(ABORT, '<table>_<column>_range') from a range trigger.
+                        StoreError::OutOfRange {
+                            constraint: message,
+                        }
                     } else if message.starts_with("FOREIGN KEY constraint failed") {
                         StoreError::Conflict {
                             constraint: "foreign_key".into(),

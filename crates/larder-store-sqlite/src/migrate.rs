@@ -8,9 +8,12 @@ use crate::classify;
 use larder_store::StoreError;
 
 /// Every migration, in order. Append; never edit one that has shipped.
-static MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
-    "../migrations/20261121000001_foundation.sql"
-))];
+static MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/20261121000001_foundation.sql")),
+    M::up(include_str!(
+        "../migrations/20261122000001_on_hand_range.sql"
+    )),
+];
 
 /// Brings the schema up to date.
 ///
@@ -71,7 +74,16 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap_or_default();
-        assert_eq!(version, 1);
+        // The foundation is marked as applied; the migrations after it ran.
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'stock_levels_on_hand_range%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or_default();
+        assert_eq!(triggers, 2);
     }
 
     #[test]

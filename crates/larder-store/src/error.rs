@@ -12,6 +12,13 @@ pub enum StoreError {
         /// The constraint's name, such as `items_sku`.
         constraint: String,
     },
+    /// A check refused a value beyond its range; `constraint` is its name, such as
+    /// `stock_levels_on_hand_range` (on hand beyond Quantity's 12 integer digits).
+    #[error("out of range: {constraint}")]
+    OutOfRange {
+        /// The check's name.
+        constraint: String,
+    },
     /// The database could not be reached or is overloaded (pool timeout, connection refused).
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -73,11 +73,41 @@ impl ApiError {
     }
 }
 
+/// A problem+json answer: `status`, its stable `kind` and `title`, what happened, and the
+/// field at fault when there is one.
+pub fn problem(
+    status: StatusCode,
+    kind: &str,
+    title: &str,
+    detail: String,
+    field: Option<&str>,
+) -> Response {
+    let body = serde_json::to_vec(&Problem {
+        kind,
+        title,
+        status: status.as_u16(),
+        detail,
+        field,
+    })
+    .unwrap_or_default();
+    let mut res = (status, body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    res
+}
+
+/// The media type of every API error.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, title) = self.parts();
         let detail = if status.is_server_error() {
-            tracing::error!(error = ?self.0, "request failed");
+            if matches!(self.0, AppError::Unavailable(_)) {
+                tracing::warn!(error = ?self.0, "request failed");
+            } else {
+                tracing::error!(error = ?self.0, "request failed");
+            }
             "the server could not complete the request".to_owned()
         } else {
             self.0.to_string()
@@ -88,20 +118,14 @@ impl IntoResponse for ApiError {
             }
             _ => None,
         };
-        let body = serde_json::to_vec(&Problem {
-            kind,
-            title,
-            status: status.as_u16(),
-            detail,
-            field,
-        })
-        .unwrap_or_default();
-        let mut res = (status, body).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if let AppError::RateLimited(secs) = &self.0
+        let mut res = problem(status, kind, title, detail, field);
+        let retry_after = match &self.0 {
+            AppError::RateLimited(secs) => Some(*secs),
+            // Overload and timeouts pass; a second is a fair first wait.
+            AppError::Unavailable(_) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -112,6 +136,72 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// The problem type and title of an error status that did not come from a use case: a route
+/// or method that does not exist, a body over the limit or of another media type, a request
+/// that took too long.
+fn http_problem(status: StatusCode) -> (&'static str, &'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("/problems/not-found", "Not found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "/problems/method-not-allowed",
+            "Method not allowed",
+            "the resource does not answer this method; see the Allow header",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "/problems/body-too-large",
+            "Body too large",
+            "the request body is larger than the limit of 1 MiB",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "/problems/unsupported-media-type",
+            "Unsupported media type",
+            "the body must be application/json",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (
+            "/problems/unavailable",
+            "Service unavailable",
+            "the request took too long or the server is busy; retry later",
+        ),
+        _ => ("/problems/http", "Request failed", "the request failed"),
+    }
+}
+
+/// Turns an error answer that is not problem+json already (axum's own 404 and 405, the body
+/// limit's 413, the timeout) into one, keeping its status and headers (`Allow`).
+pub async fn problem_for_bare_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    // A timeout is reported as 503, which the OpenAPI document lists for every operation.
+    let status = if status == StatusCode::REQUEST_TIMEOUT {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        status
+    };
+    let (kind, title, detail) = http_problem(status);
+    let (mut parts, _) = res.into_parts();
+    let fresh = problem(status, kind, title, detail.to_owned(), None);
+    let (fresh_parts, body) = fresh.into_parts();
+    parts.status = status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::SERVICE_UNAVAILABLE && !parts.headers.contains_key(header::RETRY_AFTER)
+    {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    drop(fresh_parts);
+    Response::from_parts(parts, body)
 }
 
 /// The problem+json body, for the OpenAPI document.

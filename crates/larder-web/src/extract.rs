@@ -2,8 +2,9 @@
 //! problem format and name the field, the `Idempotency-Key` and `If-Match` headers.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use larder_app::{AppError, IdempotencyKey, Principal};
 use serde::de::DeserializeOwned;
@@ -50,27 +51,59 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A JSON body; a malformed one is a 422 naming the field (`lines[2].quantity`).
+/// The largest request body the API reads: 1 MiB (a sale of 500 lines is about 100 KiB).
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// A JSON body; a malformed one is a 422 naming the field (`lines[2].quantity`), another media
+/// type a 415, a body over [`BODY_LIMIT_BYTES`] a 413, all problem+json.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("application/json")
+                    || (essence.starts_with("application/") && essence.ends_with("+json"))
+            });
         if !is_json {
-            return Err(ApiError(AppError::invalid(
-                "content-type",
-                "must be application/json",
-            )));
+            return Err(crate::error::problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                "the body must be application/json".into(),
+                Some("content-type"),
+            ));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError(AppError::invalid("body", e.body_text())))?;
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    crate::error::problem(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "/problems/body-too-large",
+                        "Body too large",
+                        format!(
+                            "the request body is larger than the limit of {BODY_LIMIT_BYTES} bytes"
+                        ),
+                        Some("body"),
+                    )
+                } else {
+                    ApiError(AppError::invalid("body", e.body_text())).into_response()
+                }
+            })?;
+        // Every body the API takes is a JSON object; serde would also read a struct from an
+        // array of its fields in order, which the document does not allow.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(
+                ApiError(AppError::invalid("body", "must be a JSON object")).into_response()
+            );
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(ApiJson)
@@ -81,14 +114,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 let msg = inner.to_string();
                 // serde_json appends " at line L column C"; the field name says where.
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-                ApiError(AppError::invalid(field, msg))
+                ApiError(AppError::invalid(field, msg)).into_response()
             })
     }
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
+    /// No body, an empty one or JSON `null` is `None`.
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
         let empty = req
             .headers()
@@ -99,9 +133,69 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> 
         if empty {
             return Ok(None);
         }
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES)
+            .await
+            .map_err(|_| {
+                crate::error::problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "/problems/body-too-large",
+                    "Body too large",
+                    format!(
+                        "the request body is larger than the limit of {BODY_LIMIT_BYTES} bytes"
+                    ),
+                    Some("body"),
+                )
+            })?;
+        let absent = std::str::from_utf8(&bytes)
+            .map(str::trim)
+            .is_ok_and(|t| t.is_empty() || t == "null");
+        if absent {
+            return Ok(None);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         <Self as FromRequest<S>>::from_request(req, state)
             .await
             .map(Some)
+    }
+}
+
+/// Path parameters (ids); a malformed one is a 422 naming the parameter, as problem+json.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::Path;
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                // A single parameter (`/items/{id}`) is deserialized without its name; the
+                // route's raw parameters still know it.
+                let only = axum::extract::RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .ok()
+                    .and_then(|raw| {
+                        let mut keys = raw.iter().map(|(k, _)| k.to_owned());
+                        let first = keys.next();
+                        if keys.next().is_none() { first } else { None }
+                    });
+                let field = match (e.kind(), only) {
+                    (
+                        ErrorKind::ParseErrorAtKey { key, .. }
+                        | ErrorKind::InvalidUtf8InPathParam { key },
+                        _,
+                    ) => key.clone(),
+                    (_, Some(key)) => key,
+                    _ => "path".to_owned(),
+                };
+                Err(ApiError(AppError::invalid(field, "is not a valid id")))
+            }
+            Err(e) => Err(ApiError(AppError::invalid("path", e.body_text()))),
+        }
     }
 }
 
@@ -117,14 +211,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// Deserializes a query string, naming the parameter at fault (`limit`, `q`).
 fn serde_urlencoded_from<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError(AppError::invalid("query", "is malformed")))?,
-    )
-    .map(|axum::extract::Query(v)| v)
-    .map_err(|e| ApiError(AppError::invalid("query", e.body_text())))
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "query".to_owned()
+        } else {
+            path
+        };
+        ApiError(AppError::invalid(field, e.into_inner().to_string()))
+    })
 }
 
 /// The optional `Idempotency-Key` header.

@@ -57,14 +57,20 @@ impl AppState {
     pub fn auth_attempt(&self, ip: std::net::IpAddr) -> Result<(), larder_app::AppError> {
         use governor::clock::{Clock, DefaultClock};
         self.auth_limiter.check_key(&ip).map_err(|not_until| {
+            // Whole seconds, rounded up: the client that waits as long as told gets through.
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            larder_app::AppError::RateLimited(wait.as_secs().max(1))
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            larder_app::AppError::RateLimited(secs.max(1))
         })
     }
 }
 
-/// The whole application: API, UI, health, metrics, with tracing, a 30 s timeout, a 16 MiB
-/// body limit and panic recovery.
+/// How long a request may take before the server gives up on it with a 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole application: API, UI, health, metrics, with tracing, a [`REQUEST_TIMEOUT`], a
+/// body limit of [`extract::BODY_LIMIT_BYTES`] and panic recovery. Every error the API answers,
+/// its own or one of these layers', is problem+json.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router(state.clone()))
@@ -81,12 +87,13 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(RequestBodyLimitLayer::new(16 * 1024 * 1024))
+        .layer(RequestBodyLimitLayer::new(extract::BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(api_problems))
         .layer(
             // One span and one line per request at INFO. Measured with `larder bench`-style load
             // (16 clients, 25-30 k adjustments/s), turning them off made no difference beyond
@@ -96,6 +103,21 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Makes every error answer under `/api/` problem+json, whichever layer produced it (an
+/// unknown route, a method the route lacks, the body limit, the timeout, a panic).
+async fn api_problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if is_api {
+        error::problem_for_bare_errors(res).await
+    } else {
+        res
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -112,6 +134,38 @@ pub async fn serve(
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Reports (and the dashboard, which holds them) computed at once in this process. Each is
+/// bounded (a year of weeks, 100 rows), so this bounds the memory reports can take together.
+pub const HEAVY_CONCURRENCY: usize = 4;
+/// How long a report waits for a turn before it is answered 503 with `Retry-After`.
+pub const HEAVY_WAIT: Duration = Duration::from_secs(5);
+
+static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HEAVY_CONCURRENCY);
+
+/// Runs `next` when a turn among [`HEAVY_CONCURRENCY`] is free within [`HEAVY_WAIT`].
+pub(crate) async fn heavy_turn(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, larder_app::AppError> {
+    match tokio::time::timeout(HEAVY_WAIT, HEAVY.acquire()).await {
+        Ok(Ok(_turn)) => Ok(next.run(req).await),
+        _ => Err(larder_app::AppError::Unavailable(
+            "too many reports are being computed; retry shortly".into(),
+        )),
+    }
+}
+
+/// [`heavy_turn`] for the API's reports: a 503 problem when none is free.
+pub(crate) async fn limit_heavy_api(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    heavy_turn(req, next)
+        .await
+        .unwrap_or_else(|e| error::ApiError(e).into_response())
 }
 
 /// Applies the per-address limit of [`AUTH_ATTEMPTS_PER_MINUTE`] to the authentication routes.

@@ -34,7 +34,7 @@ use larder_app::{App, AppError, Principal};
 use larder_core::auth::Role;
 use larder_core::inventory::{MovementKind, order_up_to_par};
 use larder_core::tenancy::LocationKind;
-use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity, Unit};
+use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, Name, Note, Quantity, Unit};
 use larder_store::PackSize;
 use serde::Deserialize;
 
@@ -64,29 +64,29 @@ const STOCK_KEY: &str = "demo-opening-and-weekly-deliveries";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ItemSpec {
-    name: String,
+    name: Name,
     base_unit: BaseUnit,
     unit_cost: Money,
-    category: String,
+    category: Label,
     pack: PackSize,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecipeSpec {
-    name: String,
+    name: Name,
     #[serde(rename = "yield")]
     yield_quantity: Quantity,
     yield_unit: BaseUnit,
-    notes: Option<String>,
+    notes: Option<Note>,
     lines: Vec<(String, Quantity, Unit)>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MenuSpec {
-    name: String,
-    category: String,
+    name: Name,
+    category: Label,
     lines: Vec<(String, Quantity, Unit)>,
 }
 
@@ -199,7 +199,7 @@ pub async fn load_recipe_book(
             unit_cost: Some(spec.unit_cost),
         };
         let item = app.create_item(p, cmd, None).await.map_err(failed)?.value;
-        items.insert(spec.name, item.id);
+        items.insert(spec.name.into_string(), item.id);
         loaded.items += 1;
     }
     let mut recipes = HashMap::new();
@@ -218,7 +218,7 @@ pub async fn load_recipe_book(
             .map_err(failed)
             .context(context)?
             .value;
-        recipes.insert(spec.name, r.id);
+        recipes.insert(spec.name.into_string(), r.id);
         loaded.recipes += 1;
     }
     for spec in book.menu_item {
@@ -227,7 +227,7 @@ pub async fn load_recipe_book(
             name: spec.name.clone(),
             yield_quantity: Quantity::from_raw(1000),
             yield_unit: BaseUnit::Ea,
-            notes: Some(format!("One portion of {} as sold.", spec.name)),
+            notes: Some(text(&format!("One portion of {} as sold.", spec.name))?),
             lines: line_commands(&context, &spec.lines, &items, &recipes)?,
         };
         let r = app
@@ -242,7 +242,7 @@ pub async fn load_recipe_book(
             category: Some(spec.category),
             recipe_id: Some(r.id),
             portion: None,
-            price: prices.get(&name_key(&spec.name)).copied(),
+            price: prices.get(&name_key(spec.name.as_str())).copied(),
         };
         app.create_menu_item(p, menu, None)
             .await
@@ -251,6 +251,13 @@ pub async fn load_recipe_book(
         loaded.menu_items += 1;
     }
     Ok(loaded)
+}
+
+/// A literal or composed text as the policy type ([`larder_core::text`]) a command takes.
+pub(crate) fn text<T: std::str::FromStr<Err = larder_core::TextError>>(
+    s: &str,
+) -> anyhow::Result<T> {
+    s.parse().map_err(|e| anyhow::anyhow!("{s:?}: {e}"))
 }
 
 /// Creates the demo tenant and loads the book, every real sale, par levels, the opening count
@@ -262,8 +269,8 @@ pub async fn load_recipe_book(
 pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
     let mut report = DemoReport::default();
     let login = LoginCommand {
-        email: DEMO_EMAIL.into(),
-        password: DEMO_PASSWORD.into(),
+        email: text(DEMO_EMAIL)?,
+        password: text(DEMO_PASSWORD)?,
         tenant: None,
     };
     let (p, location) = match app.login(login).await {
@@ -276,10 +283,10 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
         Err(AppError::Unauthenticated(_)) => {
             let reg = app
                 .register(RegisterCommand {
-                    tenant_name: DEMO_TENANT.into(),
-                    email: DEMO_EMAIL.into(),
-                    password: DEMO_PASSWORD.into(),
-                    name: "Demo Manager".into(),
+                    tenant_name: text(DEMO_TENANT)?,
+                    email: text(DEMO_EMAIL)?,
+                    password: text(DEMO_PASSWORD)?,
+                    name: text("Demo Manager")?,
                 })
                 .await
                 .map_err(failed)?;
@@ -292,7 +299,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                 .create_location(
                     p,
                     LocationCommand {
-                        name: DEMO_LOCATION.into(),
+                        name: text(DEMO_LOCATION)?,
                         kind: LocationKind::Outlet,
                     },
                     None,
@@ -385,7 +392,7 @@ async fn stock_the_kitchen(
     let end = cal
         .day_start(larder_app::analytics::week_start(cal.business_date(last)) + Duration::weeks(1));
     let usage = app
-        .weekly_usage(p, cal.day_start(first_week), end, usize::MAX)
+        .weekly_usage_of_history(p, cal.day_start(first_week), end)
         .await
         .map_err(failed)?;
     let packs = item_packs(app, p).await?;
@@ -404,6 +411,7 @@ async fn stock_the_kitchen(
         .map_err(failed)?;
     }
     let opening_at = cal.day_start(first_week) - Duration::days(1);
+    let opening_reason: Label = text("opening count (demo)")?;
     let mut cmds: Vec<AdjustmentCommand> = pars
         .iter()
         .map(|(item, (par, _))| AdjustmentCommand {
@@ -411,7 +419,7 @@ async fn stock_the_kitchen(
             location_id: location,
             quantity: *par,
             kind: MovementKind::Opening,
-            reason: Some("opening count (demo)".into()),
+            reason: Some(opening_reason.clone()),
             occurred_at: Some(opening_at),
         })
         .collect();
@@ -445,7 +453,7 @@ async fn stock_the_kitchen(
                     location_id: location,
                     quantity: qty,
                     kind: MovementKind::Receipt,
-                    reason: Some("weekly delivery up to par (demo)".into()),
+                    reason: Some(text("weekly delivery up to par (demo)")?),
                     occurred_at: Some(at),
                 });
             }

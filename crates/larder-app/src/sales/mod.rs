@@ -7,7 +7,7 @@ pub mod import;
 
 use chrono::{DateTime, Duration, Utc};
 use larder_core::auth::Permission;
-use larder_core::{ItemId, LocationId, MenuItemId, Money, Quantity, SaleId};
+use larder_core::{Code, ItemId, LocationId, MenuItemId, Money, Name, Quantity, SaleId};
 use larder_store::{Mode, MovementRow, SaleLineRow, SaleRow, run_tenant};
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,7 @@ use crate::error::Conflicts;
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::menu::Book;
 use crate::page::{self, Page};
-use crate::{App, AppError, Principal, optional_text, required_text};
+use crate::{App, AppError, Principal};
 pub use depletion::{Depleter, PreparedSale, name_key, write_sales};
 pub use import::{ImportMode, ImportReport, RowError};
 
@@ -29,7 +29,7 @@ pub struct SaleLineCommand {
     /// The menu item.
     pub menu_item_id: Option<MenuItemId>,
     /// Or the name sold (matched case-insensitively; kept unmapped when nothing matches).
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// Count sold, positive.
     pub quantity: Quantity,
     /// Price of one (default: the menu item's price, else 0).
@@ -45,8 +45,9 @@ pub struct SaleCommand {
     /// When (default now); not more than 5 minutes in the future.
     pub occurred_at: Option<DateTime<Utc>>,
     /// The POS ticket number, unique per tenant for API sales.
-    pub external_ref: Option<String>,
+    pub external_ref: Option<Code>,
     /// 1..=500 lines.
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<SaleLineCommand>,
 }
 
@@ -98,16 +99,21 @@ pub struct Sale {
     pub depletions: Vec<Depletion>,
 }
 
+/// Sum of quantity x unit price over `lines`, rounded half to even once; `None` beyond
+/// [`Money`]'s range (a write refuses such a sale, so a stored one always has a total).
+fn sale_total<'l>(lines: impl Iterator<Item = (Quantity, Money)> + 'l) -> Option<Money> {
+    let mut billionths: i128 = 0;
+    for (q, price) in lines {
+        billionths = billionths.checked_add(i128::from(q.raw()) * i128::from(price.raw()))?;
+    }
+    i64::try_from(larder_core::decimal::div_round_half_even(billionths, 1000))
+        .ok()
+        .and_then(Money::checked_from_raw)
+}
+
 fn sale_view(s: &SaleRow, book: Option<&Depleter<'_>>, movements: &[MovementRow]) -> Sale {
-    let billionths: i128 = s
-        .lines
-        .iter()
-        .map(|l| i128::from(l.quantity.raw()) * i128::from(l.unit_price.raw()))
-        .sum();
-    let total = Money::from_raw(
-        i64::try_from(larder_core::decimal::div_round_half_even(billionths, 1000))
-            .unwrap_or(i64::MAX),
-    );
+    let total =
+        sale_total(s.lines.iter().map(|l| (l.quantity, l.unit_price))).unwrap_or(Money::MAX);
     let unmapped = s
         .lines
         .iter()
@@ -172,7 +178,7 @@ impl App {
         if cmd.lines.is_empty() || cmd.lines.len() > 500 {
             return Err(AppError::invalid("lines", "must have 1 to 500 lines"));
         }
-        let external_ref = optional_text("external_ref", cmd.external_ref.as_deref(), 100)?;
+        let external_ref = cmd.external_ref.clone().map(Code::into_string);
         for (i, l) in cmd.lines.iter().enumerate() {
             if l.quantity.raw() <= 0 {
                 return Err(AppError::invalid(
@@ -186,12 +192,11 @@ impl App {
                     "must not be negative",
                 ));
             }
-            if l.menu_item_id.is_none() {
-                required_text(
-                    &format!("lines[{i}].name"),
-                    l.name.as_deref().unwrap_or(""),
-                    200,
-                )?;
+            if l.menu_item_id.is_none() && l.name.is_none() {
+                return Err(AppError::invalid(
+                    format!("lines[{i}].name"),
+                    "give menu_item_id or name",
+                ));
             }
         }
         let c = cmd.clone();
@@ -211,13 +216,13 @@ impl App {
                                 "no such menu item",
                             )
                         })?),
-                        None => depleter.menu_item(l.name.as_deref().unwrap_or("")),
+                        None => depleter.menu_item(l.name.as_ref().map_or("", Name::as_str)),
                     };
                     lines.push(SaleLineRow {
                         line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
                         menu_item_id: menu.map(|m| m.id),
                         item_name: menu.map_or_else(
-                            || l.name.clone().unwrap_or_default().trim().to_owned(),
+                            || l.name.clone().map(Name::into_string).unwrap_or_default(),
                             |m| m.name.clone(),
                         ),
                         quantity: l.quantity,
@@ -226,6 +231,12 @@ impl App {
                             .or(menu.and_then(|m| m.price))
                             .unwrap_or(Money::ZERO),
                     });
+                }
+                if sale_total(lines.iter().map(|l| (l.quantity, l.unit_price))).is_none() {
+                    return Err(AppError::invalid(
+                        "lines",
+                        "the sale's total is beyond the largest amount (999999999999.999999)",
+                    ));
                 }
                 let sale = SaleRow {
                     id: SaleId::new(),

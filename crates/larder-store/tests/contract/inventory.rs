@@ -15,7 +15,7 @@ contract!(
     stock_lists_filter_and_page_by_item_name_item_and_location,
     movement_target_reads_the_item_and_the_location,
     postings_naming_missing_rows_are_refused_and_write_nothing,
-    a_posting_whose_sum_leaves_i64_is_refused,
+    on_hand_stays_within_the_range_of_a_quantity,
     an_empty_posting_writes_nothing,
 );
 
@@ -554,7 +554,7 @@ async fn postings_naming_missing_rows_are_refused_and_write_nothing(store: S) {
     assert!(stock.is_empty(), "{stock:?}");
 }
 
-async fn a_posting_whose_sum_leaves_i64_is_refused(store: S) {
+async fn on_hand_stays_within_the_range_of_a_quantity(store: S) {
     let s = seed(&store, "overflow").await;
     let big = |raw| MovementRow {
         quantity: Quantity::from_raw(raw),
@@ -568,21 +568,38 @@ async fn a_posting_whose_sum_leaves_i64_is_refused(store: S) {
     assert_eq!(err, Err(StoreError::Other("on hand overflows".into())));
     assert!(all_movements(&store, s.tenant).await.is_empty());
 
-    // Across postings the database refuses the increment instead of wrapping or rounding it.
-    post(&store, s.tenant, vec![big(i64::MAX - 1)]).await;
-    let posting = vec![big(2)];
+    // Across postings the database refuses a level beyond Quantity's range (12 integer
+    // digits), up or down, naming its check, instead of wrapping, rounding or overflowing.
+    let range = || {
+        Err(StoreError::OutOfRange {
+            constraint: "stock_levels_on_hand_range".into(),
+        })
+    };
+    post(&store, s.tenant, vec![big(Quantity::MAX_RAW)]).await;
+    for posting in [vec![big(1)], vec![big(-1), big(2)]] {
+        let err = attempt(&store, s.tenant, move |tx| {
+            Box::pin(async move { tx.append_movements(&posting).await })
+        })
+        .await;
+        assert_eq!(err, range());
+    }
+    // (A single increment beyond the range is refused even where the level would end inside
+    // it: both backends check the proposed row before they merge it into the existing one.)
+    post(&store, s.tenant, vec![big(-Quantity::MAX_RAW)]).await;
+    post(&store, s.tenant, vec![big(-Quantity::MAX_RAW)]).await;
+    let posting = vec![big(-1)];
     let err = attempt(&store, s.tenant, move |tx| {
         Box::pin(async move { tx.append_movements(&posting).await })
     })
     .await;
-    assert!(matches!(err, Err(StoreError::Other(_))), "{err:?}");
+    assert_eq!(err, range());
     let (item, location) = (s.item, s.location);
     let level = read(&store, s.tenant, move |tx| {
         Box::pin(async move { tx.get_stock_level(item, location).await })
     })
     .await;
-    assert_eq!(level, Quantity::from_raw(i64::MAX - 1));
-    assert_eq!(all_movements(&store, s.tenant).await.len(), 1);
+    assert_eq!(level, Quantity::from_raw(-Quantity::MAX_RAW));
+    assert_eq!(all_movements(&store, s.tenant).await.len(), 3);
 }
 
 async fn an_empty_posting_writes_nothing(store: S) {

@@ -17,17 +17,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(usage))
         .routes(routes!(top_menu_items))
+        .route_layer(axum::middleware::from_fn(crate::limit_heavy_api))
 }
 
-/// A period `[from, to)` (RFC 3339) and how many rows.
+/// A period `[from, to)` (RFC 3339) of at most 366 days, and how many rows.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Period {
     /// Start, inclusive.
     from: DateTime<Utc>,
-    /// End, exclusive.
+    /// End, exclusive; not before `from` and at most 366 days after it (a longer period is a
+    /// 422 on `to`).
     to: DateTime<Utc>,
     /// Rows (1..=100, default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -37,8 +41,7 @@ pub(crate) async fn usage(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<Period>,
 ) -> ApiResult<Response> {
-    let top = q.limit.unwrap_or(10).clamp(1, 100) as usize;
-    let series = s.app.weekly_usage(p, q.from, q.to, top).await?;
+    let series = s.app.weekly_usage(p, q.from, q.to, q.limit).await?;
     Ok(Json(larder_app::Page {
         data: series,
         next_cursor: None,
@@ -52,10 +55,7 @@ pub(crate) async fn top_menu_items(
     Auth(p): Auth,
     ApiQuery(q): ApiQuery<Period>,
 ) -> ApiResult<Response> {
-    let rows = s
-        .app
-        .top_menu_items(p, q.from, q.to, q.limit.unwrap_or(10))
-        .await?;
+    let rows = s.app.top_menu_items(p, q.from, q.to, q.limit).await?;
     Ok(Json(larder_app::Page {
         data: rows,
         next_cursor: None,

@@ -34,7 +34,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(add_member))
 }
 
-#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn register(
     State(s): State<AppState>,
     ApiJson(cmd): ApiJson<RegisterCommand>,
@@ -43,7 +43,7 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = larder_app::auth::LoginCommand, responses((status = 200, description = "OK", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = larder_app::auth::LoginCommand, responses((status = 200, description = "OK", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn login(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -58,17 +58,45 @@ pub(crate) async fn login(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefreshBody {
-    /// The opaque refresh token.
+    /// The opaque refresh token: the tenant's id in hex, a dot, 43 base64url characters.
+    #[schema(pattern = "^[0-9a-f]{32}\\.[A-Za-z0-9_-]{43}$")]
     refresh_token: Option<String>,
 }
 
+/// Whether `t` has the refresh token's documented shape: 32 hex digits, a dot, 43 base64url
+/// characters.
+fn is_refresh_shaped(t: &str) -> bool {
+    t.split_once('.').is_some_and(|(tenant, secret)| {
+        tenant.len() == 32
+            && tenant
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            && secret.len() == 43
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// The refresh token from the body, else the cookie.
+///
+/// # Errors
+/// 422 on `refresh_token` when the body's is not shaped as one; 401 when there is none.
 fn refresh_token(jar: &CookieJar, body: Option<RefreshBody>) -> Result<String, ApiError> {
+    if let Some(t) = body.as_ref().and_then(|b| b.refresh_token.as_deref())
+        && !is_refresh_shaped(t)
+    {
+        return Err(ApiError(AppError::invalid(
+            "refresh_token",
+            "is not a refresh token this server issued",
+        )));
+    }
     body.and_then(|b| b.refresh_token)
         .or_else(|| jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()))
         .ok_or(ApiError(AppError::Unauthenticated("missing refresh token")))
 }
 
-#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshBody, responses((status = 200, description = "A new pair; the presented token is spent", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = Option<RefreshBody>, responses((status = 200, description = "A new pair; the presented token is spent", body = larder_app::TokenPair), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn refresh(
     State(s): State<AppState>,
     jar: CookieJar,
@@ -80,14 +108,17 @@ pub(crate) async fn refresh(
     Ok((jar, Json(pair)).into_response())
 }
 
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshBody, responses((status = 204, description = "The token family is revoked")))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = Option<RefreshBody>, responses((status = 204, description = "The token family is revoked")))]
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
     body: Option<ApiJson<RefreshBody>>,
 ) -> ApiResult<Response> {
-    if let Ok(token) = refresh_token(&jar, body.map(|b| b.0)) {
-        s.app.logout(&token).await?;
+    match refresh_token(&jar, body.map(|b| b.0)) {
+        Ok(token) => s.app.logout(&token).await?,
+        // Logging out without a token, or twice, is not an error.
+        Err(ApiError(AppError::Unauthenticated(_))) => {}
+        Err(e) => return Err(e),
     }
     Ok((cookies::cleared(jar), StatusCode::NO_CONTENT).into_response())
 }
@@ -101,9 +132,9 @@ pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Re
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberBody {
-    email: String,
-    name: String,
-    password: String,
+    email: larder_core::Email,
+    name: larder_core::Name,
+    password: larder_core::Password,
     role: Role,
 }
 

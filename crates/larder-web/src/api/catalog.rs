@@ -1,7 +1,7 @@
 //! catalog: `/items` and their par levels.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use larder_app::catalog::{ItemCommand, ItemQuery, ParLevelCommand};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::created;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey, IfMatch, etag};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey, IfMatch, etag};
 
 /// The catalog's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,7 +46,7 @@ pub(crate) async fn create_item(
 pub(crate) async fn get_item(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<ItemId>,
+    ApiPath(id): ApiPath<ItemId>,
 ) -> ApiResult<Response> {
     let item = s.app.get_item(p, id).await?;
     Ok(with_etag(item.version, item))
@@ -56,7 +56,7 @@ pub(crate) async fn get_item(
 pub(crate) async fn update_item(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<ItemId>,
+    ApiPath(id): ApiPath<ItemId>,
     IfMatch(v): IfMatch,
     ApiJson(cmd): ApiJson<ItemCommand>,
 ) -> ApiResult<Response> {
@@ -77,7 +77,7 @@ pub(crate) async fn list_items(
 pub(crate) async fn set_par_level(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path((item, location)): Path<(ItemId, LocationId)>,
+    ApiPath((item, location)): ApiPath<(ItemId, LocationId)>,
     ApiJson(cmd): ApiJson<ParLevelCommand>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.set_par_level(p, item, location, cmd).await?).into_response())

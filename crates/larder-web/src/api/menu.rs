@@ -1,18 +1,17 @@
 //! menu: `/recipes`, `/menu-items`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use larder_app::menu::{MenuItemCommand, RecipeCommand};
 use larder_core::RecipeId;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::created;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey};
 
 /// The menu's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -20,16 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_recipes, create_recipe))
         .routes(routes!(get_recipe))
         .routes(routes!(list_menu_items, create_menu_item))
-}
-
-/// Page size (1..=500, default 50) and the cursor of the previous page.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// Page size.
-    limit: Option<u32>,
-    /// From the previous page's `next_cursor`.
-    cursor: Option<String>,
 }
 
 #[utoipa::path(post, path = "/recipes", tag = "menu", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::menu::RecipeCommand, responses((status = 201, description = "Created, costed", body = larder_app::menu::RecipeView), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -48,16 +37,16 @@ pub(crate) async fn create_recipe(
 pub(crate) async fn get_recipe(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<RecipeId>,
+    ApiPath(id): ApiPath<RecipeId>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.get_recipe(p, id).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/recipes", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::RecipeView>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/recipes", tag = "menu", params(larder_app::page::PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::RecipeView>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_recipes(
     State(s): State<AppState>,
     Auth(p): Auth,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<larder_app::page::PageQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.list_recipes(p, q.limit, q.cursor).await?).into_response())
 }
@@ -74,11 +63,11 @@ pub(crate) async fn create_menu_item(
     Ok(created(r, location))
 }
 
-#[utoipa::path(get, path = "/menu-items", tag = "menu", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::MenuItem>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/menu-items", tag = "menu", params(larder_app::page::PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::menu::MenuItem>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_menu_items(
     State(s): State<AppState>,
     Auth(p): Auth,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<larder_app::page::PageQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.list_menu_items(p, q.limit, q.cursor).await?).into_response())
 }

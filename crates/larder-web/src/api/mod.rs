@@ -71,15 +71,111 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered
 /// once).
 pub fn router(state: AppState) -> Router<AppState> {
-    let (routes, doc) = OpenApiRouter::new()
+    let (routes, mut doc) = OpenApiRouter::new()
         .nest("/api/v1", contexts(state))
         .split_for_parts();
+    document_common_answers(&mut doc);
     let json: axum::body::Bytes = serde_json::to_vec(&doc).unwrap_or_default().into();
     let served = axum::routing::get(move || {
         let json = json.clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], json).into_response() }
     });
     routes.route("/api/v1/openapi.json", served)
+}
+
+/// Adds to every operation the answers any request can get, so each operation documents every
+/// status it can answer without each handler repeating them:
+///
+/// - 500 (a fault) and 503 (the database is unreachable or overloaded, or the request took
+///   longer than the server's time limit), with `Retry-After`;
+/// - with a request body: 413 (over [`crate::extract::BODY_LIMIT_BYTES`]), 415 (not JSON) and
+///   422 (malformed or invalid);
+/// - with parameters: 422 (a malformed parameter, named in `field`);
+/// - when authenticated: 401, 403 (the role lacks the permission; not for `/auth/me`) and 404
+///   (the resource, or one the request names, does not exist in the caller's tenant);
+/// - with an `Idempotency-Key`: 409 (the key was used for another request).
+///
+/// It also gives the `Idempotency-Key` and `If-Match` headers the patterns the server checks.
+fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                    .build(),
+            )
+            .build()
+    };
+    let add = |op: &mut Operation, status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(description).into());
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                if let utoipa::openapi::RefOr::T(p) = p {
+                    let pattern = match p.name.to_ascii_lowercase().as_str() {
+                        "idempotency-key" => "^[!-~]{1,255}$",
+                        "if-match" => "^(W/)?\"[0-9]{1,18}\"$",
+                        _ => continue,
+                    };
+                    p.schema = Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::String)
+                            .pattern(Some(pattern))
+                            .into(),
+                    );
+                }
+            }
+            add(op, "500", "Internal error (no detail; the cause is logged)");
+            add(
+                op,
+                "503",
+                "The database is unavailable or overloaded, or the request took too long; retry after `Retry-After` seconds",
+            );
+            if op.request_body.is_some() {
+                add(op, "413", "The body is larger than 1 MiB");
+                add(op, "415", "The body is not application/json");
+                add(op, "422", "Invalid field (named in `field`)");
+            }
+            let params = op.parameters.as_ref().map_or(0, Vec::len);
+            if params > 0 {
+                add(op, "422", "Invalid field (named in `field`)");
+            }
+            let authenticated = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if authenticated {
+                add(op, "401", "Not authenticated");
+                if !path.ends_with("/auth/me") {
+                    add(op, "403", "Role lacks the permission");
+                    add(op, "404", "Not found in your tenant");
+                }
+            }
+            let keyed = op.parameters.iter().flatten().any(|p| {
+                matches!(p, utoipa::openapi::RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key"))
+            });
+            if keyed {
+                add(
+                    op,
+                    "409",
+                    "The Idempotency-Key was used for a different request, or a unique field is taken",
+                );
+            }
+        }
+    }
 }
 
 /// A 201 answer with the created resource, its `Location`, and `Idempotent-Replayed: true`

@@ -1,18 +1,17 @@
 //! sales: `/sales`, `/sales/unmapped`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use larder_app::sales::SaleCommand;
 use larder_core::SaleId;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::created;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey};
 
 /// Sales' routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -20,16 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sales, post_sale))
         .routes(routes!(unmapped))
         .routes(routes!(get_sale))
-}
-
-/// Page size (1..=500, default 50) and the cursor of the previous page.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// Page size.
-    limit: Option<u32>,
-    /// From the previous page's `next_cursor`.
-    cursor: Option<String>,
 }
 
 #[utoipa::path(post, path = "/sales", tag = "sales", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::sales::SaleCommand, responses((status = 201, description = "Recorded and depleted", body = larder_app::sales::Sale), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -48,16 +37,16 @@ pub(crate) async fn post_sale(
 pub(crate) async fn get_sale(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<SaleId>,
+    ApiPath(id): ApiPath<SaleId>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.get_sale(p, id).await?).into_response())
 }
 
-#[utoipa::path(get, path = "/sales", tag = "sales", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::sales::Sale>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/sales", tag = "sales", params(larder_app::page::PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::sales::Sale>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_sales(
     State(s): State<AppState>,
     Auth(p): Auth,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<larder_app::page::PageQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.list_sales(p, q.limit, q.cursor).await?).into_response())
 }

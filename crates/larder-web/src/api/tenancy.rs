@@ -1,18 +1,17 @@
 //! tenancy: `/locations` (central kitchens and outlets).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use larder_app::tenancy::LocationCommand;
 use larder_core::LocationId;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::created;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiQuery, Auth, IdemKey};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey};
 
 /// Tenancy's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -37,7 +36,7 @@ pub(crate) async fn create_location(
 pub(crate) async fn get_location(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<LocationId>,
+    ApiPath(id): ApiPath<LocationId>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.get_location(p, id).await?).into_response())
 }
@@ -46,27 +45,17 @@ pub(crate) async fn get_location(
 pub(crate) async fn update_location(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<LocationId>,
+    ApiPath(id): ApiPath<LocationId>,
     ApiJson(cmd): ApiJson<LocationCommand>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.update_location(p, id, cmd).await?).into_response())
 }
 
-/// Page size (1..=500, default 50) and the cursor of the previous page.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct PageQuery {
-    /// Page size.
-    limit: Option<u32>,
-    /// From the previous page's `next_cursor`.
-    cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/locations", tag = "tenancy", params(PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::tenancy::Location>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/locations", tag = "tenancy", params(larder_app::page::PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::tenancy::Location>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn list_locations(
     State(s): State<AppState>,
     Auth(p): Auth,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<larder_app::page::PageQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.list_locations(p, q.limit, q.cursor).await?).into_response())
 }

@@ -21,7 +21,20 @@ use crate::AppState;
 
 /// `GET /`: the dashboard.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(dashboard))
+    Router::new()
+        .route("/", get(dashboard))
+        .route_layer(axum::middleware::from_fn(limit_heavy_page))
+}
+
+/// The dashboard computes reports: it takes a turn among them, or shows the busy page.
+async fn limit_heavy_page(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    crate::heavy_turn(req, next)
+        .await
+        .unwrap_or_else(|e| PageError(e).into_response())
 }
 
 /// One ingredient's usage chart.

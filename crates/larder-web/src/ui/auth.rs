@@ -74,6 +74,23 @@ struct LoginForm {
     tenant: String,
 }
 
+/// The form as the login use case takes it; a field that breaks the text policy is a 422 on it.
+fn login_command(f: &LoginForm) -> Result<LoginCommand, AppError> {
+    let invalid = |field: &'static str| {
+        move |e: larder_core::TextError| AppError::invalid(field, e.to_string())
+    };
+    let tenant = f.tenant.trim();
+    Ok(LoginCommand {
+        email: larder_core::Email::parse(&f.email).map_err(invalid("email"))?,
+        password: larder_core::Password::parse(&f.password).map_err(invalid("password"))?,
+        tenant: if tenant.is_empty() {
+            None
+        } else {
+            Some(larder_core::Name::parse(tenant).map_err(invalid("tenant"))?)
+        },
+    })
+}
+
 /// Sets the session cookies and goes to the dashboard; a wrong password or an ambiguous
 /// tenant shows the form again (401) with what was typed, but not the password.
 async fn login(
@@ -83,12 +100,11 @@ async fn login(
     jar: CookieJar,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    let cmd = LoginCommand {
-        email: f.email.clone(),
-        password: f.password,
-        tenant: Some(f.tenant.clone()).filter(|t| !t.trim().is_empty()),
+    let result = match login_command(&f) {
+        Ok(cmd) => s.app.login(cmd).await,
+        Err(e) => Err(e),
     };
-    match s.app.login(cmd).await {
+    match result {
         Ok(pair) => {
             let jar = cookies::with_access(
                 cookies::with_refresh(jar, &pair.refresh_token, s.cookie_secure),

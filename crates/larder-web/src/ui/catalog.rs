@@ -6,9 +6,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use larder_app::AppError;
 use larder_app::catalog::ItemQuery;
 use larder_app::inventory::{MovementQuery, StockQuery};
-use larder_core::{BaseUnit, ItemId};
+use larder_core::{BaseUnit, Code, ItemId, Label};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
@@ -56,14 +57,19 @@ async fn items(
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
-    let text = q.q.clone().unwrap_or_default();
+    let text = q.q.clone().unwrap_or_default().trim().to_owned();
     // A scanner types digits: treat an all-digit query as a barcode.
     let by_barcode = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    let invalid = |e: larder_core::TextError| AppError::invalid("q", e.to_string());
     let query = ItemQuery {
-        q: (!by_barcode)
-            .then(|| text.clone())
-            .filter(|t| !t.is_empty()),
-        barcode: by_barcode.then(|| text.clone()),
+        q: match (!by_barcode && !text.is_empty()).then(|| Label::parse(&text)) {
+            Some(r) => Some(r.map_err(invalid)?),
+            None => None,
+        },
+        barcode: match by_barcode.then(|| Code::parse(&text)) {
+            Some(r) => Some(r.map_err(invalid)?),
+            None => None,
+        },
         limit: Some(100),
         cursor: q.cursor,
         ..Default::default()

@@ -53,11 +53,14 @@ pub fn yield_text(q: Quantity, unit: BaseUnit) -> String {
 /// Cost per portion, or per kg / l for a prep: the batch cost (rounded once) over the yield,
 /// rounded half to even to the millionth (`"1.25 per portion"`, `"3.2 per kg"`).
 pub fn unit_cost_text(
-    per_unit: Money,
-    batch: Money,
+    per_unit: Option<Money>,
+    batch: Option<Money>,
     yield_quantity: Quantity,
     unit: BaseUnit,
 ) -> String {
+    let (Some(per_unit), Some(batch)) = (per_unit, batch) else {
+        return "–".into();
+    };
     let (per, scale) = match unit {
         BaseUnit::Ea => return format!("{per_unit} per portion"),
         BaseUnit::G => ("kg", 1_000_000),
@@ -164,7 +167,7 @@ mod tests {
 
     #[test]
     fn unit_costs_are_per_portion_or_per_kilogram_and_litre() {
-        let m = Money::from_raw;
+        let m = |raw| Some(Money::from_raw(raw));
         assert_eq!(
             unit_cost_text(m(1_250_000), m(5_000_000), q(4_000), BaseUnit::Ea),
             "1.25 per portion"
@@ -184,6 +187,8 @@ mod tests {
             unit_cost_text(m(0), m(1_000_000), q(0), BaseUnit::G),
             "1000000.00 per kg"
         );
+        // A cost that could not be computed shows as a dash, never as a wrong number.
+        assert_eq!(unit_cost_text(None, m(1), q(1_000), BaseUnit::G), "–");
     }
 
     #[test]

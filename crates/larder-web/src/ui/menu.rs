@@ -68,7 +68,9 @@ async fn recipes(
                     r.yield_quantity,
                     r.yield_unit,
                 ),
-                batch_cost: r.batch_cost.to_string(),
+                batch_cost: r
+                    .batch_cost
+                    .map_or_else(|| "–".to_owned(), |c| c.to_string()),
                 name: r.name,
             })
             .collect(),
@@ -127,7 +129,9 @@ async fn recipe(
             r.yield_quantity,
             r.yield_unit,
         ),
-        batch_cost: r.batch_cost.to_string(),
+        batch_cost: r
+            .batch_cost
+            .map_or_else(|| "–".to_owned(), |c| c.to_string()),
         missing: r.missing_costs.join(", "),
         notes: r.notes.clone(),
         lines: r

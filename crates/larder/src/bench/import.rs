@@ -2,6 +2,7 @@
 //! then the ledger check), and run as `larder import sales` in a child process for its peak
 //! resident memory, which the command prints on stderr.
 
+use crate::demo::text;
 use std::ffi::OsString;
 use std::path::Path;
 use std::time::Instant;
@@ -45,10 +46,13 @@ pub(crate) struct AsProcess {
 async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> {
     let reg = app
         .register(RegisterCommand {
-            tenant_name: format!("Bench import {}", uuid::Uuid::now_v7().simple()),
-            email: format!("bench-{}@larder.test", uuid::Uuid::now_v7().simple()),
-            password: "bench-password".into(),
-            name: "Bench".into(),
+            tenant_name: text(&format!("Bench import {}", uuid::Uuid::now_v7().simple()))?,
+            email: text(&format!(
+                "bench-{}@larder.test",
+                uuid::Uuid::now_v7().simple()
+            ))?,
+            password: text("import bench password")?,
+            name: text("Bench")?,
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;
@@ -61,7 +65,7 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
         .create_location(
             p,
             LocationCommand {
-                name: "Kitchen".into(),
+                name: text("Kitchen")?,
                 kind: LocationKind::Outlet,
             },
             None,

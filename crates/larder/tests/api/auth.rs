@@ -196,7 +196,7 @@ async fn login_attempts_are_limited_per_address() {
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
     // Refreshes with a forged token are cheap (no password hashing), so the attempts arrive
     // faster than the quota refills (one every two seconds).
-    let forged = json!({"refresh_token": "not-a-token"});
+    let forged = json!({"refresh_token": format!("{}.{}", "0".repeat(32), "A".repeat(43))});
     for _ in 0..larder_web::AUTH_ATTEMPTS_PER_MINUTE {
         assert_eq!(
             app.post("/api/v1/auth/refresh", None, &forged)

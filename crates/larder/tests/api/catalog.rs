@@ -44,7 +44,7 @@ async fn invalid_items_are_refused_naming_the_field(app: TestApp) {
         assert_eq!(p["field"], field, "{body}: {p}");
         assert_eq!(p["type"], "/problems/validation");
     }
-    let ok = app.post("/api/v1/items", Some(&t.token), &json!({"name": "Rice", "base_unit": "g", "sku": "R1", "unit_cost": 0.0016, "barcode": "4006381333931"})).await;
+    let ok = app.post("/api/v1/items", Some(&t.token), &json!({"name": "Rice", "base_unit": "g", "sku": "R1", "unit_cost": "0.0016", "barcode": "4006381333931"})).await;
     assert_eq!(ok.status(), StatusCode::CREATED);
     let item: Value = ok.json().await.unwrap();
     assert_eq!(item["unit_cost"], "0.0016");

@@ -32,7 +32,7 @@ async fn another_tenant_can_neither_read_list_nor_change_the_first_tenants_data(
         .await;
     assert_eq!(menu.status(), StatusCode::CREATED);
     let sale: Value = app
-        .post("/api/v1/sales", Some(&a.token), &json!({"location_id": a.location_id, "lines": [{"name": "Saffron Rice", "quantity": 1}]}))
+        .post("/api/v1/sales", Some(&a.token), &json!({"location_id": a.location_id, "lines": [{"name": "Saffron Rice", "quantity": "1"}]}))
         .await
         .json()
         .await
@@ -112,7 +112,7 @@ async fn another_tenant_can_neither_read_list_nor_change_the_first_tenants_data(
         StatusCode::NOT_FOUND
     );
     let sale_b =
-        json!({"location_id": a.location_id, "lines": [{"name": "Saffron Rice", "quantity": 1}]});
+        json!({"location_id": a.location_id, "lines": [{"name": "Saffron Rice", "quantity": "1"}]});
     assert_eq!(
         app.post("/api/v1/sales", Some(&b.token), &sale_b)
             .await
@@ -143,7 +143,15 @@ async fn another_tenant_can_neither_read_list_nor_change_the_first_tenants_data(
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // B's reports see none of A's sales.
-    let period = "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z";
+    // Reports cover at most 366 days: half a year either side of now holds A's sales.
+    let now = chrono::Utc::now();
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let period = format!(
+        "from={}&to={}",
+        at(now - chrono::Duration::days(180)),
+        at(now + chrono::Duration::days(180))
+    );
     for path in [
         format!("/api/v1/reports/usage?{period}"),
         format!("/api/v1/reports/top-menu-items?{period}"),

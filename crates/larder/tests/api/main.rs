@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod catalog;
 mod demo;
+mod hardening;
 mod inventory;
 mod isolation;
 mod ops;

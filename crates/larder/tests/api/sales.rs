@@ -73,7 +73,7 @@ async fn recipe_cost_and_sale_depletion_are_exact(app: TestApp) {
     let sale = app
         .post("/api/v1/sales", Some(&t.token), &json!({
             "location_id": t.location_id, "external_ref": "16118",
-            "lines": [{"name": "pilau  rice", "quantity": 3}, {"name": "Mystery Dish", "quantity": "1", "unit_price": "4.50"}]
+            "lines": [{"name": "pilau  rice", "quantity": "3"}, {"name": "Mystery Dish", "quantity": "1", "unit_price": "4.50"}]
         }))
         .await;
     assert_eq!(sale.status(), StatusCode::CREATED);
@@ -90,7 +90,7 @@ async fn recipe_cost_and_sale_depletion_are_exact(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(unmapped["data"][0]["item_name"], "Mystery Dish");
-    let dup = app.post("/api/v1/sales", Some(&t.token), &json!({"location_id": t.location_id, "external_ref": "16118", "lines": [{"name": "Pilau Rice", "quantity": 1}]})).await;
+    let dup = app.post("/api/v1/sales", Some(&t.token), &json!({"location_id": t.location_id, "external_ref": "16118", "lines": [{"name": "Pilau Rice", "quantity": "1"}]})).await;
     assert_eq!(dup.status(), StatusCode::CONFLICT);
     assert_eq!(dup.json::<Value>().await.unwrap()["field"], "external_ref");
     assert_eq!(app.on_hand(&t, &rice).await, "-360.000");
@@ -100,7 +100,7 @@ async fn a_sale_retried_with_its_key_is_recorded_once(app: TestApp) {
     let t = app.register("Retry").await;
     let (rice, _, _) = pilau(&app, &t).await;
     let body =
-        json!({"location_id": t.location_id, "lines": [{"name": "Pilau Rice", "quantity": 2}]});
+        json!({"location_id": t.location_id, "lines": [{"name": "Pilau Rice", "quantity": "2"}]});
     let first = app
         .post_with_key("/api/v1/sales", &t.token, "pos-ticket-7", &body)
         .await;
@@ -299,7 +299,7 @@ async fn usage_is_bucketed_by_business_week_and_revenue_is_exact(app: TestApp) {
         ("2019-08-05T10:00:00Z", 2),
         ("2019-08-11T20:00:00Z", 1),
     ] {
-        let body = json!({"location_id": t.location_id, "occurred_at": at, "lines": [{"name": "Pilau Rice", "quantity": qty}]});
+        let body = json!({"location_id": t.location_id, "occurred_at": at, "lines": [{"name": "Pilau Rice", "quantity": qty.to_string()}]});
         assert_eq!(
             app.post("/api/v1/sales", Some(&t.token), &body)
                 .await

@@ -199,7 +199,7 @@ async fn a_period_that_ends_before_it_starts_is_a_422_page_naming_the_field() {
 async fn the_login_form_past_the_address_limit_is_a_429_page_with_retry_after() {
     let app = spawn_app(Backend::Sqlite).await;
     // Forged refreshes are cheap, so they spend the address's budget faster than it refills.
-    let forged = json!({"refresh_token": "not-a-token"});
+    let forged = json!({"refresh_token": format!("{}.{}", "0".repeat(32), "A".repeat(43))});
     for _ in 0..larder_web::AUTH_ATTEMPTS_PER_MINUTE {
         assert_eq!(
             app.post("/api/v1/auth/refresh", None, &forged)
