@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Conflicts;
 use crate::{App, AppError};
 
+pub mod members;
 pub mod password;
 
 /// Auth's constraints, by the field clients write.
@@ -37,8 +38,27 @@ pub const DEFAULT_DAY_CUTOFF_MINUTES: i32 = 240;
 
 /// Lifetime of an access token.
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
-/// Lifetime of a refresh token (each rotation starts a new one).
-pub const REFRESH_TTL: Duration = Duration::days(30);
+/// Lifetime of a refresh token. Each rotation issues a new one with a full lifetime, so a
+/// session used at least once a week never expires (a sliding window of 7 days).
+pub const REFRESH_TTL: Duration = Duration::days(7);
+
+/// How long a process trusts what it last read of a session (role, deactivation, logout)
+/// before reading it again. A logout, role change or deactivation made through this process
+/// takes effect on the next request; one made through another process on the same database
+/// within this time.
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sessions read recently, by tenant, person and session.
+pub(crate) type SessionCache =
+    mini_moka::sync::Cache<(TenantId, UserId, TokenFamilyId), larder_store::SessionRow>;
+
+/// A cache of sessions that forgets each after [`SESSION_RECHECK`].
+pub(crate) fn session_cache() -> SessionCache {
+    mini_moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(SESSION_RECHECK)
+        .build()
+}
 
 /// The signing secret for access tokens (at least 32 bytes). `Debug` never prints it.
 pub struct TokenKeys {
@@ -90,8 +110,11 @@ pub struct Principal {
     pub tenant_id: TenantId,
     /// The person.
     pub user_id: UserId,
-    /// Their role there.
+    /// Their role there, as read at the start of the request.
     pub role: Role,
+    /// The login session the request came through (`None` for an operator command such as the
+    /// demo or an import, which acts without one).
+    pub session: Option<TokenFamilyId>,
 }
 
 impl Principal {
@@ -112,8 +135,11 @@ impl Principal {
 struct Claims {
     sub: String,
     tid: String,
+    /// The session (refresh-token family) the token was issued in.
+    sid: String,
     role: Role,
     iat: i64,
+    nbf: i64,
     exp: i64,
     iss: String,
 }
@@ -394,7 +420,7 @@ impl App {
         })
         .await?;
         Ok(TokenPair {
-            access_token: self.access_token(tenant, user, role, now)?,
+            access_token: self.access_token(tenant, user, role, family, now)?,
             refresh_token,
             token_type: "Bearer",
             expires_in: ACCESS_TTL.num_seconds(),
@@ -406,13 +432,16 @@ impl App {
         tenant: TenantId,
         user: UserId,
         role: Role,
+        family: TokenFamilyId,
         now: DateTime<Utc>,
     ) -> Result<String, AppError> {
         let claims = Claims {
             sub: user.to_string(),
             tid: tenant.to_string(),
+            sid: family.to_string(),
             role,
             iat: now.timestamp(),
+            nbf: now.timestamp(),
             exp: (now + ACCESS_TTL).timestamp(),
             iss: ISSUER.into(),
         };
@@ -420,24 +449,47 @@ impl App {
             .map_err(|e| AppError::Internal(format!("signing failed: {e}")))
     }
 
-    /// Verifies an access token.
+    /// Verifies an access token's signature, issuer and times (`exp` and `nbf`, no leeway) and
+    /// returns its tenant, person and session.
+    fn verify_access(&self, token: &str) -> Result<(TenantId, UserId, TokenFamilyId), AppError> {
+        verify_access(&self.keys, token)
+    }
+
+    /// Authenticates a request: verifies the access token, then checks its session is live
+    /// (not logged out, the person still an active member) and takes the member's current
+    /// role, so a logout, deactivation or role change applies to the next request (see
+    /// [`SESSION_RECHECK`] for other processes).
     ///
     /// # Errors
-    /// 401 when it is malformed, badly signed or expired.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[ISSUER]);
-        v.leeway = 0;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &v).map_err(|_| {
-                AppError::Unauthenticated("the access token is not valid or has expired")
-            })?;
-        let c = data.claims;
-        let bad = || AppError::Unauthenticated("the access token is not valid");
+    /// 401 when the token is malformed, badly signed, not yet valid or expired, or its session
+    /// has ended.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        let (tenant, user, session) = self.verify_access(token)?;
+        let key = (tenant, user, session);
+        let state = match self.sessions.get(&key) {
+            Some(s) => s,
+            None => {
+                let s = run_tenant(self.db(), tenant, Mode::Read, move |tx| {
+                    Box::pin(async move { tx.session(user, session).await.map_err(AppError::from) })
+                })
+                .await?
+                .ok_or(AppError::Unauthenticated(
+                    "the session has ended; log in again",
+                ))?;
+                self.sessions.insert(key, s.clone());
+                s
+            }
+        };
+        if state.deactivated || state.revoked {
+            return Err(AppError::Unauthenticated(
+                "the session has ended; log in again",
+            ));
+        }
         Ok(Principal {
-            tenant_id: c.tid.parse().map_err(|_| bad())?,
-            user_id: c.sub.parse().map_err(|_| bad())?,
-            role: c.role,
+            tenant_id: tenant,
+            user_id: user,
+            role: state.role,
+            session: Some(session),
         })
     }
 
@@ -503,15 +555,42 @@ impl App {
             return Ok(());
         };
         let hash = refresh_hash(token);
-        run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+        let ended = run_tenant(self.db(), tenant, Mode::Write, move |tx| {
             Box::pin(async move {
-                if let Some(row) = tx.find_refresh_token(&hash).await? {
-                    tx.revoke_token_family(row.family_id, Utc::now()).await?;
-                }
-                Ok::<_, AppError>(())
+                let Some(row) = tx.find_refresh_token(&hash).await? else {
+                    return Ok::<_, AppError>(None);
+                };
+                tx.revoke_token_family(row.family_id, Utc::now()).await?;
+                Ok(Some((row.user_id, row.family_id)))
             })
         })
-        .await
+        .await?;
+        if let Some((user, family)) = ended {
+            self.sessions.invalidate(&(tenant, user, family));
+        }
+        Ok(())
+    }
+
+    /// Ends the caller's session (logout with only an access token): its refresh tokens are
+    /// revoked and its access tokens refused from the next request.
+    ///
+    /// # Errors
+    /// Storage errors only; a principal without a session has nothing to end.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn end_session(&self, p: Principal) -> Result<(), AppError> {
+        let Some(family) = p.session else {
+            return Ok(());
+        };
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.revoke_token_family(family, Utc::now())
+                    .await
+                    .map_err(AppError::from)
+            })
+        })
+        .await?;
+        self.sessions.invalidate(&(p.tenant_id, p.user_id, family));
+        Ok(())
     }
 
     /// The caller's person, tenant and role.
@@ -618,6 +697,28 @@ impl App {
     }
 }
 
+/// Verifies an access token's signature, issuer and times (`exp` and `nbf` required and
+/// checked, no leeway) and returns its tenant, person and session.
+fn verify_access(
+    keys: &TokenKeys,
+    token: &str,
+) -> Result<(TenantId, UserId, TokenFamilyId), AppError> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    v.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+    v.validate_nbf = true;
+    v.leeway = 0;
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &v)
+        .map_err(|_| AppError::Unauthenticated("the access token is not valid or has expired"))?;
+    let c = data.claims;
+    let bad = || AppError::Unauthenticated("the access token is not valid");
+    Ok((
+        c.tid.parse().map_err(|_| bad())?,
+        c.sub.parse().map_err(|_| bad())?,
+        c.sid.parse().map_err(|_| bad())?,
+    ))
+}
+
 fn choose_membership<'a>(
     memberships: &'a [MembershipRow],
     tenant: Option<&str>,
@@ -664,5 +765,40 @@ mod tests {
         assert_eq!(parse_refresh(&token).ok(), Some(t));
         assert!(parse_refresh("garbage").is_err());
         assert!(parse_refresh(&format!("{}.short", t.as_uuid().simple())).is_err());
+    }
+
+    fn claims(nbf_offset: i64, sid: &str) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            sub: UserId::new().to_string(),
+            tid: TenantId::new().to_string(),
+            sid: sid.to_owned(),
+            role: Role::Owner,
+            iat: now,
+            nbf: now + nbf_offset,
+            exp: now + 600,
+            iss: ISSUER.into(),
+        }
+    }
+
+    #[test]
+    fn access_tokens_are_refused_before_nbf_and_without_a_session() {
+        let keys = TokenKeys::from_secret(&[7; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let sign = |c: &Claims| {
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &keys.encoding)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let family = TokenFamilyId::new();
+        assert!(verify_access(&keys, &sign(&claims(0, &family.to_string()))).is_ok());
+        assert!(verify_access(&keys, &sign(&claims(60, &family.to_string()))).is_err());
+        assert!(verify_access(&keys, &sign(&claims(0, "not-a-session"))).is_err());
+        let other = TokenKeys::from_secret(&[8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(0, &family.to_string()),
+            &other.encoding,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(verify_access(&keys, &forged).is_err());
     }
 }

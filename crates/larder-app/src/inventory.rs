@@ -444,6 +444,7 @@ mod tests {
             tenant_id: TenantId::new(),
             user_id: UserId::new(),
             role: Role::Staff,
+            session: None,
         };
         let now = Utc::now();
         assert_eq!(

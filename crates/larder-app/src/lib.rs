@@ -29,6 +29,7 @@ pub use page::Page;
 pub struct App {
     store: Arc<dyn Store>,
     keys: Arc<TokenKeys>,
+    sessions: auth::SessionCache,
 }
 
 impl App {
@@ -37,6 +38,7 @@ impl App {
         Self {
             store,
             keys: Arc::new(keys),
+            sessions: auth::session_cache(),
         }
     }
 

@@ -13,6 +13,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000001_on_hand_range.sql"
     )),
+    M::up(include_str!(
+        "../migrations/20261122000002_member_deactivation.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

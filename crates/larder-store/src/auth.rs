@@ -37,6 +37,34 @@ pub struct MembershipRow {
     pub role: Role,
 }
 
+/// A member of the tenant as its members list shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    /// The person.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Their role here.
+    pub role: Role,
+    /// Since when.
+    pub created_at: DateTime<Utc>,
+    /// When they were deactivated; `None` while active.
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+/// What every request checks about the session its access token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The member's current role (it may have changed since the token was signed).
+    pub role: Role,
+    /// Whether the member is deactivated.
+    pub deactivated: bool,
+    /// Whether the session (its refresh-token family) was revoked: logout or reuse.
+    pub revoked: bool,
+}
+
 /// One refresh token, stored as the SHA-256 of its secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshTokenRow {
@@ -67,8 +95,9 @@ pub trait GlobalTx: Send {
     async fn find_user_by_email(&mut self, email: &str) -> Result<Option<UserRow>, StoreError>;
     /// A person by id.
     async fn get_user(&mut self, id: UserId) -> Result<Option<UserRow>, StoreError>;
-    /// Every tenant a person belongs to, with the role there, oldest membership first. In a
-    /// tenant's transaction, only that tenant's membership (login uses a global transaction).
+    /// Every tenant a person belongs to and is not deactivated in, with the role there, oldest
+    /// membership first. In a tenant's transaction, only that tenant's membership (login uses a
+    /// global transaction).
     async fn memberships_of_user(&mut self, user: UserId)
     -> Result<Vec<MembershipRow>, StoreError>;
 }
@@ -104,4 +133,35 @@ pub trait AuthTx: Send {
         family: TokenFamilyId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Revokes every refresh token a person holds in this tenant (deactivation).
+    async fn revoke_user_tokens(
+        &mut self,
+        user: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The members, by email, after `after` (an email), at most `limit`.
+    async fn list_members(
+        &mut self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MemberRow>, StoreError>;
+    /// One member, active or not.
+    async fn get_member(&mut self, user: UserId) -> Result<Option<MemberRow>, StoreError>;
+    /// Changes a member's role; false when they are not a member.
+    async fn set_member_role(&mut self, user: UserId, role: Role) -> Result<bool, StoreError>;
+    /// Deactivates (`Some(at)`) or reactivates (`None`) a member; false when not a member.
+    async fn set_member_deactivated(
+        &mut self,
+        user: UserId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
+    /// Owners who are not deactivated.
+    async fn count_active_owners(&mut self) -> Result<i64, StoreError>;
+    /// The state of a person's session (a refresh-token family) here; `None` when they are not
+    /// a member.
+    async fn session(
+        &mut self,
+        user: UserId,
+        family: TokenFamilyId,
+    ) -> Result<Option<SessionRow>, StoreError>;
 }

@@ -28,31 +28,37 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .map(str::to_owned);
-        let token = match bearer {
-            Some(t) => t,
-            None => {
-                let jar = CookieJar::from_headers(&parts.headers);
-                jar.get(ACCESS_COOKIE)
-                    .map(|c| c.value().to_owned())
-                    .ok_or(ApiError(AppError::Unauthenticated("missing bearer token")))?
-            }
-        };
-        state.app.authenticate(&token).map(Auth).map_err(ApiError)
+        let token = access_token(&parts.headers)
+            .ok_or(ApiError(AppError::Unauthenticated("missing bearer token")))?;
+        state
+            .app
+            .authenticate(&token)
+            .await
+            .map(Auth)
+            .map_err(ApiError)
     }
 }
 
 /// The largest request body the API reads: 1 MiB (a sale of 500 lines is about 100 KiB).
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// The access token of a request: `Authorization: Bearer`, else the UI's access cookie.
+pub fn access_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .map(str::to_owned);
+    bearer.or_else(|| {
+        CookieJar::from_headers(headers)
+            .get(ACCESS_COOKIE)
+            .map(|c| c.value().to_owned())
+    })
+}
 
 /// A JSON body; a malformed one is a 422 naming the field (`lines[2].quantity`), another media
 /// type a 415, a body over [`BODY_LIMIT_BYTES`] a 413, all problem+json.

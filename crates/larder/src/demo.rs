@@ -275,7 +275,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
     };
     let (p, location) = match app.login(login).await {
         Ok(pair) => {
-            let p = app.authenticate(&pair.access_token).map_err(failed)?;
+            let p = app.authenticate(&pair.access_token).await.map_err(failed)?;
             (p, book_present(app, p).await?)
         }
         // Anything but "no such login" (the database is down, the demo user belongs to several
@@ -294,6 +294,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                 tenant_id: reg.tenant_id,
                 user_id: reg.user_id,
                 role: Role::Owner,
+                session: None,
             };
             let location = app
                 .create_location(

@@ -6,7 +6,7 @@ use larder_core::auth::Role;
 use larder_core::{TokenFamilyId, UserId};
 
 use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
-use crate::{AuthTx, GlobalTx, MembershipRow, RefreshTokenRow, UserRow};
+use crate::{AuthTx, GlobalTx, MemberRow, MembershipRow, RefreshTokenRow, SessionRow, UserRow};
 
 const INSERT_USER: &str =
     "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
@@ -16,10 +16,11 @@ const USER_BY_ID: &str =
     "SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1";
 const MEMBERSHIPS_OF_USER: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-     WHERE m.user_id = $1 ORDER BY m.created_at, m.tenant_id";
+     WHERE m.user_id = $1 AND m.deactivated_at IS NULL ORDER BY m.created_at, m.tenant_id";
 const MEMBERSHIPS_OF_USER_IN_TENANT: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-     WHERE m.tenant_id = $1 AND m.user_id = $2 ORDER BY m.created_at, m.tenant_id";
+     WHERE m.tenant_id = $1 AND m.user_id = $2 AND m.deactivated_at IS NULL
+     ORDER BY m.created_at, m.tenant_id";
 const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
 const GET_MEMBERSHIP: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
@@ -35,6 +36,27 @@ const MARK_REFRESH_TOKEN_USED: &str = "UPDATE refresh_tokens SET used_at = $3
      WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL";
 const REVOKE_TOKEN_FAMILY: &str = "UPDATE refresh_tokens SET revoked_at = $3
      WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL";
+const REVOKE_USER_TOKENS: &str = "UPDATE refresh_tokens SET revoked_at = $3
+     WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+     m.deactivated_at
+     FROM memberships m JOIN users u ON u.id = m.user_id
+     WHERE m.tenant_id = $1 AND ($2 IS NULL OR u.email > $2)
+     ORDER BY u.email LIMIT $3";
+const GET_MEMBER: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at,
+     m.deactivated_at
+     FROM memberships m JOIN users u ON u.id = m.user_id
+     WHERE m.tenant_id = $1 AND m.user_id = $2";
+const SET_MEMBER_ROLE: &str =
+    "UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2";
+const SET_MEMBER_DEACTIVATED: &str =
+    "UPDATE memberships SET deactivated_at = $3 WHERE tenant_id = $1 AND user_id = $2";
+const COUNT_ACTIVE_OWNERS: &str = "SELECT count(*) FROM memberships
+     WHERE tenant_id = $1 AND role = 'owner' AND deactivated_at IS NULL";
+const SESSION: &str = "SELECT m.role, m.deactivated_at,
+     (SELECT count(*) FROM refresh_tokens r
+      WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL)
+     FROM memberships m WHERE m.tenant_id = $1 AND m.user_id = $2";
 
 fn user(mut r: Row) -> R<UserRow> {
     Ok(UserRow {
@@ -53,6 +75,17 @@ fn membership(mut r: Row) -> R<MembershipRow> {
         tenant_name: r.get()?,
         user_id: r.get()?,
         role: r.spelled::<Role>()?,
+    })
+}
+
+fn member(mut r: Row) -> R<MemberRow> {
+    Ok(MemberRow {
+        user_id: r.get()?,
+        email: r.get()?,
+        name: r.get()?,
+        role: r.spelled::<Role>()?,
+        created_at: r.get()?,
+        deactivated_at: r.get()?,
     })
 }
 
@@ -205,5 +238,77 @@ impl<E: Exec> AuthTx for SqlTx<E> {
             .execute(REVOKE_TOKEN_FAMILY, args![self.tenant, family, at])
             .await
             .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn revoke_user_tokens(&mut self, user: UserId, at: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(REVOKE_USER_TOKENS, args![self.tenant, user, at])
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_members(&mut self, after: Option<&str>, limit: u32) -> R<Vec<MemberRow>> {
+        rows(
+            self.exec
+                .fetch_all(LIST_MEMBERS, args![self.tenant, after, i64::from(limit)])
+                .await?,
+            member,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_member(&mut self, user: UserId) -> R<Option<MemberRow>> {
+        self.exec
+            .fetch_optional(GET_MEMBER, args![self.tenant, user])
+            .await?
+            .map(member)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_member_role(&mut self, user: UserId, role: Role) -> R<bool> {
+        let n = self
+            .exec
+            .execute(SET_MEMBER_ROLE, args![self.tenant, user, role.as_str()])
+            .await?;
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_member_deactivated(&mut self, user: UserId, at: Option<DateTime<Utc>>) -> R<bool> {
+        let n = self
+            .exec
+            .execute(SET_MEMBER_DEACTIVATED, args![self.tenant, user, at])
+            .await?;
+        Ok(n == 1)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn count_active_owners(&mut self) -> R<i64> {
+        let row = self
+            .exec
+            .fetch_optional(COUNT_ACTIVE_OWNERS, args![self.tenant])
+            .await?;
+        match row {
+            Some(mut r) => r.get(),
+            None => Ok(0),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn session(&mut self, user: UserId, family: TokenFamilyId) -> R<Option<SessionRow>> {
+        self.exec
+            .fetch_optional(SESSION, args![self.tenant, user, family])
+            .await?
+            .map(|mut r| {
+                Ok(SessionRow {
+                    role: r.spelled::<Role>()?,
+                    deactivated: r.get::<Option<DateTime<Utc>>>()?.is_some(),
+                    revoked: r.get::<i64>()? > 0,
+                })
+            })
+            .transpose()
     }
 }

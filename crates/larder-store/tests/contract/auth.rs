@@ -2,6 +2,7 @@
 //! tenants, and refresh tokens used once and revoked by family.
 
 use crate::*;
+use larder_store::SessionRow;
 
 contract!(
     users_are_global_and_found_by_id_and_email,
@@ -10,6 +11,7 @@ contract!(
     a_membership_needs_a_user_and_is_held_once,
     a_refresh_token_can_be_used_once,
     revoking_a_family_revokes_only_that_family_once,
+    members_are_listed_changed_deactivated_and_their_sessions_checked,
 );
 
 async fn users_are_global_and_found_by_id_and_email(store: S) {
@@ -314,4 +316,130 @@ async fn revoking_a_family_revokes_only_that_family_once(store: S) {
             Some(tokens[2].clone()),
         ]
     );
+}
+
+async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store: S) {
+    let s = seed(&store, "members").await;
+    let mut owner = user_row("Owner");
+    owner.email = "a-owner@example.com".into();
+    let mut cook = user_row("Cook");
+    cook.email = "b-cook@example.com".into();
+    let (o, c) = (owner.id, cook.id);
+    let (live, ended) = (TokenFamilyId::new(), TokenFamilyId::new());
+    let tokens = vec![token(live, c, 1), token(ended, c, 2)];
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&owner).await?;
+            tx.insert_user(&cook).await?;
+            tx.insert_membership(o, Role::Owner, at(1, 1)).await?;
+            tx.insert_membership(c, Role::Staff, at(1, 2)).await?;
+            for t in &tokens {
+                tx.insert_refresh_token(t).await?;
+            }
+            tx.revoke_token_family(ended, at(2, 1)).await
+        })
+    })
+    .await;
+    let (listed, page2, one, nobody, owners, live_s, ended_s, stranger) =
+        read(&store, s.tenant, move |tx| {
+            Box::pin(async move {
+                Ok((
+                    tx.list_members(None, 10).await?,
+                    tx.list_members(Some("a-owner@example.com"), 10).await?,
+                    tx.get_member(c).await?,
+                    tx.get_member(UserId::new()).await?,
+                    tx.count_active_owners().await?,
+                    tx.session(c, live).await?,
+                    tx.session(c, ended).await?,
+                    tx.session(UserId::new(), live).await?,
+                ))
+            })
+        })
+        .await;
+    let emails: Vec<&str> = listed.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, ["a-owner@example.com", "b-cook@example.com"]);
+    assert_eq!(page2.len(), 1);
+    assert_eq!(page2[0].user_id, c);
+    let one = one.unwrap();
+    assert_eq!(
+        (one.role, one.created_at, one.deactivated_at),
+        (Role::Staff, at(1, 2), None)
+    );
+    assert_eq!(nobody, None);
+    assert_eq!(owners, 1);
+    let live_state = SessionRow {
+        role: Role::Staff,
+        deactivated: false,
+        revoked: false,
+    };
+    assert_eq!(live_s, Some(live_state.clone()));
+    assert_eq!(
+        ended_s,
+        Some(SessionRow {
+            revoked: true,
+            ..live_state.clone()
+        })
+    );
+    assert_eq!(stranger, None);
+
+    // A role change, then deactivation with the person's tokens revoked; a missing member
+    // changes nothing.
+    let (changed, missing, deactivated, missing_d) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let changed = tx.set_member_role(c, Role::Manager).await?;
+            let missing = tx.set_member_role(UserId::new(), Role::Owner).await?;
+            let deactivated = tx.set_member_deactivated(c, Some(at(3, 1))).await?;
+            let missing_d = tx
+                .set_member_deactivated(UserId::new(), Some(at(3, 1)))
+                .await?;
+            tx.revoke_user_tokens(c, at(3, 1)).await?;
+            Ok((changed, missing, deactivated, missing_d))
+        })
+    })
+    .await;
+    assert_eq!(
+        (changed, missing, deactivated, missing_d),
+        (true, false, true, false)
+    );
+    let (state, member, mine, tenants) = read(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.session(c, live).await?,
+                tx.get_member(c).await?,
+                tx.find_refresh_token(&[1; 32]).await?,
+                tx.memberships_of_user(c).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(
+        state,
+        Some(SessionRow {
+            role: Role::Manager,
+            deactivated: true,
+            revoked: true,
+        })
+    );
+    assert_eq!(member.unwrap().deactivated_at, Some(at(3, 1)));
+    assert_eq!(mine.unwrap().revoked_at, Some(at(3, 1)));
+    // A deactivated membership does not open a login.
+    assert!(tenants.is_empty());
+    let global = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(c).await })
+    })
+    .await
+    .unwrap();
+    assert!(global.is_empty());
+    // Reactivated, the person can log in again.
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.set_member_deactivated(c, None).await.map(drop) })
+    })
+    .await;
+    let global = run_global(store.as_ref(), Mode::Read, move |tx| {
+        Box::pin(async move { tx.memberships_of_user(c).await })
+    })
+    .await
+    .unwrap();
+    assert_eq!(global.len(), 1);
+    assert_eq!(global[0].role, Role::Manager);
 }

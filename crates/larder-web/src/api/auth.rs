@@ -31,7 +31,9 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(limited)
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(add_member))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(set_member_role))
+        .routes(routes!(set_member_active))
 }
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
@@ -108,12 +110,20 @@ pub(crate) async fn refresh(
     Ok((jar, Json(pair)).into_response())
 }
 
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = Option<RefreshBody>, responses((status = 204, description = "The token family is revoked")))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = Option<RefreshBody>, responses((status = 204, description = "The session is ended: its refresh tokens are revoked and its access tokens refused from the next request")), security((), ("bearer" = [])))]
 pub(crate) async fn logout(
     State(s): State<AppState>,
     jar: CookieJar,
+    headers: axum::http::HeaderMap,
     body: Option<ApiJson<RefreshBody>>,
 ) -> ApiResult<Response> {
+    // An access token (header or cookie) ends its own session; a refresh token its family.
+    // Neither is required: logging out twice, or without a session, is not an error.
+    if let Some(access) = crate::extract::access_token(&headers)
+        && let Ok(p) = s.app.authenticate(&access).await
+    {
+        s.app.end_session(p).await?;
+    }
     match refresh_token(&jar, body.map(|b| b.0)) {
         Ok(token) => s.app.logout(&token).await?,
         // Logging out without a token, or twice, is not an error.
@@ -126,6 +136,43 @@ pub(crate) async fn logout(
 #[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "OK", body = larder_app::auth::Me), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn me(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
     Ok(Json(s.app.me(p).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/members", tag = "auth", params(larder_app::page::PageQuery), responses((status = 200, description = "The members by email, active or not", body = larder_app::Page<larder_app::auth::members::Member>)), security(("bearer" = [])))]
+pub(crate) async fn list_members(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<larder_app::page::PageQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.list_members(p, q.limit, q.cursor).await?).into_response())
+}
+
+#[utoipa::path(put, path = "/members/{user_id}/role", tag = "auth", params(("user_id" = larder_core::UserId, Path)), request_body = larder_app::auth::members::RoleCommand, responses((status = 200, description = "The member with the new role, in force from their next request", body = larder_app::auth::members::Member), (status = 409, description = "The last active owner cannot be demoted", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn set_member_role(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::ApiPath(user): crate::extract::ApiPath<larder_core::UserId>,
+    ApiJson(cmd): ApiJson<larder_app::auth::members::RoleCommand>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.set_member_role(p, user, cmd).await?).into_response())
+}
+
+/// Whether a member may log in and act.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActiveBody {
+    /// `false` deactivates (their sessions end at once), `true` reactivates.
+    active: bool,
+}
+
+#[utoipa::path(put, path = "/members/{user_id}/active", tag = "auth", params(("user_id" = larder_core::UserId, Path)), request_body = ActiveBody, responses((status = 200, description = "The member; a deactivated one's sessions are revoked and their next request refused", body = larder_app::auth::members::Member), (status = 409, description = "The last active owner cannot be deactivated", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn set_member_active(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::ApiPath(user): crate::extract::ApiPath<larder_core::UserId>,
+    ApiJson(b): ApiJson<ActiveBody>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.set_member_active(p, user, b.active).await?).into_response())
 }
 
 /// A person to add to the caller's tenant.

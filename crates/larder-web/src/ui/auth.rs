@@ -136,5 +136,13 @@ async fn logout(
     if let Some(token) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()) {
         s.app.logout(&token).await?;
     }
+    // A copy of the access cookie stops working too, not only when it expires.
+    if let Some(access) = jar
+        .get(crate::extract::ACCESS_COOKIE)
+        .map(|c| c.value().to_owned())
+        && let Ok(p) = s.app.authenticate(&access).await
+    {
+        s.app.end_session(p).await?;
+    }
     Ok((cookies::cleared(jar), Redirect::to("/login")).into_response())
 }

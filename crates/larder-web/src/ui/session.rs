@@ -68,15 +68,14 @@ impl FromRequestParts<AppState> for Session {
             return Err(SessionRejection::CrossOrigin);
         }
         let jar = CookieJar::from_headers(&parts.headers);
-        if let Some(p) = jar
-            .get(ACCESS_COOKIE)
-            .and_then(|c| state.app.authenticate(c.value()).ok())
+        if let Some(access) = jar.get(ACCESS_COOKIE).map(|c| c.value().to_owned())
+            && let Ok(p) = state.app.authenticate(&access).await
         {
             return Ok(Session(p));
         }
         if let Some(token) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned())
             && let Ok(pair) = state.app.refresh(&token).await
-            && state.app.authenticate(&pair.access_token).is_ok()
+            && state.app.authenticate(&pair.access_token).await.is_ok()
         {
             let jar = cookies::with_access(
                 cookies::with_refresh(jar, &pair.refresh_token, state.cookie_secure),

@@ -60,6 +60,7 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
         tenant_id: reg.tenant_id,
         user_id: reg.user_id,
         role: Role::Owner,
+        session: None,
     };
     let location = app
         .create_location(

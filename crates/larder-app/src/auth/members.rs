@@ -1,0 +1,197 @@
+//! Member administration: the members list, changing a role, deactivating and reactivating.
+//!
+//! Owners and admins manage members (`members.manage`); only an owner may touch an owner or
+//! make someone owner (`tenant.manage`). A tenant always keeps one active owner: the last one
+//! cannot be demoted or deactivated. Deactivation keeps the membership for the record (the
+//! ledger names who posted what), revokes the person's sessions here at once, and refuses them
+//! at login; reactivation lets them log in again.
+
+use chrono::{DateTime, Utc};
+use larder_core::UserId;
+use larder_core::auth::{Permission, Role};
+use larder_store::{MemberRow, Mode, run_tenant};
+use serde::{Deserialize, Serialize};
+
+use crate::page::{self, Page};
+use crate::{App, AppError, Principal};
+
+/// A member as the API shows them.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Member {
+    /// The person.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Their role here.
+    pub role: Role,
+    /// Member since.
+    pub created_at: DateTime<Utc>,
+    /// Whether they may log in and act here.
+    pub active: bool,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Self {
+            user_id: r.user_id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            created_at: r.created_at,
+            active: r.deactivated_at.is_none(),
+        }
+    }
+}
+
+/// Change a member's role.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleCommand {
+    /// The new role.
+    pub role: Role,
+}
+
+/// The refusal when a change would leave the tenant without an active owner.
+fn last_owner() -> AppError {
+    AppError::conflict(
+        "role",
+        "the tenant's last active owner cannot be demoted or deactivated; make another member owner first",
+    )
+}
+
+impl App {
+    /// The tenant's members by email, active or not, a page at a time.
+    ///
+    /// # Errors
+    /// 403 without `members.manage`; 422 on `limit` or `cursor`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn list_members(
+        &self,
+        p: Principal,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<Member>, AppError> {
+        p.require(Permission::MembersManage)?;
+        let limit = page::limit(limit)?;
+        let after = match &cursor {
+            Some(c) => Some(page::decode(c, 1)?.remove(0)),
+            None => None,
+        };
+        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.list_members(after.as_deref(), limit + 1)
+                    .await
+                    .map_err(AppError::from)
+            })
+        })
+        .await?;
+        let members = rows.into_iter().map(Member::from).collect();
+        Ok(page::page(members, limit, |m: &Member| {
+            page::encode(&[&m.email])
+        }))
+    }
+
+    /// Changes a member's role; it applies to their next request.
+    ///
+    /// # Errors
+    /// 403 without `members.manage`, or when an admin touches an owner or grants owner; 404
+    /// when they are not a member; 409 on `role` when it would demote the last active owner.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn set_member_role(
+        &self,
+        p: Principal,
+        user: UserId,
+        cmd: RoleCommand,
+    ) -> Result<Member, AppError> {
+        p.require(Permission::MembersManage)?;
+        let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = member_row(tx, user).await?;
+                guard_owner_change(&p, current.role, Some(cmd.role))?;
+                if current.role == Role::Owner
+                    && cmd.role != Role::Owner
+                    && current.deactivated_at.is_none()
+                    && tx.count_active_owners().await? <= 1
+                {
+                    return Err(last_owner());
+                }
+                tx.set_member_role(user, cmd.role).await?;
+                Ok(Member::from(MemberRow {
+                    role: cmd.role,
+                    ..current
+                }))
+            })
+        })
+        .await?;
+        self.sessions.invalidate_all();
+        Ok(member)
+    }
+
+    /// Deactivates (`active: false`) or reactivates a member. Deactivation revokes every
+    /// session they hold here; their next request is refused.
+    ///
+    /// # Errors
+    /// 403 without `members.manage`, or when an admin deactivates an owner; 404 when they are
+    /// not a member; 409 on `role` for the last active owner (an owner deactivating themself
+    /// included).
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn set_member_active(
+        &self,
+        p: Principal,
+        user: UserId,
+        active: bool,
+    ) -> Result<Member, AppError> {
+        p.require(Permission::MembersManage)?;
+        let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = member_row(tx, user).await?;
+                guard_owner_change(&p, current.role, None)?;
+                let now = Utc::now();
+                if !active
+                    && current.deactivated_at.is_none()
+                    && current.role == Role::Owner
+                    && tx.count_active_owners().await? <= 1
+                {
+                    return Err(last_owner());
+                }
+                let at = if active {
+                    None
+                } else {
+                    Some(current.deactivated_at.unwrap_or(now))
+                };
+                tx.set_member_deactivated(user, at).await?;
+                if !active {
+                    tx.revoke_user_tokens(user, now).await?;
+                }
+                Ok(Member::from(MemberRow {
+                    deactivated_at: at,
+                    ..current
+                }))
+            })
+        })
+        .await?;
+        self.sessions.invalidate_all();
+        Ok(member)
+    }
+}
+
+/// The member `user`, or 404.
+async fn member_row(
+    tx: &mut dyn larder_store::TenantTx,
+    user: UserId,
+) -> Result<MemberRow, AppError> {
+    tx.get_member(user)
+        .await?
+        .ok_or(AppError::NotFound("member"))
+}
+
+/// Only an owner may change an owner (role or activation) or make someone owner.
+fn guard_owner_change(p: &Principal, current: Role, new: Option<Role>) -> Result<(), AppError> {
+    let touches_owner = current == Role::Owner || new == Some(Role::Owner);
+    if touches_owner && p.role != Role::Owner {
+        return Err(AppError::Forbidden(Permission::TenantManage.as_str()));
+    }
+    Ok(())
+}

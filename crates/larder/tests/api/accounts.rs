@@ -1,0 +1,303 @@
+//! Accounts: sessions that end at once (logout, deactivation), roles that change from the next
+//! request, member administration that always leaves an owner.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::helpers::{Tenant, TestApp};
+
+both!(
+    logout_ends_the_access_token_at_once,
+    a_deactivated_member_is_refused_at_once_and_can_be_reactivated,
+    a_role_change_applies_to_the_next_request,
+    the_last_active_owner_cannot_be_demoted_or_deactivated,
+    members_are_listed_by_email,
+);
+
+/// Adds a member with `role`; returns their user id, email and access token.
+async fn member(app: &TestApp, t: &Tenant, role: &str) -> (String, String, String) {
+    let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
+    let res = app
+        .post(
+            "/api/v1/members",
+            Some(&t.token),
+            &json!({"email": email, "name": role, "password": "kitchen password 7", "role": role}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app.login(&email, "kitchen password 7").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, email, token)
+}
+
+async fn status(res: reqwest::Response) -> StatusCode {
+    res.status()
+}
+
+async fn logout_ends_the_access_token_at_once(app: TestApp) {
+    let t = app.register("Logout Bistro").await;
+    assert_eq!(
+        status(app.get("/api/v1/auth/me", &t.token).await).await,
+        StatusCode::OK
+    );
+    // Logout with the refresh token only: the access token of that session stops working now,
+    // not in 15 minutes.
+    let res = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({"refresh_token": t.refresh}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get("/api/v1/auth/me", &t.token).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["type"],
+        "/problems/unauthenticated"
+    );
+    // Logout with only the access token ends its session and its refresh token.
+    let pair = app.login(&t.email, "correct horse battery").await;
+    let (access, refresh) = (
+        pair["access_token"].as_str().unwrap().to_owned(),
+        pair["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    let other = app.login(&t.email, "correct horse battery").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status(app.get("/api/v1/items", &access).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Another session of the same person is untouched.
+    assert_eq!(
+        status(app.get("/api/v1/items", &other).await).await,
+        StatusCode::OK
+    );
+}
+
+async fn a_deactivated_member_is_refused_at_once_and_can_be_reactivated(app: TestApp) {
+    let t = app.register("Deactivation").await;
+    let (cook, email, token) = member(&app, &t, "staff").await;
+    assert_eq!(
+        status(app.get("/api/v1/stock", &token).await).await,
+        StatusCode::OK
+    );
+    let res = app
+        .put(
+            &format!("/api/v1/members/{cook}/active"),
+            &t.token,
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["active"], false);
+    // The very next request with the token they hold is refused, and so is a new login.
+    assert_eq!(
+        status(app.get("/api/v1/stock", &token).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": email, "password": "kitchen password 7"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Reactivated, they log in again; the old session stays ended.
+    let res = app
+        .put(
+            &format!("/api/v1/members/{cook}/active"),
+            &t.token,
+            &json!({"active": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        status(app.get("/api/v1/stock", &token).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let fresh = app.login(&email, "kitchen password 7").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        status(app.get("/api/v1/stock", &fresh).await).await,
+        StatusCode::OK
+    );
+}
+
+async fn a_role_change_applies_to_the_next_request(app: TestApp) {
+    let t = app.register("Promotions").await;
+    let (cook, _, token) = member(&app, &t, "staff").await;
+    let report = "/api/v1/reports/top-menu-items?from=2024-01-01T00:00:00Z&to=2024-02-01T00:00:00Z";
+    assert_eq!(
+        status(app.get(report, &token).await).await,
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .put(
+            &format!("/api/v1/members/{cook}/role"),
+            &t.token,
+            &json!({"role": "manager"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["role"], "manager");
+    // The same access token, signed as staff, now acts as a manager.
+    assert_eq!(status(app.get(report, &token).await).await, StatusCode::OK);
+    let me: Value = app
+        .get("/api/v1/auth/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "manager");
+}
+
+async fn the_last_active_owner_cannot_be_demoted_or_deactivated(app: TestApp) {
+    let t = app.register("Ownership").await;
+    let me: Value = app
+        .get("/api/v1/auth/me", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owner = me["user_id"].as_str().unwrap().to_owned();
+    for (path, body) in [
+        (
+            format!("/api/v1/members/{owner}/role"),
+            json!({"role": "admin"}),
+        ),
+        (
+            format!("/api/v1/members/{owner}/active"),
+            json!({"active": false}),
+        ),
+    ] {
+        let res = app.put(&path, &t.token, &body).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{path}");
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], "role");
+    }
+    // An admin may manage members but not owners, nor make one.
+    let (admin, _, admin_token) = member(&app, &t, "admin").await;
+    let (cook, _, _) = member(&app, &t, "staff").await;
+    for (path, body) in [
+        (
+            format!("/api/v1/members/{owner}/role"),
+            json!({"role": "staff"}),
+        ),
+        (
+            format!("/api/v1/members/{owner}/active"),
+            json!({"active": false}),
+        ),
+        (
+            format!("/api/v1/members/{cook}/role"),
+            json!({"role": "owner"}),
+        ),
+    ] {
+        let res = app.put(&path, &admin_token, &body).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let res = app
+        .put(
+            &format!("/api/v1/members/{cook}/role"),
+            &admin_token,
+            &json!({"role": "manager"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // With a second owner, the first may step down.
+    let res = app
+        .put(
+            &format!("/api/v1/members/{admin}/role"),
+            &t.token,
+            &json!({"role": "owner"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .put(
+            &format!("/api/v1/members/{owner}/role"),
+            &t.token,
+            &json!({"role": "manager"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Another tenant's member is not found here.
+    let other = app.register("Elsewhere").await;
+    let res = app
+        .put(
+            &format!("/api/v1/members/{cook}/role"),
+            &other.token,
+            &json!({"role": "staff"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+async fn members_are_listed_by_email(app: TestApp) {
+    let t = app.register("Roster").await;
+    let (_, b, _) = member(&app, &t, "staff").await;
+    let (_, a, _) = member(&app, &t, "manager").await;
+    let page: Value = app
+        .get("/api/v1/members?limit=2", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut all: Vec<String> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap().to_owned())
+        .collect();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest: Value = app
+        .get(&format!("/api/v1/members?cursor={cursor}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    all.extend(
+        rest["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["email"].as_str().unwrap().to_owned()),
+    );
+    let mut expected = vec![t.email.clone(), a, b];
+    expected.sort();
+    assert_eq!(all, expected);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    // Staff may not see the roster.
+    let (_, _, staff) = member(&app, &t, "staff").await;
+    assert_eq!(
+        status(app.get("/api/v1/members", &staff).await).await,
+        StatusCode::FORBIDDEN
+    );
+}
