@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Conflicts;
 use crate::{App, AppError};
 
+pub mod api_keys;
 pub mod members;
 pub mod password;
 
@@ -51,6 +52,17 @@ pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(
 /// Sessions read recently, by tenant, person and session.
 pub(crate) type SessionCache =
     mini_moka::sync::Cache<(TenantId, UserId, TokenFamilyId), larder_store::SessionRow>;
+
+/// API keys read recently, by the SHA-256 of the key.
+pub(crate) type ApiKeyCache = mini_moka::sync::Cache<Vec<u8>, larder_store::ApiKeyStateRow>;
+
+/// A cache of API keys that forgets each after [`SESSION_RECHECK`].
+pub(crate) fn api_key_cache() -> ApiKeyCache {
+    mini_moka::sync::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(SESSION_RECHECK)
+        .build()
+}
 
 /// A cache of sessions that forgets each after [`SESSION_RECHECK`].
 pub(crate) fn session_cache() -> SessionCache {
@@ -96,7 +108,7 @@ impl TokenKeys {
     }
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
     let mut b = [0u8; N];
     getrandom::fill(&mut b)
         .map_err(|e| AppError::Internal(format!("random source failed: {e}")))?;
@@ -112,9 +124,11 @@ pub struct Principal {
     pub user_id: UserId,
     /// Their role there, as read at the start of the request.
     pub role: Role,
-    /// The login session the request came through (`None` for an operator command such as the
-    /// demo or an import, which acts without one).
+    /// The login session the request came through (`None` for an API key, or an operator
+    /// command such as the demo or an import, which acts without one).
     pub session: Option<TokenFamilyId>,
+    /// An API key's scopes, which limit what the role grants; `None` for a person's session.
+    pub scopes: Option<larder_core::auth::Scopes>,
 }
 
 impl Principal {
@@ -123,7 +137,7 @@ impl Principal {
     /// # Errors
     /// [`AppError::Forbidden`] naming the permission.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.role.grants(p) {
+        if self.role.grants(p) && api_keys::allows(self.scopes, p) {
             Ok(())
         } else {
             Err(AppError::Forbidden(p.as_str()))
@@ -464,6 +478,9 @@ impl App {
     /// 401 when the token is malformed, badly signed, not yet valid or expired, or its session
     /// has ended.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        if token.starts_with(api_keys::KEY_PREFIX) {
+            return self.authenticate_api_key(token).await;
+        }
         let (tenant, user, session) = self.verify_access(token)?;
         let key = (tenant, user, session);
         let state = match self.sessions.get(&key) {
@@ -490,6 +507,7 @@ impl App {
             user_id: user,
             role: state.role,
             session: Some(session),
+            scopes: None,
         })
     }
 

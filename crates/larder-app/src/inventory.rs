@@ -445,6 +445,7 @@ mod tests {
             user_id: UserId::new(),
             role: Role::Staff,
             session: None,
+            scopes: None,
         };
         let now = Utc::now();
         assert_eq!(

@@ -30,6 +30,7 @@ pub struct App {
     store: Arc<dyn Store>,
     keys: Arc<TokenKeys>,
     sessions: auth::SessionCache,
+    api_keys: auth::ApiKeyCache,
 }
 
 impl App {
@@ -39,6 +40,7 @@ impl App {
             store,
             keys: Arc::new(keys),
             sessions: auth::session_cache(),
+            api_keys: auth::api_key_cache(),
         }
     }
 

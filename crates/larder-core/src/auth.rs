@@ -21,11 +21,11 @@ pub enum Role {
 }
 
 /// A permission scope, written `context.action` on the wire (`inventory.adjust`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// `tenant.manage`: tenant settings.
     TenantManage,
-    /// `members.manage`: invite and change members.
+    /// `members.manage`: invite and change members, create and revoke API keys.
     MembersManage,
     /// `catalog.read`: items and locations.
     CatalogRead,
@@ -78,6 +78,88 @@ impl Permission {
             Permission::SalesWrite => "sales.write",
             Permission::ReportsRead => "reports.read",
         }
+    }
+}
+
+impl FromStr for Permission {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown scope '{s}'"))
+    }
+}
+
+impl Serialize for Permission {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Permission {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for Permission {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Permission::ALL.map(Permission::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Permission {}
+
+/// A set of [`Permission`]s (an API key's scopes), as bits in [`Permission::ALL`] order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Scopes(u16);
+
+impl Scopes {
+    fn bit(p: Permission) -> u16 {
+        let i = Permission::ALL.iter().position(|q| *q == p).unwrap_or(0);
+        1 << i
+    }
+    /// Whether `p` is in the set.
+    pub fn contains(self, p: Permission) -> bool {
+        self.0 & Self::bit(p) != 0
+    }
+    /// The scopes, in [`Permission::ALL`] order.
+    pub fn to_vec(self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.contains(*p))
+            .collect()
+    }
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The stored spelling: the scopes' names, space-separated.
+    pub fn to_text(self) -> String {
+        self.to_vec()
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl FromIterator<Permission> for Scopes {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        Self(iter.into_iter().fold(0, |acc, p| acc | Self::bit(p)))
+    }
+}
+
+impl FromStr for Scopes {
+    type Err = String;
+    /// Parses the stored spelling (names separated by spaces).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split_whitespace().map(str::parse).collect()
     }
 }
 
@@ -162,5 +244,25 @@ mod tests {
         assert!(!Role::Staff.grants(Permission::CatalogWrite));
         assert!(!Role::Manager.grants(Permission::MembersManage));
         assert!(!Role::Admin.grants(Permission::TenantManage));
+    }
+
+    #[test]
+    fn scopes_round_trip_through_their_stored_spelling() {
+        let s: Scopes = [Permission::InventoryRead, Permission::CatalogRead]
+            .into_iter()
+            .collect();
+        assert_eq!(s.to_text(), "catalog.read inventory.read");
+        assert_eq!(s.to_text().parse::<Scopes>(), Ok(s));
+        assert!(s.contains(Permission::CatalogRead));
+        assert!(!s.contains(Permission::CatalogWrite));
+        assert!("catalog.read nonsense".parse::<Scopes>().is_err());
+        let all: Scopes = Permission::ALL.into_iter().collect();
+        assert_eq!(all.to_vec(), Permission::ALL.to_vec());
+        assert_eq!(
+            serde_json::to_string(&Permission::SalesWrite)
+                .ok()
+                .as_deref(),
+            Some("\"sales.write\"")
+        );
     }
 }

@@ -91,3 +91,7 @@ id_type!(
     /// A refresh-token family: every token rotated from one login.
     TokenFamilyId
 );
+id_type!(
+    /// An API key of a tenant.
+    ApiKeyId
+);

@@ -16,6 +16,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000002_member_deactivation.sql"
     )),
+    M::up(include_str!("../migrations/20261122000003_api_keys.sql")),
 ];
 
 /// Brings the schema up to date.

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use larder_core::auth::Role;
-use larder_core::{RefreshTokenId, TenantId, TokenFamilyId, UserId};
+use larder_core::auth::{Role, Scopes};
+use larder_core::{ApiKeyId, RefreshTokenId, TenantId, TokenFamilyId, UserId};
 
 use crate::StoreError;
 
@@ -63,6 +63,46 @@ pub struct SessionRow {
     pub deactivated: bool,
     /// Whether the session (its refresh-token family) was revoked: logout or reuse.
     pub revoked: bool,
+}
+
+/// An API key, stored as the SHA-256 of its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// Id.
+    pub id: ApiKeyId,
+    /// What it is for (`POS bridge`).
+    pub name: String,
+    /// The permission scopes it may use.
+    pub scopes: Scopes,
+    /// SHA-256 of the secret.
+    pub key_hash: Vec<u8>,
+    /// Who created it; the key acts as them, within its scopes.
+    pub created_by: UserId,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last authenticated with (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What every request made with an API key checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyStateRow {
+    /// The key.
+    pub id: ApiKeyId,
+    /// Its creator, as whom it acts.
+    pub created_by: UserId,
+    /// Its scopes.
+    pub scopes: Scopes,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// When it was last used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The creator's current role here; `None` when they are no longer a member.
+    pub creator_role: Option<Role>,
+    /// Whether the creator is deactivated.
+    pub creator_deactivated: bool,
 }
 
 /// One refresh token, stored as the SHA-256 of its secret.
@@ -157,6 +197,17 @@ pub trait AuthTx: Send {
     ) -> Result<bool, StoreError>;
     /// Owners who are not deactivated.
     async fn count_active_owners(&mut self) -> Result<i64, StoreError>;
+    /// Stores an API key (hashed). Conflict `api_keys_key_hash` on a repeated secret.
+    async fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<(), StoreError>;
+    /// The tenant's API keys, newest first, revoked ones included.
+    async fn list_api_keys(&mut self) -> Result<Vec<ApiKeyRow>, StoreError>;
+    /// Revokes a key; false when there is no such key.
+    async fn revoke_api_key(&mut self, id: ApiKeyId, at: DateTime<Utc>)
+    -> Result<bool, StoreError>;
+    /// What a request with the key of this hash needs to know; `None` for an unknown key.
+    async fn api_key_state(&mut self, hash: &[u8]) -> Result<Option<ApiKeyStateRow>, StoreError>;
+    /// Records that a key was used at `at`.
+    async fn touch_api_key(&mut self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError>;
     /// The state of a person's session (a refresh-token family) here; `None` when they are not
     /// a member.
     async fn session(

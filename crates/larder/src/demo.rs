@@ -295,6 +295,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                 user_id: reg.user_id,
                 role: Role::Owner,
                 session: None,
+                scopes: None,
             };
             let location = app
                 .create_location(

@@ -126,6 +126,7 @@ impl App {
         })
         .await?;
         self.sessions.invalidate_all();
+        self.api_keys.invalidate_all();
         Ok(member)
     }
 
@@ -173,6 +174,7 @@ impl App {
         })
         .await?;
         self.sessions.invalidate_all();
+        self.api_keys.invalidate_all();
         Ok(member)
     }
 }

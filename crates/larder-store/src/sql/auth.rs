@@ -6,7 +6,12 @@ use larder_core::auth::Role;
 use larder_core::{TokenFamilyId, UserId};
 
 use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
-use crate::{AuthTx, GlobalTx, MemberRow, MembershipRow, RefreshTokenRow, SessionRow, UserRow};
+use crate::{
+    ApiKeyRow, ApiKeyStateRow, AuthTx, GlobalTx, MemberRow, MembershipRow, RefreshTokenRow,
+    SessionRow, UserRow,
+};
+use larder_core::ApiKeyId;
+use larder_core::auth::Scopes;
 
 const INSERT_USER: &str =
     "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
@@ -53,6 +58,22 @@ const SET_MEMBER_DEACTIVATED: &str =
     "UPDATE memberships SET deactivated_at = $3 WHERE tenant_id = $1 AND user_id = $2";
 const COUNT_ACTIVE_OWNERS: &str = "SELECT count(*) FROM memberships
      WHERE tenant_id = $1 AND role = 'owner' AND deactivated_at IS NULL";
+const INSERT_API_KEY: &str = "INSERT INTO api_keys
+     (tenant_id, id, name, scopes, key_hash, created_by, created_at, last_used_at, revoked_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const LIST_API_KEYS: &str = "SELECT id, name, scopes, key_hash, created_by, created_at,
+     last_used_at, revoked_at
+     FROM api_keys WHERE tenant_id = $1 ORDER BY id DESC";
+const REVOKE_API_KEY: &str = "UPDATE api_keys SET revoked_at = $3
+     WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
+const API_KEY_EXISTS: &str = "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND id = $2";
+const API_KEY_STATE: &str = "SELECT k.id, k.created_by, k.scopes, k.revoked_at, k.last_used_at,
+     m.role, m.deactivated_at
+     FROM api_keys k
+     LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
+     WHERE k.tenant_id = $1 AND k.key_hash = $2";
+const TOUCH_API_KEY: &str =
+    "UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2";
 const SESSION: &str = "SELECT m.role, m.deactivated_at,
      (SELECT count(*) FROM refresh_tokens r
       WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL)
@@ -295,6 +316,95 @@ impl<E: Exec> AuthTx for SqlTx<E> {
             Some(mut r) => r.get(),
             None => Ok(0),
         }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_api_key(&mut self, k: &ApiKeyRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_API_KEY,
+                args![
+                    self.tenant,
+                    k.id,
+                    k.name,
+                    k.scopes.to_text(),
+                    k.key_hash,
+                    k.created_by,
+                    k.created_at,
+                    k.last_used_at,
+                    k.revoked_at
+                ],
+            )
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_api_keys(&mut self) -> R<Vec<ApiKeyRow>> {
+        rows(
+            self.exec
+                .fetch_all(LIST_API_KEYS, args![self.tenant])
+                .await?,
+            |mut r| {
+                Ok(ApiKeyRow {
+                    id: r.get()?,
+                    name: r.get()?,
+                    scopes: r.spelled::<Scopes>()?,
+                    key_hash: r.get()?,
+                    created_by: r.get()?,
+                    created_at: r.get()?,
+                    last_used_at: r.get()?,
+                    revoked_at: r.get()?,
+                })
+            },
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn revoke_api_key(&mut self, id: ApiKeyId, at: DateTime<Utc>) -> R<bool> {
+        self.exec
+            .execute(REVOKE_API_KEY, args![self.tenant, id, at])
+            .await?;
+        // Revoking twice keeps the first time and is not an error; only a missing key is.
+        let row = self
+            .exec
+            .fetch_optional(API_KEY_EXISTS, args![self.tenant, id])
+            .await?;
+        Ok(match row {
+            Some(mut r) => r.get::<i64>()? > 0,
+            None => false,
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn api_key_state(&mut self, hash: &[u8]) -> R<Option<ApiKeyStateRow>> {
+        self.exec
+            .fetch_optional(API_KEY_STATE, args![self.tenant, hash])
+            .await?
+            .map(|mut r| {
+                Ok(ApiKeyStateRow {
+                    id: r.get()?,
+                    created_by: r.get()?,
+                    scopes: r.spelled::<Scopes>()?,
+                    revoked: r.get::<Option<DateTime<Utc>>>()?.is_some(),
+                    last_used_at: r.get()?,
+                    creator_role: r
+                        .get::<Option<String>>()?
+                        .map(|s| s.parse::<Role>())
+                        .transpose()
+                        .map_err(crate::StoreError::Other)?,
+                    creator_deactivated: r.get::<Option<DateTime<Utc>>>()?.is_some(),
+                })
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn touch_api_key(&mut self, id: ApiKeyId, at: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(TOUCH_API_KEY, args![self.tenant, id, at])
+            .await
+            .map(drop)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -114,7 +114,8 @@ id_args!(
     MenuItemId,
     SaleId,
     RefreshTokenId,
-    TokenFamilyId
+    TokenFamilyId,
+    ApiKeyId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -2,7 +2,9 @@
 //! tenants, and refresh tokens used once and revoked by family.
 
 use crate::*;
-use larder_store::SessionRow;
+use larder_core::ApiKeyId;
+use larder_core::auth::{Permission, Scopes};
+use larder_store::{ApiKeyRow, ApiKeyStateRow, SessionRow};
 
 contract!(
     users_are_global_and_found_by_id_and_email,
@@ -12,6 +14,7 @@ contract!(
     a_refresh_token_can_be_used_once,
     revoking_a_family_revokes_only_that_family_once,
     members_are_listed_changed_deactivated_and_their_sessions_checked,
+    api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once,
 );
 
 async fn users_are_global_and_found_by_id_and_email(store: S) {
@@ -442,4 +445,107 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
     .unwrap();
     assert_eq!(global.len(), 1);
     assert_eq!(global[0].role, Role::Manager);
+}
+
+async fn api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once(store: S) {
+    let s = seed(&store, "keys").await;
+    let other = seed(&store, "keys-other").await;
+    let owner = user_row("Owner");
+    let o = owner.id;
+    let scopes: Scopes = [Permission::CatalogRead, Permission::SalesWrite]
+        .into_iter()
+        .collect();
+    let key = |n: u8, minute: u32| ApiKeyRow {
+        id: ApiKeyId::new(),
+        name: format!("Key {n}"),
+        scopes,
+        key_hash: vec![n; 32],
+        created_by: o,
+        created_at: at(1, minute),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let (first, second) = (key(1, 1), key(2, 2));
+    let (f, g) = (first.clone(), second.clone());
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&owner).await?;
+            tx.insert_membership(o, Role::Owner, at(1, 1)).await?;
+            tx.insert_api_key(&f).await?;
+            tx.insert_api_key(&g).await
+        })
+    })
+    .await;
+    // The same secret twice is refused.
+    let dup = ApiKeyRow {
+        id: ApiKeyId::new(),
+        ..first.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_api_key(&dup).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("api_keys_key_hash")));
+    let (listed, state, unknown) = read(&store, s.tenant, |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.list_api_keys().await?,
+                tx.api_key_state(&[1; 32]).await?,
+                tx.api_key_state(&[9; 32]).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(listed, vec![second.clone(), first.clone()]);
+    let live = ApiKeyStateRow {
+        id: first.id,
+        created_by: o,
+        scopes,
+        revoked: false,
+        last_used_at: None,
+        creator_role: Some(Role::Owner),
+        creator_deactivated: false,
+    };
+    assert_eq!(state, Some(live.clone()));
+    assert_eq!(unknown, None);
+    // Another tenant sees none of them and cannot revoke them.
+    let (theirs, revoked_elsewhere) = write(&store, other.tenant, move |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.api_key_state(&[1; 32]).await?,
+                tx.revoke_api_key(first.id, at(3, 1)).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!((theirs, revoked_elsewhere), (None, false));
+    // Used, revoked (twice: the first time stays), and the creator deactivated.
+    let id = live.id;
+    let (once, twice, missing) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.touch_api_key(id, at(2, 5)).await?;
+            let once = tx.revoke_api_key(id, at(3, 1)).await?;
+            let twice = tx.revoke_api_key(id, at(4, 1)).await?;
+            let missing = tx.revoke_api_key(ApiKeyId::new(), at(4, 1)).await?;
+            tx.set_member_deactivated(o, Some(at(5, 1))).await?;
+            Ok((once, twice, missing))
+        })
+    })
+    .await;
+    assert_eq!((once, twice, missing), (true, true, false));
+    let (state, listed) = read(&store, s.tenant, |tx| {
+        Box::pin(async move { Ok((tx.api_key_state(&[1; 32]).await?, tx.list_api_keys().await?)) })
+    })
+    .await;
+    assert_eq!(
+        state,
+        Some(ApiKeyStateRow {
+            revoked: true,
+            last_used_at: Some(at(2, 5)),
+            creator_deactivated: true,
+            ..live
+        })
+    );
+    assert_eq!(listed[1].revoked_at, Some(at(3, 1)));
+    assert_eq!(listed[1].last_used_at, Some(at(2, 5)));
 }

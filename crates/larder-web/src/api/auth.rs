@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(list_members, add_member))
         .routes(routes!(set_member_role))
         .routes(routes!(set_member_active))
+        .routes(routes!(list_api_keys, create_api_key))
+        .routes(routes!(revoke_api_key))
 }
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
@@ -173,6 +175,42 @@ pub(crate) async fn set_member_active(
     ApiJson(b): ApiJson<ActiveBody>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.set_member_active(p, user, b.active).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api-keys", tag = "auth", responses((status = 200, description = "The tenant's API keys, newest first (never their secrets)", body = larder_app::Page<larder_app::auth::api_keys::ApiKey>)), security(("bearer" = [])))]
+pub(crate) async fn list_api_keys(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    let keys = s.app.list_api_keys(p).await?;
+    Ok(Json(larder_app::Page {
+        data: keys,
+        next_cursor: None,
+    })
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api-keys", tag = "auth", request_body = larder_app::auth::api_keys::ApiKeyCommand, responses((status = 201, description = "Created; `key` is shown this once", body = larder_app::auth::api_keys::CreatedApiKey)), security(("bearer" = [])))]
+pub(crate) async fn create_api_key(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(cmd): ApiJson<larder_app::auth::api_keys::ApiKeyCommand>,
+) -> ApiResult<Response> {
+    let created = s.app.create_api_key(p, cmd).await?;
+    let mut res = (StatusCode::CREATED, Json(&created)).into_response();
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("/api/v1/api-keys/{}", created.api_key.id))
+    {
+        res.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "auth", params(("id" = larder_core::ApiKeyId, Path)), responses((status = 204, description = "Revoked: refused from the next request")), security(("bearer" = [])))]
+pub(crate) async fn revoke_api_key(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<larder_core::ApiKeyId>,
+) -> ApiResult<Response> {
+    s.app.revoke_api_key(p, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A person to add to the caller's tenant.

@@ -61,6 +61,7 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
         user_id: reg.user_id,
         role: Role::Owner,
         session: None,
+        scopes: None,
     };
     let location = app
         .create_location(

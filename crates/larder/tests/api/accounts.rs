@@ -13,6 +13,7 @@ both!(
     a_role_change_applies_to_the_next_request,
     the_last_active_owner_cannot_be_demoted_or_deactivated,
     members_are_listed_by_email,
+    api_keys_act_within_their_scopes_until_revoked,
 );
 
 /// Adds a member with `role`; returns their user id, email and access token.
@@ -299,5 +300,140 @@ async fn members_are_listed_by_email(app: TestApp) {
     assert_eq!(
         status(app.get("/api/v1/members", &staff).await).await,
         StatusCode::FORBIDDEN
+    );
+}
+
+async fn api_keys_act_within_their_scopes_until_revoked(app: TestApp) {
+    let t = app.register("Integrations").await;
+    app.create_item(&t, "Rice", "g", "0.002").await;
+    let res = app
+        .post(
+            "/api/v1/api-keys",
+            Some(&t.token),
+            &json!({"name": "POS bridge", "scopes": ["catalog.read", "sales.write"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("lk_"), "{key}");
+    assert_eq!(created["scopes"], json!(["catalog.read", "sales.write"]));
+    // Within its scopes it works; outside them it is refused, whatever its creator may do.
+    assert_eq!(
+        status(app.get("/api/v1/items", &key).await).await,
+        StatusCode::OK
+    );
+    let res = app.get("/api/v1/stock", &key).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["detail"],
+        "missing permission inventory.read"
+    );
+    let res = app
+        .post(
+            "/api/v1/items",
+            Some(&key),
+            &json!({"name": "Oil", "base_unit": "ml"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The list never shows the secret, and records the key's use.
+    let listed: Value = app
+        .get("/api/v1/api-keys", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &listed["data"][0];
+    assert_eq!(row["id"], id.as_str());
+    assert!(row.get("key").is_none(), "{row}");
+    assert!(row["last_used_at"].is_string(), "{row}");
+    assert!(!listed.to_string().contains(&key));
+    // Revoked, it is refused from the next request.
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status(app.get("/api/v1/items", &key).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // A forged key of the same shape is refused; another tenant cannot revoke this one.
+    let forged = format!(
+        "{}{}",
+        &key[..key.len() - 1],
+        if key.ends_with('A') { 'B' } else { 'A' }
+    );
+    assert_eq!(
+        status(app.get("/api/v1/items", &forged).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = app.register("Other Kitchen").await;
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&other.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // No one grants a scope they lack: an admin cannot mint tenant.manage; staff mint nothing.
+    let (_, _, admin) = member(&app, &t, "admin").await;
+    let res = app
+        .post(
+            "/api/v1/api-keys",
+            Some(&admin),
+            &json!({"name": "Too much", "scopes": ["tenant.manage"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, _, staff) = member(&app, &t, "staff").await;
+    let res = app
+        .post(
+            "/api/v1/api-keys",
+            Some(&staff),
+            &json!({"name": "Mine", "scopes": ["catalog.read"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // A key stops with its creator: deactivate the admin and their key is refused.
+    let res = app
+        .post(
+            "/api/v1/api-keys",
+            Some(&admin),
+            &json!({"name": "Admin feed", "scopes": ["catalog.read"]}),
+        )
+        .await;
+    let admin_key = res.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        status(app.get("/api/v1/items", &admin_key).await).await,
+        StatusCode::OK
+    );
+    let me: Value = app
+        .get("/api/v1/auth/me", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin_id = me["user_id"].as_str().unwrap().to_owned();
+    let res = app
+        .put(
+            &format!("/api/v1/members/{admin_id}/active"),
+            &t.token,
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        status(app.get("/api/v1/items", &admin_key).await).await,
+        StatusCode::UNAUTHORIZED
     );
 }
