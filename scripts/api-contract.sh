@@ -81,11 +81,12 @@ run_backend() {
   local status=0
   local st=(env LARDER_CONTRACT_TOKEN="$token" "$venv/bin/schemathesis" --config-file scripts/schemathesis.toml
     run "$base/api/v1/openapi.json" --url "$base")
-  # Logout and member administration can end the session the run authenticates with (the
-  # fuzzer learns the owner's id from the members list, makes another member owner and
-  # deactivates the first), so they run last, on their own; the rest must still be
+  # Logout, member administration and the two-factor rule can end or bar the session the run
+  # authenticates with (the fuzzer learns the owner's id from the members list, makes another
+  # member owner and deactivates the first; requiring a second factor bars an owner without
+  # one), so they run last, on their own; the rest must still be
   # authenticated when it ends, or its answers would be 401s that test nothing.
-  local last='^/api/v1/(auth/logout|members/[^/]+/(role|active))$'
+  local last='^/api/v1/(auth/logout|members/[^/]+/(role|active)|tenant/mfa)$'
   "${st[@]}" --exclude-path-regex "$last" \
     --report junit --report-dir "target/schemathesis-$backend" || status=$?
   if ! curl -sf "$base/api/v1/auth/me" -H "authorization: Bearer $token" >/dev/null; then

@@ -29,6 +29,7 @@ use crate::{App, AppError};
 pub mod api_keys;
 pub mod members;
 pub mod password;
+pub mod totp;
 
 /// Auth's constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("tenants_slug", "slug"), ("users_email", "email")]);
@@ -129,6 +130,9 @@ pub struct Principal {
     pub session: Option<TokenFamilyId>,
     /// An API key's scopes, which limit what the role grants; `None` for a person's session.
     pub scopes: Option<larder_core::auth::Scopes>,
+    /// The tenant requires a second factor of this owner or admin and the session did not
+    /// verify one: nothing but two-factor setup is allowed.
+    pub mfa_missing: bool,
 }
 
 impl Principal {
@@ -137,6 +141,9 @@ impl Principal {
     /// # Errors
     /// [`AppError::Forbidden`] naming the permission.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.mfa_missing {
+            return Err(AppError::MfaSetupRequired);
+        }
         if self.role.grants(p) && api_keys::allows(self.scopes, p) {
             Ok(())
         } else {
@@ -194,6 +201,11 @@ pub struct LoginCommand {
     pub password: Password,
     /// Tenant id or slug, needed only when the person belongs to several.
     pub tenant: Option<Name>,
+    /// With two-factor authentication on: six digits from the authenticator app, or a
+    /// recovery code.
+    #[serde(default)]
+    #[schema(pattern = "^([0-9]{6}|[a-z2-7]{5}-[a-z2-7]{5})$")]
+    pub one_time_code: Option<String>,
 }
 
 /// Tokens handed out by login and refresh.
@@ -400,13 +412,22 @@ impl App {
             return Err(denied());
         }
         let membership = choose_membership(&memberships, cmd.tenant.as_ref().map(Name::as_str))?;
-        self.issue(
-            membership.tenant_id,
-            user.id,
-            membership.role,
-            TokenFamilyId::new(),
-        )
-        .await
+        // The second factor is asked for only after the password is right, so its absence
+        // tells a guesser nothing.
+        let mfa = totp::has_second_factor(self, user.id).await?;
+        if mfa {
+            let code = cmd.one_time_code.as_deref().ok_or(AppError::MfaRequired)?;
+            totp::verify_second_factor(self, user.id, code).await?;
+        }
+        let family = TokenFamilyId::new();
+        let pair = self
+            .issue(membership.tenant_id, user.id, membership.role, family)
+            .await?;
+        if mfa {
+            self.mark_family_verified(membership.tenant_id, family)
+                .await?;
+        }
+        Ok(pair)
     }
 
     async fn issue(
@@ -508,6 +529,9 @@ impl App {
             role: state.role,
             session: Some(session),
             scopes: None,
+            mfa_missing: state.mfa_required
+                && matches!(state.role, Role::Owner | Role::Admin)
+                && !state.mfa,
         })
     }
 

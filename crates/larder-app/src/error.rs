@@ -16,6 +16,17 @@ pub enum AppError {
     /// 401: no valid credentials, or a refresh token that is expired, revoked or reused.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// 401: the password was right, and a second factor is needed: send `one_time_code`.
+    #[error(
+        "this account uses two-factor authentication: send the code from the authenticator app as one_time_code"
+    )]
+    MfaRequired,
+    /// 403: the tenant requires a second factor of owners and admins, and this session has
+    /// none: set it up (`/auth/totp/setup`, `/auth/totp/confirm`), then log in again.
+    #[error(
+        "the tenant requires two-factor authentication of owners and admins: set it up at /api/v1/auth/totp/setup, then log in again with a code"
+    )]
+    MfaSetupRequired,
     /// 403: authenticated, but the role lacks the permission.
     #[error("missing permission {0}")]
     Forbidden(&'static str),

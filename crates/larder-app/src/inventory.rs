@@ -446,6 +446,7 @@ mod tests {
             role: Role::Staff,
             session: None,
             scopes: None,
+            mfa_missing: false,
         };
         let now = Utc::now();
         assert_eq!(

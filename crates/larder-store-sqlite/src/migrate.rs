@@ -17,6 +17,7 @@ static MIGRATIONS: &[M<'static>] = &[
         "../migrations/20261122000002_member_deactivation.sql"
     )),
     M::up(include_str!("../migrations/20261122000003_api_keys.sql")),
+    M::up(include_str!("../migrations/20261122000004_two_factor.sql")),
 ];
 
 /// Brings the schema up to date.

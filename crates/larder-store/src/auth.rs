@@ -37,6 +37,17 @@ pub struct MembershipRow {
     pub role: Role,
 }
 
+/// A person's two-factor state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TotpRow {
+    /// The confirmed TOTP secret; `None` when two-factor authentication is off.
+    pub secret: Option<Vec<u8>>,
+    /// A secret being set up, until a code confirms it.
+    pub pending: Option<Vec<u8>>,
+    /// The last time step a code was accepted for.
+    pub last_step: Option<i64>,
+}
+
 /// A member of the tenant as its members list shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberRow {
@@ -63,6 +74,10 @@ pub struct SessionRow {
     pub deactivated: bool,
     /// Whether the session (its refresh-token family) was revoked: logout or reuse.
     pub revoked: bool,
+    /// Whether the session's login verified a second factor.
+    pub mfa: bool,
+    /// Whether the tenant requires a second factor of its owners and admins.
+    pub mfa_required: bool,
 }
 
 /// An API key, stored as the SHA-256 of its secret.
@@ -140,6 +155,37 @@ pub trait GlobalTx: Send {
     /// global transaction).
     async fn memberships_of_user(&mut self, user: UserId)
     -> Result<Vec<MembershipRow>, StoreError>;
+    /// A person's two-factor state (default when the person does not exist).
+    async fn totp(&mut self, user: UserId) -> Result<TotpRow, StoreError>;
+    /// Sets (or clears) the secret being set up.
+    async fn set_totp_pending(
+        &mut self,
+        user: UserId,
+        secret: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
+    /// Sets (or, with `None`, clears) the confirmed secret, clears the pending one, and sets the
+    /// last accepted step.
+    async fn set_totp_secret(
+        &mut self,
+        user: UserId,
+        secret: Option<&[u8]>,
+        last_step: Option<i64>,
+    ) -> Result<(), StoreError>;
+    /// Accepts time step `step` once: false when a code for it or a later step was accepted.
+    async fn use_totp_step(&mut self, user: UserId, step: i64) -> Result<bool, StoreError>;
+    /// Replaces a person's recovery codes (stored as SHA-256).
+    async fn replace_recovery_codes(
+        &mut self,
+        user: UserId,
+        hashes: &[Vec<u8>],
+    ) -> Result<(), StoreError>;
+    /// Spends a recovery code: false when unknown or already used.
+    async fn use_recovery_code(
+        &mut self,
+        user: UserId,
+        hash: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The auth port of a tenant: its memberships and refresh tokens.
@@ -195,6 +241,14 @@ pub trait AuthTx: Send {
         user: UserId,
         at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
+    /// Requires (`Some(since)`) or stops requiring a second factor of owners and admins.
+    async fn set_mfa_required(&mut self, since: Option<DateTime<Utc>>) -> Result<(), StoreError>;
+    /// Records that a session's login verified a second factor.
+    async fn insert_mfa_session(
+        &mut self,
+        family: TokenFamilyId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Owners who are not deactivated.
     async fn count_active_owners(&mut self) -> Result<i64, StoreError>;
     /// Stores an API key (hashed). Conflict `api_keys_key_hash` on a repeated secret.

@@ -42,6 +42,16 @@ impl ApiError {
                 "Not authenticated",
             ),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "/problems/forbidden", "Not allowed"),
+            AppError::MfaRequired => (
+                StatusCode::UNAUTHORIZED,
+                "/problems/mfa-required",
+                "One-time code required",
+            ),
+            AppError::MfaSetupRequired => (
+                StatusCode::FORBIDDEN,
+                "/problems/mfa-setup-required",
+                "Two-factor authentication required",
+            ),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "/problems/not-found", "Not found"),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "/problems/conflict", "Conflict"),
             AppError::IdempotencyMismatch => (

@@ -272,6 +272,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
         email: text(DEMO_EMAIL)?,
         password: text(DEMO_PASSWORD)?,
         tenant: None,
+        one_time_code: None,
     };
     let (p, location) = match app.login(login).await {
         Ok(pair) => {
@@ -296,6 +297,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                 role: Role::Owner,
                 session: None,
                 scopes: None,
+                mfa_missing: false,
             };
             let location = app
                 .create_location(

@@ -31,7 +31,8 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub struct ApiKeyCommand {
     /// What it is for, 1..=200 characters.
     pub name: Name,
-    /// The permission scopes it may use (at least one), each granted by the creator's role.
+    /// The permission scopes it may use (1 to 11; a repeat counts once), each granted by the
+    /// creator's role.
     #[schema(min_items = 1, max_items = 11)]
     pub scopes: Vec<Permission>,
 }
@@ -112,8 +113,11 @@ impl App {
         cmd: ApiKeyCommand,
     ) -> Result<CreatedApiKey, AppError> {
         p.require(Permission::MembersManage)?;
-        if cmd.scopes.is_empty() {
-            return Err(AppError::invalid("scopes", "must name at least one scope"));
+        if cmd.scopes.is_empty() || cmd.scopes.len() > Permission::ALL.len() {
+            return Err(AppError::invalid(
+                "scopes",
+                format!("must name 1 to {} scopes", Permission::ALL.len()),
+            ));
         }
         for s in &cmd.scopes {
             p.require(*s)?;
@@ -209,6 +213,9 @@ impl App {
             role,
             session: None,
             scopes: Some(state.scopes),
+            // A key is its own credential, minted by a member who passed any second factor
+            // the tenant asked of them; the tenant's rule applies to logins.
+            mfa_missing: false,
         })
     }
 

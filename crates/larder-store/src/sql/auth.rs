@@ -8,7 +8,7 @@ use larder_core::{TokenFamilyId, UserId};
 use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
 use crate::{
     ApiKeyRow, ApiKeyStateRow, AuthTx, GlobalTx, MemberRow, MembershipRow, RefreshTokenRow,
-    SessionRow, UserRow,
+    SessionRow, TotpRow, UserRow,
 };
 use larder_core::ApiKeyId;
 use larder_core::auth::Scopes;
@@ -76,8 +76,25 @@ const TOUCH_API_KEY: &str =
     "UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2";
 const SESSION: &str = "SELECT m.role, m.deactivated_at,
      (SELECT count(*) FROM refresh_tokens r
-      WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL)
-     FROM memberships m WHERE m.tenant_id = $1 AND m.user_id = $2";
+      WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL),
+     (SELECT count(*) FROM mfa_sessions s WHERE s.tenant_id = $1 AND s.family_id = $3),
+     t.mfa_required_at
+     FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+     WHERE m.tenant_id = $1 AND m.user_id = $2";
+const TOTP: &str = "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1";
+const SET_TOTP_PENDING: &str = "UPDATE users SET totp_pending = $2 WHERE id = $1";
+const SET_TOTP_SECRET: &str =
+    "UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3 WHERE id = $1";
+const USE_TOTP_STEP: &str = "UPDATE users SET totp_last_step = $2
+     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+const DELETE_RECOVERY_CODES: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
+const INSERT_RECOVERY_CODE: &str =
+    "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)";
+const USE_RECOVERY_CODE: &str = "UPDATE recovery_codes SET used_at = $3
+     WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL";
+const SET_MFA_REQUIRED: &str = "UPDATE tenants SET mfa_required_at = $2 WHERE id = $1";
+const INSERT_MFA_SESSION: &str = "INSERT INTO mfa_sessions (tenant_id, family_id, verified_at)
+     VALUES ($1, $2, $3) ON CONFLICT (tenant_id, family_id) DO NOTHING";
 
 fn user(mut r: Row) -> R<UserRow> {
     Ok(UserRow {
@@ -156,10 +173,75 @@ async fn memberships_of_user<E: Exec>(e: &mut E, id: UserId) -> R<Vec<Membership
     )
 }
 
+async fn totp<E: Exec>(e: &mut E, user: UserId) -> R<TotpRow> {
+    match e.fetch_optional(TOTP, args![user]).await? {
+        Some(mut r) => Ok(TotpRow {
+            secret: r.get()?,
+            pending: r.get()?,
+            last_step: r.get()?,
+        }),
+        None => Ok(TotpRow::default()),
+    }
+}
+
+async fn replace_recovery_codes<E: Exec>(e: &mut E, user: UserId, hashes: &[Vec<u8>]) -> R<()> {
+    e.execute(DELETE_RECOVERY_CODES, args![user]).await?;
+    for h in hashes {
+        e.execute(INSERT_RECOVERY_CODE, args![user, h.as_slice()])
+            .await?;
+    }
+    Ok(())
+}
+
 macro_rules! global_tx {
     ($ty:ident, |$this:ident, $id:ident| $memberships:expr) => {
         #[async_trait]
         impl<E: Exec> GlobalTx for $ty<E> {
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn totp(&mut self, user: UserId) -> R<TotpRow> {
+                totp(&mut self.exec, user).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn set_totp_pending(&mut self, user: UserId, secret: Option<&[u8]>) -> R<()> {
+                self.exec
+                    .execute(SET_TOTP_PENDING, args![user, secret])
+                    .await
+                    .map(drop)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn set_totp_secret(
+                &mut self,
+                user: UserId,
+                secret: Option<&[u8]>,
+                last_step: Option<i64>,
+            ) -> R<()> {
+                self.exec
+                    .execute(SET_TOTP_SECRET, args![user, secret, last_step])
+                    .await
+                    .map(drop)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn use_totp_step(&mut self, user: UserId, step: i64) -> R<bool> {
+                let n = self.exec.execute(USE_TOTP_STEP, args![user, step]).await?;
+                Ok(n == 1)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn replace_recovery_codes(&mut self, user: UserId, hashes: &[Vec<u8>]) -> R<()> {
+                replace_recovery_codes(&mut self.exec, user, hashes).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn use_recovery_code(
+                &mut self,
+                user: UserId,
+                hash: &[u8],
+                at: DateTime<Utc>,
+            ) -> R<bool> {
+                let n = self
+                    .exec
+                    .execute(USE_RECOVERY_CODE, args![user, hash, at])
+                    .await?;
+                Ok(n == 1)
+            }
             #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_user(&mut self, u: &UserRow) -> R<()> {
                 insert_user(&mut self.exec, u).await
@@ -307,6 +389,22 @@ impl<E: Exec> AuthTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_mfa_required(&mut self, since: Option<DateTime<Utc>>) -> R<()> {
+        self.exec
+            .execute(SET_MFA_REQUIRED, args![self.tenant, since])
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_mfa_session(&mut self, family: TokenFamilyId, at: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(INSERT_MFA_SESSION, args![self.tenant, family, at])
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn count_active_owners(&mut self) -> R<i64> {
         let row = self
             .exec
@@ -417,6 +515,8 @@ impl<E: Exec> AuthTx for SqlTx<E> {
                     role: r.spelled::<Role>()?,
                     deactivated: r.get::<Option<DateTime<Utc>>>()?.is_some(),
                     revoked: r.get::<i64>()? > 0,
+                    mfa: r.get::<i64>()? > 0,
+                    mfa_required: r.get::<Option<DateTime<Utc>>>()?.is_some(),
                 })
             })
             .transpose()

@@ -76,6 +76,7 @@ to_arg!(Option<String>, |v| Arg::Text(v.as_deref()));
 to_arg!(Option<&str>, |v| Arg::Text(*v));
 to_arg!([u8], |v| Arg::Blob(Some(v)));
 to_arg!(Vec<u8>, |v| Arg::Blob(Some(v)));
+to_arg!(Option<&[u8]>, |v| Arg::Blob(*v));
 to_arg!(Uuid, |v| Arg::Uuid(Some(*v)));
 to_arg!(Option<Uuid>, |v| Arg::Uuid(*v));
 to_arg!(DateTime<Utc>, |v| Arg::Time(Some(*v)));

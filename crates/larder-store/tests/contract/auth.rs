@@ -4,7 +4,7 @@
 use crate::*;
 use larder_core::ApiKeyId;
 use larder_core::auth::{Permission, Scopes};
-use larder_store::{ApiKeyRow, ApiKeyStateRow, SessionRow};
+use larder_store::{ApiKeyRow, ApiKeyStateRow, SessionRow, TotpRow};
 
 contract!(
     users_are_global_and_found_by_id_and_email,
@@ -15,6 +15,7 @@ contract!(
     revoking_a_family_revokes_only_that_family_once,
     members_are_listed_changed_deactivated_and_their_sessions_checked,
     api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once,
+    a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session,
 );
 
 async fn users_are_global_and_found_by_id_and_email(store: S) {
@@ -374,6 +375,8 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
         role: Role::Staff,
         deactivated: false,
         revoked: false,
+        mfa: false,
+        mfa_required: false,
     };
     assert_eq!(live_s, Some(live_state.clone()));
     assert_eq!(
@@ -421,6 +424,8 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
             role: Role::Manager,
             deactivated: true,
             revoked: true,
+            mfa: false,
+            mfa_required: false,
         })
     );
     assert_eq!(member.unwrap().deactivated_at, Some(at(3, 1)));
@@ -548,4 +553,122 @@ async fn api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once(s
     );
     assert_eq!(listed[1].revoked_at, Some(at(3, 1)));
     assert_eq!(listed[1].last_used_at, Some(at(2, 5)));
+}
+
+async fn a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session(store: S) {
+    let s = seed(&store, "mfa").await;
+    let person = user_row("Owner");
+    let u = person.id;
+    let family = TokenFamilyId::new();
+    let t = token(family, u, 1);
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&person).await?;
+            tx.insert_membership(u, Role::Owner, at(1, 1)).await?;
+            tx.insert_refresh_token(&t).await
+        })
+    })
+    .await;
+    let g = |f: for<'t> fn(
+        &'t mut dyn GlobalTx,
+        UserId,
+    ) -> BoxFuture<'t, Result<TotpRow, StoreError>>| {
+        let store = store.clone();
+        async move {
+            run_global(store.as_ref(), Mode::Write, move |tx| f(tx, u))
+                .await
+                .unwrap()
+        }
+    };
+    // Nothing set up; then a pending secret; then confirmed at step 100.
+    assert_eq!(
+        g(|tx, u| Box::pin(async move { tx.totp(u).await })).await,
+        TotpRow::default()
+    );
+    let pending = g(|tx, u| {
+        Box::pin(async move {
+            tx.set_totp_pending(u, Some(&[7; 20])).await?;
+            tx.totp(u).await
+        })
+    })
+    .await;
+    assert_eq!(pending.pending, Some(vec![7; 20]));
+    assert_eq!(pending.secret, None);
+    let confirmed = g(|tx, u| {
+        Box::pin(async move {
+            tx.set_totp_secret(u, Some(&[7; 20]), Some(100)).await?;
+            tx.totp(u).await
+        })
+    })
+    .await;
+    assert_eq!(
+        confirmed,
+        TotpRow {
+            secret: Some(vec![7; 20]),
+            pending: None,
+            last_step: Some(100),
+        }
+    );
+    // Each step once, and never an earlier one.
+    let steps = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            Ok::<_, StoreError>((
+                tx.use_totp_step(u, 100).await?,
+                tx.use_totp_step(u, 99).await?,
+                tx.use_totp_step(u, 101).await?,
+                tx.use_totp_step(u, 101).await?,
+            ))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(steps, (false, false, true, false));
+    // Recovery codes: each spent once; replacing them voids the old ones.
+    let codes = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            tx.replace_recovery_codes(u, &[vec![1; 32], vec![2; 32]])
+                .await?;
+            let first = tx.use_recovery_code(u, &[1; 32], at(2, 1)).await?;
+            let again = tx.use_recovery_code(u, &[1; 32], at(2, 2)).await?;
+            let unknown = tx.use_recovery_code(u, &[3; 32], at(2, 2)).await?;
+            tx.replace_recovery_codes(u, &[vec![4; 32]]).await?;
+            let voided = tx.use_recovery_code(u, &[2; 32], at(2, 3)).await?;
+            let fresh = tx.use_recovery_code(u, &[4; 32], at(2, 3)).await?;
+            tx.set_totp_secret(u, None, None).await?;
+            Ok::<_, StoreError>((first, again, unknown, voided, fresh, tx.totp(u).await?))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(codes, (true, false, false, false, true, TotpRow::default()));
+    // The tenant's rule and the session's verification show in the session's state.
+    let states = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let before = tx.session(u, family).await?;
+            tx.set_mfa_required(Some(at(3, 1))).await?;
+            tx.insert_mfa_session(family, at(3, 2)).await?;
+            tx.insert_mfa_session(family, at(3, 3)).await?;
+            let after = tx.session(u, family).await?;
+            tx.set_mfa_required(None).await?;
+            Ok((before, after, tx.session(u, family).await?))
+        })
+    })
+    .await;
+    let base = SessionRow {
+        role: Role::Owner,
+        deactivated: false,
+        revoked: false,
+        mfa: false,
+        mfa_required: false,
+    };
+    assert_eq!(states.0, Some(base.clone()));
+    assert_eq!(
+        states.1,
+        Some(SessionRow {
+            mfa: true,
+            mfa_required: true,
+            ..base.clone()
+        })
+    );
+    assert_eq!(states.2, Some(SessionRow { mfa: true, ..base }));
 }

@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(set_member_active))
         .routes(routes!(list_api_keys, create_api_key))
         .routes(routes!(revoke_api_key))
+        .routes(routes!(totp_setup))
+        .routes(routes!(totp_confirm))
+        .routes(routes!(totp_disable))
+        .routes(routes!(set_mfa_policy))
 }
 
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
@@ -211,6 +215,39 @@ pub(crate) async fn revoke_api_key(
 ) -> ApiResult<Response> {
     s.app.revoke_api_key(p, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", responses((status = 200, description = "A new secret, pending until confirmed with a code", body = larder_app::auth::totp::TotpSetup), (status = 409, description = "Two-factor authentication is already on", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn totp_setup(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    Ok(Json(s.app.totp_setup(p).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/auth/totp/confirm", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 200, description = "On; the recovery codes are shown this once", body = larder_app::auth::totp::RecoveryCodes), (status = 409, description = "Nothing is being set up", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn totp_confirm(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(cmd): ApiJson<larder_app::auth::totp::OneTimeCode>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.totp_confirm(p, cmd).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/auth/totp/disable", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 204, description = "Off; the recovery codes are void")), security(("bearer" = [])))]
+pub(crate) async fn totp_disable(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(cmd): ApiJson<larder_app::auth::totp::OneTimeCode>,
+) -> ApiResult<Response> {
+    s.app.totp_disable(p, cmd).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(put, path = "/tenant/mfa", tag = "auth", request_body = larder_app::auth::totp::MfaPolicy, responses((status = 200, description = "The rule; owners and admins without a verified second factor may then only set one up", body = larder_app::auth::totp::MfaPolicy)), security(("bearer" = [])))]
+pub(crate) async fn set_mfa_policy(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(cmd): ApiJson<larder_app::auth::totp::MfaPolicy>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.set_mfa_policy(p, cmd).await?).into_response())
 }
 
 /// A person to add to the caller's tenant.

@@ -72,6 +72,8 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     tenant: String,
+    #[serde(default)]
+    one_time_code: String,
 }
 
 /// The form as the login use case takes it; a field that breaks the text policy is a 422 on it.
@@ -88,6 +90,7 @@ fn login_command(f: &LoginForm) -> Result<LoginCommand, AppError> {
         } else {
             Some(larder_core::Name::parse(tenant).map_err(invalid("tenant"))?)
         },
+        one_time_code: Some(f.one_time_code.trim().to_owned()).filter(|c| !c.is_empty()),
     })
 }
 
@@ -113,7 +116,10 @@ async fn login(
             );
             Ok((jar, Redirect::to("/")).into_response())
         }
-        Err(e @ (AppError::Unauthenticated(_) | AppError::Validation { .. })) => {
+        Err(
+            e
+            @ (AppError::Unauthenticated(_) | AppError::MfaRequired | AppError::Validation { .. }),
+        ) => {
             let mut res = render(&LoginPage {
                 error: Some(e.to_string()),
                 email: f.email,

@@ -62,6 +62,7 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
         role: Role::Owner,
         session: None,
         scopes: None,
+        mfa_missing: false,
     };
     let location = app
         .create_location(

@@ -14,6 +14,7 @@ both!(
     the_last_active_owner_cannot_be_demoted_or_deactivated,
     members_are_listed_by_email,
     api_keys_act_within_their_scopes_until_revoked,
+    two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins,
 );
 
 /// Adds a member with `role`; returns their user id, email and access token.
@@ -436,4 +437,136 @@ async fn api_keys_act_within_their_scopes_until_revoked(app: TestApp) {
         status(app.get("/api/v1/items", &admin_key).await).await,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The code of `secret` (base32) for the step `steps_ahead` after now.
+fn totp_code(secret: &str, steps_ahead: u64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret).unwrap();
+    let t = totp_rs::Builder::new()
+        .with_secret(bytes.as_bytes().to_vec())
+        .build()
+        .unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    t.generate(now + 30 * steps_ahead).to_string()
+}
+
+async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app: TestApp) {
+    let t = app.register("Two Factor").await;
+    let setup: Value = app
+        .post("/api/v1/auth/totp/setup", Some(&t.token), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert!(
+        setup["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/Larder:")
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/totp/confirm",
+            Some(&t.token),
+            &json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let now_code = totp_code(&secret, 0);
+    let res = app
+        .post(
+            "/api/v1/auth/totp/confirm",
+            Some(&t.token),
+            &json!({"code": now_code}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let recovery: Vec<String> = res.json::<Value>().await.unwrap()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let login = |code: Option<String>| {
+        let mut body = json!({"email": t.email, "password": "correct horse battery"});
+        if let Some(c) = code {
+            body["one_time_code"] = json!(c);
+        }
+        let app = &app;
+        async move { app.post("/api/v1/auth/login", None, &body).await }
+    };
+    // The password alone is no longer enough; the answer says what is missing.
+    let res = login(None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["type"],
+        "/problems/mfa-required"
+    );
+    // The code that confirmed the app was spent: a code is accepted once (RFC 6238 §5.2).
+    assert_eq!(
+        login(Some(now_code)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(Some("123456".into())).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A recovery code works once.
+    assert_eq!(
+        login(Some(recovery[0].clone())).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login(Some(recovery[0].clone())).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The next step's code works (one step of clock skew).
+    let res = login(Some(totp_code(&secret, 1))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let owner = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The tenant requires a second factor of owners and admins: an admin without one may set
+    // it up and nothing else; staff are not affected.
+    let (_, _, admin) = member(&app, &t, "admin").await;
+    let (_, _, staff) = member(&app, &t, "staff").await;
+    let res = app
+        .put("/api/v1/tenant/mfa", &owner, &json!({"required": true}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.get("/api/v1/items", &admin).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["type"],
+        "/problems/mfa-setup-required"
+    );
+    assert_eq!(
+        app.post("/api/v1/auth/totp/setup", Some(&admin), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(app.get("/api/v1/items", &staff).await).await,
+        StatusCode::OK
+    );
+    // The owner logged in with a code: unaffected.
+    assert_eq!(
+        status(app.get("/api/v1/items", &owner).await).await,
+        StatusCode::OK
+    );
+    // Turning it off takes a code; then the password alone works again.
+    let res = app
+        .post(
+            "/api/v1/auth/totp/disable",
+            Some(&owner),
+            &json!({"code": recovery[1]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(login(None).await.status(), StatusCode::OK);
 }
