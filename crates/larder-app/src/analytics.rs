@@ -277,7 +277,7 @@ fn top_items(rows: Vec<TopMenuItemRow>) -> Vec<TopMenuItem> {
             menu_item_id: r.menu_item_id,
             quantity: r.quantity,
             revenue: {
-                let raw = div_round_half_even(i128::from(r.revenue_billionths), 1000)
+                let raw = div_round_half_even(r.revenue_billionths, 1000)
                     .clamp(-i128::from(Money::MAX_RAW), i128::from(Money::MAX_RAW));
                 Money::from_raw(i64::try_from(raw).unwrap_or(Money::MAX_RAW))
             },

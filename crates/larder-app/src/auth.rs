@@ -385,6 +385,41 @@ impl App {
         ))
     }
 
+    /// Checks `user`'s password.
+    ///
+    /// # Errors
+    /// 401 when it is wrong or the person does not exist.
+    pub(crate) async fn check_password(
+        &self,
+        user: UserId,
+        password: Password,
+    ) -> Result<(), AppError> {
+        let person = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move { tx.get_user(user).await.map_err(AppError::from) })
+        })
+        .await?
+        .ok_or(AppError::Unauthenticated("wrong password"))?;
+        if verify_password(password, person.password_hash).await {
+            Ok(())
+        } else {
+            Err(AppError::Unauthenticated("wrong password"))
+        }
+    }
+
+    /// Counts one second-factor attempt of `user`.
+    ///
+    /// # Errors
+    /// 429 with the seconds to wait past [`totp::SECOND_FACTOR_ATTEMPTS_PER_MINUTE`].
+    pub(crate) fn second_factor_attempt(&self, user: UserId) -> Result<(), AppError> {
+        use governor::clock::{Clock, DefaultClock};
+        self.second_factor_limiter
+            .check_key(&user)
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                AppError::RateLimited((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+            })
+    }
+
     /// Checks a person's password and issues tokens for one of their tenants.
     ///
     /// # Errors

@@ -31,6 +31,7 @@ pub struct App {
     keys: Arc<TokenKeys>,
     sessions: auth::SessionCache,
     api_keys: auth::ApiKeyCache,
+    second_factor_limiter: Arc<governor::DefaultKeyedRateLimiter<larder_core::UserId>>,
 }
 
 impl App {
@@ -41,6 +42,12 @@ impl App {
             keys: Arc::new(keys),
             sessions: auth::session_cache(),
             api_keys: auth::api_key_cache(),
+            second_factor_limiter: Arc::new(governor::RateLimiter::keyed(
+                governor::Quota::per_minute(
+                    std::num::NonZeroU32::new(auth::totp::SECOND_FACTOR_ATTEMPTS_PER_MINUTE)
+                        .unwrap_or(std::num::NonZeroU32::MIN),
+                ),
+            )),
         }
     }
 

@@ -62,8 +62,19 @@ pub fn encode(parts: &[&str]) -> String {
 /// 422 on `cursor` when it is not one this server issued.
 pub fn decode(cursor: &str, n: usize) -> Result<Vec<String>, AppError> {
     let bad = || AppError::invalid("cursor", "is not a valid cursor");
+    if cursor.len() > 1024 {
+        return Err(bad());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    // The parts are names and ids this server wrote: a control character other than the
+    // separator means a forged cursor (and NUL would reach PostgreSQL as text).
+    if text
+        .chars()
+        .any(|c| larder_core::text::is_control(c) && c != '\u{1f}')
+    {
+        return Err(bad());
+    }
     let parts: Vec<String> = text.split('\u{1f}').map(str::to_owned).collect();
     if parts.len() == n {
         Ok(parts)
@@ -93,5 +104,23 @@ pub fn page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -
     Page {
         data: rows,
         next_cursor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_forged_ones_are_refused() {
+        let c = encode(&["Rice", "01"]);
+        assert_eq!(
+            decode(&c, 2).ok(),
+            Some(vec!["Rice".to_owned(), "01".to_owned()])
+        );
+        assert!(decode(&c, 3).is_err());
+        assert!(decode("AA", 1).is_err(), "a NUL part");
+        assert!(decode(&"A".repeat(1025), 1).is_err());
+        assert!(decode("!!", 1).is_err());
     }
 }

@@ -27,8 +27,8 @@ pub struct TopMenuItemRow {
     /// Count sold.
     pub quantity: Quantity,
     /// Revenue before rounding: the sum of quantity (thousandths) x unit price (millionths),
-    /// so billionths of the currency; callers round it half to even to money.
-    pub revenue_billionths: i64,
+    /// so billionths of the currency, exact in 128 bits; callers round it half to even to money.
+    pub revenue_billionths: i128,
 }
 
 /// The analytics port.

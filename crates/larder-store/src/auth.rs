@@ -198,7 +198,7 @@ pub trait AuthTx: Send {
         role: Role,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// A person's membership in this tenant.
+    /// A person's active membership in this tenant (`None` when deactivated).
     async fn get_membership(&mut self, user: UserId) -> Result<Option<MembershipRow>, StoreError>;
     /// Stores a refresh token (hashed).
     async fn insert_refresh_token(&mut self, token: &RefreshTokenRow) -> Result<(), StoreError>;
@@ -249,6 +249,9 @@ pub trait AuthTx: Send {
         family: TokenFamilyId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Locks the tenant's row until the transaction ends, so that checks spanning several
+    /// memberships (the last active owner) cannot race with another transaction's.
+    async fn lock_tenant(&mut self) -> Result<(), StoreError>;
     /// Owners who are not deactivated.
     async fn count_active_owners(&mut self) -> Result<i64, StoreError>;
     /// Stores an API key (hashed). Conflict `api_keys_key_hash` on a repeated secret.

@@ -198,7 +198,12 @@ impl App {
                 })
                 .await?
                 .ok_or_else(denied)?;
-                self.touch_if_due(tenant, &s).await?;
+                if !s.revoked && !s.creator_deactivated && s.creator_role.is_some() {
+                    // Best effort: a failed write of the last use does not refuse the request.
+                    if let Err(e) = self.touch_if_due(tenant, &s).await {
+                        tracing::warn!(error = %e, "could not record an API key's last use");
+                    }
+                }
                 self.api_keys.insert(hash, s.clone());
                 s
             }

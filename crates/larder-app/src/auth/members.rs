@@ -108,6 +108,8 @@ impl App {
         p.require(Permission::MembersManage)?;
         let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
+                // Two owners demoting each other at once must not both see the other one.
+                tx.lock_tenant().await?;
                 let current = member_row(tx, user).await?;
                 guard_owner_change(&p, current.role, Some(cmd.role))?;
                 if current.role == Role::Owner
@@ -147,6 +149,8 @@ impl App {
         p.require(Permission::MembersManage)?;
         let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
+                // Two owners demoting each other at once must not both see the other one.
+                tx.lock_tenant().await?;
                 let current = member_row(tx, user).await?;
                 guard_owner_change(&p, current.role, None)?;
                 let now = Utc::now();

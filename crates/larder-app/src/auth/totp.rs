@@ -48,11 +48,26 @@ pub struct OneTimeCode {
     pub code: String,
 }
 
+/// Second-factor attempts (codes at login, confirm and disable) allowed per person per
+/// minute, as a burst refilled evenly. Three codes in a million are valid at any moment (one
+/// step of skew either way), so at this rate a guess succeeds about once in 23 days per
+/// process serving the tenant.
+pub const SECOND_FACTOR_ATTEMPTS_PER_MINUTE: u32 = 10;
+
 /// The recovery codes, shown once.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecoveryCodes {
     /// Ten single-use codes, each standing in for one app code at login.
     pub recovery_codes: Vec<String>,
+}
+
+/// Start setting up a second factor: the current password again, so a stolen access token
+/// alone cannot bind someone else's authenticator to the account.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpSetupCommand {
+    /// The account's password.
+    pub password: larder_core::Password,
 }
 
 /// The tenant's two-factor rule.
@@ -104,15 +119,26 @@ fn new_recovery_codes() -> Result<Vec<String>, AppError> {
     Ok(codes)
 }
 
-/// Checks a second factor of `user` (a code or a recovery code) and spends it.
+/// Two-factor settings are a person's own: an API key may not change them.
+fn require_session(p: &Principal) -> Result<(), AppError> {
+    if p.session.is_none() {
+        return Err(AppError::Forbidden("a login session (not an API key)"));
+    }
+    Ok(())
+}
+
+/// Checks a second factor of `user` (a code or a recovery code) and spends it. Attempts per
+/// person are limited ([`SECOND_FACTOR_ATTEMPTS_PER_MINUTE`]), so guessing one of the million
+/// codes takes weeks.
 ///
 /// # Errors
-/// 401 when it is wrong, reused, or the person has no second factor.
+/// 401 when it is wrong, reused, or the person has no second factor; 429 past the limit.
 pub(crate) async fn verify_second_factor(
     app: &App,
     user: UserId,
     code: &str,
 ) -> Result<(), AppError> {
+    app.second_factor_attempt(user)?;
     let wrong = || AppError::Unauthenticated("wrong or already used one-time code");
     let code = code.trim().to_owned();
     run_global(app.db(), Mode::Write, move |tx| {
@@ -151,9 +177,16 @@ impl App {
     /// Starts setting up a second factor: a new secret, pending until confirmed.
     ///
     /// # Errors
-    /// 409 on `totp` when one is already confirmed (disable it first).
+    /// 403 for an API key (only a person's login session may); 401 when the password is
+    /// wrong; 409 on `totp` when one is already confirmed (disable it first).
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
-    pub async fn totp_setup(&self, p: Principal) -> Result<TotpSetup, AppError> {
+    pub async fn totp_setup(
+        &self,
+        p: Principal,
+        cmd: TotpSetupCommand,
+    ) -> Result<TotpSetup, AppError> {
+        require_session(&p)?;
+        self.check_password(p.user_id, cmd.password).await?;
         let secret = crate::auth::random_bytes::<20>()?.to_vec();
         let s = secret.clone();
         let user = p.user_id;
@@ -192,6 +225,8 @@ impl App {
         p: Principal,
         cmd: OneTimeCode,
     ) -> Result<RecoveryCodes, AppError> {
+        require_session(&p)?;
+        self.second_factor_attempt(p.user_id)?;
         let codes = new_recovery_codes()?;
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_hash(c)).collect();
         let user = p.user_id;
@@ -225,6 +260,7 @@ impl App {
     /// 401 when the code is wrong or reused.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn totp_disable(&self, p: Principal, cmd: OneTimeCode) -> Result<(), AppError> {
+        require_session(&p)?;
         verify_second_factor(self, p.user_id, &cmd.code).await?;
         let user = p.user_id;
         run_global(self.db(), Mode::Write, move |tx| {
@@ -249,6 +285,7 @@ impl App {
         p: Principal,
         cmd: MfaPolicy,
     ) -> Result<MfaPolicy, AppError> {
+        require_session(&p)?;
         p.require(larder_core::auth::Permission::TenantManage)?;
         let since = cmd.required.then(Utc::now);
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {

@@ -226,19 +226,24 @@ fn read_line(
             message: m,
         })
     };
-    let ticket = cols.get(record, Col::Ref).to_owned();
-    if ticket.is_empty() {
-        err(Col::Ref, "is empty".into());
-    }
+    // The same text policy as the API's: a ticket is a `Code`, an item name a `Name`.
+    let ticket = match larder_core::Code::parse(cols.get(record, Col::Ref)) {
+        Ok(t) => t.into_string(),
+        Err(e) => {
+            err(Col::Ref, e.to_string());
+            String::new()
+        }
+    };
     let at = parse_pos_time(cols.get(record, Col::Date), tz)
         .map_err(|m| err(Col::Date, m))
         .ok();
-    let name = cols.get(record, Col::Item).to_owned();
-    if name.is_empty() {
-        err(Col::Item, "is empty".into());
-    } else if name.chars().count() > 200 {
-        err(Col::Item, "is longer than 200 characters".into());
-    }
+    let name = match larder_core::Name::parse(cols.get(record, Col::Item)) {
+        Ok(n) => n.into_string(),
+        Err(e) => {
+            err(Col::Item, e.to_string());
+            String::new()
+        }
+    };
     let raw_qty = cols.get(record, Col::Quantity);
     let quantity = match Quantity::parse(raw_qty) {
         Ok(q) if q.raw() > 0 => Some(q),

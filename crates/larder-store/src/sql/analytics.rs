@@ -3,16 +3,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use larder_core::Quantity;
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{AnalyticsTx, DailyUsageRow, TopMenuItemRow};
 
-const TOP_MENU_ITEMS: &str = "SELECT item_name, menu_item_id, CAST(SUM(quantity) AS BIGINT) AS qty,
-     CAST(SUM(quantity * unit_price) AS BIGINT)
+/// Quantity sold per name, menu item and price: the revenue (quantity x price, up to
+/// 10^33 billionths) is summed in Rust in 128 bits, since a 64-bit product in SQL overflows
+/// for a line of a million portions at ten thousand each.
+const TOP_MENU_ITEMS: &str = "SELECT item_name, menu_item_id, unit_price,
+     CAST(SUM(quantity) AS BIGINT)
      FROM sale_lines
      WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3
-     GROUP BY item_name, menu_item_id
-     ORDER BY qty DESC, item_name LIMIT $4";
+     GROUP BY item_name, menu_item_id, unit_price";
 const SALES_SPAN: &str =
     "SELECT MIN(occurred_at), MAX(occurred_at) FROM sales WHERE tenant_id = $1";
 
@@ -24,13 +27,41 @@ fn daily_usage(mut r: Row) -> R<DailyUsageRow> {
     })
 }
 
-fn top_menu_item(mut r: Row) -> R<TopMenuItemRow> {
-    Ok(TopMenuItemRow {
-        item_name: r.get()?,
-        menu_item_id: r.get()?,
-        quantity: r.get()?,
-        revenue_billionths: r.get()?,
-    })
+/// Folds rows of (name, menu item, price, quantity) into the `limit` names sold most, by
+/// quantity then name, with exact revenue; a quantity beyond [`Quantity`]'s range shows at its
+/// limit.
+fn top_menu_items(rows: Vec<Row>, limit: u32) -> R<Vec<TopMenuItemRow>> {
+    use std::collections::HashMap;
+    let mut by_name: HashMap<(String, Option<larder_core::MenuItemId>), (i128, i128)> =
+        HashMap::new();
+    for mut r in rows {
+        let name: String = r.get()?;
+        let menu: Option<larder_core::MenuItemId> = r.get()?;
+        let price: larder_core::Money = r.get()?;
+        let qty: i64 = r.get()?;
+        let slot = by_name.entry((name, menu)).or_default();
+        slot.0 += i128::from(qty);
+        slot.1 += i128::from(qty) * i128::from(price.raw());
+    }
+    let max = i128::from(Quantity::MAX_RAW);
+    let mut out: Vec<TopMenuItemRow> = by_name
+        .into_iter()
+        .map(
+            |((item_name, menu_item_id), (qty, revenue))| TopMenuItemRow {
+                item_name,
+                menu_item_id,
+                quantity: Quantity::from_raw(i64::try_from(qty.clamp(-max, max)).unwrap_or(0)),
+                revenue_billionths: revenue,
+            },
+        )
+        .collect();
+    out.sort_by(|a, b| {
+        b.quantity
+            .cmp(&a.quantity)
+            .then_with(|| a.item_name.cmp(&b.item_name))
+    });
+    out.truncate(limit as usize);
+    Ok(out)
 }
 
 #[async_trait]
@@ -58,14 +89,11 @@ impl<E: Exec> AnalyticsTx for SqlTx<E> {
         to: DateTime<Utc>,
         limit: u32,
     ) -> R<Vec<TopMenuItemRow>> {
-        rows(
+        top_menu_items(
             self.exec
-                .fetch_all(
-                    TOP_MENU_ITEMS,
-                    args![self.tenant, from, to, i64::from(limit)],
-                )
+                .fetch_all(TOP_MENU_ITEMS, args![self.tenant, from, to])
                 .await?,
-            top_menu_item,
+            limit,
         )
     }
 

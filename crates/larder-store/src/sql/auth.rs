@@ -30,7 +30,7 @@ const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
 const GET_MEMBERSHIP: &str = "SELECT m.tenant_id, t.slug, t.name, m.user_id, m.role
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-     WHERE m.tenant_id = $1 AND m.user_id = $2";
+     WHERE m.tenant_id = $1 AND m.user_id = $2 AND m.deactivated_at IS NULL";
 const INSERT_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens
      (tenant_id, id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -92,6 +92,7 @@ const INSERT_RECOVERY_CODE: &str =
     "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)";
 const USE_RECOVERY_CODE: &str = "UPDATE recovery_codes SET used_at = $3
      WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL";
+const LOCK_TENANT: &str = "UPDATE tenants SET mfa_required_at = mfa_required_at WHERE id = $1";
 const SET_MFA_REQUIRED: &str = "UPDATE tenants SET mfa_required_at = $2 WHERE id = $1";
 const INSERT_MFA_SESSION: &str = "INSERT INTO mfa_sessions (tenant_id, family_id, verified_at)
      VALUES ($1, $2, $3) ON CONFLICT (tenant_id, family_id) DO NOTHING";
@@ -400,6 +401,16 @@ impl<E: Exec> AuthTx for SqlTx<E> {
     async fn insert_mfa_session(&mut self, family: TokenFamilyId, at: DateTime<Utc>) -> R<()> {
         self.exec
             .execute(INSERT_MFA_SESSION, args![self.tenant, family, at])
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn lock_tenant(&mut self) -> R<()> {
+        // An update of the row to itself: a row lock on PostgreSQL until commit (SQLite's
+        // single writer serializes anyway).
+        self.exec
+            .execute(LOCK_TENANT, args![self.tenant])
             .await
             .map(drop)
     }

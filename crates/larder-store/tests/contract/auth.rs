@@ -392,6 +392,7 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
     // changes nothing.
     let (changed, missing, deactivated, missing_d) = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
+            tx.lock_tenant().await?;
             let changed = tx.set_member_role(c, Role::Manager).await?;
             let missing = tx.set_member_role(UserId::new(), Role::Owner).await?;
             let deactivated = tx.set_member_deactivated(c, Some(at(3, 1))).await?;

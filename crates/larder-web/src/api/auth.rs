@@ -217,12 +217,16 @@ pub(crate) async fn revoke_api_key(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", responses((status = 200, description = "A new secret, pending until confirmed with a code", body = larder_app::auth::totp::TotpSetup), (status = 409, description = "Two-factor authentication is already on", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn totp_setup(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
-    Ok(Json(s.app.totp_setup(p).await?).into_response())
+#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", request_body = larder_app::auth::totp::TotpSetupCommand, responses((status = 200, description = "A new secret, pending until confirmed with a code", body = larder_app::auth::totp::TotpSetup), (status = 409, description = "Two-factor authentication is already on", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn totp_setup(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(cmd): ApiJson<larder_app::auth::totp::TotpSetupCommand>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.totp_setup(p, cmd).await?).into_response())
 }
 
-#[utoipa::path(post, path = "/auth/totp/confirm", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 200, description = "On; the recovery codes are shown this once", body = larder_app::auth::totp::RecoveryCodes), (status = 409, description = "Nothing is being set up", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/auth/totp/confirm", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 200, description = "On; the recovery codes are shown this once", body = larder_app::auth::totp::RecoveryCodes), (status = 409, description = "Nothing is being set up", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many second-factor attempts for this person; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn totp_confirm(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -231,7 +235,7 @@ pub(crate) async fn totp_confirm(
     Ok(Json(s.app.totp_confirm(p, cmd).await?).into_response())
 }
 
-#[utoipa::path(post, path = "/auth/totp/disable", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 204, description = "Off; the recovery codes are void")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/auth/totp/disable", tag = "auth", request_body = larder_app::auth::totp::OneTimeCode, responses((status = 204, description = "Off; the recovery codes are void"), (status = 429, description = "Too many second-factor attempts for this person; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn totp_disable(
     State(s): State<AppState>,
     Auth(p): Auth,

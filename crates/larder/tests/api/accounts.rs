@@ -14,6 +14,7 @@ both!(
     the_last_active_owner_cannot_be_demoted_or_deactivated,
     members_are_listed_by_email,
     api_keys_act_within_their_scopes_until_revoked,
+    two_owners_stepping_down_at_once_leave_one_owner,
     two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins,
 );
 
@@ -452,8 +453,41 @@ fn totp_code(secret: &str, steps_ahead: u64) -> String {
 
 async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app: TestApp) {
     let t = app.register("Two Factor").await;
+    // Only the person, with their password, may bind an authenticator: not an API key (even
+    // one of the owner's), not a token without the password.
+    let key: Value = app
+        .post(
+            "/api/v1/api-keys",
+            Some(&t.token),
+            &json!({"name": "feed", "scopes": ["catalog.read"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = key["key"].as_str().unwrap().to_owned();
+    let res = app
+        .post(
+            "/api/v1/auth/totp/setup",
+            Some(&key),
+            &json!({"password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            "/api/v1/auth/totp/setup",
+            Some(&t.token),
+            &json!({"password": "not my password"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let setup: Value = app
-        .post("/api/v1/auth/totp/setup", Some(&t.token), &json!({}))
+        .post(
+            "/api/v1/auth/totp/setup",
+            Some(&t.token),
+            &json!({"password": "correct horse battery"}),
+        )
         .await
         .json()
         .await
@@ -545,9 +579,13 @@ async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app:
         "/problems/mfa-setup-required"
     );
     assert_eq!(
-        app.post("/api/v1/auth/totp/setup", Some(&admin), &json!({}))
-            .await
-            .status(),
+        app.post(
+            "/api/v1/auth/totp/setup",
+            Some(&admin),
+            &json!({"password": "kitchen password 7"})
+        )
+        .await
+        .status(),
         StatusCode::OK
     );
     assert_eq!(
@@ -559,6 +597,24 @@ async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app:
         status(app.get("/api/v1/items", &owner).await).await,
         StatusCode::OK
     );
+    // Guessing codes is limited per person: ten a minute, then 429.
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let res = app
+            .post(
+                "/api/v1/auth/totp/confirm",
+                Some(&admin),
+                &json!({"code": "000000"}),
+            )
+            .await;
+        statuses.push(res.status());
+    }
+    assert_eq!(
+        statuses[9],
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
     // Turning it off takes a code; then the password alone works again.
     let res = app
         .post(
@@ -569,4 +625,64 @@ async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app:
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(login(None).await.status(), StatusCode::OK);
+}
+
+async fn two_owners_stepping_down_at_once_leave_one_owner(app: TestApp) {
+    for round in 0..8 {
+        let t = app.register(&format!("Race {round}")).await;
+        let me: Value = app
+            .get("/api/v1/auth/me", &t.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let a = me["user_id"].as_str().unwrap().to_owned();
+        let (b, _, b_token) = member(&app, &t, "admin").await;
+        let res = app
+            .put(
+                &format!("/api/v1/members/{b}/role"),
+                &t.token,
+                &json!({"role": "owner"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // A deactivates B while B demotes A: one of them must be refused.
+        let (deactivate_b, demote_a) = (
+            format!("/api/v1/members/{b}/active"),
+            format!("/api/v1/members/{a}/role"),
+        );
+        let (off, admin) = (json!({"active": false}), json!({"role": "admin"}));
+        let (x, y) = tokio::join!(
+            app.put(&deactivate_b, &t.token, &off),
+            app.put(&demote_a, &b_token, &admin),
+        );
+        let statuses = [x.status(), y.status()];
+        assert!(
+            statuses.contains(&StatusCode::CONFLICT)
+                || statuses.contains(&StatusCode::UNAUTHORIZED),
+            "round {round}: {statuses:?}"
+        );
+        let members: Value = app
+            .get("/api/v1/members", &t.token)
+            .await
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        let listed = if members["data"].is_array() {
+            members
+        } else {
+            app.get("/api/v1/members", &b_token)
+                .await
+                .json()
+                .await
+                .unwrap()
+        };
+        let owners = listed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"] == "owner" && m["active"] == true)
+            .count();
+        assert!(owners >= 1, "round {round}: no active owner left: {listed}");
+    }
 }

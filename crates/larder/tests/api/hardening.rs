@@ -14,6 +14,7 @@ both!(
     an_item_cost_that_would_overflow_a_recipe_is_refused_and_reads_keep_working,
     on_hand_beyond_its_range_is_a_422_and_changes_nothing,
     reports_cap_their_period_and_rows,
+    a_sale_whose_revenue_leaves_64_bits_keeps_the_menu_mix_exact,
     every_error_is_problem_json,
     weak_passwords_are_refused_at_registration,
 );
@@ -276,6 +277,33 @@ async fn reports_cap_their_period_and_rows(app: TestApp) {
         )
         .await;
     assert_invalid(res, "from", "backwards").await;
+}
+
+async fn a_sale_whose_revenue_leaves_64_bits_keeps_the_menu_mix_exact(app: TestApp) {
+    let t = app.register("Big Ticket").await;
+    // 1,000,000 portions at 10,000.00: 10^19 billionths, past a 64-bit integer.
+    let res = app
+        .post(
+            "/api/v1/sales",
+            Some(&t.token),
+            &json!({"location_id": t.location_id, "occurred_at": "2024-03-01T12:00:00Z", "lines": [
+                {"name": "Banquet", "quantity": "1000000", "unit_price": "10000"},
+                {"name": "Banquet", "quantity": "1000000", "unit_price": "10000.000001"}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .get(
+            "/api/v1/reports/top-menu-items?from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z",
+            &t.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let top: Value = res.json().await.unwrap();
+    assert_eq!(top["data"][0]["name"], "Banquet");
+    assert_eq!(top["data"][0]["quantity"], "2000000.000");
+    assert_eq!(top["data"][0]["revenue"], "20000000001.00");
 }
 
 async fn every_error_is_problem_json(app: TestApp) {
