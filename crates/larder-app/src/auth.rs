@@ -29,10 +29,17 @@ use crate::{App, AppError};
 pub mod api_keys;
 pub mod members;
 pub mod password;
+pub mod reset;
 pub mod totp;
 
 /// Auth's constraints, by the field clients write.
-const CONFLICTS: Conflicts = Conflicts(&[("tenants_slug", "slug"), ("users_email", "email")]);
+const CONFLICTS: Conflicts = Conflicts(&[
+    ("tenants_slug", "slug"),
+    ("users_email", "email"),
+    // A deactivated member added again (PostgreSQL's and SQLite's names for the key).
+    ("memberships_pkey", "email"),
+    ("memberships_user_id", "email"),
+]);
 
 /// A new tenant's business day starts at 04:00 local time: a sale at 01:30 counts for the day
 /// before, as a kitchen that closes after midnight reckons it.
@@ -242,7 +249,7 @@ pub struct Me {
     pub scopes: Vec<&'static str>,
 }
 
-async fn hash_password(password: Password) -> Result<String, AppError> {
+pub(crate) async fn hash_password(password: Password) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
         let password = password.as_str();
         Argon2::default()
@@ -706,11 +713,14 @@ impl App {
         .await
     }
 
-    /// Adds a person to the caller's tenant with a role (creating the person when new).
+    /// Adds a person to the caller's tenant with a role, creating the person when new with
+    /// `password`. A person who already has an account keeps their own password: `password`
+    /// is not compared with it, so the answer (and its time: one Argon2id hash either way) does
+    /// not tell whether the email was known or a guessed password was right.
     ///
     /// # Errors
-    /// 403 without `members.manage`; 403 when an admin grants owner; 409 on `email` when the
-    /// person is already a member or exists with another password.
+    /// 403 without `members.manage`; 403 when an admin grants owner; 422 on `password` by the
+    /// policy; 409 on `email` when the person is already a member here.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn add_member(
         &self,
@@ -732,19 +742,12 @@ impl App {
             Box::pin(async move { tx.find_user_by_email(&e).await })
         })
         .await?;
+        // Hashed either way, so a known email costs what an unknown one does.
+        let hash = hash_password(password.clone()).await?;
         let (user_id, new_user) = match existing {
-            Some(u) => {
-                if !verify_password(password.clone(), u.password_hash.clone()).await {
-                    return Err(AppError::conflict(
-                        "email",
-                        "is registered with another password",
-                    ));
-                }
-                (u.id, None)
-            }
+            Some(u) => (u.id, None),
             None => {
                 let id = UserId::new();
-                let hash = hash_password(password.clone()).await?;
                 (
                     id,
                     Some(UserRow {

@@ -18,6 +18,9 @@ static MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/20261122000003_api_keys.sql")),
     M::up(include_str!("../migrations/20261122000004_two_factor.sql")),
+    M::up(include_str!(
+        "../migrations/20261122000005_password_reset.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

@@ -179,6 +179,22 @@ pub trait GlobalTx: Send {
         user: UserId,
         hashes: &[Vec<u8>],
     ) -> Result<(), StoreError>;
+    /// Stores a password-reset token (as SHA-256) for `user`, valid until `expires_at`.
+    async fn insert_reset_token(
+        &mut self,
+        hash: &[u8],
+        user: UserId,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Spends a password-reset token: its person, or `None` when unknown, used or expired.
+    async fn use_reset_token(
+        &mut self,
+        hash: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+    /// Replaces a person's password hash.
+    async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError>;
     /// Spends a recovery code: false when unknown or already used.
     async fn use_recovery_code(
         &mut self,

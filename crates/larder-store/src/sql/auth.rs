@@ -93,6 +93,13 @@ const INSERT_RECOVERY_CODE: &str =
 const USE_RECOVERY_CODE: &str = "UPDATE recovery_codes SET used_at = $3
      WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL";
 const LOCK_TENANT: &str = "UPDATE tenants SET mfa_required_at = mfa_required_at WHERE id = $1";
+const INSERT_RESET_TOKEN: &str = "INSERT INTO account_tokens
+     (token_hash, purpose, user_id, created_at, expires_at, used_at)
+     VALUES ($1, 'password_reset', $2, $3, $4, NULL)";
+const USE_RESET_TOKEN: &str = "UPDATE account_tokens SET used_at = $2
+     WHERE token_hash = $1 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $2
+     RETURNING user_id";
+const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 const SET_MFA_REQUIRED: &str = "UPDATE tenants SET mfa_required_at = $2 WHERE id = $1";
 const INSERT_MFA_SESSION: &str = "INSERT INTO mfa_sessions (tenant_id, family_id, verified_at)
      VALUES ($1, $2, $3) ON CONFLICT (tenant_id, family_id) DO NOTHING";
@@ -229,6 +236,41 @@ macro_rules! global_tx {
             #[tracing::instrument(level = "debug", skip_all)]
             async fn replace_recovery_codes(&mut self, user: UserId, hashes: &[Vec<u8>]) -> R<()> {
                 replace_recovery_codes(&mut self.exec, user, hashes).await
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn insert_reset_token(
+                &mut self,
+                hash: &[u8],
+                user: UserId,
+                at: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> R<()> {
+                self.exec
+                    .execute(INSERT_RESET_TOKEN, args![hash, user, at, expires_at])
+                    .await
+                    .map(drop)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn use_reset_token(
+                &mut self,
+                hash: &[u8],
+                at: DateTime<Utc>,
+            ) -> R<Option<UserId>> {
+                match self
+                    .exec
+                    .fetch_optional(USE_RESET_TOKEN, args![hash, at])
+                    .await?
+                {
+                    Some(mut r) => Ok(Some(r.get()?)),
+                    None => Ok(None),
+                }
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn set_password_hash(&mut self, user: UserId, hash: &str) -> R<()> {
+                self.exec
+                    .execute(SET_PASSWORD_HASH, args![user, hash])
+                    .await
+                    .map(drop)
             }
             #[tracing::instrument(level = "debug", skip_all)]
             async fn use_recovery_code(

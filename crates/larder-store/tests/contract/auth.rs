@@ -16,6 +16,7 @@ contract!(
     members_are_listed_changed_deactivated_and_their_sessions_checked,
     api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once,
     a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session,
+    a_reset_token_is_spent_once_before_it_expires,
 );
 
 async fn users_are_global_and_found_by_id_and_email(store: S) {
@@ -672,4 +673,31 @@ async fn a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session(s
         })
     );
     assert_eq!(states.2, Some(SessionRow { mfa: true, ..base }));
+}
+
+async fn a_reset_token_is_spent_once_before_it_expires(store: S) {
+    let person = user_row("Forgetful");
+    let u = person.id;
+    let outcome = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            tx.insert_user(&person).await?;
+            tx.insert_reset_token(&[1; 32], u, at(1, 1), at(1, 5))
+                .await?;
+            tx.insert_reset_token(&[2; 32], u, at(1, 1), at(1, 5))
+                .await?;
+            let late = tx.use_reset_token(&[2; 32], at(1, 5)).await?;
+            let first = tx.use_reset_token(&[1; 32], at(1, 2)).await?;
+            let again = tx.use_reset_token(&[1; 32], at(1, 3)).await?;
+            let unknown = tx.use_reset_token(&[3; 32], at(1, 3)).await?;
+            tx.set_password_hash(u, "$argon2id$new").await?;
+            let after = tx.get_user(u).await?.map(|p| p.password_hash);
+            Ok::<_, StoreError>((late, first, again, unknown, after))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome,
+        (None, Some(u), None, None, Some("$argon2id$new".to_owned()))
+    );
 }

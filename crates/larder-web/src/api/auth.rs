@@ -23,15 +23,18 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(refresh))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_password))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::limit_auth,
         ));
     OpenApiRouter::new()
         .merge(limited)
+        .routes(routes!(add_member))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(list_members, add_member))
+        .routes(routes!(list_members))
         .routes(routes!(set_member_role))
         .routes(routes!(set_member_active))
         .routes(routes!(list_api_keys, create_api_key))
@@ -254,22 +257,45 @@ pub(crate) async fn set_mfa_policy(
     Ok(Json(s.app.set_mfa_policy(p, cmd).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/auth/password-reset/request", tag = "auth", request_body = larder_app::auth::reset::ResetRequest, responses((status = 202, description = "Accepted, whether or not the email has an account"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn request_password_reset(
+    State(s): State<AppState>,
+    ApiJson(cmd): ApiJson<larder_app::auth::reset::ResetRequest>,
+) -> ApiResult<Response> {
+    s.app.request_password_reset(cmd).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", request_body = larder_app::auth::reset::ResetCommand, responses((status = 204, description = "The password is set; every session of the account is ended"), (status = 401, description = "The link is not valid, was used, or has expired", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn reset_password(
+    State(s): State<AppState>,
+    ApiJson(cmd): ApiJson<larder_app::auth::reset::ResetCommand>,
+) -> ApiResult<Response> {
+    s.app.reset_password(cmd).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// A person to add to the caller's tenant.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberBody {
     email: larder_core::Email,
     name: larder_core::Name,
+    /// The password of a new person; a person who already has an account keeps theirs.
     password: larder_core::Password,
     role: Role,
 }
 
-#[utoipa::path(post, path = "/members", tag = "auth", request_body = MemberBody, responses((status = 201, description = "Member added"), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/members", tag = "auth", request_body = MemberBody, responses((status = 201, description = "Member added"), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn add_member(
     State(s): State<AppState>,
     Auth(p): Auth,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ApiJson(b): ApiJson<MemberBody>,
 ) -> ApiResult<Response> {
+    // Adding a member touches accounts across tenants: limited per address like login, after
+    // authentication (an anonymous request is a 401, not a 429).
+    s.auth_attempt(peer.ip())?;
     let id = s
         .app
         .add_member(p, &b.email, &b.name, &b.password, b.role)

@@ -15,6 +15,8 @@ both!(
     members_are_listed_by_email,
     api_keys_act_within_their_scopes_until_revoked,
     two_owners_stepping_down_at_once_leave_one_owner,
+    adding_a_member_does_not_test_their_password,
+    a_password_reset_token_works_once_and_ends_every_session,
     two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins,
 );
 
@@ -628,7 +630,8 @@ async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app:
 }
 
 async fn two_owners_stepping_down_at_once_leave_one_owner(app: TestApp) {
-    for round in 0..8 {
+    // Five rounds: each spends four of the address's 30 authentication attempts a minute.
+    for round in 0..5 {
         let t = app.register(&format!("Race {round}")).await;
         let me: Value = app
             .get("/api/v1/auth/me", &t.token)
@@ -685,4 +688,130 @@ async fn two_owners_stepping_down_at_once_leave_one_owner(app: TestApp) {
             .count();
         assert!(owners >= 1, "round {round}: no active owner left: {listed}");
     }
+}
+
+async fn adding_a_member_does_not_test_their_password(app: TestApp) {
+    let elsewhere = app.register("Elsewhere Cafe").await;
+    let t = app.register("Curious Owner").await;
+    // Adding someone who already has an account answers as for a new person whatever
+    // password is sent: the answer is no oracle for their password.
+    let new_email = format!("new-{}@example.com", uuid::Uuid::now_v7().simple());
+    let answers = [
+        app.post("/api/v1/members", Some(&t.token), &json!({"email": elsewhere.email, "name": "X", "password": "a wrong guess 1", "role": "staff"})).await,
+        app.post("/api/v1/members", Some(&t.token), &json!({"email": new_email, "name": "Y", "password": "a fresh password 2", "role": "staff"})).await,
+    ];
+    for res in answers {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["role"], "staff");
+        assert!(body["user_id"].is_string());
+    }
+    // The existing person keeps their own password and now chooses between two tenants.
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": elsewhere.email, "password": "a wrong guess 1"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": elsewhere.email, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "tenant");
+    // Added twice is a conflict on email, not a constraint's name.
+    let res = app.post("/api/v1/members", Some(&t.token), &json!({"email": new_email, "name": "Y", "password": "a fresh password 2", "role": "staff"})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "email");
+}
+
+async fn a_password_reset_token_works_once_and_ends_every_session(app: TestApp) {
+    let t = app.register("Forgetful").await;
+    // Asking answers the same whether or not the email has an account.
+    for email in [t.email.as_str(), "nobody-here@example.com"] {
+        let res = app
+            .post(
+                "/api/v1/auth/password-reset/request",
+                None,
+                &json!({"email": email}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "{email}");
+    }
+    let email = larder_core::Email::parse(&t.email).unwrap();
+    let token = app
+        .app
+        .issue_reset_token(&email, chrono::Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    // The policy applies, and a refused password leaves the token usable.
+    let res = app
+        .post(
+            "/api/v1/auth/password-reset",
+            None,
+            &json!({"token": token, "password": "password"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post(
+            "/api/v1/auth/password-reset",
+            None,
+            &json!({"token": token, "password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Every session ended; the old password is refused and the new one works.
+    assert_eq!(
+        status(app.get("/api/v1/auth/me", &t.token).await).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": t.email, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.login(&t.email, "a brand new passphrase").await;
+    // Used once only; an expired token is refused too.
+    let res = app
+        .post(
+            "/api/v1/auth/password-reset",
+            None,
+            &json!({"token": token, "password": "another new passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let expired = app
+        .app
+        .issue_reset_token(&email, chrono::Duration::seconds(-1))
+        .await
+        .unwrap()
+        .unwrap();
+    let res = app
+        .post(
+            "/api/v1/auth/password-reset",
+            None,
+            &json!({"token": expired, "password": "another new passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        app.app
+            .issue_reset_token(
+                &larder_core::Email::parse("nobody-here@example.com").unwrap(),
+                chrono::Duration::hours(1)
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
