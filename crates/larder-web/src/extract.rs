@@ -60,6 +60,17 @@ pub fn access_token(headers: &axum::http::HeaderMap) -> Option<String> {
     })
 }
 
+/// The 413 problem for a body over [`BODY_LIMIT_BYTES`].
+fn body_too_large() -> Response {
+    crate::error::problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "/problems/body-too-large",
+        "Body too large",
+        format!("the request body is larger than the limit of {BODY_LIMIT_BYTES} bytes"),
+        Some("body"),
+    )
+}
+
 /// A JSON body; a malformed one is a 422 naming the field (`lines[2].quantity`), another media
 /// type a 415, a body over [`BODY_LIMIT_BYTES`] a 413, all problem+json.
 pub struct ApiJson<T>(pub T);
@@ -90,15 +101,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .await
             .map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    crate::error::problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "/problems/body-too-large",
-                        "Body too large",
-                        format!(
-                            "the request body is larger than the limit of {BODY_LIMIT_BYTES} bytes"
-                        ),
-                        Some("body"),
-                    )
+                    body_too_large()
                 } else {
                     ApiError(AppError::invalid("body", e.body_text())).into_response()
                 }
@@ -142,17 +145,7 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> 
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES)
             .await
-            .map_err(|_| {
-                crate::error::problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "/problems/body-too-large",
-                    "Body too large",
-                    format!(
-                        "the request body is larger than the limit of {BODY_LIMIT_BYTES} bytes"
-                    ),
-                    Some("body"),
-                )
-            })?;
+            .map_err(|_| body_too_large())?;
         let absent = std::str::from_utf8(&bytes)
             .map(str::trim)
             .is_ok_and(|t| t.is_empty() || t == "null");

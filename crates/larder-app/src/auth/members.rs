@@ -108,10 +108,7 @@ impl App {
         p.require(Permission::MembersManage)?;
         let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
-                // Two owners demoting each other at once must not both see the other one.
-                tx.lock_tenant().await?;
-                let current = member_row(tx, user).await?;
-                guard_owner_change(&p, current.role, Some(cmd.role))?;
+                let current = member_to_change(tx, &p, user, Some(cmd.role)).await?;
                 if current.role == Role::Owner
                     && cmd.role != Role::Owner
                     && current.deactivated_at.is_none()
@@ -149,10 +146,7 @@ impl App {
         p.require(Permission::MembersManage)?;
         let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
-                // Two owners demoting each other at once must not both see the other one.
-                tx.lock_tenant().await?;
-                let current = member_row(tx, user).await?;
-                guard_owner_change(&p, current.role, None)?;
+                let current = member_to_change(tx, &p, user, None).await?;
                 let now = Utc::now();
                 if !active
                     && current.deactivated_at.is_none()
@@ -183,14 +177,25 @@ impl App {
     }
 }
 
-/// The member `user`, or 404.
-async fn member_row(
+/// The member `user` that `p` is about to change (to `new_role`, or in activation), with the
+/// tenant locked until the transaction ends: two owners demoting each other at once must not
+/// both see the other one still an owner.
+///
+/// # Errors
+/// 404 when they are not a member; 403 when `p` may not touch them.
+async fn member_to_change(
     tx: &mut dyn larder_store::TenantTx,
+    p: &Principal,
     user: UserId,
+    new_role: Option<Role>,
 ) -> Result<MemberRow, AppError> {
-    tx.get_member(user)
+    tx.lock_tenant().await?;
+    let current = tx
+        .get_member(user)
         .await?
-        .ok_or(AppError::NotFound("member"))
+        .ok_or(AppError::NotFound("member"))?;
+    guard_owner_change(p, current.role, new_role)?;
+    Ok(current)
 }
 
 /// Only an owner may change an owner (role or activation) or make someone owner.
