@@ -143,6 +143,20 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A principal for an operator command (the demo, an import, a benchmark) acting in
+    /// `tenant` as `user` with `role`: no login session, no API-key scopes, no second-factor
+    /// rule (the operator already holds the server's own credentials).
+    pub fn operator(tenant: TenantId, user: UserId, role: Role) -> Self {
+        Self {
+            tenant_id: tenant,
+            user_id: user,
+            role,
+            session: None,
+            scopes: None,
+            mfa_missing: false,
+        }
+    }
+
     /// Checks the role grants `p`.
     ///
     /// # Errors

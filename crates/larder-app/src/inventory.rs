@@ -440,14 +440,7 @@ mod tests {
 
     #[test]
     fn adjustments_are_validated_by_kind() {
-        let p = Principal {
-            tenant_id: TenantId::new(),
-            user_id: UserId::new(),
-            role: Role::Staff,
-            session: None,
-            scopes: None,
-            mfa_missing: false,
-        };
+        let p = Principal::operator(TenantId::new(), UserId::new(), Role::Staff);
         let now = Utc::now();
         assert_eq!(
             adjustment_row(&p, &cmd(MovementKind::Waste, 500, Some("spoilage")), now)

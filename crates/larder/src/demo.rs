@@ -291,14 +291,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                 })
                 .await
                 .map_err(failed)?;
-            let p = Principal {
-                tenant_id: reg.tenant_id,
-                user_id: reg.user_id,
-                role: Role::Owner,
-                session: None,
-                scopes: None,
-                mfa_missing: false,
-            };
+            let p = Principal::operator(reg.tenant_id, reg.user_id, Role::Owner);
             let location = app
                 .create_location(
                     p,

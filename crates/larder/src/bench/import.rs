@@ -56,14 +56,7 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let p = Principal {
-        tenant_id: reg.tenant_id,
-        user_id: reg.user_id,
-        role: Role::Owner,
-        session: None,
-        scopes: None,
-        mfa_missing: false,
-    };
+    let p = Principal::operator(reg.tenant_id, reg.user_id, Role::Owner);
     let location = app
         .create_location(
             p,
