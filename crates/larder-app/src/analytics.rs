@@ -10,7 +10,8 @@ use larder_core::decimal::div_round_half_even;
 use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, TenantId};
 use larder_store::prelude::*;
 use larder_store::{
-    DailyUsageRow, ItemUnitRow, Mode, TenantRow, TopMenuItemRow, UnmappedRow, run_tenant,
+    DailyUsageRow, ItemUnitRow, LocationScope, Mode, TenantRow, TopMenuItemRow, UnmappedRow,
+    run_tenant,
 };
 use serde::{Deserialize, Serialize};
 
@@ -206,17 +207,18 @@ pub type Span = (DateTime<Utc>, DateTime<Utc>);
 /// Usage per item and business day, with each item's name and unit.
 type UsageRows = (Vec<DailyUsageRow>, Vec<ItemUnitRow>);
 
-/// Reads usage per item and business day in `[from, to)`, one query per span of constant UTC
-/// offset, and each item's name and unit.
+/// Reads usage per item and business day in `[from, to)` at the locations of `scope`, one
+/// query per span of constant UTC offset, and each item's name and unit.
 async fn usage_rows(
     tx: &mut dyn TenantTx,
+    scope: LocationScope,
     cal: Calendar,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<UsageRows, AppError> {
     let mut days = Vec::new();
     for (a, b, offset) in cal.spans(from, to) {
-        days.extend(tx.usage_by_day(a, b, offset).await?);
+        days.extend(tx.usage_by_day(scope, a, b, offset).await?);
     }
     Ok((days, tx.all_item_units().await?))
 }
@@ -337,11 +339,12 @@ impl App {
     pub async fn dashboard(&self, p: Principal, q: DashboardQuery) -> Result<Dashboard, AppError> {
         p.require(Permission::InventoryRead)?;
         let reports = p.role.grants(Permission::ReportsRead);
-        let (stock_filter, stock_limit) = stock_filter(&StockQuery {
+        let (mut stock_filter, stock_limit) = stock_filter(&StockQuery {
             limit: Some(DASHBOARD_STOCK_ROWS),
             cursor: q.cursor.clone(),
             ..Default::default()
         })?;
+        stock_filter.scope = p.locations;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 // A person removed from the tenant keeps a valid token for up to 15 minutes;
@@ -352,7 +355,7 @@ impl App {
                 let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
                 let span = if reports {
-                    tx.sales_span().await?
+                    tx.sales_span(p.locations).await?
                 } else {
                     None
                 };
@@ -368,18 +371,18 @@ impl App {
                 let (start, end) = (cal.day_start(from), cal.day_start(to));
                 report_period(start, end, None)?;
                 let (usage, top, unmapped) = if reports {
-                    let (days, items) = usage_rows(tx, cal, start, end).await?;
+                    let (days, items) = usage_rows(tx, p.locations, cal, start, end).await?;
                     (
                         usage_series(days, items, cal, start, end, 6),
-                        top_items(tx.top_menu_items(start, end, 10).await?),
-                        tx.unmapped_sales().await?,
+                        top_items(tx.top_menu_items(p.locations, start, end, 10).await?),
+                        tx.unmapped_sales(p.locations).await?,
                     )
                 } else {
                     (Vec::new(), Vec::new(), Vec::new())
                 };
                 let stock = stock_page(tx.list_stock(&stock_filter).await?, stock_limit);
                 let locations = tx
-                    .list_locations(None, 500)
+                    .list_locations(p.locations, None, 500)
                     .await?
                     .into_iter()
                     .map(Location::from)
@@ -402,7 +405,7 @@ impl App {
     }
 
     /// Theoretical usage (sale movements) per ingredient per week in `[from, to)`, the `top`
-    /// ingredients by total usage. Weeks start on Monday and days are the tenant's business
+    /// ingredients by total usage, at a limited member's locations only. Weeks start on Monday and days are the tenant's business
     /// days (its time zone, its day cutoff), daylight saving included.
     ///
     /// # Errors
@@ -424,7 +427,7 @@ impl App {
             Box::pin(async move {
                 let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
-                let (days, items) = usage_rows(tx, cal, from, to).await?;
+                let (days, items) = usage_rows(tx, p.locations, cal, from, to).await?;
                 Ok(usage_series(days, items, cal, from, to, top))
             })
         })
@@ -452,14 +455,14 @@ impl App {
             Box::pin(async move {
                 let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
-                let (days, items) = usage_rows(tx, cal, from, to).await?;
+                let (days, items) = usage_rows(tx, p.locations, cal, from, to).await?;
                 Ok(usage_series(days, items, cal, from, to, usize::MAX))
             })
         })
         .await
     }
 
-    /// Menu items by quantity sold in `[from, to)`.
+    /// Menu items by quantity sold in `[from, to)`, at a limited member's locations only.
     ///
     /// # Errors
     /// 403 without `reports.read`; 422 as [`report_period`] says.
@@ -475,7 +478,7 @@ impl App {
         let limit = report_period(from, to, limit)?;
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
-                tx.top_menu_items(from, to, limit)
+                tx.top_menu_items(p.locations, from, to, limit)
                     .await
                     .map_err(AppError::from)
             })
@@ -484,15 +487,16 @@ impl App {
         Ok(top_items(rows))
     }
 
-    /// First and last sale of the tenant, for choosing a default period.
+    /// First and last sale of the tenant (of a limited member's locations), for choosing a
+    /// default period.
     ///
     /// # Errors
     /// 403 without `reports.read`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn sales_span(&self, p: Principal) -> Result<Option<Span>, AppError> {
         p.require(Permission::ReportsRead)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
-            Box::pin(async move { tx.sales_span().await.map_err(AppError::from) })
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move { tx.sales_span(p.locations).await.map_err(AppError::from) })
         })
         .await
     }

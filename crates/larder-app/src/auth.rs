@@ -16,9 +16,11 @@ use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use larder_core::auth::{Permission, Role};
 use larder_core::tenancy::slugify;
-use larder_core::{Email, Name, Password, RefreshTokenId, TenantId, TokenFamilyId, UserId};
+use larder_core::{
+    Email, LocationId, Name, Password, RefreshTokenId, TenantId, TokenFamilyId, UserId,
+};
 use larder_store::{
-    MembershipRow, Mode, RefreshTokenRow, TenantRow, UserRow, run_global, run_tenant,
+    LocationScope, MembershipRow, Mode, RefreshTokenRow, TenantRow, UserRow, run_global, run_tenant,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -140,6 +142,9 @@ pub struct Principal {
     /// The tenant requires a second factor of this owner or admin and the session did not
     /// verify one: nothing but two-factor setup is allowed.
     pub mfa_missing: bool,
+    /// The locations this person may see and change: every one, or only those their membership
+    /// is limited to (read afresh inside each use case's transaction).
+    pub locations: LocationScope,
 }
 
 impl Principal {
@@ -154,6 +159,7 @@ impl Principal {
             session: None,
             scopes: None,
             mfa_missing: false,
+            locations: LocationScope::All,
         }
     }
 
@@ -261,6 +267,8 @@ pub struct Me {
     pub role: Role,
     /// Permissions the role grants.
     pub scopes: Vec<&'static str>,
+    /// The locations they are limited to; `null` for every location.
+    pub locations: Option<Vec<LocationId>>,
 }
 
 pub(crate) async fn hash_password(password: Password) -> Result<String, AppError> {
@@ -588,6 +596,11 @@ impl App {
             mfa_missing: state.mfa_required
                 && matches!(state.role, Role::Owner | Role::Admin)
                 && !state.mfa,
+            locations: if state.locations_limited {
+                LocationScope::Member(user)
+            } else {
+                LocationScope::All
+            },
         })
     }
 
@@ -707,6 +720,7 @@ impl App {
                     .get_membership(p.user_id)
                     .await?
                     .ok_or(AppError::Unauthenticated("not a member"))?;
+                let locations = tx.member_locations(p.user_id).await?;
                 Ok(Me {
                     user_id: user.id,
                     email: user.email,
@@ -721,6 +735,7 @@ impl App {
                         .into_iter()
                         .map(Permission::as_str)
                         .collect(),
+                    locations,
                 })
             })
         })

@@ -321,7 +321,8 @@ impl App {
     /// Sets an item's par level and reorder point at a location.
     ///
     /// # Errors
-    /// 403 without `catalog.write`; 404 on the item or location; 422 on negative values.
+    /// 403 without `catalog.write`; 404 on the item or location (one outside a limited member's
+    /// included); 422 on negative values.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn set_par_level(
         &self,
@@ -340,6 +341,7 @@ impl App {
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                crate::tenancy::require_location(tx, p.locations, location).await?;
                 tx.get_location(location)
                     .await?
                     .ok_or(AppError::NotFound("location"))?;

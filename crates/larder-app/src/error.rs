@@ -30,6 +30,10 @@ pub enum AppError {
     /// 403: authenticated, but the role lacks the permission.
     #[error("missing permission {0}")]
     Forbidden(&'static str),
+    /// 403: the member is limited to some locations and the action concerns the whole tenant
+    /// (adding a location).
+    #[error("{0}")]
+    LocationLimited(&'static str),
     /// 404: the thing does not exist in the caller's tenant (another tenant's id included).
     #[error("{0} not found")]
     NotFound(&'static str),

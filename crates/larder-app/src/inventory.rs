@@ -6,7 +6,8 @@ use larder_core::auth::Permission;
 use larder_core::inventory::{MovementKind, StockFlags, WasteReason};
 use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, MovementId, Quantity, TenantId};
 use larder_store::{
-    LedgerMismatch, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow, run_tenant,
+    LedgerMismatch, LocationScope, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow,
+    run_tenant,
 };
 use serde::{Deserialize, Serialize};
 
@@ -230,6 +231,7 @@ pub(crate) fn stock_filter(q: &StockQuery) -> Result<(StockFilter, u32), AppErro
         StockFilter {
             location_id: q.location_id,
             item_id: q.item_id,
+            scope: LocationScope::All,
             after,
             limit: limit + 1,
         },
@@ -272,6 +274,7 @@ impl App {
             &cmd,
             move |tx| {
                 Box::pin(async move {
+                    crate::tenancy::require_location(tx, p.locations, row.location_id).await?;
                     let target = tx.movement_target(row.item_id, row.location_id).await?;
                     let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
                     if !target.location_exists {
@@ -324,6 +327,8 @@ impl App {
                         let cost = match known.get(&(row.item_id, row.location_id)) {
                             Some(c) => *c,
                             None => {
+                                crate::tenancy::require_location(tx, p.locations, row.location_id)
+                                    .await?;
                                 let t = tx.movement_target(row.item_id, row.location_id).await?;
                                 let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
                                 if !t.location_exists {
@@ -343,7 +348,8 @@ impl App {
         .await
     }
 
-    /// Stock levels by item name, with negative and low flags.
+    /// Stock levels by item name, with negative and low flags; a limited member's locations
+    /// only.
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit` or `cursor`.
@@ -354,7 +360,8 @@ impl App {
         q: StockQuery,
     ) -> Result<Page<StockLevel>, AppError> {
         p.require(Permission::InventoryRead)?;
-        let (filter, limit) = stock_filter(&q)?;
+        let (mut filter, limit) = stock_filter(&q)?;
+        filter.scope = p.locations;
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { tx.list_stock(&filter).await.map_err(AppError::from) })
         })
@@ -362,7 +369,7 @@ impl App {
         Ok(stock_page(rows, limit))
     }
 
-    /// Ledger rows, newest first.
+    /// Ledger rows, newest first; a limited member's locations only.
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit`, `cursor` or a `from` after `to`.
@@ -389,6 +396,7 @@ impl App {
             kind: q.kind,
             from: q.from,
             to: q.to,
+            scope: p.locations,
             before,
             limit: limit + 1,
         };

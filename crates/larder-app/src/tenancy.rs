@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use larder_core::auth::Permission;
 use larder_core::tenancy::LocationKind;
 use larder_core::{LocationId, Name, TenantId};
-use larder_store::{LocationRow, Mode, run_tenant};
+use larder_store::{LocationRow, LocationScope, Mode, TenantTx, run_tenant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
@@ -47,11 +47,32 @@ pub struct LocationCommand {
     pub kind: LocationKind,
 }
 
+/// Refuses a location outside `scope` as if it did not exist (404 `location`), so a member
+/// limited to some locations learns nothing of the others. The member's list is read in the
+/// caller's transaction: a limit changed a moment ago applies.
+///
+/// # Errors
+/// 404 when the location is outside the scope.
+pub(crate) async fn require_location(
+    tx: &mut dyn TenantTx,
+    scope: LocationScope,
+    location: LocationId,
+) -> Result<(), AppError> {
+    let LocationScope::Member(user) = scope else {
+        return Ok(());
+    };
+    match tx.member_locations(user).await? {
+        Some(allowed) if !allowed.contains(&location) => Err(AppError::NotFound("location")),
+        _ => Ok(()),
+    }
+}
+
 impl App {
     /// Creates a location.
     ///
     /// # Errors
-    /// 403 without `catalog.write`; 422; 409 on `name`.
+    /// 403 without `catalog.write`, or for a member limited to some locations; 422; 409 on
+    /// `name`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn create_location(
         &self,
@@ -60,6 +81,11 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<Location>, AppError> {
         p.require(Permission::CatalogWrite)?;
+        if p.locations != LocationScope::All {
+            return Err(AppError::LocationLimited(
+                "a member limited to some locations cannot add locations",
+            ));
+        }
         let row = LocationRow {
             id: LocationId::new(),
             name: cmd.name.as_str().to_owned(),
@@ -86,7 +112,7 @@ impl App {
     /// Renames a location or changes its kind.
     ///
     /// # Errors
-    /// 403; 404; 422; 409 on `name`.
+    /// 403; 404 (a location outside a limited member's included); 422; 409 on `name`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_location(
         &self,
@@ -98,6 +124,7 @@ impl App {
         let name = cmd.name.as_str().to_owned();
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
+                require_location(tx, p.locations, id).await?;
                 let current = tx
                     .get_location(id)
                     .await?
@@ -118,12 +145,13 @@ impl App {
     /// One location.
     ///
     /// # Errors
-    /// 403; 404.
+    /// 403; 404 (a location outside a limited member's included).
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_location(&self, p: Principal, id: LocationId) -> Result<Location, AppError> {
         p.require(Permission::CatalogRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
+                require_location(tx, p.locations, id).await?;
                 tx.get_location(id)
                     .await?
                     .map(Location::from)
@@ -133,7 +161,7 @@ impl App {
         .await
     }
 
-    /// Locations by name, paginated.
+    /// Locations by name, paginated; a limited member's only.
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
@@ -155,7 +183,7 @@ impl App {
         };
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
-                tx.list_locations(after, limit + 1)
+                tx.list_locations(p.locations, after, limit + 1)
                     .await
                     .map_err(AppError::from)
             })
@@ -221,7 +249,9 @@ impl App {
             Box::pin(async move {
                 let mut after = None;
                 loop {
-                    let page = tx.list_locations(after.clone(), 200).await?;
+                    let page = tx
+                        .list_locations(LocationScope::All, after.clone(), 200)
+                        .await?;
                     if let Some(l) = page
                         .iter()
                         .find(|l| l.id.to_string() == key.to_lowercase() || l.name == key)

@@ -31,5 +31,7 @@ pub static DIALECT: Dialect = Dialect {
          -SUM(quantity) AS used
          FROM stock_movements
          WHERE tenant_id = $1 AND kind = 'sale' AND occurred_at >= $2 AND occurred_at < $3
+         AND ($5 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+             WHERE ml.tenant_id = $1 AND ml.user_id = $5))
          GROUP BY day, item_id ORDER BY day, item_id",
 };

@@ -21,6 +21,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000005_password_reset.sql"
     )),
+    M::up(include_str!(
+        "../migrations/20261122000006_location_limits.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::{ItemId, MenuItemId, Quantity};
 
-use crate::StoreError;
+use crate::{LocationScope, StoreError};
 
 /// Usage of one item on one day (as offset by the caller).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,22 +34,28 @@ pub struct TopMenuItemRow {
 /// The analytics port.
 #[async_trait]
 pub trait AnalyticsTx: Send {
-    /// Quantity removed by sale movements per item per day in `[from, to)`, where the day of an
+    /// Quantity removed by sale movements at locations in `scope` per item per day in
+    /// `[from, to)`, where the day of an
     /// instant `t` is `floor((t + offset_seconds) / 86 400 s)` days since 1970-01-01: the caller
     /// picks the offset (UTC offset minus the day cutoff) for a span where it is constant.
     async fn usage_by_day(
         &mut self,
+        scope: LocationScope,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         offset_seconds: i64,
     ) -> Result<Vec<DailyUsageRow>, StoreError>;
-    /// Menu items by quantity sold in `[from, to)`, `limit` at most.
+    /// Menu items by quantity sold at locations in `scope` in `[from, to)`, `limit` at most.
     async fn top_menu_items(
         &mut self,
+        scope: LocationScope,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TopMenuItemRow>, StoreError>;
-    /// First and last sale time, if any sale exists.
-    async fn sales_span(&mut self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError>;
+    /// First and last sale time at locations in `scope`, if any sale exists there.
+    async fn sales_span(
+        &mut self,
+        scope: LocationScope,
+    ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError>;
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::auth::{Role, Scopes};
-use larder_core::{ApiKeyId, RefreshTokenId, TenantId, TokenFamilyId, UserId};
+use larder_core::{ApiKeyId, LocationId, RefreshTokenId, TenantId, TokenFamilyId, UserId};
 
 use crate::StoreError;
 
@@ -63,6 +63,9 @@ pub struct MemberRow {
     pub created_at: DateTime<Utc>,
     /// When they were deactivated; `None` while active.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// Since when they are limited to the locations [`AuthTx::member_locations`] lists;
+    /// `None` for every location.
+    pub locations_limited_at: Option<DateTime<Utc>>,
 }
 
 /// What every request checks about the session its access token belongs to.
@@ -78,6 +81,8 @@ pub struct SessionRow {
     pub mfa: bool,
     /// Whether the tenant requires a second factor of its owners and admins.
     pub mfa_required: bool,
+    /// Whether the member is limited to some locations.
+    pub locations_limited: bool,
 }
 
 /// An API key, stored as the SHA-256 of its secret.
@@ -118,6 +123,8 @@ pub struct ApiKeyStateRow {
     pub creator_role: Option<Role>,
     /// Whether the creator is deactivated.
     pub creator_deactivated: bool,
+    /// Whether the creator is limited to some locations (the key then is too).
+    pub creator_locations_limited: bool,
 }
 
 /// One refresh token, stored as the SHA-256 of its secret.
@@ -257,6 +264,23 @@ pub trait AuthTx: Send {
         user: UserId,
         at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError>;
+    /// Limits a member to `locations` (`Some`, replacing any earlier list, from `at`) or lifts
+    /// the limit (`None`); false when they are not a member. Conflict `foreign_key` when a
+    /// location does not exist.
+    async fn set_member_locations(
+        &mut self,
+        user: UserId,
+        locations: Option<&[LocationId]>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The locations a member is limited to, by id; `None` when they may use every location
+    /// (or are not a member).
+    async fn member_locations(
+        &mut self,
+        user: UserId,
+    ) -> Result<Option<Vec<LocationId>>, StoreError>;
+    /// Every (member, location) pair of the tenant's location limits, by member then location.
+    async fn all_member_locations(&mut self) -> Result<Vec<(UserId, LocationId)>, StoreError>;
     /// Requires (`Some(since)`) or stops requiring a second factor of owners and admins.
     async fn set_mfa_required(&mut self, since: Option<DateTime<Utc>>) -> Result<(), StoreError>;
     /// Records that a session's login verified a second factor.

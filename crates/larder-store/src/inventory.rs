@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use larder_core::inventory::MovementKind;
 use larder_core::{BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, SaleId, UserId};
 
-use crate::StoreError;
+use crate::{LocationScope, StoreError};
 
 /// One ledger row. `quantity` is the signed change to on hand.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct MovementFilter {
     pub from: Option<DateTime<Utc>>,
     /// `occurred_at < to`.
     pub to: Option<DateTime<Utc>>,
+    /// Only movements at locations in this scope.
+    pub scope: LocationScope,
     /// Keyset cursor: movements with a smaller id.
     pub before: Option<MovementId>,
     /// At most this many.
@@ -62,6 +64,8 @@ pub struct StockFilter {
     pub location_id: Option<LocationId>,
     /// Item.
     pub item_id: Option<ItemId>,
+    /// Only stock at locations in this scope.
+    pub scope: LocationScope,
     /// Keyset cursor: rows after this (item name, item id, location id).
     pub after: Option<(String, ItemId, LocationId)>,
     /// At most this many.

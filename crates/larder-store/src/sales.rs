@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::{LocationId, MenuItemId, Money, Quantity, SaleId};
 
-use crate::StoreError;
+use crate::{LocationScope, StoreError};
 
 /// A sale (POS ticket) with its lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct SaleFilter {
     pub from: Option<DateTime<Utc>>,
     /// `occurred_at < to`.
     pub to: Option<DateTime<Utc>>,
+    /// Only sales at locations in this scope.
+    pub scope: LocationScope,
     /// Keyset cursor: sales with a smaller (occurred_at, id).
     pub before: Option<(DateTime<Utc>, SaleId)>,
     /// At most this many.
@@ -80,6 +82,10 @@ pub trait SalesTx: Send {
     async fn get_sale(&mut self, id: SaleId) -> Result<Option<SaleRow>, StoreError>;
     /// Sales with their lines, newest first.
     async fn list_sales(&mut self, filter: &SaleFilter) -> Result<Vec<SaleRow>, StoreError>;
-    /// Sale lines that map to no menu item, grouped by the name sold, most lines first.
-    async fn unmapped_sales(&mut self) -> Result<Vec<UnmappedRow>, StoreError>;
+    /// Sale lines at locations in `scope` that map to no menu item, grouped by the name sold,
+    /// most lines first.
+    async fn unmapped_sales(
+        &mut self,
+        scope: LocationScope,
+    ) -> Result<Vec<UnmappedRow>, StoreError>;
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::tenancy::LocationKind;
-use larder_core::{LocationId, TenantId};
+use larder_core::{LocationId, TenantId, UserId};
 
 use crate::StoreError;
 
@@ -40,6 +40,29 @@ pub struct LocationRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// Which locations a read or write may touch: every location of the tenant, or only those a
+/// member is limited to (the `member_locations` of a membership whose `locations_limited_at`
+/// is set). Store filters bind [`LocationScope::member`] and keep a row only when its location
+/// is one of that member's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocationScope {
+    /// Every location (owners, admins, unlimited members, operator commands).
+    #[default]
+    All,
+    /// Only the locations listed for this member.
+    Member(UserId),
+}
+
+impl LocationScope {
+    /// The member whose locations limit the rows, as a statement binds it (`NULL` for all).
+    pub fn member(self) -> Option<UserId> {
+        match self {
+            Self::All => None,
+            Self::Member(u) => Some(u),
+        }
+    }
+}
+
 /// The tenancy port: the transaction's own tenant and its locations.
 #[async_trait]
 pub trait TenancyTx: Send {
@@ -56,9 +79,10 @@ pub trait TenancyTx: Send {
     async fn update_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
     /// One location.
     async fn get_location(&mut self, id: LocationId) -> Result<Option<LocationRow>, StoreError>;
-    /// Locations by name, `limit` at most, after the cursor `(name, id)`.
+    /// Locations in `scope` by name, `limit` at most, after the cursor `(name, id)`.
     async fn list_locations(
         &mut self,
+        scope: LocationScope,
         after: Option<(String, LocationId)>,
         limit: u32,
     ) -> Result<Vec<LocationRow>, StoreError>;

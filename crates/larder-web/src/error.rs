@@ -52,6 +52,11 @@ impl ApiError {
                 "/problems/mfa-setup-required",
                 "Two-factor authentication required",
             ),
+            AppError::LocationLimited(_) => (
+                StatusCode::FORBIDDEN,
+                "/problems/location-limited",
+                "Limited to some locations",
+            ),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "/problems/not-found", "Not found"),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "/problems/conflict", "Conflict"),
             AppError::IdempotencyMismatch => (

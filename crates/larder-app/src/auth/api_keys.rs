@@ -221,6 +221,12 @@ impl App {
             // A key is its own credential, minted by a member who passed any second factor
             // the tenant asked of them; the tenant's rule applies to logins.
             mfa_missing: false,
+            // A key sees no more than its creator: limited with them.
+            locations: if state.creator_locations_limited {
+                larder_store::LocationScope::Member(state.created_by)
+            } else {
+                larder_store::LocationScope::All
+            },
         })
     }
 

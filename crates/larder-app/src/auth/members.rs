@@ -1,14 +1,22 @@
-//! Member administration: the members list, changing a role, deactivating and reactivating.
+//! Member administration: the members list, changing a role, deactivating and reactivating,
+//! limiting a manager or staff member to some locations.
 //!
 //! Owners and admins manage members (`members.manage`); only an owner may touch an owner or
 //! make someone owner (`tenant.manage`). A tenant always keeps one active owner: the last one
 //! cannot be demoted or deactivated. Deactivation keeps the membership for the record (the
 //! ledger names who posted what), revokes the person's sessions here at once, and refuses them
 //! at login; reactivation lets them log in again.
+//!
+//! A manager or staff member can be limited to some locations (the people of one site): every
+//! list, report and write then sees and touches only those locations, and a location outside
+//! them answers 404 as if it did not exist. Owners and admins work across the tenant and are
+//! never limited.
 
 use chrono::{DateTime, Utc};
-use larder_core::UserId;
+use std::collections::HashMap;
+
 use larder_core::auth::{Permission, Role};
+use larder_core::{LocationId, UserId};
 use larder_store::{MemberRow, Mode, run_tenant};
 use serde::{Deserialize, Serialize};
 
@@ -30,10 +38,13 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     /// Whether they may log in and act here.
     pub active: bool,
+    /// The locations they are limited to, by id; `null` for every location.
+    pub locations: Option<Vec<LocationId>>,
 }
 
-impl From<MemberRow> for Member {
-    fn from(r: MemberRow) -> Self {
+impl Member {
+    /// The member of `r`, with the locations they are limited to when `r` says they are.
+    fn of(r: MemberRow, locations: Vec<LocationId>) -> Self {
         Self {
             user_id: r.user_id,
             email: r.email,
@@ -41,8 +52,22 @@ impl From<MemberRow> for Member {
             role: r.role,
             created_at: r.created_at,
             active: r.deactivated_at.is_none(),
+            locations: r.locations_limited_at.map(|_| locations),
         }
     }
+}
+
+/// The most locations one member can be limited to.
+pub const MAX_MEMBER_LOCATIONS: usize = 1000;
+
+/// Limit a member to some locations, or lift the limit.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationsCommand {
+    /// The locations the member may see and change (1 to 1000 ids); `null` or absent for
+    /// every location.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub locations: Option<Vec<LocationId>>,
 }
 
 /// Change a member's role.
@@ -79,15 +104,24 @@ impl App {
             Some(c) => Some(page::decode(c, 1)?.remove(0)),
             None => None,
         };
-        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+        let (rows, limits) = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
-                tx.list_members(after.as_deref(), limit + 1)
-                    .await
-                    .map_err(AppError::from)
+                let rows = tx.list_members(after.as_deref(), limit + 1).await?;
+                Ok::<_, AppError>((rows, tx.all_member_locations().await?))
             })
         })
         .await?;
-        let members = rows.into_iter().map(Member::from).collect();
+        let mut by_member: HashMap<UserId, Vec<LocationId>> = HashMap::new();
+        for (user, location) in limits {
+            by_member.entry(user).or_default().push(location);
+        }
+        let members = rows
+            .into_iter()
+            .map(|r| {
+                let locations = by_member.remove(&r.user_id).unwrap_or_default();
+                Member::of(r, locations)
+            })
+            .collect();
         Ok(page::page(members, limit, |m: &Member| {
             page::encode(&[&m.email])
         }))
@@ -97,7 +131,8 @@ impl App {
     ///
     /// # Errors
     /// 403 without `members.manage`, or when an admin touches an owner or grants owner; 404
-    /// when they are not a member; 409 on `role` when it would demote the last active owner.
+    /// when they are not a member; 409 on `role` when it would demote the last active owner,
+    /// or make a member limited to some locations owner or admin.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn set_member_role(
         &self,
@@ -116,11 +151,23 @@ impl App {
                 {
                     return Err(last_owner());
                 }
+                if current.locations_limited_at.is_some()
+                    && matches!(cmd.role, Role::Owner | Role::Admin)
+                {
+                    return Err(AppError::conflict(
+                        "role",
+                        "this member is limited to some locations, and owners and admins work across every location: lift the limit first",
+                    ));
+                }
                 tx.set_member_role(user, cmd.role).await?;
-                Ok(Member::from(MemberRow {
-                    role: cmd.role,
-                    ..current
-                }))
+                let locations = tx.member_locations(user).await?.unwrap_or_default();
+                Ok(Member::of(
+                    MemberRow {
+                        role: cmd.role,
+                        ..current
+                    },
+                    locations,
+                ))
             })
         })
         .await?;
@@ -164,10 +211,85 @@ impl App {
                 if !active {
                     tx.revoke_user_tokens(user, now).await?;
                 }
-                Ok(Member::from(MemberRow {
-                    deactivated_at: at,
-                    ..current
-                }))
+                let locations = tx.member_locations(user).await?.unwrap_or_default();
+                Ok(Member::of(
+                    MemberRow {
+                        deactivated_at: at,
+                        ..current
+                    },
+                    locations,
+                ))
+            })
+        })
+        .await?;
+        self.sessions.invalidate_all();
+        self.api_keys.invalidate_all();
+        Ok(member)
+    }
+
+    /// Limits a manager or staff member to `locations` (replacing an earlier limit), or lifts
+    /// the limit (`null`). It applies to their next request, and to API keys they created.
+    ///
+    /// # Errors
+    /// 403 without `members.manage`; 404 when they are not a member; 422 on `locations` for an
+    /// owner or admin, an empty or too long list, and on `locations[i]` for an id that is no
+    /// location of the tenant.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn set_member_locations(
+        &self,
+        p: Principal,
+        user: UserId,
+        cmd: LocationsCommand,
+    ) -> Result<Member, AppError> {
+        p.require(Permission::MembersManage)?;
+        let wanted = cmd.locations;
+        if let Some(list) = &wanted {
+            if list.is_empty() || list.len() > MAX_MEMBER_LOCATIONS {
+                return Err(AppError::invalid(
+                    "locations",
+                    "give 1 to 1000 locations, or null for every location",
+                ));
+            }
+            for (i, id) in list.iter().enumerate() {
+                if list[..i].contains(id) {
+                    return Err(AppError::invalid(
+                        format!("locations[{i}]"),
+                        "is listed twice",
+                    ));
+                }
+            }
+        }
+        let member = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = member_to_change(tx, &p, user, None).await?;
+                if wanted.is_some() && matches!(current.role, Role::Owner | Role::Admin) {
+                    return Err(AppError::invalid(
+                        "locations",
+                        "owners and admins work across every location; only managers and staff can be limited",
+                    ));
+                }
+                for (i, id) in wanted.iter().flatten().enumerate() {
+                    if tx.get_location(*id).await?.is_none() {
+                        return Err(AppError::invalid(
+                            format!("locations[{i}]"),
+                            "no such location",
+                        ));
+                    }
+                }
+                let now = Utc::now();
+                tx.set_member_locations(user, wanted.as_deref(), now)
+                    .await?;
+                Ok(Member::of(
+                    MemberRow {
+                        locations_limited_at: wanted.as_ref().map(|_| now),
+                        ..current
+                    },
+                    {
+                        let mut sorted = wanted.unwrap_or_default();
+                        sorted.sort();
+                        sorted
+                    },
+                ))
             })
         })
         .await?;

@@ -157,8 +157,8 @@ impl App {
     /// Records a sale and depletes its recipes' ingredients in one transaction.
     ///
     /// # Errors
-    /// 403 without `sales.write`; 422 naming the line and field; 404 on the location; 409 on
-    /// `external_ref`.
+    /// 403 without `sales.write`; 422 naming the line and field; 404 on the location (one
+    /// outside a limited member's included); 409 on `external_ref`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn post_sale(
         &self,
@@ -202,6 +202,7 @@ impl App {
         let c = cmd.clone();
         run_once(self.db(), p.tenant_id, key, "post_sale", &cmd, move |tx| {
             Box::pin(async move {
+                crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
                 tx.get_location(c.location_id)
                     .await?
                     .ok_or(AppError::NotFound("location"))?;
@@ -263,13 +264,17 @@ impl App {
     /// One sale.
     ///
     /// # Errors
-    /// 403 without `sales.read`; 404.
+    /// 403 without `sales.read`; 404 (a sale at a location outside a limited member's
+    /// included).
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn get_sale(&self, p: Principal, id: SaleId) -> Result<Sale, AppError> {
         p.require(Permission::SalesRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 let s = tx.get_sale(id).await?.ok_or(AppError::NotFound("sale"))?;
+                crate::tenancy::require_location(tx, p.locations, s.location_id)
+                    .await
+                    .map_err(|_| AppError::NotFound("sale"))?;
                 let book = Book::load(tx).await?;
                 let d = Depleter::new(&book)?;
                 Ok(sale_view(&s, Some(&d), &[]))
@@ -278,7 +283,7 @@ impl App {
         .await
     }
 
-    /// Sales, newest first.
+    /// Sales, newest first; a limited member's locations only.
     ///
     /// # Errors
     /// 403 without `sales.read`; 422 on `limit` or `cursor`.
@@ -303,6 +308,7 @@ impl App {
         let filter = larder_store::SaleFilter {
             from: None,
             to: None,
+            scope: p.locations,
             before,
             limit: limit + 1,
         };
@@ -324,7 +330,7 @@ impl App {
         }))
     }
 
-    /// Sale lines that map to no menu item, by name.
+    /// Sale lines that map to no menu item, by name; a limited member's locations only.
     ///
     /// # Errors
     /// 403 without `sales.read`.
@@ -334,8 +340,8 @@ impl App {
         p: Principal,
     ) -> Result<Vec<larder_store::UnmappedRow>, AppError> {
         p.require(Permission::SalesRead)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
-            Box::pin(async move { tx.unmapped_sales().await.map_err(AppError::from) })
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move { tx.unmapped_sales(p.locations).await.map_err(AppError::from) })
         })
         .await
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use larder_core::Quantity;
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
-use crate::{AnalyticsTx, DailyUsageRow, TopMenuItemRow};
+use crate::{AnalyticsTx, DailyUsageRow, LocationScope, TopMenuItemRow};
 
 /// Quantity sold per name, menu item and price: the revenue (quantity x price, up to
 /// 10^33 billionths) is summed in Rust in 128 bits, since a 64-bit product in SQL overflows
@@ -15,9 +15,16 @@ const TOP_MENU_ITEMS: &str = "SELECT item_name, menu_item_id, unit_price,
      CAST(SUM(quantity) AS BIGINT)
      FROM sale_lines
      WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+       AND ($4 IS NULL OR sale_id IN (SELECT s.id FROM sales s
+            JOIN member_locations ml ON ml.tenant_id = s.tenant_id
+                                    AND ml.location_id = s.location_id
+            WHERE s.tenant_id = $1 AND ml.user_id = $4
+              AND s.occurred_at >= $2 AND s.occurred_at < $3))
      GROUP BY item_name, menu_item_id, unit_price";
-const SALES_SPAN: &str =
-    "SELECT MIN(occurred_at), MAX(occurred_at) FROM sales WHERE tenant_id = $1";
+const SALES_SPAN: &str = "SELECT MIN(occurred_at), MAX(occurred_at) FROM sales
+     WHERE tenant_id = $1
+       AND ($2 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $2))";
 
 fn daily_usage(mut r: Row) -> R<DailyUsageRow> {
     Ok(DailyUsageRow {
@@ -69,6 +76,7 @@ impl<E: Exec> AnalyticsTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn usage_by_day(
         &mut self,
+        scope: LocationScope,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         offset_seconds: i64,
@@ -76,7 +84,10 @@ impl<E: Exec> AnalyticsTx for SqlTx<E> {
         let sql = self.exec.dialect().usage_by_day;
         rows(
             self.exec
-                .fetch_all(sql, args![self.tenant, from, to, offset_seconds])
+                .fetch_all(
+                    sql,
+                    args![self.tenant, from, to, offset_seconds, scope.member()],
+                )
                 .await?,
             daily_usage,
         )
@@ -85,23 +96,27 @@ impl<E: Exec> AnalyticsTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn top_menu_items(
         &mut self,
+        scope: LocationScope,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: u32,
     ) -> R<Vec<TopMenuItemRow>> {
         top_menu_items(
             self.exec
-                .fetch_all(TOP_MENU_ITEMS, args![self.tenant, from, to])
+                .fetch_all(TOP_MENU_ITEMS, args![self.tenant, from, to, scope.member()])
                 .await?,
             limit,
         )
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn sales_span(&mut self) -> R<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    async fn sales_span(
+        &mut self,
+        scope: LocationScope,
+    ) -> R<Option<(DateTime<Utc>, DateTime<Utc>)>> {
         let Some(mut r) = self
             .exec
-            .fetch_optional(SALES_SPAN, args![self.tenant])
+            .fetch_optional(SALES_SPAN, args![self.tenant, scope.member()])
             .await?
         else {
             return Ok(None);

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::auth::Role;
-use larder_core::{TokenFamilyId, UserId};
+use larder_core::{LocationId, TokenFamilyId, UserId};
 
 use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
 use crate::{
@@ -44,18 +44,30 @@ const REVOKE_TOKEN_FAMILY: &str = "UPDATE refresh_tokens SET revoked_at = $3
 const REVOKE_USER_TOKENS: &str = "UPDATE refresh_tokens SET revoked_at = $3
      WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL";
 const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at,
-     m.deactivated_at
+     m.deactivated_at, m.locations_limited_at
      FROM memberships m JOIN users u ON u.id = m.user_id
      WHERE m.tenant_id = $1 AND ($2 IS NULL OR u.email > $2)
      ORDER BY u.email LIMIT $3";
 const GET_MEMBER: &str = "SELECT m.user_id, u.email, u.name, m.role, m.created_at,
-     m.deactivated_at
+     m.deactivated_at, m.locations_limited_at
      FROM memberships m JOIN users u ON u.id = m.user_id
      WHERE m.tenant_id = $1 AND m.user_id = $2";
 const SET_MEMBER_ROLE: &str =
     "UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2";
 const SET_MEMBER_DEACTIVATED: &str =
     "UPDATE memberships SET deactivated_at = $3 WHERE tenant_id = $1 AND user_id = $2";
+const SET_LOCATIONS_LIMITED: &str =
+    "UPDATE memberships SET locations_limited_at = $3 WHERE tenant_id = $1 AND user_id = $2";
+const DELETE_MEMBER_LOCATIONS: &str =
+    "DELETE FROM member_locations WHERE tenant_id = $1 AND user_id = $2";
+const INSERT_MEMBER_LOCATION: &str =
+    "INSERT INTO member_locations (tenant_id, user_id, location_id) VALUES ($1, $2, $3)";
+const LOCATIONS_LIMITED_AT: &str =
+    "SELECT locations_limited_at FROM memberships WHERE tenant_id = $1 AND user_id = $2";
+const MEMBER_LOCATIONS: &str = "SELECT location_id FROM member_locations
+     WHERE tenant_id = $1 AND user_id = $2 ORDER BY location_id";
+const ALL_MEMBER_LOCATIONS: &str = "SELECT user_id, location_id FROM member_locations
+     WHERE tenant_id = $1 ORDER BY user_id, location_id";
 const COUNT_ACTIVE_OWNERS: &str = "SELECT count(*) FROM memberships
      WHERE tenant_id = $1 AND role = 'owner' AND deactivated_at IS NULL";
 const INSERT_API_KEY: &str = "INSERT INTO api_keys
@@ -68,7 +80,7 @@ const REVOKE_API_KEY: &str = "UPDATE api_keys SET revoked_at = $3
      WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL";
 const API_KEY_EXISTS: &str = "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND id = $2";
 const API_KEY_STATE: &str = "SELECT k.id, k.created_by, k.scopes, k.revoked_at, k.last_used_at,
-     m.role, m.deactivated_at
+     m.role, m.deactivated_at, m.locations_limited_at
      FROM api_keys k
      LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.created_by
      WHERE k.tenant_id = $1 AND k.key_hash = $2";
@@ -78,7 +90,7 @@ const SESSION: &str = "SELECT m.role, m.deactivated_at,
      (SELECT count(*) FROM refresh_tokens r
       WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL),
      (SELECT count(*) FROM mfa_sessions s WHERE s.tenant_id = $1 AND s.family_id = $3),
-     t.mfa_required_at
+     t.mfa_required_at, m.locations_limited_at
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id
      WHERE m.tenant_id = $1 AND m.user_id = $2";
 const TOTP: &str = "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1";
@@ -132,6 +144,7 @@ fn member(mut r: Row) -> R<MemberRow> {
         role: r.spelled::<Role>()?,
         created_at: r.get()?,
         deactivated_at: r.get()?,
+        locations_limited_at: r.get()?,
     })
 }
 
@@ -432,6 +445,64 @@ impl<E: Exec> AuthTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_member_locations(
+        &mut self,
+        user: UserId,
+        locations: Option<&[LocationId]>,
+        at: DateTime<Utc>,
+    ) -> R<bool> {
+        let since = locations.map(|_| at);
+        let n = self
+            .exec
+            .execute(SET_LOCATIONS_LIMITED, args![self.tenant, user, since])
+            .await?;
+        if n != 1 {
+            return Ok(false);
+        }
+        self.exec
+            .execute(DELETE_MEMBER_LOCATIONS, args![self.tenant, user])
+            .await?;
+        for location in locations.unwrap_or_default() {
+            self.exec
+                .execute(INSERT_MEMBER_LOCATION, args![self.tenant, user, location])
+                .await?;
+        }
+        Ok(true)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn member_locations(&mut self, user: UserId) -> R<Option<Vec<LocationId>>> {
+        let limited = match self
+            .exec
+            .fetch_optional(LOCATIONS_LIMITED_AT, args![self.tenant, user])
+            .await?
+        {
+            Some(mut r) => r.get::<Option<DateTime<Utc>>>()?.is_some(),
+            None => false,
+        };
+        if !limited {
+            return Ok(None);
+        }
+        rows(
+            self.exec
+                .fetch_all(MEMBER_LOCATIONS, args![self.tenant, user])
+                .await?,
+            |mut r| r.get(),
+        )
+        .map(Some)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn all_member_locations(&mut self) -> R<Vec<(UserId, LocationId)>> {
+        rows(
+            self.exec
+                .fetch_all(ALL_MEMBER_LOCATIONS, args![self.tenant])
+                .await?,
+            |mut r| Ok((r.get()?, r.get()?)),
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn set_mfa_required(&mut self, since: Option<DateTime<Utc>>) -> R<()> {
         self.exec
             .execute(SET_MFA_REQUIRED, args![self.tenant, since])
@@ -545,6 +616,7 @@ impl<E: Exec> AuthTx for SqlTx<E> {
                         .transpose()
                         .map_err(crate::StoreError::Other)?,
                     creator_deactivated: r.get::<Option<DateTime<Utc>>>()?.is_some(),
+                    creator_locations_limited: r.get::<Option<DateTime<Utc>>>()?.is_some(),
                 })
             })
             .transpose()
@@ -570,6 +642,7 @@ impl<E: Exec> AuthTx for SqlTx<E> {
                     revoked: r.get::<i64>()? > 0,
                     mfa: r.get::<i64>()? > 0,
                     mfa_required: r.get::<Option<DateTime<Utc>>>()?.is_some(),
+                    locations_limited: r.get::<Option<DateTime<Utc>>>()?.is_some(),
                 })
             })
             .transpose()

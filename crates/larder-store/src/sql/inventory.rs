@@ -27,6 +27,8 @@ const LIST_STOCK: &str = "SELECT s.item_id, i.name, i.base_unit, s.location_id, 
        AND ($3 IS NULL OR s.item_id = $3)
        AND ($4 IS NULL OR i.name > $4 OR (i.name = $4 AND (s.item_id > $5
             OR (s.item_id = $5 AND s.location_id > $6))))
+       AND ($8 IS NULL OR s.location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $8))
      ORDER BY i.name, s.item_id, s.location_id LIMIT $7";
 const GET_STOCK_LEVEL: &str = "SELECT on_hand FROM stock_levels
      WHERE tenant_id = $1 AND item_id = $2 AND location_id = $3";
@@ -39,6 +41,8 @@ const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, u
        AND ($5 IS NULL OR occurred_at >= $5)
        AND ($6 IS NULL OR occurred_at < $6)
        AND ($7 IS NULL OR id < $7)
+       AND ($9 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $9))
      ORDER BY id DESC LIMIT $8";
 const GET_MOVEMENT: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
      reason, sale_id, created_by, occurred_at, recorded_at
@@ -205,7 +209,8 @@ impl<E: Exec> InventoryTx for SqlTx<E> {
                         name,
                         item_after,
                         loc_after,
-                        i64::from(f.limit)
+                        i64::from(f.limit),
+                        f.scope.member()
                     ],
                 )
                 .await?,
@@ -239,7 +244,8 @@ impl<E: Exec> InventoryTx for SqlTx<E> {
                         f.from,
                         f.to,
                         f.before,
-                        i64::from(f.limit)
+                        i64::from(f.limit),
+                        f.scope.member()
                     ],
                 )
                 .await?,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use larder_core::SaleId;
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
-use crate::{SaleFilter, SaleLineRow, SaleRow, SalesTx, UnmappedRow};
+use crate::{LocationScope, SaleFilter, SaleLineRow, SaleRow, SalesTx, UnmappedRow};
 
 const GET_SALE: &str = "SELECT id, location_id, source, external_ref, occurred_at, recorded_at
      FROM sales WHERE tenant_id = $1 AND id = $2";
@@ -17,6 +17,8 @@ const LIST_SALES: &str = "SELECT id, location_id, source, external_ref, occurred
        AND ($2 IS NULL OR occurred_at >= $2)
        AND ($3 IS NULL OR occurred_at < $3)
        AND ($4 IS NULL OR occurred_at < $4 OR (occurred_at = $4 AND id < $5))
+       AND ($7 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $7))
      ORDER BY occurred_at DESC, id DESC LIMIT $6";
 /// The lines of exactly the sales [`LIST_SALES`] selects with the same parameters.
 const LIST_SALES_LINES: &str = "SELECT sale_id, line_no, menu_item_id, item_name, quantity,
@@ -25,10 +27,16 @@ const LIST_SALES_LINES: &str = "SELECT sale_id, line_no, menu_item_id, item_name
            AND ($2 IS NULL OR occurred_at >= $2)
            AND ($3 IS NULL OR occurred_at < $3)
            AND ($4 IS NULL OR occurred_at < $4 OR (occurred_at = $4 AND id < $5))
+           AND ($7 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $7))
          ORDER BY occurred_at DESC, id DESC LIMIT $6)
      ORDER BY sale_id, line_no";
 const UNMAPPED_SALES: &str = "SELECT item_name, COUNT(*), CAST(SUM(quantity) AS BIGINT)
      FROM sale_lines WHERE tenant_id = $1 AND menu_item_id IS NULL
+       AND ($2 IS NULL OR sale_id IN (SELECT s.id FROM sales s
+            JOIN member_locations ml ON ml.tenant_id = s.tenant_id
+                                    AND ml.location_id = s.location_id
+            WHERE s.tenant_id = $1 AND ml.user_id = $2))
      GROUP BY item_name ORDER BY COUNT(*) DESC, item_name";
 
 fn sale_head(mut r: Row) -> R<SaleRow> {
@@ -170,7 +178,10 @@ impl<E: Exec> SalesTx for SqlTx<E> {
         let limit = i64::from(f.limit);
         let mut sales = rows(
             self.exec
-                .fetch_all(LIST_SALES, args![self.tenant, f.from, f.to, at, id, limit])
+                .fetch_all(
+                    LIST_SALES,
+                    args![self.tenant, f.from, f.to, at, id, limit, f.scope.member()],
+                )
                 .await?,
             sale_head,
         )?;
@@ -179,7 +190,7 @@ impl<E: Exec> SalesTx for SqlTx<E> {
             .exec
             .fetch_all(
                 LIST_SALES_LINES,
-                args![self.tenant, f.from, f.to, at, id, limit],
+                args![self.tenant, f.from, f.to, at, id, limit, f.scope.member()],
             )
             .await?
         {
@@ -193,10 +204,10 @@ impl<E: Exec> SalesTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn unmapped_sales(&mut self) -> R<Vec<UnmappedRow>> {
+    async fn unmapped_sales(&mut self, scope: LocationScope) -> R<Vec<UnmappedRow>> {
         rows(
             self.exec
-                .fetch_all(UNMAPPED_SALES, args![self.tenant])
+                .fetch_all(UNMAPPED_SALES, args![self.tenant, scope.member()])
                 .await?,
             unmapped,
         )

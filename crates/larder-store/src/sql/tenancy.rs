@@ -5,7 +5,7 @@ use larder_core::tenancy::LocationKind;
 use larder_core::{LocationId, TenantId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
-use crate::{LocationRow, StoreError, TenancyTx, TenantRow};
+use crate::{LocationRow, LocationScope, StoreError, TenancyTx, TenantRow};
 
 const INSERT_TENANT: &str = "INSERT INTO tenants
      (id, name, slug, currency, time_zone, day_cutoff_minutes, created_at)
@@ -20,6 +20,8 @@ const GET_LOCATION: &str =
     "SELECT id, name, kind, created_at FROM locations WHERE tenant_id = $1 AND id = $2";
 const LIST_LOCATIONS: &str = "SELECT id, name, kind, created_at FROM locations
      WHERE tenant_id = $1 AND ($2 IS NULL OR name > $2 OR (name = $2 AND id > $3))
+       AND ($5 IS NULL OR id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $5))
      ORDER BY name, id LIMIT $4";
 
 fn tenant(mut r: Row) -> R<TenantRow> {
@@ -117,6 +119,7 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn list_locations(
         &mut self,
+        scope: LocationScope,
         after: Option<(String, LocationId)>,
         limit: u32,
     ) -> R<Vec<LocationRow>> {
@@ -125,7 +128,7 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
             self.exec
                 .fetch_all(
                     LIST_LOCATIONS,
-                    args![self.tenant, name, id, i64::from(limit)],
+                    args![self.tenant, name, id, i64::from(limit), scope.member()],
                 )
                 .await?,
             location,

@@ -34,7 +34,10 @@ async fn usage_by_day_splits_days_at_the_offset_boundary(store: S) {
             let mut out = Vec::new();
             // UTC with a 04:00 cutoff; plain UTC; UTC+05:30 with a midnight cutoff.
             for offset in [-4 * 3600, 0, 5 * 3600 + 1800] {
-                out.push(tx.usage_by_day(from, to, offset).await?);
+                out.push(
+                    tx.usage_by_day(LocationScope::All, from, to, offset)
+                        .await?,
+                );
             }
             Ok(out)
         })
@@ -128,9 +131,12 @@ async fn top_menu_items_rank_by_quantity_with_exact_revenue(store: S) {
             tx.insert_menu_item(&tikka).await?;
             tx.insert_sales(&sales).await?;
             Ok((
-                tx.top_menu_items(at(2, 0), at(5, 0), 3).await?,
-                tx.top_menu_items(at(2, 0), at(5, 0), 10).await?,
-                tx.top_menu_items(at(6, 0), at(7, 0), 10).await?,
+                tx.top_menu_items(LocationScope::All, at(2, 0), at(5, 0), 3)
+                    .await?,
+                tx.top_menu_items(LocationScope::All, at(2, 0), at(5, 0), 10)
+                    .await?,
+                tx.top_menu_items(LocationScope::All, at(6, 0), at(7, 0), 10)
+                    .await?,
             ))
         })
     })
@@ -158,7 +164,7 @@ async fn top_menu_items_rank_by_quantity_with_exact_revenue(store: S) {
 async fn sales_span_is_the_first_and_last_sale(store: S) {
     let s = seed(&store, "span").await;
     let none = read(&store, s.tenant, |tx| {
-        Box::pin(async move { tx.sales_span().await })
+        Box::pin(async move { tx.sales_span(LocationScope::All).await })
     })
     .await;
     assert_eq!(none, None);
@@ -172,7 +178,7 @@ async fn sales_span_is_the_first_and_last_sale(store: S) {
     let span = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
             tx.insert_sales(&sales).await?;
-            tx.sales_span().await
+            tx.sales_span(LocationScope::All).await
         })
     })
     .await;
@@ -182,7 +188,7 @@ async fn sales_span_is_the_first_and_last_sale(store: S) {
     let theirs = vec![sale(other.location, None, at(1, 0), Vec::new())];
     post_sales(&store, other.tenant, theirs).await;
     let span = read(&store, s.tenant, |tx| {
-        Box::pin(async move { tx.sales_span().await })
+        Box::pin(async move { tx.sales_span(LocationScope::All).await })
     })
     .await;
     assert_eq!(span, Some((first, last)));

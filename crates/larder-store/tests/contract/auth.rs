@@ -378,6 +378,7 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
         revoked: false,
         mfa: false,
         mfa_required: false,
+        locations_limited: false,
     };
     assert_eq!(live_s, Some(live_state.clone()));
     assert_eq!(
@@ -428,6 +429,7 @@ async fn members_are_listed_changed_deactivated_and_their_sessions_checked(store
             revoked: true,
             mfa: false,
             mfa_required: false,
+            locations_limited: false,
         })
     );
     assert_eq!(member.unwrap().deactivated_at, Some(at(3, 1)));
@@ -512,6 +514,7 @@ async fn api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once(s
         last_used_at: None,
         creator_role: Some(Role::Owner),
         creator_deactivated: false,
+        creator_locations_limited: false,
     };
     assert_eq!(state, Some(live.clone()));
     assert_eq!(unknown, None);
@@ -662,6 +665,7 @@ async fn a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session(s
         revoked: false,
         mfa: false,
         mfa_required: false,
+        locations_limited: false,
     };
     assert_eq!(states.0, Some(base.clone()));
     assert_eq!(

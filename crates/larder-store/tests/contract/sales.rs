@@ -40,8 +40,10 @@ async fn sales_round_trip_and_unmapped_names_are_reported(store: S) {
             let existing = tx
                 .existing_sale_refs("csv", &["16118".into(), "1".into()])
                 .await?;
-            let unmapped = tx.unmapped_sales().await?;
-            let top = tx.top_menu_items(at(1, 0), at(30, 0), 5).await?;
+            let unmapped = tx.unmapped_sales(LocationScope::All).await?;
+            let top = tx
+                .top_menu_items(LocationScope::All, at(1, 0), at(30, 0), 5)
+                .await?;
             Ok((got, missing, existing, unmapped, top))
         })
     })
@@ -375,7 +377,7 @@ async fn unmapped_names_rank_by_lines_then_name(store: S) {
         Box::pin(async move {
             tx.insert_menu_item(&naan).await?;
             tx.insert_sales(&sales).await?;
-            tx.unmapped_sales().await
+            tx.unmapped_sales(LocationScope::All).await
         })
     })
     .await;

@@ -453,7 +453,7 @@ async fn seen_by(store: &S, tenant: TenantId, a: &Full) -> Seen {
                     .map(|i| i.id)
                     .collect(),
                 locations: tx
-                    .list_locations(None, 100)
+                    .list_locations(LocationScope::All, None, 100)
                     .await?
                     .into_iter()
                     .map(|l| l.id)
@@ -495,10 +495,14 @@ async fn seen_by(store: &S, tenant: TenantId, a: &Full) -> Seen {
                     .map(|s| s.id)
                     .collect(),
                 refs: tx.existing_sale_refs("csv", &["T-1".into()]).await?,
-                unmapped: tx.unmapped_sales().await?,
-                top: tx.top_menu_items(at(1, 0), at(30, 0), 10).await?,
-                usage: tx.usage_by_day(at(1, 0), at(30, 0), 0).await?,
-                span: tx.sales_span().await?,
+                unmapped: tx.unmapped_sales(LocationScope::All).await?,
+                top: tx
+                    .top_menu_items(LocationScope::All, at(1, 0), at(30, 0), 10)
+                    .await?,
+                usage: tx
+                    .usage_by_day(LocationScope::All, at(1, 0), at(30, 0), 0)
+                    .await?,
+                span: tx.sales_span(LocationScope::All).await?,
                 membership: tx.get_membership(user).await?,
                 token: tx.find_refresh_token(&[42; 32]).await?,
                 idempotency: tx.get_idempotency("k").await?,

@@ -9,6 +9,7 @@ contract!(
     locations_round_trip_and_names_are_unique_per_tenant,
     update_location_renames_and_reports_a_missing_one,
     locations_page_by_name_with_a_cursor,
+    a_member_limited_to_locations_reads_only_theirs,
 );
 
 async fn a_tenant_round_trips_and_its_slug_is_unique(store: S) {
@@ -102,7 +103,7 @@ async fn locations_round_trip_and_names_are_unique_per_tenant(store: S) {
     let listed = write(&store, b.tenant, move |tx| {
         Box::pin(async move {
             tx.insert_location(&theirs).await?;
-            tx.list_locations(None, 10).await
+            tx.list_locations(LocationScope::All, None, 10).await
         })
     })
     .await;
@@ -183,7 +184,9 @@ async fn locations_page_by_name_with_a_cursor(store: S) {
             loop {
                 // A cursor that does not advance would page forever.
                 assert!(pages.len() < 10, "the cursor does not advance: {pages:?}");
-                let page = tx.list_locations(after.clone(), 2).await?;
+                let page = tx
+                    .list_locations(LocationScope::All, after.clone(), 2)
+                    .await?;
                 if page.is_empty() {
                     break;
                 }
@@ -204,4 +207,185 @@ async fn locations_page_by_name_with_a_cursor(store: S) {
             vec!["Walworth".into(), "acton".into()],
         ]
     );
+}
+
+/// What every scoped read returns, for comparing the scopes.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    locations: Vec<LocationId>,
+    stock: Vec<LocationId>,
+    movements: Vec<LocationId>,
+    sales: Vec<LocationId>,
+    unmapped: Vec<(String, i64)>,
+    top: Vec<(String, Quantity)>,
+    usage: Vec<Quantity>,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+async fn seen(tx: &mut dyn TenantTx, scope: LocationScope) -> Result<Seen, StoreError> {
+    let (from, to) = (at(1, 0), at(20, 0));
+    Ok(Seen {
+        locations: ids(tx.list_locations(scope, None, 10).await?, |l| l.id),
+        stock: ids(
+            tx.list_stock(&StockFilter {
+                scope,
+                limit: 10,
+                ..Default::default()
+            })
+            .await?,
+            |s| s.location_id,
+        ),
+        movements: ids(
+            tx.list_movements(&MovementFilter {
+                scope,
+                limit: 10,
+                ..Default::default()
+            })
+            .await?,
+            |m| m.location_id,
+        ),
+        sales: ids(
+            tx.list_sales(&SaleFilter {
+                scope,
+                limit: 10,
+                ..Default::default()
+            })
+            .await?,
+            |s| s.location_id,
+        ),
+        unmapped: tx
+            .unmapped_sales(scope)
+            .await?
+            .into_iter()
+            .map(|u| (u.item_name, u.lines))
+            .collect(),
+        top: tx
+            .top_menu_items(scope, from, to, 10)
+            .await?
+            .into_iter()
+            .map(|t| (t.item_name, t.quantity))
+            .collect(),
+        usage: tx
+            .usage_by_day(scope, from, to, 0)
+            .await?
+            .into_iter()
+            .map(|u| u.quantity)
+            .collect(),
+        span: tx.sales_span(scope).await?,
+    })
+}
+
+fn ids<T>(rows: Vec<T>, id: impl Fn(&T) -> LocationId) -> Vec<LocationId> {
+    let mut v: Vec<LocationId> = rows.iter().map(id).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+async fn a_member_limited_to_locations_reads_only_theirs(store: S) {
+    let s = seed(&store, "limited").await;
+    let (item, brixton) = (s.item, s.location);
+    let peckham = location_row("Peckham", LocationKind::Outlet);
+    let pk = peckham.id;
+    let (cook, boss) = (user_row("Cook"), user_row("Boss"));
+    let (cid, bid) = (cook.id, boss.id);
+    // One sale at each location (on different days), each with its usage movement.
+    let at_b = sale(
+        brixton,
+        Some("B-1"),
+        at(3, 12),
+        vec![sale_line(1, "Rice B", "2", "3")],
+    );
+    let at_p = sale(
+        pk,
+        Some("P-1"),
+        at(5, 12),
+        vec![sale_line(1, "Rice P", "5", "3")],
+    );
+    let mut used_b = mv(item, brixton, MovementKind::Sale, "-2", at(3, 12));
+    used_b.sale_id = Some(at_b.id);
+    let mut used_p = mv(item, pk, MovementKind::Sale, "-5", at(5, 12));
+    used_p.sale_id = Some(at_p.id);
+    let (limited, all, member, listed, session, pairs) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_location(&peckham).await?;
+            tx.insert_sales(&[at_b, at_p]).await?;
+            tx.append_movements(&[used_b, used_p]).await?;
+            for (u, role) in [(&cook, Role::Staff), (&boss, Role::Manager)] {
+                tx.insert_user(u).await?;
+                tx.insert_membership(u.id, role, at(2, 1)).await?;
+            }
+            let before = tx.member_locations(cid).await?;
+            assert_eq!(before, None, "a new member is limited");
+            assert!(
+                tx.set_member_locations(cid, Some(&[brixton]), at(6, 1))
+                    .await?
+            );
+            assert!(
+                tx.set_member_locations(bid, Some(&[pk, brixton]), at(6, 2))
+                    .await?
+            );
+            // Replacing the boss's limit, then lifting it, leaves no row behind.
+            assert!(tx.set_member_locations(bid, Some(&[pk]), at(6, 3)).await?);
+            assert!(tx.set_member_locations(bid, None, at(6, 4)).await?);
+            assert!(
+                !tx.set_member_locations(UserId::new(), None, at(6, 4))
+                    .await?
+            );
+            Ok((
+                seen(tx, LocationScope::Member(cid)).await?,
+                seen(tx, LocationScope::All).await?,
+                tx.get_member(cid).await?,
+                (
+                    tx.member_locations(cid).await?,
+                    tx.member_locations(bid).await?,
+                ),
+                tx.session(cid, TokenFamilyId::new()).await?,
+                tx.all_member_locations().await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(
+        limited,
+        Seen {
+            locations: vec![brixton],
+            stock: vec![brixton],
+            movements: vec![brixton],
+            sales: vec![brixton],
+            unmapped: vec![("Rice B".into(), 1)],
+            top: vec![("Rice B".into(), q("2"))],
+            usage: vec![q("2")],
+            span: Some((at(3, 12), at(3, 12))),
+        }
+    );
+    let mut both = vec![brixton, pk];
+    both.sort();
+    assert_eq!(all.locations, both);
+    assert_eq!(all.stock, both);
+    assert_eq!(all.sales, both);
+    assert_eq!(all.usage, vec![q("2"), q("5")]);
+    assert_eq!(all.span, Some((at(3, 12), at(5, 12))));
+    assert_eq!(member.map(|m| m.locations_limited_at), Some(Some(at(6, 1))));
+    assert_eq!(listed, (Some(vec![brixton]), None));
+    assert!(session.is_some_and(|s| s.locations_limited));
+    assert_eq!(pairs, vec![(cid, brixton)]);
+
+    // A location that does not exist (or is another tenant's) is refused.
+    let other = seed(&store, "limited-other").await;
+    let theirs = other.location;
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.set_member_locations(cid, Some(&[theirs]), at(7, 1))
+                .await
+        })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("foreign_key")));
+    // Another tenant sees none of this tenant's limits.
+    let none = read(&store, other.tenant, move |tx| {
+        Box::pin(async move { tx.all_member_locations().await })
+    })
+    .await;
+    assert!(none.is_empty());
 }

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(list_members))
         .routes(routes!(set_member_role))
         .routes(routes!(set_member_active))
+        .routes(routes!(set_member_locations))
         .routes(routes!(list_api_keys, create_api_key))
         .routes(routes!(revoke_api_key))
         .routes(routes!(totp_setup))
@@ -156,7 +157,7 @@ pub(crate) async fn list_members(
     Ok(Json(s.app.list_members(p, q.limit, q.cursor).await?).into_response())
 }
 
-#[utoipa::path(put, path = "/members/{user_id}/role", tag = "auth", params(("user_id" = larder_core::UserId, Path)), request_body = larder_app::auth::members::RoleCommand, responses((status = 200, description = "The member with the new role, in force from their next request", body = larder_app::auth::members::Member), (status = 409, description = "The last active owner cannot be demoted", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/members/{user_id}/role", tag = "auth", params(("user_id" = larder_core::UserId, Path)), request_body = larder_app::auth::members::RoleCommand, responses((status = 200, description = "The member with the new role, in force from their next request", body = larder_app::auth::members::Member), (status = 409, description = "The last active owner cannot be demoted, nor a member limited to some locations made owner or admin", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn set_member_role(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -182,6 +183,16 @@ pub(crate) async fn set_member_active(
     ApiJson(b): ApiJson<ActiveBody>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.set_member_active(p, user, b.active).await?).into_response())
+}
+
+#[utoipa::path(put, path = "/members/{user_id}/locations", tag = "auth", params(("user_id" = larder_core::UserId, Path)), request_body = larder_app::auth::members::LocationsCommand, responses((status = 200, description = "The member, limited to the locations from their next request (`locations: null`: every location)", body = larder_app::auth::members::Member)), security(("bearer" = [])))]
+pub(crate) async fn set_member_locations(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    crate::extract::ApiPath(user): crate::extract::ApiPath<larder_core::UserId>,
+    ApiJson(cmd): ApiJson<larder_app::auth::members::LocationsCommand>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.set_member_locations(p, user, cmd).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api-keys", tag = "auth", responses((status = 200, description = "The tenant's API keys, newest first (never their secrets)", body = larder_app::Page<larder_app::auth::api_keys::ApiKey>)), security(("bearer" = [])))]

@@ -12,6 +12,7 @@ mod demo;
 mod hardening;
 mod inventory;
 mod isolation;
+mod location_limits;
 mod ops;
 mod sales;
 mod ui;
