@@ -20,7 +20,8 @@ use larder_core::{
     Email, LocationId, Name, Password, RefreshTokenId, TenantId, TokenFamilyId, UserId,
 };
 use larder_store::{
-    LocationScope, MembershipRow, Mode, RefreshTokenRow, TenantRow, UserRow, run_global, run_tenant,
+    LocationScope, MembershipRow, Mode, RefreshTokenRow, SignUpRow, TenantRow, TenantTx, UserRow,
+    run_global, run_tenant,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -215,8 +216,32 @@ pub struct Registered {
     pub tenant_id: TenantId,
     /// Its slug (for login).
     pub tenant_slug: String,
-    /// The owner (an existing person when the email was already registered).
+    /// The owner.
     pub user_id: UserId,
+    /// The email already had an account: that person is the owner, and their password is
+    /// the one they had (the one given at sign-up was discarded).
+    pub existing_account: bool,
+}
+
+/// How long a sign-up waits for its email to be verified.
+pub const SIGN_UP_TTL: Duration = Duration::hours(24);
+
+/// Sign-up's answer: the same whether or not the email has an account.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignUpPending {
+    /// Always `pending`: the link sent to the email finishes the sign-up.
+    pub status: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Finish a sign-up with the token from its link.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmSignUpCommand {
+    /// The token from the sign-up link.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub token: String,
 }
 
 /// Log in.
@@ -271,6 +296,51 @@ pub struct Me {
     pub locations: Option<Vec<LocationId>>,
 }
 
+/// Inserts the tenant `tenant_name` (its slug the name's, with `suffix` when given), its
+/// owner (`owner`, or the existing person of that email) and the owner's membership.
+async fn create_tenant(
+    tx: &mut dyn TenantTx,
+    tenant_id: TenantId,
+    tenant_name: String,
+    suffix: Option<String>,
+    owner: UserRow,
+) -> Result<Registered, AppError> {
+    let slug = match suffix {
+        None => slugify(&tenant_name),
+        Some(x) => format!("{}-{x}", slugify(&tenant_name)),
+    };
+    let now = Utc::now();
+    tx.insert_tenant(&TenantRow {
+        id: tenant_id,
+        name: tenant_name,
+        slug: slug.clone(),
+        currency: "GBP".into(),
+        time_zone: "Europe/London".into(),
+        day_cutoff_minutes: DEFAULT_DAY_CUTOFF_MINUTES,
+        created_at: now,
+    })
+    .await?;
+    let (user_id, existing_account) = match tx.find_user_by_email(&owner.email).await? {
+        Some(u) => (u.id, true),
+        None => {
+            tx.insert_user(&owner).await?;
+            (owner.id, false)
+        }
+    };
+    tx.insert_membership(user_id, Role::Owner, now).await?;
+    Ok(Registered {
+        tenant_id,
+        tenant_slug: slug,
+        user_id,
+        existing_account,
+    })
+}
+
+/// The SHA-256 of a link token, as stored.
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
 pub(crate) async fn hash_password(password: Password) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
         let password = password.as_str();
@@ -314,15 +384,17 @@ fn parse_refresh(token: &str) -> Result<TenantId, AppError> {
 }
 
 impl App {
-    /// Creates a tenant, its owner and the owner's membership, atomically.
-    ///
-    /// A person who already exists (same email) may register another tenant with their
-    /// password; with another password it is a 409 on `email`.
+    /// Asks for a tenant with its owner. Nothing is created until the email is verified: the
+    /// sign-up waits (for [`SIGN_UP_TTL`]) for its link to be used ([`App::confirm_sign_up`]),
+    /// and the answer is the same whether or not the email has an account. The password is
+    /// checked against the policy and hashed now, so the work is the same either way too. With
+    /// no mail path yet, the sign-up is logged and an operator issues the link
+    /// (`larder users sign-up-link --email`).
     ///
     /// # Errors
-    /// 422 naming the field; 409 on `email`.
+    /// 422 naming the field.
     #[tracing::instrument(skip_all, err(level = "info"))]
-    pub async fn register(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
+    pub async fn register(&self, cmd: RegisterCommand) -> Result<SignUpPending, AppError> {
         let tenant_name = cmd.tenant_name.into_string();
         let name = cmd.name.into_string();
         let email = cmd.email.as_str().to_owned();
@@ -331,81 +403,152 @@ impl App {
             &cmd.password,
             &[email.as_str(), name.as_str(), tenant_name.as_str()],
         )?;
-        let e = email.clone();
-        let existing = run_global(self.db(), Mode::Read, move |tx| {
-            Box::pin(async move { tx.find_user_by_email(&e).await })
+        let password_hash = hash_password(cmd.password).await?;
+        let now = Utc::now();
+        let row = SignUpRow {
+            id: uuid::Uuid::now_v7(),
+            email,
+            name,
+            tenant_name,
+            password_hash,
+            created_at: now,
+            expires_at: now + SIGN_UP_TTL,
+        };
+        let expires_at = row.expires_at;
+        run_global(self.db(), Mode::Write, move |tx| {
+            Box::pin(async move { tx.insert_sign_up(&row).await.map_err(AppError::from) })
         })
         .await?;
-        let user = match existing {
-            Some(u) => {
-                if !verify_password(cmd.password.clone(), u.password_hash.clone()).await {
-                    return Err(AppError::conflict(
-                        "email",
-                        "is already registered; register with that account's password",
-                    ));
-                }
-                (u.id, None)
-            }
-            None => {
+        tracing::info!(
+            email = %cmd.email,
+            "sign-up waiting for its email to be verified; no mail is configured: an operator can issue the link with `larder users sign-up-link --email`"
+        );
+        Ok(SignUpPending {
+            status: "pending".into(),
+            expires_at,
+        })
+    }
+
+    /// Issues the link token of the latest pending sign-up of `email` (replacing any earlier
+    /// one), for an operator to hand over (`larder users sign-up-link`). `None` when the email
+    /// has no pending sign-up.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn issue_sign_up_token(&self, email: &Email) -> Result<Option<String>, AppError> {
+        let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+        let hash = token_hash(&token);
+        let email = email.as_str().to_owned();
+        let issued = run_global(self.db(), Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.set_sign_up_token(&email, &hash, Utc::now())
+                    .await
+                    .map_err(AppError::from)
+            })
+        })
+        .await?;
+        Ok(issued.then_some(token))
+    }
+
+    /// Finishes a sign-up with its link's token (single use): creates the tenant, its owner
+    /// (the person the email already belongs to, when it does: their password stays as it was)
+    /// and the membership, atomically with spending the token.
+    ///
+    /// # Errors
+    /// 401 when the token is unknown, used or expired.
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn confirm_sign_up(&self, cmd: ConfirmSignUpCommand) -> Result<Registered, AppError> {
+        let hash = token_hash(cmd.token.trim());
+        self.create_tenant_retrying(move |tx, tenant_id, suffix| {
+            let hash = hash.clone();
+            Box::pin(async move {
                 let now = Utc::now();
-                let id = UserId::new();
-                let hash = hash_password(cmd.password.clone()).await?;
-                (
-                    id,
-                    Some(UserRow {
-                        id,
-                        email,
-                        name,
-                        password_hash: hash,
-                        created_at: now,
-                    }),
-                )
-            }
+                let s =
+                    tx.use_sign_up_token(&hash, now)
+                        .await?
+                        .ok_or(AppError::Unauthenticated(
+                            "the sign-up link is not valid or has expired",
+                        ))?;
+                let owner = UserRow {
+                    id: UserId::new(),
+                    email: s.email,
+                    name: s.name,
+                    password_hash: s.password_hash,
+                    created_at: now,
+                };
+                create_tenant(tx, tenant_id, s.tenant_name, suffix, owner).await
+            })
+        })
+        .await
+    }
+
+    /// Creates a tenant with its owner at once, for operator commands (the demo, benchmarks),
+    /// which hold the server's own credentials and verify no email. An email that already has
+    /// an account makes that person the owner, their password unchanged.
+    ///
+    /// # Errors
+    /// 422 naming the field.
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn create_tenant(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
+        let tenant_name = cmd.tenant_name.into_string();
+        let name = cmd.name.into_string();
+        let email = cmd.email.as_str().to_owned();
+        password::check(
+            "password",
+            &cmd.password,
+            &[email.as_str(), name.as_str(), tenant_name.as_str()],
+        )?;
+        let owner = UserRow {
+            id: UserId::new(),
+            email,
+            name,
+            password_hash: hash_password(cmd.password).await?,
+            created_at: Utc::now(),
         };
-        // The slug is the name's; on a clash, a short random suffix.
-        let mut slug = slugify(&tenant_name);
+        self.create_tenant_retrying(move |tx, tenant_id, suffix| {
+            let (owner, tenant_name) = (owner.clone(), tenant_name.clone());
+            Box::pin(async move { create_tenant(tx, tenant_id, tenant_name, suffix, owner).await })
+        })
+        .await
+    }
+
+    /// Runs `create` in a new tenant's transaction until its slug is free: the name's slug
+    /// first, then with a short random suffix (`None`, then `Some(suffix)`).
+    async fn create_tenant_retrying<F>(&self, create: F) -> Result<Registered, AppError>
+    where
+        F: for<'t> Fn(
+                &'t mut dyn TenantTx,
+                TenantId,
+                Option<String>,
+            ) -> larder_store::BoxFuture<'t, Result<Registered, AppError>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
         for attempt in 0..4 {
-            let tenant_id = TenantId::new();
-            let row = TenantRow {
-                id: tenant_id,
-                name: tenant_name.clone(),
-                slug: slug.clone(),
-                currency: "GBP".into(),
-                time_zone: "Europe/London".into(),
-                day_cutoff_minutes: DEFAULT_DAY_CUTOFF_MINUTES,
-                created_at: Utc::now(),
+            let suffix = if attempt == 0 {
+                None
+            } else {
+                Some(hex(&random_bytes::<3>()?))
             };
-            let new_user = user.1.clone();
-            let user_id = user.0;
+            let tenant_id = TenantId::new();
+            let create = create.clone();
             let result = run_tenant(self.db(), tenant_id, Mode::Write, move |tx| {
-                Box::pin(async move {
-                    tx.insert_tenant(&row).await?;
-                    if let Some(u) = &new_user {
-                        tx.insert_user(u).await?;
-                    }
-                    tx.insert_membership(user_id, Role::Owner, row.created_at)
-                        .await?;
-                    Ok::<_, AppError>(())
-                })
+                create(tx, tenant_id, suffix)
             })
             .await
             .map_err(|e| CONFLICTS.name(e));
             match result {
-                Ok(()) => {
-                    return Ok(Registered {
-                        tenant_id,
-                        tenant_slug: slug,
-                        user_id,
-                    });
-                }
-                Err(AppError::Conflict { field, .. }) if field == "slug" && attempt < 3 => {
-                    let suffix = hex(&random_bytes::<3>()?);
-                    slug = format!("{}-{suffix}", slugify(&tenant_name));
-                }
+                Err(AppError::Conflict { field, .. }) if field == "slug" && attempt < 3 => {}
                 Err(AppError::Conflict { field, .. }) if field == "email" => {
-                    return Err(AppError::conflict("email", "is already registered"));
+                    // Two sign-ups of one new email confirmed at the same instant.
+                    return Err(AppError::conflict(
+                        "email",
+                        "was registered a moment ago; try again",
+                    ));
                 }
-                Err(e) => return Err(e),
+                other => return other,
             }
         }
         Err(AppError::conflict(

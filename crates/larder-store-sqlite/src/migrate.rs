@@ -24,6 +24,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000006_location_limits.sql"
     )),
+    M::up(include_str!("../migrations/20261122000007_sign_ups.sql")),
 ];
 
 /// Brings the schema up to date.

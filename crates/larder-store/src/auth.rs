@@ -148,6 +148,25 @@ pub struct RefreshTokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A sign-up waiting for its email to be verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignUpRow {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// The email to verify (case-folded).
+    pub email: String,
+    /// The person's name.
+    pub name: String,
+    /// The restaurant group's name.
+    pub tenant_name: String,
+    /// The argon2id hash of the password chosen at sign-up.
+    pub password_hash: String,
+    /// Asked.
+    pub created_at: DateTime<Utc>,
+    /// Not confirmable after.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Rows that belong to no tenant: people, and a person's own memberships.
 #[async_trait]
 pub trait GlobalTx: Send {
@@ -202,6 +221,23 @@ pub trait GlobalTx: Send {
     ) -> Result<Option<UserId>, StoreError>;
     /// Replaces a person's password hash.
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError>;
+    /// Records a sign-up waiting for its email to be verified (no token yet).
+    async fn insert_sign_up(&mut self, sign_up: &SignUpRow) -> Result<(), StoreError>;
+    /// Gives the latest unconfirmed, unexpired sign-up of `email` the token of this hash,
+    /// replacing any earlier one; false when there is no such sign-up.
+    async fn set_sign_up_token(
+        &mut self,
+        email: &str,
+        hash: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Spends a sign-up's token: the sign-up, now confirmed, or `None` when the token is
+    /// unknown, used or expired.
+    async fn use_sign_up_token(
+        &mut self,
+        hash: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Option<SignUpRow>, StoreError>;
     /// Spends a recovery code: false when unknown or already used.
     async fn use_recovery_code(
         &mut self,

@@ -119,11 +119,15 @@ pub(crate) enum UsersCommand {
     /// Issue a password-reset token (valid one hour, single use) and print it with the request
     /// that spends it, for an operator to hand over while Larder has no mail path.
     ResetLink(ResetLinkArgs),
+    /// Issue the link token of the email's latest pending sign-up (single use, valid until the
+    /// sign-up expires, 24 hours after it was asked) and print it with the request that spends
+    /// it, for an operator to hand over while Larder has no mail path.
+    SignUpLink(ResetLinkArgs),
 }
 
 #[derive(clap::Args)]
 pub(crate) struct ResetLinkArgs {
-    /// The account's email.
+    /// The account's (or the sign-up's) email.
     #[arg(long)]
     email: String,
     /// The server's address as people reach it (for the printed request).
@@ -182,6 +186,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 None => {
                     eprintln!("no account has the email {email}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Users(UsersCommand::SignUpLink(args)) => {
+            let email = larder_core::Email::parse(&args.email)
+                .map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let store = open_store(&config).await?;
+            let app = build_app(&config, store)?;
+            let token = app
+                .issue_sign_up_token(&email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            app.store().close().await;
+            match token {
+                Some(t) => {
+                    println!("sign-up token (single use): {t}");
+                    println!(
+                        "finish the sign-up: curl -X POST {}/api/v1/auth/register/confirm -H 'content-type: application/json' -d '{{\"token\": \"{t}\"}}'",
+                        args.base_url.trim_end_matches('/')
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no pending sign-up has the email {email}");
                     Ok(ExitCode::from(1))
                 }
             }

@@ -283,7 +283,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
         // tenants) is reported, never answered by registering another demo tenant.
         Err(AppError::Unauthenticated(_)) => {
             let reg = app
-                .register(RegisterCommand {
+                .create_tenant(RegisterCommand {
                     tenant_name: text(DEMO_TENANT)?,
                     email: text(DEMO_EMAIL)?,
                     password: text(DEMO_PASSWORD)?,

@@ -13,8 +13,8 @@ use chrono::{Duration, Utc};
 use larder_core::{Email, Password, UserId};
 use larder_store::{Mode, run_global, run_tenant};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::auth::token_hash;
 use crate::{App, AppError};
 
 /// How long a reset token is valid.
@@ -37,10 +37,6 @@ pub struct ResetCommand {
     pub token: String,
     /// The new password (the policy of [`crate::auth::password`]).
     pub password: Password,
-}
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 impl App {

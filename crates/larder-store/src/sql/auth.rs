@@ -8,7 +8,7 @@ use larder_core::{LocationId, TokenFamilyId, UserId};
 use super::{Exec, R, Row, SqlGlobalTx, SqlTx, ToArg, args, rows};
 use crate::{
     ApiKeyRow, ApiKeyStateRow, AuthTx, GlobalTx, MemberRow, MembershipRow, RefreshTokenRow,
-    SessionRow, TotpRow, UserRow,
+    SessionRow, SignUpRow, TotpRow, UserRow,
 };
 use larder_core::ApiKeyId;
 use larder_core::auth::Scopes;
@@ -111,6 +111,15 @@ const INSERT_RESET_TOKEN: &str = "INSERT INTO account_tokens
 const USE_RESET_TOKEN: &str = "UPDATE account_tokens SET used_at = $2
      WHERE token_hash = $1 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $2
      RETURNING user_id";
+const INSERT_SIGN_UP: &str = "INSERT INTO sign_ups
+     (id, email, name, tenant_name, password_hash, token_hash, created_at, expires_at,
+      confirmed_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, NULL)";
+const SET_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET token_hash = $2 WHERE id = (
+     SELECT id FROM sign_ups WHERE email = $1 AND confirmed_at IS NULL AND expires_at > $3
+     ORDER BY created_at DESC, id DESC LIMIT 1)";
+const USE_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET confirmed_at = $2
+     WHERE token_hash = $1 AND confirmed_at IS NULL AND expires_at > $2
+     RETURNING id, email, name, tenant_name, password_hash, created_at, expires_at";
 const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 const SET_MFA_REQUIRED: &str = "UPDATE tenants SET mfa_required_at = $2 WHERE id = $1";
 const INSERT_MFA_SESSION: &str = "INSERT INTO mfa_sessions (tenant_id, family_id, verified_at)
@@ -275,6 +284,60 @@ macro_rules! global_tx {
                     .await?
                 {
                     Some(mut r) => Ok(Some(r.get()?)),
+                    None => Ok(None),
+                }
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn insert_sign_up(&mut self, s: &SignUpRow) -> R<()> {
+                self.exec
+                    .execute(
+                        INSERT_SIGN_UP,
+                        args![
+                            s.id,
+                            s.email,
+                            s.name,
+                            s.tenant_name,
+                            s.password_hash,
+                            s.created_at,
+                            s.expires_at
+                        ],
+                    )
+                    .await
+                    .map(drop)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn set_sign_up_token(
+                &mut self,
+                email: &str,
+                hash: &[u8],
+                at: DateTime<Utc>,
+            ) -> R<bool> {
+                let n = self
+                    .exec
+                    .execute(SET_SIGN_UP_TOKEN, args![email, hash, at])
+                    .await?;
+                Ok(n == 1)
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
+            async fn use_sign_up_token(
+                &mut self,
+                hash: &[u8],
+                at: DateTime<Utc>,
+            ) -> R<Option<SignUpRow>> {
+                match self
+                    .exec
+                    .fetch_optional(USE_SIGN_UP_TOKEN, args![hash, at])
+                    .await?
+                {
+                    Some(mut r) => Ok(Some(SignUpRow {
+                        id: r.get()?,
+                        email: r.get()?,
+                        name: r.get()?,
+                        tenant_name: r.get()?,
+                        password_hash: r.get()?,
+                        created_at: r.get()?,
+                        expires_at: r.get()?,
+                    })),
                     None => Ok(None),
                 }
             }

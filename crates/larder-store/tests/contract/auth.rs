@@ -4,7 +4,7 @@
 use crate::*;
 use larder_core::ApiKeyId;
 use larder_core::auth::{Permission, Scopes};
-use larder_store::{ApiKeyRow, ApiKeyStateRow, SessionRow, TotpRow};
+use larder_store::{ApiKeyRow, ApiKeyStateRow, SessionRow, SignUpRow, TotpRow};
 
 contract!(
     users_are_global_and_found_by_id_and_email,
@@ -17,6 +17,7 @@ contract!(
     api_keys_are_found_by_hash_with_their_creators_state_and_revoked_once,
     a_second_factor_is_set_up_used_once_per_step_and_recorded_per_session,
     a_reset_token_is_spent_once_before_it_expires,
+    a_sign_up_token_goes_to_the_latest_pending_sign_up_and_is_spent_once,
 );
 
 async fn users_are_global_and_found_by_id_and_email(store: S) {
@@ -704,4 +705,76 @@ async fn a_reset_token_is_spent_once_before_it_expires(store: S) {
         outcome,
         (None, Some(u), None, None, Some("$argon2id$new".to_owned()))
     );
+}
+
+async fn a_sign_up_token_goes_to_the_latest_pending_sign_up_and_is_spent_once(store: S) {
+    let email = format!("{}@example.com", UserId::new());
+    let sign_up = |tenant: &str, created: DateTime<Utc>| SignUpRow {
+        id: uuid::Uuid::now_v7(),
+        email: email.clone(),
+        name: "Owner".into(),
+        tenant_name: tenant.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: created,
+        expires_at: created + chrono::Duration::hours(24),
+    };
+    let (older, latest) = (
+        sign_up("First try", at(1, 1)),
+        sign_up("Second try", at(1, 2)),
+    );
+    let (o, l, e) = (older.clone(), latest.clone(), email.clone());
+    let (none_yet, set, unknown) = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            tx.insert_sign_up(&o).await?;
+            tx.insert_sign_up(&l).await?;
+            let none_yet = tx.use_sign_up_token(b"token-1", at(1, 3)).await?;
+            Ok::<_, StoreError>((
+                none_yet,
+                tx.set_sign_up_token(&e, b"token-1", at(1, 3)).await?,
+                tx.set_sign_up_token("nobody@example.com", b"token-2", at(1, 3))
+                    .await?,
+            ))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(none_yet, None);
+    assert!(set);
+    assert!(!unknown);
+    // A tenant's transaction can spend it (sign-up creates the tenant in the same one).
+    let tenant = TenantId::new();
+    let (first, second) = run_tenant(store.as_ref(), tenant, Mode::Write, |tx| {
+        Box::pin(async move {
+            Ok::<_, StoreError>((
+                tx.use_sign_up_token(b"token-1", at(1, 4)).await?,
+                tx.use_sign_up_token(b"token-1", at(1, 5)).await?,
+            ))
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(first, Some(latest));
+    assert_eq!(second, None);
+    // The older one gets the next token; after its expiry it can neither get nor spend one.
+    let e = email.clone();
+    let (reissued, expired_set, expired_use) = run_global(store.as_ref(), Mode::Write, move |tx| {
+        Box::pin(async move {
+            Ok::<_, StoreError>((
+                tx.set_sign_up_token(&e, b"token-3", at(1, 6)).await?,
+                tx.set_sign_up_token(&e, b"token-4", at(2, 2)).await?,
+                tx.use_sign_up_token(b"token-3", at(2, 2)).await?,
+            ))
+        })
+    })
+    .await
+    .unwrap();
+    assert!(reissued);
+    assert!(!expired_set);
+    assert_eq!(expired_use, None);
+    let spent = run_global(store.as_ref(), Mode::Write, |tx| {
+        Box::pin(async move { tx.use_sign_up_token(b"token-3", at(1, 7)).await })
+    })
+    .await
+    .unwrap();
+    assert_eq!(spent, Some(older));
 }

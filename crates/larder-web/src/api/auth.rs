@@ -21,6 +21,7 @@ use crate::{AppState, cookies};
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let limited = OpenApiRouter::new()
         .routes(routes!(register))
+        .routes(routes!(confirm_sign_up))
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(request_password_reset))
@@ -46,12 +47,21 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(set_mfa_policy))
 }
 
-#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 201, description = "Tenant and owner created", body = larder_app::auth::Registered), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = larder_app::auth::RegisterCommand, responses((status = 202, description = "The sign-up waits for its email to be verified: the link sent there finishes it (the same answer whether or not the email has an account)", body = larder_app::auth::SignUpPending), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn register(
     State(s): State<AppState>,
     ApiJson(cmd): ApiJson<RegisterCommand>,
 ) -> ApiResult<Response> {
     let r = s.app.register(cmd).await?;
+    Ok((StatusCode::ACCEPTED, Json(r)).into_response())
+}
+
+#[utoipa::path(post, path = "/auth/register/confirm", tag = "auth", request_body = larder_app::auth::ConfirmSignUpCommand, responses((status = 201, description = "The email is verified: tenant and owner created (log in with the sign-up's password, or, when `existing_account`, the account's own)", body = larder_app::auth::Registered), (status = 401, description = "The link is not valid, was used, or has expired", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "The same new email was confirmed twice at once", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 429, description = "Too many attempts from this address; retry after `Retry-After` seconds", body = crate::error::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn confirm_sign_up(
+    State(s): State<AppState>,
+    ApiJson(cmd): ApiJson<larder_app::auth::ConfirmSignUpCommand>,
+) -> ApiResult<Response> {
+    let r = s.app.confirm_sign_up(cmd).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 

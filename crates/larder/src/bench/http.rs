@@ -136,11 +136,17 @@ impl Api {
         Ok(value)
     }
 
-    /// Registers a fresh tenant, logs in, creates a location and [`ITEMS`] items.
+    /// Signs a fresh tenant up (the sign-up's link issued by `larder users sign-up-link` with
+    /// `store_flags`, the server's own data directory and database flags), logs in, creates a
+    /// location and [`ITEMS`] items.
     ///
     /// # Errors
     /// When a step does not answer as the API says it should.
-    pub(crate) async fn set_up(&mut self, tenant_name: &str) -> anyhow::Result<Fixture> {
+    pub(crate) async fn set_up(
+        &mut self,
+        tenant_name: &str,
+        store_flags: &[std::ffi::OsString],
+    ) -> anyhow::Result<Fixture> {
         let email = format!("bench-{}@larder.test", uuid::Uuid::now_v7().simple());
         let password = "bench-password-long-enough".to_owned();
         self.expect(
@@ -152,6 +158,30 @@ impl Api {
                 "password": password,
                 "name": "Bench",
             })),
+            StatusCode::ACCEPTED,
+        )
+        .await?;
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["users".into(), "sign-up-link".into(), "--email".into()];
+        args.push(email.clone().into());
+        args.extend(store_flags.iter().cloned());
+        let out = super::child::larder_command(&args)?.output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let token = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("sign-up token (single use): "))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "larder users sign-up-link printed no token: {stdout}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })?
+            .trim()
+            .to_owned();
+        self.expect(
+            Method::POST,
+            "/api/v1/auth/register/confirm",
+            Some(&json!({"token": token})),
             StatusCode::CREATED,
         )
         .await?;

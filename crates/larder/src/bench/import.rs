@@ -45,7 +45,7 @@ pub(crate) struct AsProcess {
 /// A fresh tenant with one location and the demo recipe book loaded.
 async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> {
     let reg = app
-        .register(RegisterCommand {
+        .create_tenant(RegisterCommand {
             tenant_name: text(&format!("Bench import {}", uuid::Uuid::now_v7().simple()))?,
             email: text(&format!(
                 "bench-{}@larder.test",

@@ -492,8 +492,13 @@ async fn http_suite(
     .await?;
     let (addr, host) = (server.addr(), server.host());
     let mut api = Api::connect(addr, &host).await?;
+    let mut store_flags: Vec<OsString> = vec!["--data-dir".into(), dir.join("server").into()];
+    store_flags.extend(db.flags());
     let mut fixture = api
-        .set_up(&format!("Bench HTTP {}", uuid::Uuid::now_v7().simple()))
+        .set_up(
+            &format!("Bench HTTP {}", uuid::Uuid::now_v7().simple()),
+            &store_flags,
+        )
         .await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     run.idle_after_setup_mib = peak_rss_mib(server.pid());

@@ -18,6 +18,7 @@ both!(
     adding_a_member_does_not_test_their_password,
     a_password_reset_token_works_once_and_ends_every_session,
     two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins,
+    sign_up_answers_alike_for_any_email_and_its_link_works_once,
 );
 
 /// Adds a member with `role`; returns their user id, email and access token.
@@ -815,4 +816,122 @@ async fn a_password_reset_token_works_once_and_ends_every_session(app: TestApp) 
             .unwrap()
             .is_none()
     );
+}
+
+async fn sign_up_answers_alike_for_any_email_and_its_link_works_once(app: TestApp) {
+    let t = app.register("Known Kitchen").await;
+    let new_email = format!("new-{}@example.com", uuid::Uuid::now_v7().simple());
+    let ask = |email: String, password: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .post(
+                    "/api/v1/auth/register",
+                    None,
+                    &json!({"tenant_name": "Second Site", "email": email, "password": password, "name": "Someone"}),
+                )
+                .await;
+            let status = res.status();
+            let body: Value = res.json().await.unwrap();
+            (status, body)
+        }
+    };
+    // The same answer, field for field but the expiry, for a known and an unknown email.
+    let (known_status, known) = ask(t.email.clone(), "a different horse battery").await;
+    let (new_status, fresh) = ask(new_email.clone(), "brand new horse battery").await;
+    assert_eq!(
+        (known_status, new_status),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known), keys(&fresh));
+    assert_eq!(known["status"], fresh["status"]);
+    // Nothing exists before the link is used: the new email cannot log in, and the known
+    // account still has only its one tenant and its own password.
+    let login = |email: &str, password: &str| {
+        let body = json!({"email": email, "password": password});
+        let app = &app;
+        async move { app.post("/api/v1/auth/login", None, &body).await }
+    };
+    let res = login(&new_email, "brand new horse battery").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = login(&t.email, "a different horse battery").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&t.email, "correct horse battery").await.status(),
+        StatusCode::OK
+    );
+
+    // The link: single use; a made-up one is refused.
+    let email = larder_core::Email::parse(&new_email).unwrap();
+    let token = app.app.issue_sign_up_token(&email).await.unwrap().unwrap();
+    let confirm = |token: String| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/register/confirm",
+                None,
+                &json!({"token": token}),
+            )
+            .await
+        }
+    };
+    let res = confirm(token.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["existing_account"], false);
+    assert_eq!(confirm(token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        confirm("A".repeat(43)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&new_email, "brand new horse battery").await.status(),
+        StatusCode::OK
+    );
+    // No pending sign-up is left for that email: the operator gets no link.
+    assert_eq!(app.app.issue_sign_up_token(&email).await.unwrap(), None);
+
+    // The known email's sign-up, confirmed, adds a tenant to that account and keeps its
+    // password: the sign-up's one does not log in.
+    let known_email = larder_core::Email::parse(&t.email).unwrap();
+    let token = app
+        .app
+        .issue_sign_up_token(&known_email)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = confirm(token).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let second: Value = res.json().await.unwrap();
+    assert_eq!(second["existing_account"], true);
+    assert_eq!(second["user_id"], json!(t_user(&app, &t).await));
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": t.email, "password": "correct horse battery", "tenant": second["tenant_slug"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": t.email, "password": "a different horse battery", "tenant": second["tenant_slug"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The user id of `t`'s owner.
+async fn t_user(app: &TestApp, t: &Tenant) -> String {
+    app.get("/api/v1/auth/me", &t.token)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -412,6 +412,7 @@ const SERVER_MEMORY_BOUND_MIB: u64 = 128;
 struct Server {
     child: std::process::Child,
     url: String,
+    dir: std::path::PathBuf,
 }
 
 impl Drop for Server {
@@ -445,7 +446,7 @@ impl Server {
             .unwrap_or_else(|| panic!("no url in {line:?}"))
             .trim_end_matches('/')
             .replace("localhost", "127.0.0.1");
-        Self { child, url }
+        Self { child, url, dir }
     }
 
     /// The process's peak resident memory so far (`VmHWM`), MiB.
@@ -480,6 +481,32 @@ async fn the_largest_reports_keep_the_server_under_its_memory_bound() {
     };
     let email = "memory@example.com";
     post("/api/v1/auth/register", None, json!({"tenant_name": "Memory", "email": email, "password": "correct horse battery", "name": "M"})).await;
+    // The operator's link, as `larder users sign-up-link` prints it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_larder"))
+        .args(["users", "sign-up-link", "--email", email, "--data-dir"])
+        .arg(&server.dir)
+        .env_remove("DATABASE_URL")
+        .env("LARDER_JWT_SECRET", "memory-test-secret-memory-test-secret")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("sign-up token (single use): "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no token: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .trim()
+        .to_owned();
+    post(
+        "/api/v1/auth/register/confirm",
+        None,
+        json!({"token": token}),
+    )
+    .await;
     let pair = post(
         "/api/v1/auth/login",
         None,

@@ -161,11 +161,9 @@ impl TestApp {
             name.to_lowercase().replace(' ', "-"),
             uuid::Uuid::now_v7().simple()
         );
-        let res = self
-            .post("/api/v1/auth/register", None, &json!({"tenant_name": name, "email": email, "password": "correct horse battery", "name": "Owner"}))
+        let body = self
+            .sign_up(&json!({"tenant_name": name, "email": email, "password": "correct horse battery", "name": "Owner"}))
             .await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let body: Value = res.json().await.expect("json");
         let tenant_id = body["tenant_id"].as_str().expect("tenant_id").to_owned();
         let pair = self.login(&email, "correct horse battery").await;
         let token = pair["access_token"].as_str().expect("access").to_owned();
@@ -189,6 +187,30 @@ impl TestApp {
             location_id,
             email,
         }
+    }
+
+    /// Signs up with `body` (202), has the operator issue the link's token (as
+    /// `larder users sign-up-link` does) and confirms it (201); the confirmation's answer.
+    pub async fn sign_up(&self, body: &Value) -> Value {
+        let res = self.post("/api/v1/auth/register", None, body).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED, "{:?}", res.text().await);
+        let email =
+            larder_core::Email::parse(body["email"].as_str().expect("email")).expect("email");
+        let token = self
+            .app
+            .issue_sign_up_token(&email)
+            .await
+            .expect("issue")
+            .expect("a pending sign-up");
+        let res = self
+            .post(
+                "/api/v1/auth/register/confirm",
+                None,
+                &json!({"token": token}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+        res.json().await.expect("json")
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
