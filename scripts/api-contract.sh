@@ -68,7 +68,7 @@ run_backend() {
   link=$("${env[@]}" "$larder" users sign-up-link --email "$email" --data-dir "$dir" \
     | sed -n 's/^sign-up token (single use): //p')
   curl -sf -X POST "$base/api/v1/auth/register/confirm" -H 'content-type: application/json' \
-    -d "{\"token\":\"$link\"}" >/dev/null
+    -d "{\"token\":\"$link\",\"password\":\"$password\"}" >/dev/null
   local token
   token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

@@ -339,12 +339,14 @@ impl App {
     pub async fn dashboard(&self, p: Principal, q: DashboardQuery) -> Result<Dashboard, AppError> {
         p.require(Permission::InventoryRead)?;
         let reports = p.role.grants(Permission::ReportsRead);
-        let (mut stock_filter, stock_limit) = stock_filter(&StockQuery {
-            limit: Some(DASHBOARD_STOCK_ROWS),
-            cursor: q.cursor.clone(),
-            ..Default::default()
-        })?;
-        stock_filter.scope = p.locations;
+        let (stock_filter, stock_limit) = stock_filter(
+            &StockQuery {
+                limit: Some(DASHBOARD_STOCK_ROWS),
+                cursor: q.cursor.clone(),
+                ..Default::default()
+            },
+            p.locations,
+        )?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 // A person removed from the tenant keeps a valid token for up to 15 minutes;

@@ -235,13 +235,17 @@ pub struct SignUpPending {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Finish a sign-up with the token from its link.
+/// Finish a sign-up with the token from its link and the password chosen at sign-up (so a
+/// link to someone else's sign-up of the same email, which the mailbox also receives, cannot
+/// create an account with a password its holder does not know).
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmSignUpCommand {
     /// The token from the sign-up link.
     #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub token: String,
+    /// The password given at sign-up.
+    pub password: Password,
 }
 
 /// Log in.
@@ -450,33 +454,46 @@ impl App {
         Ok(issued.then_some(token))
     }
 
-    /// Finishes a sign-up with its link's token (single use): creates the tenant, its owner
-    /// (the person the email already belongs to, when it does: their password stays as it was)
-    /// and the membership, atomically with spending the token.
+    /// Finishes a sign-up with its link's token (single use) and the password given at
+    /// sign-up: creates the tenant, its owner (the person the email already belongs to, when it
+    /// does: their password stays as it was) and the membership, atomically with spending the
+    /// token.
     ///
     /// # Errors
-    /// 401 when the token is unknown, used or expired.
+    /// 401 when the token is unknown, used or expired, or the password is not the sign-up's
+    /// (the token stays usable).
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn confirm_sign_up(&self, cmd: ConfirmSignUpCommand) -> Result<Registered, AppError> {
+        const REFUSED: AppError = AppError::Unauthenticated(
+            "the sign-up link or its password is not valid, or the link has expired",
+        );
         let hash = token_hash(cmd.token.trim());
+        let h = hash.clone();
+        let found = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move { tx.find_sign_up(&h, Utc::now()).await })
+        })
+        .await?
+        .ok_or(REFUSED)?;
+        // Checked outside the writing transaction: Argon2 takes tens of milliseconds.
+        if !verify_password(cmd.password, found.password_hash.clone()).await {
+            return Err(REFUSED);
+        }
         self.create_tenant_retrying(move |tx, tenant_id, suffix| {
-            let hash = hash.clone();
+            let (hash, found) = (hash.clone(), found.clone());
             Box::pin(async move {
                 let now = Utc::now();
-                let s =
-                    tx.use_sign_up_token(&hash, now)
-                        .await?
-                        .ok_or(AppError::Unauthenticated(
-                            "the sign-up link is not valid or has expired",
-                        ))?;
+                match tx.use_sign_up_token(&hash, now).await? {
+                    Some(s) if s.id == found.id => {}
+                    _ => return Err(REFUSED),
+                }
                 let owner = UserRow {
                     id: UserId::new(),
-                    email: s.email,
-                    name: s.name,
-                    password_hash: s.password_hash,
+                    email: found.email,
+                    name: found.name,
+                    password_hash: found.password_hash,
                     created_at: now,
                 };
-                create_tenant(tx, tenant_id, s.tenant_name, suffix, owner).await
+                create_tenant(tx, tenant_id, found.tenant_name, suffix, owner).await
             })
         })
         .await

@@ -193,19 +193,12 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "create_item",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    tx.insert_item(&row).await?;
-                    Ok(Item::from(row))
-                })
-            },
-        )
+        run_once(self.db(), &p, key, "create_item", &cmd, move |tx| {
+            Box::pin(async move {
+                tx.insert_item(&row).await?;
+                Ok(Item::from(row))
+            })
+        })
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

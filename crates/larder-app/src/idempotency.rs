@@ -11,7 +11,6 @@
 //! the first attempt).
 
 use chrono::Utc;
-use larder_core::TenantId;
 use larder_store::prelude::*;
 use larder_store::{BoxFuture, IdempotencyRow, Mode, run_tenant};
 use serde::Serialize;
@@ -85,16 +84,19 @@ impl From<larder_store::StoreError> for Outcome {
     }
 }
 
-/// Runs `work` in a write transaction of `tenant`, once per `key`.
+/// Runs `work` in a write transaction of `principal`'s tenant, once per `key` of that person.
 ///
 /// `operation` and `request` identify the request: the same key with another request is
-/// refused (409). Without a key, `work` simply runs.
+/// refused (409). Without a key, `work` simply runs. Keys are the person's own (stored as
+/// `<user id>:<key>`): another person, or an API key acting as another creator, sending the same
+/// key runs their own request, so a stored answer (a movement at a location they may not see,
+/// say) is replayed only to whoever made it.
 ///
 /// # Errors
 /// `work`'s error, [`AppError::IdempotencyMismatch`], or a storage error.
 pub async fn run_once<T, F>(
     store: &dyn larder_store::Store,
-    tenant: TenantId,
+    principal: &crate::Principal,
     key: Option<IdempotencyKey>,
     operation: &'static str,
     request: &(impl Serialize + Sync),
@@ -104,6 +106,7 @@ where
     T: Serialize + DeserializeOwned + Send + 'static,
     F: for<'t> FnOnce(&'t mut dyn TenantTx) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
 {
+    let tenant = principal.tenant_id;
     let Some(IdempotencyKey(key)) = key else {
         let value = run_tenant(store, tenant, Mode::Write, work).await?;
         return Ok(Idempotent {
@@ -111,6 +114,7 @@ where
             replayed: false,
         });
     };
+    let key = format!("{}:{key}", principal.user_id);
     let hash = request_hash(operation, request)?;
     let (k, h) = (key.clone(), hash.clone());
     let first = run_tenant(store, tenant, Mode::Write, move |tx| {

@@ -212,9 +212,12 @@ fn adjustment_row(
     })
 }
 
-/// The store filter of a stock query, and the page size (the filter asks for one row more,
-/// to know whether there is a next page).
-pub(crate) fn stock_filter(q: &StockQuery) -> Result<(StockFilter, u32), AppError> {
+/// The store filter of a stock query at the locations of `scope`, and the page size (the
+/// filter asks for one row more, to know whether there is a next page).
+pub(crate) fn stock_filter(
+    q: &StockQuery,
+    scope: LocationScope,
+) -> Result<(StockFilter, u32), AppError> {
     let limit = page::limit(q.limit)?;
     let after = match &q.cursor {
         Some(c) => {
@@ -231,7 +234,7 @@ pub(crate) fn stock_filter(q: &StockQuery) -> Result<(StockFilter, u32), AppErro
         StockFilter {
             location_id: q.location_id,
             item_id: q.item_id,
-            scope: LocationScope::All,
+            scope,
             after,
             limit: limit + 1,
         },
@@ -266,26 +269,19 @@ impl App {
     ) -> Result<Idempotent<Movement>, AppError> {
         p.require(Permission::InventoryAdjust)?;
         let mut row = adjustment_row(&p, &cmd, Utc::now())?;
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "post_adjustment",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    crate::tenancy::require_location(tx, p.locations, row.location_id).await?;
-                    let target = tx.movement_target(row.item_id, row.location_id).await?;
-                    let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
-                    if !target.location_exists {
-                        return Err(AppError::NotFound("location"));
-                    }
-                    row.unit_cost = cost;
-                    tx.append_movements(std::slice::from_ref(&row)).await?;
-                    Ok(Movement::from(row))
-                })
-            },
-        )
+        run_once(self.db(), &p, key, "post_adjustment", &cmd, move |tx| {
+            Box::pin(async move {
+                crate::tenancy::require_location(tx, p.locations, row.location_id).await?;
+                let target = tx.movement_target(row.item_id, row.location_id).await?;
+                let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
+                if !target.location_exists {
+                    return Err(AppError::NotFound("location"));
+                }
+                row.unit_cost = cost;
+                tx.append_movements(std::slice::from_ref(&row)).await?;
+                Ok(Movement::from(row))
+            })
+        })
         .await
     }
 
@@ -314,37 +310,30 @@ impl App {
                 other => other,
             })?);
         }
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "post_adjustments",
-            &cmds,
-            move |tx| {
-                Box::pin(async move {
-                    let mut known = std::collections::HashMap::new();
-                    for row in &mut rows {
-                        let cost = match known.get(&(row.item_id, row.location_id)) {
-                            Some(c) => *c,
-                            None => {
-                                crate::tenancy::require_location(tx, p.locations, row.location_id)
-                                    .await?;
-                                let t = tx.movement_target(row.item_id, row.location_id).await?;
-                                let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
-                                if !t.location_exists {
-                                    return Err(AppError::NotFound("location"));
-                                }
-                                known.insert((row.item_id, row.location_id), cost);
-                                cost
+        run_once(self.db(), &p, key, "post_adjustments", &cmds, move |tx| {
+            Box::pin(async move {
+                let mut known = std::collections::HashMap::new();
+                for row in &mut rows {
+                    let cost = match known.get(&(row.item_id, row.location_id)) {
+                        Some(c) => *c,
+                        None => {
+                            crate::tenancy::require_location(tx, p.locations, row.location_id)
+                                .await?;
+                            let t = tx.movement_target(row.item_id, row.location_id).await?;
+                            let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
+                            if !t.location_exists {
+                                return Err(AppError::NotFound("location"));
                             }
-                        };
-                        row.unit_cost = cost;
-                    }
-                    tx.append_movements(&rows).await?;
-                    Ok(rows.into_iter().map(Movement::from).collect())
-                })
-            },
-        )
+                            known.insert((row.item_id, row.location_id), cost);
+                            cost
+                        }
+                    };
+                    row.unit_cost = cost;
+                }
+                tx.append_movements(&rows).await?;
+                Ok(rows.into_iter().map(Movement::from).collect())
+            })
+        })
         .await
     }
 
@@ -360,8 +349,7 @@ impl App {
         q: StockQuery,
     ) -> Result<Page<StockLevel>, AppError> {
         p.require(Permission::InventoryRead)?;
-        let (mut filter, limit) = stock_filter(&q)?;
-        filter.scope = p.locations;
+        let (filter, limit) = stock_filter(&q, p.locations)?;
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { tx.list_stock(&filter).await.map_err(AppError::from) })
         })

@@ -447,24 +447,17 @@ impl App {
     ) -> Result<Idempotent<RecipeView>, AppError> {
         p.require(Permission::RecipesWrite)?;
         let c = cmd.clone();
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "create_recipe",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    let mut book = Book::load(tx).await?;
-                    let row = recipe_row(&book, &c)?;
-                    tx.insert_recipe(&row).await?;
-                    book.recipes.insert(row.id, def_of(&row));
-                    book.names.insert(row.id, row.name.clone());
-                    book.check_costs("lines")?;
-                    view(&book, &row)
-                })
-            },
-        )
+        run_once(self.db(), &p, key, "create_recipe", &cmd, move |tx| {
+            Box::pin(async move {
+                let mut book = Book::load(tx).await?;
+                let row = recipe_row(&book, &c)?;
+                tx.insert_recipe(&row).await?;
+                book.recipes.insert(row.id, def_of(&row));
+                book.names.insert(row.id, row.name.clone());
+                book.check_costs("lines")?;
+                view(&book, &row)
+            })
+        })
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -558,34 +551,27 @@ impl App {
             price: cmd.price,
             created_at: Utc::now(),
         };
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "create_menu_item",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    if let Some(r) = row.recipe_id {
-                        tx.get_recipe(r)
-                            .await?
-                            .ok_or(AppError::NotFound("recipe"))?;
-                    }
-                    tx.insert_menu_item(&row).await?;
-                    let book = Book::load(tx).await?;
-                    if row.recipe_id.is_some() && !matches!(book.portion_cost(&row), Ok(Some(_))) {
-                        return Err(AppError::invalid(
-                            "portion",
-                            format!(
-                                "would put the cost of one sale beyond the largest amount ({})",
-                                Money::MAX
-                            ),
-                        ));
-                    }
-                    Ok(menu_view(&book, &row))
-                })
-            },
-        )
+        run_once(self.db(), &p, key, "create_menu_item", &cmd, move |tx| {
+            Box::pin(async move {
+                if let Some(r) = row.recipe_id {
+                    tx.get_recipe(r)
+                        .await?
+                        .ok_or(AppError::NotFound("recipe"))?;
+                }
+                tx.insert_menu_item(&row).await?;
+                let book = Book::load(tx).await?;
+                if row.recipe_id.is_some() && !matches!(book.portion_cost(&row), Ok(Some(_))) {
+                    return Err(AppError::invalid(
+                        "portion",
+                        format!(
+                            "would put the cost of one sale beyond the largest amount ({})",
+                            Money::MAX
+                        ),
+                    ));
+                }
+                Ok(menu_view(&book, &row))
+            })
+        })
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

@@ -92,19 +92,12 @@ impl App {
             kind: cmd.kind,
             created_at: Utc::now(),
         };
-        run_once(
-            self.db(),
-            p.tenant_id,
-            key,
-            "create_location",
-            &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    tx.insert_location(&row).await?;
-                    Ok(Location::from(row))
-                })
-            },
-        )
+        run_once(self.db(), &p, key, "create_location", &cmd, move |tx| {
+            Box::pin(async move {
+                tx.insert_location(&row).await?;
+                Ok(Location::from(row))
+            })
+        })
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

@@ -13,4 +13,5 @@ CREATE TABLE sign_ups (
     confirmed_at   timestamptz
 );
 CREATE INDEX sign_ups_email ON sign_ups (email, created_at);
-GRANT SELECT, INSERT, UPDATE ON sign_ups TO larder_app;
+-- Expired sign-ups are deleted (their password hashes with them).
+GRANT SELECT, INSERT, UPDATE, DELETE ON sign_ups TO larder_app;

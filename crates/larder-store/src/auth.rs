@@ -221,18 +221,26 @@ pub trait GlobalTx: Send {
     ) -> Result<Option<UserId>, StoreError>;
     /// Replaces a person's password hash.
     async fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<(), StoreError>;
-    /// Records a sign-up waiting for its email to be verified (no token yet).
+    /// Records a sign-up waiting for its email to be verified (no token yet), after deleting
+    /// the sign-ups expired before it was asked (a pending sign-up holds a password hash; none
+    /// outlives its link by more than the next sign-up).
     async fn insert_sign_up(&mut self, sign_up: &SignUpRow) -> Result<(), StoreError>;
-    /// Gives the latest unconfirmed, unexpired sign-up of `email` the token of this hash,
-    /// replacing any earlier one; false when there is no such sign-up.
+    /// Gives the latest unconfirmed, unexpired sign-up of `email` the token of this hash; the
+    /// email's other sign-ups lose theirs. False when there is no such sign-up.
     async fn set_sign_up_token(
         &mut self,
         email: &str,
         hash: &[u8],
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Spends a sign-up's token: the sign-up, now confirmed, or `None` when the token is
-    /// unknown, used or expired.
+    /// The unconfirmed, unexpired sign-up holding the token of this hash.
+    async fn find_sign_up(
+        &mut self,
+        hash: &[u8],
+        at: DateTime<Utc>,
+    ) -> Result<Option<SignUpRow>, StoreError>;
+    /// Spends a sign-up's token: the sign-up, now confirmed and its password hash cleared (the
+    /// row's `password_hash` is empty), or `None` when the token is unknown, used or expired.
     async fn use_sign_up_token(
         &mut self,
         hash: &[u8],

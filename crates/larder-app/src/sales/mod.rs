@@ -200,7 +200,7 @@ impl App {
             }
         }
         let c = cmd.clone();
-        run_once(self.db(), p.tenant_id, key, "post_sale", &cmd, move |tx| {
+        run_once(self.db(), &p, key, "post_sale", &cmd, move |tx| {
             Box::pin(async move {
                 crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
                 tx.get_location(c.location_id)

@@ -114,10 +114,16 @@ const USE_RESET_TOKEN: &str = "UPDATE account_tokens SET used_at = $2
 const INSERT_SIGN_UP: &str = "INSERT INTO sign_ups
      (id, email, name, tenant_name, password_hash, token_hash, created_at, expires_at,
       confirmed_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, NULL)";
+const PURGE_SIGN_UPS: &str = "DELETE FROM sign_ups WHERE expires_at < $1";
+const CLEAR_SIGN_UP_TOKENS: &str =
+    "UPDATE sign_ups SET token_hash = NULL WHERE email = $1 AND token_hash IS NOT NULL";
 const SET_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET token_hash = $2 WHERE id = (
      SELECT id FROM sign_ups WHERE email = $1 AND confirmed_at IS NULL AND expires_at > $3
      ORDER BY created_at DESC, id DESC LIMIT 1)";
-const USE_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET confirmed_at = $2
+const FIND_SIGN_UP: &str = "SELECT id, email, name, tenant_name, password_hash, created_at,
+     expires_at FROM sign_ups
+     WHERE token_hash = $1 AND confirmed_at IS NULL AND expires_at > $2";
+const USE_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET confirmed_at = $2, password_hash = ''
      WHERE token_hash = $1 AND confirmed_at IS NULL AND expires_at > $2
      RETURNING id, email, name, tenant_name, password_hash, created_at, expires_at";
 const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
@@ -154,6 +160,18 @@ fn member(mut r: Row) -> R<MemberRow> {
         created_at: r.get()?,
         deactivated_at: r.get()?,
         locations_limited_at: r.get()?,
+    })
+}
+
+fn sign_up(mut r: Row) -> R<SignUpRow> {
+    Ok(SignUpRow {
+        id: r.get()?,
+        email: r.get()?,
+        name: r.get()?,
+        tenant_name: r.get()?,
+        password_hash: r.get()?,
+        created_at: r.get()?,
+        expires_at: r.get()?,
     })
 }
 
@@ -290,6 +308,9 @@ macro_rules! global_tx {
             #[tracing::instrument(level = "debug", skip_all)]
             async fn insert_sign_up(&mut self, s: &SignUpRow) -> R<()> {
                 self.exec
+                    .execute(PURGE_SIGN_UPS, args![s.created_at])
+                    .await?;
+                self.exec
                     .execute(
                         INSERT_SIGN_UP,
                         args![
@@ -312,6 +333,9 @@ macro_rules! global_tx {
                 hash: &[u8],
                 at: DateTime<Utc>,
             ) -> R<bool> {
+                self.exec
+                    .execute(CLEAR_SIGN_UP_TOKENS, args![email])
+                    .await?;
                 let n = self
                     .exec
                     .execute(SET_SIGN_UP_TOKEN, args![email, hash, at])
@@ -319,27 +343,28 @@ macro_rules! global_tx {
                 Ok(n == 1)
             }
             #[tracing::instrument(level = "debug", skip_all)]
+            async fn find_sign_up(
+                &mut self,
+                hash: &[u8],
+                at: DateTime<Utc>,
+            ) -> R<Option<SignUpRow>> {
+                self.exec
+                    .fetch_optional(FIND_SIGN_UP, args![hash, at])
+                    .await?
+                    .map(sign_up)
+                    .transpose()
+            }
+            #[tracing::instrument(level = "debug", skip_all)]
             async fn use_sign_up_token(
                 &mut self,
                 hash: &[u8],
                 at: DateTime<Utc>,
             ) -> R<Option<SignUpRow>> {
-                match self
-                    .exec
+                self.exec
                     .fetch_optional(USE_SIGN_UP_TOKEN, args![hash, at])
                     .await?
-                {
-                    Some(mut r) => Ok(Some(SignUpRow {
-                        id: r.get()?,
-                        email: r.get()?,
-                        name: r.get()?,
-                        tenant_name: r.get()?,
-                        password_hash: r.get()?,
-                        created_at: r.get()?,
-                        expires_at: r.get()?,
-                    })),
-                    None => Ok(None),
-                }
+                    .map(sign_up)
+                    .transpose()
             }
             #[tracing::instrument(level = "debug", skip_all)]
             async fn set_password_hash(&mut self, user: UserId, hash: &str) -> R<()> {

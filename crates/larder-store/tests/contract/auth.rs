@@ -741,11 +741,13 @@ async fn a_sign_up_token_goes_to_the_latest_pending_sign_up_and_is_spent_once(st
     assert_eq!(none_yet, None);
     assert!(set);
     assert!(!unknown);
-    // A tenant's transaction can spend it (sign-up creates the tenant in the same one).
+    // A tenant's transaction can find and spend it (sign-up creates the tenant in the same
+    // one); spent, its password hash is gone.
     let tenant = TenantId::new();
-    let (first, second) = run_tenant(store.as_ref(), tenant, Mode::Write, |tx| {
+    let (found, first, second) = run_tenant(store.as_ref(), tenant, Mode::Write, |tx| {
         Box::pin(async move {
             Ok::<_, StoreError>((
+                tx.find_sign_up(b"token-1", at(1, 4)).await?,
                 tx.use_sign_up_token(b"token-1", at(1, 4)).await?,
                 tx.use_sign_up_token(b"token-1", at(1, 5)).await?,
             ))
@@ -753,28 +755,59 @@ async fn a_sign_up_token_goes_to_the_latest_pending_sign_up_and_is_spent_once(st
     })
     .await
     .unwrap();
-    assert_eq!(first, Some(latest));
-    assert_eq!(second, None);
-    // The older one gets the next token; after its expiry it can neither get nor spend one.
-    let e = email.clone();
-    let (reissued, expired_set, expired_use) = run_global(store.as_ref(), Mode::Write, move |tx| {
-        Box::pin(async move {
-            Ok::<_, StoreError>((
-                tx.set_sign_up_token(&e, b"token-3", at(1, 6)).await?,
-                tx.set_sign_up_token(&e, b"token-4", at(2, 2)).await?,
-                tx.use_sign_up_token(b"token-3", at(2, 2)).await?,
-            ))
+    assert_eq!(found, Some(latest.clone()));
+    assert_eq!(
+        first,
+        Some(SignUpRow {
+            password_hash: String::new(),
+            ..latest
         })
-    })
-    .await
-    .unwrap();
-    assert!(reissued);
+    );
+    assert_eq!(second, None);
+    // The older one gets the next token; a newer token of the email replaces it.
+    let e = email.clone();
+    let (reissued, replaced, old_gone, spent) =
+        run_global(store.as_ref(), Mode::Write, move |tx| {
+            Box::pin(async move {
+                Ok::<_, StoreError>((
+                    tx.set_sign_up_token(&e, b"token-3", at(1, 6)).await?,
+                    tx.set_sign_up_token(&e, b"token-4", at(1, 6)).await?,
+                    tx.find_sign_up(b"token-3", at(1, 6)).await?,
+                    tx.use_sign_up_token(b"token-4", at(1, 7)).await?,
+                ))
+            })
+        })
+        .await
+        .unwrap();
+    assert!(reissued && replaced);
+    assert_eq!(old_gone, None);
+    assert_eq!(spent.map(|s| s.id), Some(older.id));
+    // A third, never confirmed: no token after its expiry, and deleted by a later sign-up.
+    let third = sign_up("Third try", at(1, 3));
+    let e = email.clone();
+    let (expired_set, before_purge, after_purge) =
+        run_global(store.as_ref(), Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.insert_sign_up(&third).await?;
+                let expired_set = tx.set_sign_up_token(&e, b"token-5", at(2, 4)).await?;
+                let before_purge = tx.set_sign_up_token(&e, b"token-6", at(1, 9)).await?;
+                tx.insert_sign_up(&SignUpRow {
+                    id: uuid::Uuid::now_v7(),
+                    email: "someone-else@example.com".into(),
+                    name: "Other".into(),
+                    tenant_name: "Other".into(),
+                    password_hash: "x".into(),
+                    created_at: at(3, 1),
+                    expires_at: at(4, 1),
+                })
+                .await?;
+                let after_purge = tx.set_sign_up_token(&e, b"token-7", at(1, 9)).await?;
+                Ok::<_, StoreError>((expired_set, before_purge, after_purge))
+            })
+        })
+        .await
+        .unwrap();
     assert!(!expired_set);
-    assert_eq!(expired_use, None);
-    let spent = run_global(store.as_ref(), Mode::Write, |tx| {
-        Box::pin(async move { tx.use_sign_up_token(b"token-3", at(1, 7)).await })
-    })
-    .await
-    .unwrap();
-    assert_eq!(spent, Some(older));
+    assert!(before_purge, "the third sign-up was valid at 1 09:00");
+    assert!(!after_purge, "an expired sign-up outlived the next sign-up");
 }

@@ -181,7 +181,7 @@ impl Api {
         self.expect(
             Method::POST,
             "/api/v1/auth/register/confirm",
-            Some(&json!({"token": token})),
+            Some(&json!({"token": token, "password": password})),
             StatusCode::CREATED,
         )
         .await?;

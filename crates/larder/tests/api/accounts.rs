@@ -862,20 +862,29 @@ async fn sign_up_answers_alike_for_any_email_and_its_link_works_once(app: TestAp
         StatusCode::OK
     );
 
-    // The link: single use; a made-up one is refused.
+    // The link needs the sign-up's password too (the mailbox also receives links to sign-ups
+    // others asked with its email); a wrong one leaves the link usable. Single use; a made-up
+    // one is refused.
     let email = larder_core::Email::parse(&new_email).unwrap();
     let token = app.app.issue_sign_up_token(&email).await.unwrap().unwrap();
-    let confirm = |token: String| {
+    let confirm_with = |token: String, password: &'static str| {
         let app = &app;
         async move {
             app.post(
                 "/api/v1/auth/register/confirm",
                 None,
-                &json!({"token": token}),
+                &json!({"token": token, "password": password}),
             )
             .await
         }
     };
+    let confirm = |token: String| confirm_with(token, "brand new horse battery");
+    assert_eq!(
+        confirm_with(token.clone(), "someone else's password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
     let res = confirm(token.clone()).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
@@ -901,7 +910,7 @@ async fn sign_up_answers_alike_for_any_email_and_its_link_works_once(app: TestAp
         .await
         .unwrap()
         .unwrap();
-    let res = confirm(token).await;
+    let res = confirm_with(token, "a different horse battery").await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let second: Value = res.json().await.unwrap();
     assert_eq!(second["existing_account"], true);

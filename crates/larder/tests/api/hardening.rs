@@ -504,7 +504,7 @@ async fn the_largest_reports_keep_the_server_under_its_memory_bound() {
     post(
         "/api/v1/auth/register/confirm",
         None,
-        json!({"token": token}),
+        json!({"token": token, "password": "correct horse battery"}),
     )
     .await;
     let pair = post(

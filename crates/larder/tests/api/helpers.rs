@@ -206,7 +206,7 @@ impl TestApp {
             .post(
                 "/api/v1/auth/register/confirm",
                 None,
-                &json!({"token": token}),
+                &json!({"token": token, "password": body["password"]}),
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);

@@ -388,6 +388,17 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(json_of(res).await["type"], "/problems/location-limited");
+    // An Idempotency-Key is the person's own: the owner's answer at Peckham is not replayed to
+    // the manager sending the same key and body.
+    let adj = json!({"item_id": item, "location_id": peckham, "quantity": "1", "kind": "receipt"});
+    let res = app
+        .post_with_key("/api/v1/stock/adjustments", &t.token, "shared-key", &adj)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_with_key("/api/v1/stock/adjustments", &m, "shared-key", &adj)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // The same writes at Brixton succeed.
     let adj = json!({"item_id": item, "location_id": brixton, "quantity": "5", "kind": "receipt"});
     let res = app.post("/api/v1/stock/adjustments", Some(&m), &adj).await;
@@ -406,7 +417,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             .await,
     )
     .await;
-    assert_eq!(owner_stock["data"][0]["on_hand"], "9.400");
+    assert_eq!(owner_stock["data"][0]["on_hand"], "10.400");
     assert_eq!(owner_stock["data"][0]["par_level"], "50.000");
     let owner_loc = json_of(
         app.get(&format!("/api/v1/locations/{peckham}"), &t.token)
