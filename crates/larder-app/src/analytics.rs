@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZon
 use chrono_tz::Tz;
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
+use larder_core::tenancy::WeekStart;
 use larder_core::{BaseUnit, ItemId, MenuItemId, Money, Quantity, TenantId};
 use larder_store::prelude::*;
 use larder_store::{
@@ -31,7 +32,7 @@ pub struct UsageSeries {
     pub base_unit: BaseUnit,
     /// Total over the period.
     pub total: Quantity,
-    /// (Monday of the week, usage), one entry per week of the period (zeros included).
+    /// (first day of the tenant's week, usage), one entry per week of the period (zeros included).
     pub weeks: Vec<(NaiveDate, Quantity)>,
 }
 
@@ -96,9 +97,9 @@ fn report_quantity(raw: i128) -> Quantity {
     Quantity::from_raw(i64::try_from(clamped).unwrap_or(Quantity::MAX_RAW))
 }
 
-/// The Monday of `d`'s ISO week.
-pub fn week_start(d: NaiveDate) -> NaiveDate {
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+/// The first day of the week holding `d`, for weeks starting on `start`.
+pub fn week_start(d: NaiveDate, start: WeekStart) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().days_since(start.weekday())))
 }
 
 fn day_date(day: i64) -> NaiveDate {
@@ -115,6 +116,8 @@ pub struct Calendar {
     pub tz: Tz,
     /// Minutes after local midnight at which a business day starts.
     pub cutoff_minutes: i32,
+    /// The day business weeks start.
+    pub week_start: WeekStart,
 }
 
 impl Calendar {
@@ -127,6 +130,11 @@ impl Calendar {
             .fix()
             .local_minus_utc();
         i64::from(utc_offset) - i64::from(self.cutoff_minutes) * 60
+    }
+
+    /// The first business day of the week holding business day `d`.
+    pub fn week_of(&self, d: NaiveDate) -> NaiveDate {
+        week_start(d, self.week_start)
     }
 
     /// The business day an instant belongs to.
@@ -197,6 +205,7 @@ impl Calendar {
         Ok(Calendar {
             tz,
             cutoff_minutes: t.day_cutoff_minutes,
+            week_start: t.week_start,
         })
     }
 }
@@ -223,7 +232,7 @@ async fn usage_rows(
     Ok((days, tx.all_item_units().await?))
 }
 
-/// Sums daily usage into weeks (Monday starts, every week of `[from, to)` present, zeros
+/// Sums daily usage into the tenant's weeks (every week of `[from, to)` present, zeros
 /// included), the `top` items by total usage first.
 fn usage_series(
     days: Vec<DailyUsageRow>,
@@ -237,11 +246,11 @@ fn usage_series(
         .into_iter()
         .map(|i| (i.id, (i.name, i.base_unit)))
         .collect();
-    let first_week = week_start(cal.business_date(from));
-    let last_week = week_start(cal.business_date(to - Duration::microseconds(1)));
+    let first_week = cal.week_of(cal.business_date(from));
+    let last_week = cal.week_of(cal.business_date(to - Duration::microseconds(1)));
     let mut per_item: HashMap<ItemId, BTreeMap<NaiveDate, i128>> = HashMap::new();
     for d in days {
-        let w = week_start(day_date(d.day));
+        let w = cal.week_of(day_date(d.day));
         *per_item.entry(d.item_id).or_default().entry(w).or_default() +=
             i128::from(d.quantity.raw());
     }
@@ -292,7 +301,7 @@ fn top_items(rows: Vec<TopMenuItemRow>) -> Vec<TopMenuItem> {
 pub struct DashboardQuery {
     /// First business day (default: eight whole weeks before `to`).
     pub from: Option<NaiveDate>,
-    /// The business day after the last (default: the Monday after the last sale, or after
+    /// The business day after the last (default: the start of the week after the last sale, or after
     /// today when there is none).
     pub to: Option<NaiveDate>,
     /// The stock page's cursor.
@@ -330,7 +339,7 @@ const DASHBOARD_STOCK_ROWS: u32 = 200;
 impl App {
     /// The dashboard: stock on hand with its flags for everyone who may read stock, and for
     /// managers and up the period's weekly ingredient usage, menu mix and unmapped sales. The
-    /// default period is the eight whole weeks (Monday to Monday) up to the last sale, or up
+    /// default period is the eight whole weeks of the tenant (its week start to week start) up to the last sale, or up
     /// to today when nothing was sold yet.
     ///
     /// # Errors
@@ -365,7 +374,7 @@ impl App {
                     || cal.business_date(Utc::now()),
                     |(_, last)| cal.business_date(last),
                 );
-                let to = q.to.unwrap_or(week_start(last) + Duration::weeks(1));
+                let to = q.to.unwrap_or(cal.week_of(last) + Duration::weeks(1));
                 let from = q.from.unwrap_or(to - Duration::weeks(8));
                 if from >= to {
                     return Err(AppError::invalid("from", "must be before to"));
@@ -407,7 +416,7 @@ impl App {
     }
 
     /// Theoretical usage (sale movements) per ingredient per week in `[from, to)`, the `top`
-    /// ingredients by total usage, at a limited member's locations only. Weeks start on Monday and days are the tenant's business
+    /// ingredients by total usage, at a limited member's locations only. Weeks start on the tenant's week start and days are the tenant's business
     /// days (its time zone, its day cutoff), daylight saving included.
     ///
     /// # Errors
@@ -526,6 +535,7 @@ mod tests {
         Calendar {
             tz: "Europe/London".parse().unwrap_or(Tz::UTC),
             cutoff_minutes: 240,
+            week_start: WeekStart::Monday,
         }
     }
 

@@ -207,6 +207,34 @@ pub struct RegisterCommand {
     pub password: Password,
     /// The owner's display name.
     pub name: Name,
+    /// ISO 4217 code of the currency the restaurant's money is in (default `GBP`).
+    #[schema(pattern = "^[A-Z]{3}$")]
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// IANA time zone business days are in (default `Europe/London`).
+    #[schema(max_length = 64)]
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Minutes after local midnight a business day starts, 0 to 720 (default 240: 04:00, so a
+    /// sale at 01:30 counts for the day before).
+    #[schema(minimum = 0, maximum = 720)]
+    #[serde(default)]
+    pub day_cutoff_minutes: Option<i32>,
+}
+
+impl RegisterCommand {
+    /// The currency, time zone and day cutoff asked for, defaults filled in and checked.
+    ///
+    /// # Errors
+    /// 422 naming `currency`, `time_zone` or `day_cutoff_minutes`.
+    fn locale(&self) -> Result<crate::tenancy::Locale, AppError> {
+        crate::tenancy::Locale::checked(
+            self.currency.as_deref().unwrap_or("GBP"),
+            self.time_zone.as_deref().unwrap_or("Europe/London"),
+            self.day_cutoff_minutes
+                .unwrap_or(DEFAULT_DAY_CUTOFF_MINUTES),
+        )
+    }
 }
 
 /// What registration created.
@@ -306,6 +334,7 @@ async fn create_tenant(
     tx: &mut dyn TenantTx,
     tenant_id: TenantId,
     tenant_name: String,
+    locale: crate::tenancy::Locale,
     suffix: Option<String>,
     owner: UserRow,
 ) -> Result<Registered, AppError> {
@@ -318,9 +347,13 @@ async fn create_tenant(
         id: tenant_id,
         name: tenant_name,
         slug: slug.clone(),
-        currency: "GBP".into(),
-        time_zone: "Europe/London".into(),
-        day_cutoff_minutes: DEFAULT_DAY_CUTOFF_MINUTES,
+        currency: locale.currency,
+        time_zone: locale.time_zone,
+        day_cutoff_minutes: locale.day_cutoff_minutes,
+        week_start: larder_core::tenancy::WeekStart::Monday,
+        units: larder_core::tenancy::UnitSystem::Metric,
+        approval_threshold: None,
+        settings_version: 1,
         created_at: now,
     })
     .await?;
@@ -399,6 +432,7 @@ impl App {
     /// 422 naming the field.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn register(&self, cmd: RegisterCommand) -> Result<SignUpPending, AppError> {
+        let locale = cmd.locale()?;
         let tenant_name = cmd.tenant_name.into_string();
         let name = cmd.name.into_string();
         let email = cmd.email.as_str().to_owned();
@@ -414,6 +448,9 @@ impl App {
             email,
             name,
             tenant_name,
+            currency: locale.currency,
+            time_zone: locale.time_zone,
+            day_cutoff_minutes: locale.day_cutoff_minutes,
             password_hash,
             created_at: now,
             expires_at: now + SIGN_UP_TTL,
@@ -493,7 +530,12 @@ impl App {
                     password_hash: found.password_hash,
                     created_at: now,
                 };
-                create_tenant(tx, tenant_id, found.tenant_name, suffix, owner).await
+                let locale = crate::tenancy::Locale {
+                    currency: found.currency,
+                    time_zone: found.time_zone,
+                    day_cutoff_minutes: found.day_cutoff_minutes,
+                };
+                create_tenant(tx, tenant_id, found.tenant_name, locale, suffix, owner).await
             })
         })
         .await
@@ -507,6 +549,7 @@ impl App {
     /// 422 naming the field.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_tenant(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
+        let locale = cmd.locale()?;
         let tenant_name = cmd.tenant_name.into_string();
         let name = cmd.name.into_string();
         let email = cmd.email.as_str().to_owned();
@@ -524,7 +567,10 @@ impl App {
         };
         self.create_tenant_retrying(move |tx, tenant_id, suffix| {
             let (owner, tenant_name) = (owner.clone(), tenant_name.clone());
-            Box::pin(async move { create_tenant(tx, tenant_id, tenant_name, suffix, owner).await })
+            let locale = locale.clone();
+            Box::pin(async move {
+                create_tenant(tx, tenant_id, tenant_name, locale, suffix, owner).await
+            })
         })
         .await
     }

@@ -3,9 +3,9 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 use larder_core::auth::Permission;
-use larder_core::tenancy::LocationKind;
-use larder_core::{LocationId, Name, TenantId};
-use larder_store::{LocationRow, LocationScope, Mode, TenantTx, run_tenant};
+use larder_core::tenancy::{CurrencyCode, LocationKind, UnitSystem, WeekStart};
+use larder_core::{LocationId, Money, Name, TenantId};
+use larder_store::{LocationRow, LocationScope, Mode, TenantRow, TenantTx, run_tenant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
@@ -45,6 +45,121 @@ pub struct LocationCommand {
     pub name: Name,
     /// `central_kitchen` or `outlet`.
     pub kind: LocationKind,
+}
+
+/// A tenant's currency, time zone and business-day cutoff, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locale {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// IANA time zone name.
+    pub time_zone: String,
+    /// Minutes after local midnight a business day starts, 0..=720.
+    pub day_cutoff_minutes: i32,
+}
+
+/// The latest a business day may start: noon (a later cutoff would put most of a day's
+/// trade in the day before).
+pub const MAX_DAY_CUTOFF_MINUTES: i32 = 720;
+
+impl Locale {
+    /// Checks each part.
+    ///
+    /// # Errors
+    /// 422 naming `currency` (not an ISO 4217 currency), `time_zone` (not an IANA name) or
+    /// `day_cutoff_minutes` (outside 0..=720).
+    pub fn checked(
+        currency: &str,
+        time_zone: &str,
+        day_cutoff_minutes: i32,
+    ) -> Result<Self, AppError> {
+        let currency =
+            CurrencyCode::parse(currency).map_err(|e| AppError::invalid("currency", e))?;
+        let tz = time_zone.parse::<Tz>().map_err(|_| {
+            AppError::invalid(
+                "time_zone",
+                format!("'{time_zone}' is not an IANA time zone such as Europe/London"),
+            )
+        })?;
+        if !(0..=MAX_DAY_CUTOFF_MINUTES).contains(&day_cutoff_minutes) {
+            return Err(AppError::invalid(
+                "day_cutoff_minutes",
+                "must be 0 (midnight) to 720 (noon)",
+            ));
+        }
+        Ok(Self {
+            currency: currency.code().to_owned(),
+            time_zone: tz.name().to_owned(),
+            day_cutoff_minutes,
+        })
+    }
+}
+
+/// A tenant's settings as the API shows them.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// The restaurant group's name.
+    pub name: String,
+    /// ISO 4217 code of the currency all money is in. Amounts are never converted: changing it
+    /// relabels them.
+    pub currency: String,
+    /// Decimals of the currency's minor unit (2 for GBP, 0 for JPY), used for display.
+    pub currency_minor_units: u32,
+    /// The currency's symbol.
+    pub currency_symbol: String,
+    /// IANA time zone of business days and of POS times without an offset.
+    pub time_zone: String,
+    /// Minutes after local midnight a business day starts.
+    pub day_cutoff_minutes: i32,
+    /// The day business weeks start.
+    pub week_start: WeekStart,
+    /// How quantities are shown to people.
+    pub units: UnitSystem,
+    /// Purchase orders above this total need approval; `null`: never.
+    pub approval_threshold: Option<Money>,
+    /// Edit version (also the `ETag`).
+    pub version: i64,
+}
+
+impl Settings {
+    fn of(t: &TenantRow) -> Self {
+        let currency = CurrencyCode::parse(&t.currency).ok();
+        Self {
+            name: t.name.clone(),
+            currency: t.currency.clone(),
+            currency_minor_units: currency.map_or(2, CurrencyCode::minor_units),
+            currency_symbol: currency.map_or_else(|| t.currency.clone(), CurrencyCode::symbol),
+            time_zone: t.time_zone.clone(),
+            day_cutoff_minutes: t.day_cutoff_minutes,
+            week_start: t.week_start,
+            units: t.units,
+            approval_threshold: t.approval_threshold,
+            version: t.settings_version,
+        }
+    }
+}
+
+/// Change a tenant's settings (every field; read them first and send them back changed).
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsCommand {
+    /// ISO 4217 code (`GBP`, `USD`).
+    #[schema(pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// IANA time zone (`Europe/London`, `America/New_York`). Past movements keep their instants;
+    /// only how they fall into business days changes.
+    #[schema(max_length = 64)]
+    pub time_zone: String,
+    /// Minutes after local midnight a business day starts, 0 to 720.
+    #[schema(minimum = 0, maximum = 720)]
+    pub day_cutoff_minutes: i32,
+    /// The day business weeks start.
+    pub week_start: WeekStart,
+    /// How quantities are shown.
+    pub units: UnitSystem,
+    /// Purchase orders above this total need approval; absent or `null`: never.
+    #[serde(default)]
+    pub approval_threshold: Option<Money>,
 }
 
 /// Refuses a location outside `scope` as if it did not exist (404 `location`), so a member
@@ -186,6 +301,73 @@ impl App {
         Ok(page::page(locs, limit, |l: &Location| {
             page::encode(&[&l.name, &l.id.to_string()])
         }))
+    }
+
+    /// The tenant's settings; every member may read them (pages format with them).
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn get_settings(&self, p: Principal) -> Result<Settings, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let t = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
+                Ok(Settings::of(&t))
+            })
+        })
+        .await
+    }
+
+    /// Replaces the tenant's settings (owners only), checked against `if_match` when given.
+    /// Nothing recorded is rewritten: movements keep their instants and amounts their values.
+    ///
+    /// # Errors
+    /// 403 without `tenant.manage`; 412 on a stale `if_match`; 422 naming the field.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn update_settings(
+        &self,
+        p: Principal,
+        cmd: SettingsCommand,
+        if_match: Option<i64>,
+    ) -> Result<Settings, AppError> {
+        p.require(Permission::TenantManage)?;
+        let locale = Locale::checked(&cmd.currency, &cmd.time_zone, cmd.day_cutoff_minutes)?;
+        if cmd.approval_threshold.is_some_and(Money::is_negative) {
+            return Err(AppError::invalid(
+                "approval_threshold",
+                "must not be negative",
+            ));
+        }
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
+                let expected = if_match.unwrap_or(current.settings_version);
+                if expected != current.settings_version {
+                    return Err(AppError::PreconditionFailed("settings"));
+                }
+                let row = TenantRow {
+                    currency: locale.currency,
+                    time_zone: locale.time_zone,
+                    day_cutoff_minutes: locale.day_cutoff_minutes,
+                    week_start: cmd.week_start,
+                    units: cmd.units,
+                    approval_threshold: cmd.approval_threshold,
+                    settings_version: current.settings_version + 1,
+                    ..current
+                };
+                match tx.update_settings(&row, expected).await {
+                    Ok(()) => Ok(Settings::of(&row)),
+                    Err(larder_store::StoreError::Conflict { constraint })
+                        if constraint == "tenants_version" =>
+                    {
+                        Err(AppError::PreconditionFailed("settings"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            })
+        })
+        .await
     }
 
     /// The tenant's time zone (business days and POS local times).

@@ -25,6 +25,9 @@ static MIGRATIONS: &[M<'static>] = &[
         "../migrations/20261122000006_location_limits.sql"
     )),
     M::up(include_str!("../migrations/20261122000007_sign_ups.sql")),
+    M::up(include_str!(
+        "../migrations/20261122000008_tenant_settings.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

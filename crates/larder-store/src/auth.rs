@@ -159,6 +159,12 @@ pub struct SignUpRow {
     pub name: String,
     /// The restaurant group's name.
     pub tenant_name: String,
+    /// Its currency (ISO 4217).
+    pub currency: String,
+    /// Its IANA time zone.
+    pub time_zone: String,
+    /// Minutes after local midnight its business day starts.
+    pub day_cutoff_minutes: i32,
     /// The argon2id hash of the password chosen at sign-up.
     pub password_hash: String,
     /// Asked.

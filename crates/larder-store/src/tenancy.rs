@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use larder_core::tenancy::LocationKind;
+use larder_core::Money;
+use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 use larder_core::{LocationId, TenantId, UserId};
 
 use crate::StoreError;
@@ -23,6 +24,14 @@ pub struct TenantRow {
     /// Minutes after local midnight at which a business day starts (a sale at 01:30 with a
     /// 04:00 cutoff belongs to the day before).
     pub day_cutoff_minutes: i32,
+    /// The day business weeks start.
+    pub week_start: WeekStart,
+    /// How quantities are shown.
+    pub units: UnitSystem,
+    /// Purchase orders above this total need approval; `None`: never.
+    pub approval_threshold: Option<Money>,
+    /// Edit version of the settings, for `If-Match`.
+    pub settings_version: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -73,6 +82,14 @@ pub trait TenancyTx: Send {
     async fn insert_tenant(&mut self, tenant: &TenantRow) -> Result<(), StoreError>;
     /// This transaction's tenant.
     async fn get_tenant(&mut self) -> Result<Option<TenantRow>, StoreError>;
+    /// Replaces the tenant's settings (currency, time zone, day cutoff, week start, units,
+    /// approval threshold) when their version is `expected_version`, bumping it. Conflict
+    /// `tenants_version` when the version moved on.
+    async fn update_settings(
+        &mut self,
+        settings: &TenantRow,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
     /// Adds a location. Conflict `locations_name` on a duplicate name.
     async fn insert_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
     /// Changes a location's name and kind. NotFound when absent.

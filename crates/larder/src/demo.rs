@@ -288,6 +288,10 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
                     email: text(DEMO_EMAIL)?,
                     password: text(DEMO_PASSWORD)?,
                     name: text("Demo Manager")?,
+                    // The takeaway is in London.
+                    currency: Some("GBP".into()),
+                    time_zone: Some("Europe/London".into()),
+                    day_cutoff_minutes: Some(240),
                 })
                 .await
                 .map_err(failed)?;
@@ -385,9 +389,8 @@ async fn stock_the_kitchen(
         return Ok((0, 0, false));
     };
     let cal = app.calendar(p.tenant_id).await.map_err(failed)?;
-    let first_week = larder_app::analytics::week_start(cal.business_date(first));
-    let end = cal
-        .day_start(larder_app::analytics::week_start(cal.business_date(last)) + Duration::weeks(1));
+    let first_week = cal.week_of(cal.business_date(first));
+    let end = cal.day_start(cal.week_of(cal.business_date(last)) + Duration::weeks(1));
     let usage = app
         .weekly_usage_of_history(p, cal.day_start(first_week), end)
         .await

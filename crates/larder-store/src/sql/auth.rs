@@ -112,20 +112,23 @@ const USE_RESET_TOKEN: &str = "UPDATE account_tokens SET used_at = $2
      WHERE token_hash = $1 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $2
      RETURNING user_id";
 const INSERT_SIGN_UP: &str = "INSERT INTO sign_ups
-     (id, email, name, tenant_name, password_hash, token_hash, created_at, expires_at,
-      confirmed_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, NULL)";
+     (id, email, name, tenant_name, currency, time_zone, day_cutoff_minutes, password_hash,
+      token_hash, created_at, expires_at, confirmed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, NULL)";
 const PURGE_SIGN_UPS: &str = "DELETE FROM sign_ups WHERE expires_at < $1";
 const CLEAR_SIGN_UP_TOKENS: &str =
     "UPDATE sign_ups SET token_hash = NULL WHERE email = $1 AND token_hash IS NOT NULL";
 const SET_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET token_hash = $2 WHERE id = (
      SELECT id FROM sign_ups WHERE email = $1 AND confirmed_at IS NULL AND expires_at > $3
      ORDER BY created_at DESC, id DESC LIMIT 1)";
-const FIND_SIGN_UP: &str = "SELECT id, email, name, tenant_name, password_hash, created_at,
-     expires_at FROM sign_ups
+const FIND_SIGN_UP: &str =
+    "SELECT id, email, name, tenant_name, currency, time_zone, day_cutoff_minutes,
+     password_hash, created_at, expires_at FROM sign_ups
      WHERE token_hash = $1 AND confirmed_at IS NULL AND expires_at > $2";
 const USE_SIGN_UP_TOKEN: &str = "UPDATE sign_ups SET confirmed_at = $2, password_hash = ''
      WHERE token_hash = $1 AND confirmed_at IS NULL AND expires_at > $2
-     RETURNING id, email, name, tenant_name, password_hash, created_at, expires_at";
+     RETURNING id, email, name, tenant_name, currency, time_zone, day_cutoff_minutes,
+       password_hash, created_at, expires_at";
 const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 const SET_MFA_REQUIRED: &str = "UPDATE tenants SET mfa_required_at = $2 WHERE id = $1";
 const INSERT_MFA_SESSION: &str = "INSERT INTO mfa_sessions (tenant_id, family_id, verified_at)
@@ -169,6 +172,9 @@ fn sign_up(mut r: Row) -> R<SignUpRow> {
         email: r.get()?,
         name: r.get()?,
         tenant_name: r.get()?,
+        currency: r.get()?,
+        time_zone: r.get()?,
+        day_cutoff_minutes: r.get()?,
         password_hash: r.get()?,
         created_at: r.get()?,
         expires_at: r.get()?,
@@ -318,6 +324,9 @@ macro_rules! global_tx {
                             s.email,
                             s.name,
                             s.tenant_name,
+                            s.currency,
+                            s.time_zone,
+                            s.day_cutoff_minutes,
                             s.password_hash,
                             s.created_at,
                             s.expires_at

@@ -1,17 +1,23 @@
 //! tenancy's statements: the tenant and its locations.
 
 use async_trait::async_trait;
-use larder_core::tenancy::LocationKind;
+use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 use larder_core::{LocationId, TenantId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
 use crate::{LocationRow, LocationScope, StoreError, TenancyTx, TenantRow};
 
 const INSERT_TENANT: &str = "INSERT INTO tenants
-     (id, name, slug, currency, time_zone, day_cutoff_minutes, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     (id, name, slug, currency, time_zone, day_cutoff_minutes, week_start, units,
+      approval_threshold, settings_version, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const GET_TENANT: &str = "SELECT id, name, slug, currency, time_zone, day_cutoff_minutes,
-     created_at FROM tenants WHERE id = $1";
+     week_start, units, approval_threshold, settings_version, created_at
+     FROM tenants WHERE id = $1";
+const UPDATE_SETTINGS: &str = "UPDATE tenants SET currency = $2, time_zone = $3,
+     day_cutoff_minutes = $4, week_start = $5, units = $6, approval_threshold = $7,
+     settings_version = settings_version + 1
+     WHERE id = $1 AND settings_version = $8";
 const INSERT_LOCATION: &str =
     "INSERT INTO locations (tenant_id, id, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)";
 const UPDATE_LOCATION: &str =
@@ -32,6 +38,10 @@ fn tenant(mut r: Row) -> R<TenantRow> {
         currency: r.get()?,
         time_zone: r.get()?,
         day_cutoff_minutes: r.get()?,
+        week_start: r.spelled::<WeekStart>()?,
+        units: r.spelled::<UnitSystem>()?,
+        approval_threshold: r.get()?,
+        settings_version: r.get()?,
         created_at: r.get()?,
     })
 }
@@ -68,6 +78,10 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
                     t.currency,
                     t.time_zone,
                     t.day_cutoff_minutes,
+                    t.week_start.as_str(),
+                    t.units.as_str(),
+                    t.approval_threshold,
+                    t.settings_version,
                     t.created_at
                 ],
             )
@@ -82,6 +96,33 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
             .await?
             .map(tenant)
             .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_settings(&mut self, t: &TenantRow, expected_version: i64) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_SETTINGS,
+                args![
+                    self.tenant,
+                    t.currency,
+                    t.time_zone,
+                    t.day_cutoff_minutes,
+                    t.week_start.as_str(),
+                    t.units.as_str(),
+                    t.approval_threshold,
+                    expected_version
+                ],
+            )
+            .await?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                constraint: "tenants_version".into(),
+            })
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

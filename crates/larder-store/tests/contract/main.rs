@@ -55,7 +55,7 @@ pub(crate) use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 pub(crate) use larder_core::auth::Role;
 pub(crate) use larder_core::inventory::MovementKind;
 pub(crate) use larder_core::menu::Component;
-pub(crate) use larder_core::tenancy::LocationKind;
+pub(crate) use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 pub(crate) use larder_core::{
     BaseUnit, ItemId, LocationId, MenuItemId, Money, MovementId, Quantity, RecipeId,
     RefreshTokenId, SaleId, TenantId, TokenFamilyId, Unit, UserId,
@@ -125,6 +125,10 @@ pub(crate) fn tenant_row(tenant: TenantId, name: &str) -> TenantRow {
         currency: "GBP".into(),
         time_zone: "Europe/London".into(),
         day_cutoff_minutes: 240,
+        week_start: WeekStart::Monday,
+        units: UnitSystem::Metric,
+        approval_threshold: None,
+        settings_version: 1,
         created_at: at(1, 8),
     }
 }

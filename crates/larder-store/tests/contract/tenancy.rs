@@ -10,6 +10,7 @@ contract!(
     update_location_renames_and_reports_a_missing_one,
     locations_page_by_name_with_a_cursor,
     a_member_limited_to_locations_reads_only_theirs,
+    settings_are_replaced_at_their_version_only,
 );
 
 async fn a_tenant_round_trips_and_its_slug_is_unique(store: S) {
@@ -388,4 +389,38 @@ async fn a_member_limited_to_locations_reads_only_theirs(store: S) {
     })
     .await;
     assert!(none.is_empty());
+}
+
+async fn settings_are_replaced_at_their_version_only(store: S) {
+    let s = seed(&store, "settings").await;
+    let changed = TenantRow {
+        currency: "USD".into(),
+        time_zone: "America/New_York".into(),
+        day_cutoff_minutes: 180,
+        week_start: WeekStart::Sunday,
+        units: UnitSystem::UsCustomary,
+        approval_threshold: Some(money("500")),
+        settings_version: 2,
+        ..s.tenant_row.clone()
+    };
+    let c = changed.clone();
+    let (stale, fresh, read) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let stale = tx.update_settings(&c, 7).await;
+            tx.update_settings(&c, 1).await?;
+            Ok((
+                stale,
+                tx.update_settings(&c, 1).await,
+                tx.get_tenant().await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(stale, Err(conflict("tenants_version")));
+    assert_eq!(
+        fresh,
+        Err(conflict("tenants_version")),
+        "a version is used once"
+    );
+    assert_eq!(read, Some(changed));
 }

@@ -2,17 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use larder_app::catalog::{ItemCommand, ItemQuery, ParLevelCommand};
 use larder_core::{ItemId, LocationId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::created;
+use super::{created, with_etag};
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey, IfMatch, etag};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey, IfMatch};
 
 /// The catalog's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -20,14 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_items, create_item))
         .routes(routes!(get_item, update_item))
         .routes(routes!(set_par_level))
-}
-
-fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
-    let mut res = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 #[utoipa::path(post, path = "/items", tag = "catalog", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::catalog::ItemCommand, responses((status = 201, description = "Created", body = larder_app::catalog::Item), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]

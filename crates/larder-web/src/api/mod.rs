@@ -178,6 +178,15 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// A 200 answer with `body` and its version as the `ETag`.
+pub(crate) fn with_etag(version: i64, body: impl Serialize) -> Response {
+    let mut res = axum::Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&crate::extract::etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
 /// A 201 answer with the created resource, its `Location`, and `Idempotent-Replayed: true`
 /// when it repeats an earlier answer.
 pub(crate) fn created<T: Serialize>(result: Idempotent<T>, location: String) -> Response {

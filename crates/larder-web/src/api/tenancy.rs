@@ -1,4 +1,5 @@
-//! tenancy: `/locations` (central kitchens and outlets).
+//! tenancy: `/settings` (currency, time zone, business days and weeks, units) and
+//! `/locations` (central kitchens and outlets).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,16 +9,34 @@ use larder_core::LocationId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::created;
+use super::{created, with_etag};
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey, IfMatch};
 
 /// Tenancy's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_locations, create_location))
         .routes(routes!(get_location, update_location))
+        .routes(routes!(get_settings, update_settings))
+}
+
+#[utoipa::path(get, path = "/settings", tag = "tenancy", responses((status = 200, description = "The tenant's settings, with their version as the `ETag`", body = larder_app::tenancy::Settings)), security(("bearer" = [])))]
+pub(crate) async fn get_settings(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    let settings = s.app.get_settings(p).await?;
+    Ok(with_etag(settings.version, settings))
+}
+
+#[utoipa::path(put, path = "/settings", tag = "tenancy", params(("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = larder_app::tenancy::SettingsCommand, responses((status = 200, description = "The new settings (owners only); recorded movements and amounts are not rewritten", body = larder_app::tenancy::Settings), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_settings(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    IfMatch(v): IfMatch,
+    ApiJson(cmd): ApiJson<larder_app::tenancy::SettingsCommand>,
+) -> ApiResult<Response> {
+    let settings = s.app.update_settings(p, cmd, v).await?;
+    Ok(with_etag(settings.version, settings))
 }
 
 #[utoipa::path(post, path = "/locations", tag = "tenancy", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = larder_app::tenancy::LocationCommand, responses((status = 201, description = "Created", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]

@@ -53,6 +53,9 @@ async fn tenant_with_book(app: &App) -> anyhow::Result<(Principal, LocationId)> 
             ))?,
             password: text("import bench password")?,
             name: text("Bench")?,
+            currency: None,
+            time_zone: None,
+            day_cutoff_minutes: None,
         })
         .await
         .map_err(|e| anyhow!("{e}"))?;

@@ -213,6 +213,23 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
+    /// Adds a member of `t` with `role` (password `correct horse battery`); their access token.
+    pub async fn member(&self, t: &Tenant, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
+        let res = self
+            .post(
+                "/api/v1/members",
+                Some(&t.token),
+                &json!({"email": email, "name": role, "password": "correct horse battery", "role": role}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        self.login(&email, "correct horse battery").await["access_token"]
+            .as_str()
+            .expect("access")
+            .to_owned()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let res = self
             .post(

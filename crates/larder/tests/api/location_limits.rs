@@ -20,7 +20,9 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 22] = [
+const NO_LOCATION_DATA: [(&str, &str); 24] = [
+    ("get", "/api/v1/settings"),
+    ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
     ("post", "/api/v1/auth/register/confirm"),
     ("post", "/api/v1/auth/login"),

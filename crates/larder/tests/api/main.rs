@@ -15,4 +15,5 @@ mod isolation;
 mod location_limits;
 mod ops;
 mod sales;
+mod tenancy;
 mod ui;

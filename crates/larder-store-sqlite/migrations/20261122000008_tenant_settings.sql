@@ -1,0 +1,9 @@
+-- Tenant settings beside currency, time zone and day cutoff: the day business weeks start,
+-- the unit system quantities are shown in, the purchase-order total above which approval is
+-- needed (millionths of the currency; NULL: never), and a version for If-Match.
+ALTER TABLE tenants ADD COLUMN week_start TEXT NOT NULL DEFAULT 'monday'
+    CHECK (week_start IN ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'));
+ALTER TABLE tenants ADD COLUMN units TEXT NOT NULL DEFAULT 'metric'
+    CHECK (units IN ('metric', 'us_customary'));
+ALTER TABLE tenants ADD COLUMN approval_threshold INTEGER;
+ALTER TABLE tenants ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 1;
