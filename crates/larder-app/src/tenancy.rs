@@ -95,6 +95,17 @@ impl Locale {
     }
 }
 
+/// Every IANA time zone name Larder knows, for pickers.
+pub fn time_zone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
+}
+
+/// Currencies offered first in pickers (any ISO 4217 currency is accepted).
+pub const COMMON_CURRENCIES: [&str; 16] = [
+    "GBP", "EUR", "USD", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY", "INR",
+    "SGD", "HKD", "ZAR",
+];
+
 /// A tenant's settings as the API shows them.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
@@ -113,9 +124,11 @@ pub struct Settings {
     pub day_cutoff_minutes: i32,
     /// The day business weeks start.
     pub week_start: WeekStart,
-    /// How quantities are shown to people.
+    /// How quantities are to be shown to people (kept for clients; Larder's own pages show
+    /// metric units until their number formatting follows it).
     pub units: UnitSystem,
-    /// Purchase orders above this total need approval; `null`: never.
+    /// Purchase orders above this total will need approval; `null`: never (kept for the
+    /// purchasing context, which uses it).
     pub approval_threshold: Option<Money>,
     /// Edit version (also the `ETag`).
     pub version: i64,

@@ -204,6 +204,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(t) => {
                     println!("sign-up token (single use): {t}");
                     println!(
+                        "finish the sign-up in a browser: {}/signup/confirm?token={t}",
+                        args.base_url.trim_end_matches('/')
+                    );
+                    println!(
                         "finish the sign-up (with the password given at sign-up): curl -X POST {}/api/v1/auth/register/confirm -H 'content-type: application/json' -d '{{\"token\": \"{t}\", \"password\": \"PASSWORD\"}}'",
                         args.base_url.trim_end_matches('/')
                     );

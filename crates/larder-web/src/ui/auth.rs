@@ -6,26 +6,30 @@ use std::net::{IpAddr, SocketAddr};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use larder_app::AppError;
-use larder_app::auth::LoginCommand;
+use larder_app::auth::{ConfirmSignUpCommand, LoginCommand, RegisterCommand};
+use larder_app::tenancy::{COMMON_CURRENCIES, time_zone_names};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
 use super::session::SameOrigin;
+use super::tenancy::{LocaleForm, cutoff_minutes};
 use crate::extract::REFRESH_COOKIE;
 use crate::{AppState, cookies};
 
-/// `GET /login`, `POST /login`, `POST /logout`.
+/// `GET /login`, `POST /login`, `POST /logout`, `GET|POST /signup`, `GET|POST /signup/confirm`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
+        .route("/signup", get(signup_form).post(signup))
+        .route("/signup/confirm", get(confirm_form).post(confirm))
 }
 
 /// One login attempt from the client's address, counted before the form is read; past the
@@ -124,6 +128,162 @@ async fn login(
                 error: Some(e.to_string()),
                 email: f.email,
                 tenant: f.tenant,
+            })?;
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The sign-up form as typed (never the password).
+#[derive(Clone, Debug, Default, Deserialize)]
+struct SignUpForm {
+    tenant_name: String,
+    name: String,
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(flatten)]
+    locale: LocaleForm,
+}
+
+#[derive(Template)]
+#[template(path = "auth/signup.html")]
+struct SignUpPage {
+    error: Option<String>,
+    sent: bool,
+    form: SignUpForm,
+    locale: LocaleForm,
+    currencies: &'static [&'static str],
+    time_zones: Vec<&'static str>,
+}
+
+impl SignUpPage {
+    fn new(form: SignUpForm) -> Self {
+        Self {
+            error: None,
+            sent: false,
+            locale: form.locale.clone(),
+            form,
+            currencies: &COMMON_CURRENCIES,
+            time_zones: time_zone_names(),
+        }
+    }
+}
+
+async fn signup_form() -> Result<Response, PageError> {
+    render(&SignUpPage::new(SignUpForm::default()))
+}
+
+fn register_command(f: &SignUpForm) -> Result<RegisterCommand, AppError> {
+    let invalid = |field: &'static str| {
+        move |e: larder_core::TextError| AppError::invalid(field, e.to_string())
+    };
+    Ok(RegisterCommand {
+        tenant_name: larder_core::Name::parse(&f.tenant_name).map_err(invalid("tenant_name"))?,
+        email: larder_core::Email::parse(&f.email).map_err(invalid("email"))?,
+        password: larder_core::Password::parse(&f.password).map_err(invalid("password"))?,
+        name: larder_core::Name::parse(&f.name).map_err(invalid("name"))?,
+        currency: Some(f.locale.currency.trim().to_owned()),
+        time_zone: Some(f.locale.time_zone.trim().to_owned()),
+        day_cutoff_minutes: Some(cutoff_minutes(&f.locale.day_cutoff)?),
+    })
+}
+
+/// Asks for the tenant; the page then says to open the emailed link, the same for every
+/// email. A refused field shows the form again (422) with what was typed, but not the password.
+async fn signup(
+    _: SameOrigin,
+    _: LoginAttempt,
+    State(s): State<AppState>,
+    Form(mut f): Form<SignUpForm>,
+) -> Result<Response, PageError> {
+    let result = match register_command(&f) {
+        Ok(cmd) => s.app.register(cmd).await,
+        Err(e) => Err(e),
+    };
+    f.password.clear();
+    match result {
+        Ok(_) => {
+            let mut page = SignUpPage::new(f);
+            page.sent = true;
+            render(&page)
+        }
+        Err(e @ AppError::Validation { .. }) => {
+            let mut page = SignUpPage::new(f);
+            page.error = Some(e.to_string());
+            let mut res = render(&page)?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/signup_confirm.html")]
+struct ConfirmPage {
+    error: Option<String>,
+    token: String,
+    done: Option<String>,
+    existing_account: bool,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The link's page: asks for the password chosen at sign-up.
+async fn confirm_form(Query(q): Query<TokenQuery>) -> Result<Response, PageError> {
+    render(&ConfirmPage {
+        error: None,
+        token: q.token,
+        done: None,
+        existing_account: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    token: String,
+    password: String,
+}
+
+/// Creates the tenant and says how to log in; a wrong password or a spent or expired link
+/// shows the form again (401).
+async fn confirm(
+    _: SameOrigin,
+    _: LoginAttempt,
+    State(s): State<AppState>,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let result = match larder_core::Password::parse(&f.password) {
+        Ok(password) => {
+            s.app
+                .confirm_sign_up(ConfirmSignUpCommand {
+                    token: f.token.clone(),
+                    password,
+                })
+                .await
+        }
+        Err(e) => Err(AppError::invalid("password", e.to_string())),
+    };
+    match result {
+        Ok(r) => render(&ConfirmPage {
+            error: None,
+            token: String::new(),
+            done: Some(r.tenant_slug),
+            existing_account: r.existing_account,
+        }),
+        Err(e @ (AppError::Unauthenticated(_) | AppError::Validation { .. })) => {
+            let mut res = render(&ConfirmPage {
+                error: Some(e.to_string()),
+                token: f.token,
+                done: None,
+                existing_account: false,
             })?;
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(res)

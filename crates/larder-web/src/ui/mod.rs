@@ -1,6 +1,6 @@
 //! The web UI: server-rendered pages for a manager, working on a phone-sized screen. One
 //! module per bounded context that has pages, named as in every other layer (`auth`,
-//! `analytics`, `catalog`, `menu`, with `inventory`'s stock rows that two of them show), each
+//! `analytics`, `catalog`, `menu`, `tenancy`, with `inventory`'s stock rows that two of them show), each
 //! owning its routes and its templates under `templates/<context>/`; beside them the
 //! [`session`] extractor (who is asking, and the same-origin rule that stands in for CSRF
 //! tokens), the page [`error`]s, the [`format`] helpers and the SVG [`chart`]s.
@@ -14,13 +14,14 @@ mod format;
 mod inventory;
 mod menu;
 mod session;
+mod tenancy;
 
 use axum::Router;
 
 use crate::AppState;
 
-/// Every page: `/login`, `/logout`, `/` (dashboard), `/items`, `/items/{id}`, `/recipes`,
-/// `/recipes/{id}`. Pages other than login and logout take a [`session::Session`], which sends
+/// Every page: `/login`, `/logout`, `/signup`, `/signup/confirm`, `/` (dashboard), `/items`,
+/// `/items/{id}`, `/recipes`, `/recipes/{id}`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
 /// a browser without one to `/login`.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,4 +29,5 @@ pub fn router() -> Router<AppState> {
         .merge(analytics::router())
         .merge(catalog::router())
         .merge(menu::router())
+        .merge(tenancy::router())
 }

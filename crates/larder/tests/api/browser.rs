@@ -31,16 +31,9 @@ fn free_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
-    if std::env::var("LARDER_SKIP_BROWSER").is_ok_and(|v| v == "1") {
-        eprintln!("skipping the browser test: LARDER_SKIP_BROWSER=1");
+    let Some(driver_bin) = driver_bin() else {
         return;
-    }
-    let driver_bin =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    assert!(
-        std::path::Path::new(&driver_bin).exists(),
-        "ChromeDriver not found at {driver_bin}: install Debian's chromium and chromium-driver (scripts/test.sh does), or set LARDER_SKIP_BROWSER=1"
-    );
+    };
     let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
     let t = app.register("Brixton Curry House").await;
     let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
@@ -54,39 +47,7 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
         StatusCode::CREATED
     );
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let profile = std::env::temp_dir().join(format!("larder-chromium-{}", uuid::Uuid::now_v7()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
-        }),
-    );
-    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-    builder.capabilities(caps);
-    let mut browser = None;
-    for _ in 0..50 {
-        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => {
-                browser = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = browser.expect("could not start a ChromeDriver session");
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
 
     // Logged out, the dashboard sends us to the login page.
     c.goto(&format!("http://localhost:{}/", app.port))
@@ -151,17 +112,8 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
         .unwrap();
     assert_eq!(tenant, "Brixton Curry House");
     // The page fits a phone: nothing but the scrolling tables is wider than the window.
-    let overflow = c
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "page is {overflow} px wider than a phone"
-    );
+    let overflow = overflow(&c).await;
+    assert!(overflow <= 0, "page is {overflow} px wider than a phone");
     let png = c.screenshot().await.unwrap();
     let _ = std::fs::write(std::env::temp_dir().join("larder-dashboard-phone.png"), png);
 
@@ -174,6 +126,229 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
         .unwrap();
     let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Okra");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// ChromeDriver on a free port and a headless Chromium session in a phone-sized window (390 x
+/// 844), with a fresh profile directory (removed by the caller).
+async fn start_browser(driver_bin: &str) -> (Driver, fantoccini::Client, std::path::PathBuf) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = std::env::temp_dir().join(format!("larder-chromium-{}", uuid::Uuid::now_v7()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps);
+    let mut browser = None;
+    for _ in 0..50 {
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => {
+                browser = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = browser.expect("could not start a ChromeDriver session");
+    (driver, c, profile)
+}
+
+/// The ChromeDriver binary, or `None` when the browser tests are skipped.
+fn driver_bin() -> Option<String> {
+    if std::env::var("LARDER_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("skipping the browser test: LARDER_SKIP_BROWSER=1");
+        return None;
+    }
+    let driver_bin =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    assert!(
+        std::path::Path::new(&driver_bin).exists(),
+        "ChromeDriver not found at {driver_bin}: install Debian's chromium and chromium-driver (scripts/test.sh does), or set LARDER_SKIP_BROWSER=1"
+    );
+    Some(driver_bin)
+}
+
+/// How many CSS pixels the page is wider than the window (0 or less: it fits).
+async fn overflow(c: &fantoccini::Client) -> i64 {
+    c.execute(
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap_or(1)
+}
+
+async fn fill(c: &fantoccini::Client, id: &str, text: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restaurant_signs_up_and_sets_its_week_in_the_browser() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    let email = format!("pizza-{}@example.com", uuid::Uuid::now_v7().simple());
+
+    // From the login page to the sign-up form, on a phone.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("signup-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("signup")).await.unwrap();
+    fill(&c, "tenant_name", "Pizza Place").await;
+    fill(&c, "name", "Maria").await;
+    fill(&c, "email", &email).await;
+    fill(&c, "password", "wood fired oven 1970").await;
+    fill(&c, "currency", "USD").await;
+    fill(&c, "time_zone", "America/New_York").await;
+    // A time input types in the browser's locale: set its value directly.
+    c.execute(
+        "document.getElementById('day_cutoff').value = '03:00';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the sign-up form is wider than a phone"
+    );
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-signup-phone.png"), png);
+    c.find(Locator::Id("signup"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let sent = c.wait().for_element(Locator::Id("sent")).await.unwrap();
+    assert!(sent.text().await.unwrap().contains(&email));
+
+    // The link (the operator's, while there is no mail) asks for the password again.
+    let token = app
+        .app
+        .issue_sign_up_token(&larder_core::Email::parse(&email).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&format!("{base}/signup/confirm?token={token}"))
+        .await
+        .unwrap();
+    fill(&c, "password", "wood fired oven 1970").await;
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c.wait().for_element(Locator::Id("done")).await.unwrap();
+    assert!(done.text().await.unwrap().contains("pizza-place"));
+
+    // Log in, and start the weeks on Sunday.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "email", &email).await;
+    fill(&c, "password", "wood fired oven 1970").await;
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("tenant-name"))
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/settings")).await.unwrap();
+    let currency = c.wait().for_element(Locator::Id("currency")).await.unwrap();
+    assert_eq!(
+        currency.prop("value").await.unwrap().as_deref(),
+        Some("USD")
+    );
+    let cutoff = c.find(Locator::Id("day_cutoff")).await.unwrap();
+    assert_eq!(
+        cutoff.prop("value").await.unwrap().as_deref(),
+        Some("03:00")
+    );
+    c.find(Locator::Css("#week_start option[value='sunday']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the settings page is wider than a phone"
+    );
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-settings-phone.png"), png);
+    c.find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    let week = c
+        .find(Locator::Css("#week_start option:checked"))
+        .await
+        .unwrap();
+    assert_eq!(week.prop("value").await.unwrap().as_deref(), Some("sunday"));
+    // On a laptop screen too.
+    c.set_window_size(1366, 900).await.unwrap();
+    assert!(overflow(&c).await <= 0);
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-settings-laptop.png"), png);
+
+    // The API agrees.
+    let token = app.login(&email, "wood fired oven 1970").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let settings: serde_json::Value = app
+        .get("/api/v1/settings", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &settings["currency"],
+            &settings["time_zone"],
+            &settings["day_cutoff_minutes"],
+            &settings["week_start"]
+        ),
+        (
+            &json!("USD"),
+            &json!("America/New_York"),
+            &json!(180),
+            &json!("sunday")
+        )
+    );
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }

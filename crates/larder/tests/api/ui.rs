@@ -271,3 +271,158 @@ async fn pages_say_503_not_500_when_the_database_is_gone_and_keep_its_detail_pri
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_and_settings_pages_refuse_bad_input_and_only_owners_change_settings() {
+    let app = spawn_app(Backend::Sqlite).await;
+    // Sign-up: a bad time zone shows the form again, naming it and keeping what was typed.
+    let web = browser();
+    let form = [
+        ("tenant_name", "Pizza Place"),
+        ("name", "Maria"),
+        ("email", "maria@example.com"),
+        ("password", "wood fired oven 1970"),
+        ("currency", "USD"),
+        ("time_zone", "New York"),
+        ("day_cutoff", "03:00"),
+    ];
+    let res = web
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("is not an IANA time zone"), "{html}");
+    assert!(html.contains("value=\"Pizza Place\""));
+    assert!(
+        !html.contains("wood fired oven 1970"),
+        "the password came back"
+    );
+    // A good one answers alike for any email and creates nothing yet.
+    let mut good = form;
+    good[5] = ("time_zone", "America/New_York");
+    let res = web
+        .post(app.url("/signup"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("id=\"sent\""));
+    // The link with a wrong password: 401, and the link still works.
+    let token = app
+        .app
+        .issue_sign_up_token(&larder_core::Email::parse("maria@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let confirm = |password: &'static str| {
+        let (web, url, token) = (&web, app.url("/signup/confirm"), token.clone());
+        async move {
+            web.post(url)
+                .form(&[("token", token.as_str()), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        confirm("not my password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = confirm("wood fired oven 1970").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("pizza-place"));
+
+    // Settings: the owner saves; a form read before someone else saved is a 412 page; a bad
+    // cutoff is a 422 page; a manager sees the values but no form, and a post is refused.
+    let owner = browser();
+    let res = owner
+        .post(app.url("/login"))
+        .form(&[
+            ("email", "maria@example.com"),
+            ("password", "wood fired oven 1970"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let settings = |version: &'static str, cutoff: &'static str| {
+        let (owner, url) = (&owner, app.url("/settings"));
+        async move {
+            owner
+                .post(url)
+                .form(&[
+                    ("version", version),
+                    ("currency", "USD"),
+                    ("time_zone", "America/New_York"),
+                    ("day_cutoff", cutoff),
+                    ("week_start", "sunday"),
+                    ("units", "metric"),
+                    ("approval_threshold", ""),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = settings("1", "02:00").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings?saved=1");
+    assert_eq!(
+        settings("1", "02:00").await.status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    let res = settings("2", "13:00").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("value=\"13:00\""));
+    let page = owner
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"02:00\"") && page.contains("value=\"sunday\" selected"));
+
+    let token = app.login("maria@example.com", "wood fired oven 1970").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let email = format!("manager-{}@example.com", uuid::Uuid::now_v7().simple());
+    let res = app
+        .post(
+            "/api/v1/members",
+            Some(&token),
+            &json!({"email": email, "name": "M", "password": "correct horse battery", "role": "manager"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let manager = logged_in(&app, &email).await;
+    let page = manager
+        .get(app.url("/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Only an owner can change these") && !page.contains("id=\"save\""));
+    let res = manager
+        .post(app.url("/settings"))
+        .form(&[
+            ("version", "2"),
+            ("currency", "EUR"),
+            ("time_zone", "Europe/Paris"),
+            ("day_cutoff", "00:00"),
+            ("week_start", "monday"),
+            ("units", "metric"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,247 @@
+//! tenancy pages: the tenant's settings (owners change them; everyone else reads them), and
+//! the currency, time zone and day-start fields that sign-up shares.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use larder_app::AppError;
+use larder_app::tenancy::{COMMON_CURRENCIES, Settings, SettingsCommand, time_zone_names};
+use larder_core::Money;
+use larder_core::auth::Permission;
+use larder_core::tenancy::{UnitSystem, WeekStart};
+use serde::Deserialize;
+
+use super::error::{PageError, render};
+use super::session::{SameOrigin, Session};
+use crate::AppState;
+
+/// `GET /settings`, `POST /settings`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings", get(settings).post(save_settings))
+}
+
+/// The sign-up and settings fields for currency, time zone and the day's start, as typed.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct LocaleForm {
+    pub currency: String,
+    pub time_zone: String,
+    /// `HH:MM`, from midnight to noon.
+    pub day_cutoff: String,
+}
+
+impl Default for LocaleForm {
+    fn default() -> Self {
+        Self {
+            currency: "GBP".into(),
+            time_zone: "Europe/London".into(),
+            day_cutoff: "04:00".into(),
+        }
+    }
+}
+
+/// Minutes after midnight of an `HH:MM` time.
+///
+/// # Errors
+/// 422 on `day_cutoff` when it is not one.
+pub(crate) fn cutoff_minutes(hhmm: &str) -> Result<i32, AppError> {
+    let bad = || {
+        AppError::invalid(
+            "day_cutoff",
+            "give a time such as 04:00, from 00:00 to 12:00",
+        )
+    };
+    let (h, m) = hhmm.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(0..=12).contains(&h) || !(0..60).contains(&m) || h * 60 + m > 720 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// `HH:MM` of minutes after midnight.
+pub(crate) fn hhmm(minutes: i32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// What the settings form shows beside the locale, as text.
+struct SettingsForm {
+    week_start: String,
+    units: String,
+    approval_threshold: String,
+}
+
+impl From<&Settings> for SettingsForm {
+    fn from(s: &Settings) -> Self {
+        Self {
+            week_start: s.week_start.to_string(),
+            units: s.units.to_string(),
+            approval_threshold: s
+                .approval_threshold
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+const WEEK_STARTS: [(&str, &str); 7] = [
+    ("monday", "Monday"),
+    ("tuesday", "Tuesday"),
+    ("wednesday", "Wednesday"),
+    ("thursday", "Thursday"),
+    ("friday", "Friday"),
+    ("saturday", "Saturday"),
+    ("sunday", "Sunday"),
+];
+
+#[derive(Template)]
+#[template(path = "tenancy/settings.html")]
+struct SettingsPage {
+    nav: &'static str,
+    tenant_name: String,
+    editable: bool,
+    saved: bool,
+    error: Option<String>,
+    version: i64,
+    locale: LocaleForm,
+    form: SettingsForm,
+    currencies: &'static [&'static str],
+    time_zones: Vec<&'static str>,
+    week_starts: &'static [(&'static str, &'static str)],
+}
+
+impl SettingsPage {
+    fn new(s: &Settings, editable: bool) -> Self {
+        Self {
+            nav: "settings",
+            tenant_name: s.name.clone(),
+            editable,
+            saved: false,
+            error: None,
+            version: s.version,
+            locale: LocaleForm {
+                currency: s.currency.clone(),
+                time_zone: s.time_zone.clone(),
+                day_cutoff: hhmm(s.day_cutoff_minutes),
+            },
+            form: SettingsForm::from(s),
+            currencies: &COMMON_CURRENCIES,
+            time_zones: time_zone_names(),
+            week_starts: &WEEK_STARTS,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn settings(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let current = s.app.get_settings(p).await?;
+    let editable = p.require(Permission::TenantManage).is_ok();
+    let mut page = SettingsPage::new(&current, editable);
+    page.saved = q.saved.is_some();
+    render(&page)
+}
+
+#[derive(Deserialize)]
+struct SettingsFormData {
+    version: i64,
+    #[serde(flatten)]
+    locale: LocaleForm,
+    week_start: String,
+    units: String,
+    #[serde(default)]
+    approval_threshold: String,
+}
+
+fn settings_command(f: &SettingsFormData) -> Result<SettingsCommand, AppError> {
+    let threshold = f.approval_threshold.trim();
+    Ok(SettingsCommand {
+        currency: f.locale.currency.trim().to_owned(),
+        time_zone: f.locale.time_zone.trim().to_owned(),
+        day_cutoff_minutes: cutoff_minutes(&f.locale.day_cutoff)?,
+        week_start: f
+            .week_start
+            .parse::<WeekStart>()
+            .map_err(|e| AppError::invalid("week_start", e))?,
+        units: f
+            .units
+            .parse::<UnitSystem>()
+            .map_err(|e| AppError::invalid("units", e))?,
+        approval_threshold: if threshold.is_empty() {
+            None
+        } else {
+            Some(
+                Money::parse(threshold)
+                    .map_err(|e| AppError::invalid("approval_threshold", e.to_string()))?,
+            )
+        },
+    })
+}
+
+/// Saves and shows the page again with "Saved."; a refused value shows the form again (422)
+/// with what was typed and the reason, and a form read before someone else saved is a 412
+/// page with the current values.
+async fn save_settings(
+    _: SameOrigin,
+    State(s): State<AppState>,
+    Session(p): Session,
+    Form(f): Form<SettingsFormData>,
+) -> Result<Response, PageError> {
+    let result = match settings_command(&f) {
+        Ok(cmd) => s.app.update_settings(p, cmd, Some(f.version)).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/settings?saved=1").into_response()),
+        Err(e @ (AppError::Validation { .. } | AppError::PreconditionFailed(_))) => {
+            let status = if matches!(e, AppError::PreconditionFailed(_)) {
+                StatusCode::PRECONDITION_FAILED
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let current = s.app.get_settings(p).await?;
+            let mut page = SettingsPage::new(&current, true);
+            page.error = Some(e.to_string());
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                page.locale = f.locale;
+                page.form = SettingsForm {
+                    week_start: f.week_start,
+                    units: f.units,
+                    approval_threshold: f.approval_threshold,
+                };
+                page.version = f.version;
+            }
+            let mut res = render(&page)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_starts_read_as_times_from_midnight_to_noon() {
+        assert_eq!(cutoff_minutes("04:00").ok(), Some(240));
+        assert_eq!(cutoff_minutes(" 12:00 ").ok(), Some(720));
+        assert_eq!(cutoff_minutes("00:15").ok(), Some(15));
+        assert!(cutoff_minutes("13:00").is_err());
+        assert!(cutoff_minutes("4").is_err());
+        assert!(cutoff_minutes("04:60").is_err());
+        assert!(cutoff_minutes("12:30").is_err());
+        assert_eq!(hhmm(240), "04:00");
+    }
+}
