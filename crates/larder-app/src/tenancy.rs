@@ -124,8 +124,7 @@ pub struct Settings {
     pub day_cutoff_minutes: i32,
     /// The day business weeks start.
     pub week_start: WeekStart,
-    /// How quantities are to be shown to people (kept for clients; Larder's own pages show
-    /// metric units until their number formatting follows it).
+    /// How quantities are shown to people (pages convert to it; the API keeps base units).
     pub units: UnitSystem,
     /// Purchase orders above this total will need approval; `null`: never (kept for the
     /// purchasing context, which uses it).

@@ -14,10 +14,11 @@ use larder_app::analytics::{Dashboard, DashboardQuery};
 
 use super::chart::sparkline;
 use super::error::{PageError, render};
-use super::format::{count, human};
+use super::format::{Numbers, count};
 use super::inventory::{StockRow, stock_rows};
 use super::session::Session;
 use crate::AppState;
+use larder_core::tenancy::WeekStart;
 
 /// `GET /`: the dashboard.
 pub fn router() -> Router<AppState> {
@@ -56,6 +57,8 @@ struct TopRow {
 #[template(path = "analytics/dashboard.html")]
 struct DashboardPage {
     nav: &'static str,
+    /// The day the tenant's weeks start, capitalised.
+    week_start: String,
     tenant_name: String,
     from: NaiveDate,
     to: NaiveDate,
@@ -75,12 +78,14 @@ struct DashboardPage {
 /// Sale names listed in the "sales without a recipe" note; the count covers them all.
 const UNMAPPED_NAMES_SHOWN: usize = 20;
 
-impl From<Dashboard> for DashboardPage {
-    fn from(d: Dashboard) -> Self {
+impl DashboardPage {
+    fn new(d: Dashboard, n: &Numbers, week_start: WeekStart) -> Self {
         let (from, to) = (d.from, d.to);
-        let stock = stock_rows(&d.stock.data, &d.locations);
+        let stock = stock_rows(&d.stock.data, &d.locations, n);
+        let day = week_start.as_str();
         Self {
             nav: "dashboard",
+            week_start: day[..1].to_uppercase() + &day[1..],
             tenant_name: d.tenant_name,
             from,
             to,
@@ -92,12 +97,12 @@ impl From<Dashboard> for DashboardPage {
                 .iter()
                 .map(|u| Chart {
                     name: u.name.clone(),
-                    total: human(u.total, u.base_unit),
-                    peak: human(
+                    total: n.quantity(u.total, u.base_unit),
+                    peak: n.quantity(
                         u.weeks.iter().map(|(_, q)| *q).max().unwrap_or_default(),
                         u.base_unit,
                     ),
-                    svg: sparkline(u),
+                    svg: sparkline(u, n),
                 })
                 .collect(),
             top: d
@@ -106,7 +111,7 @@ impl From<Dashboard> for DashboardPage {
                 .map(|t| TopRow {
                     name: t.name,
                     quantity: count(t.quantity),
-                    revenue: t.revenue.to_string(),
+                    revenue: n.money(Some(t.revenue)),
                 })
                 .collect(),
             negative_count: stock.iter().filter(|r| r.negative).count(),
@@ -137,5 +142,10 @@ async fn dashboard(
     Query(q): Query<DashboardQuery>,
 ) -> Result<Response, PageError> {
     let d = s.app.dashboard(p, q).await?;
-    render(&DashboardPage::from(d))
+    let settings = s.app.get_settings(p).await?;
+    render(&DashboardPage::new(
+        d,
+        &Numbers::of(&settings),
+        settings.week_start,
+    ))
 }

@@ -13,7 +13,7 @@ use larder_core::{BaseUnit, Code, ItemId, Label};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
-use super::format::{human, money, packs, urlencode};
+use super::format::{numbers_for, urlencode};
 use super::inventory::{StockRow, stock_rows};
 use super::session::Session;
 use crate::AppState;
@@ -57,6 +57,7 @@ async fn items(
     Query(q): Query<ItemsQuery>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
+    let n = numbers_for(&s.app, p).await?;
     let text = q.q.clone().unwrap_or_default().trim().to_owned();
     // A scanner types digits: treat an all-digit query as a barcode.
     let by_barcode = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
@@ -89,8 +90,8 @@ async fn items(
                 id: i.id,
                 category: i.category.unwrap_or_default(),
                 base_unit: i.base_unit,
-                unit_cost: money(i.unit_cost),
-                packs: packs(&i.pack_sizes, i.base_unit),
+                unit_cost: n.unit_cost(i.unit_cost, i.base_unit),
+                packs: n.packs(&i.pack_sizes, i.base_unit),
                 name: i.name,
             })
             .collect(),
@@ -126,6 +127,7 @@ async fn item(
     Path(id): Path<ItemId>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
+    let n = numbers_for(&s.app, p).await?;
     let item = s.app.get_item(p, id).await?;
     let stock = s
         .app
@@ -155,17 +157,17 @@ async fn item(
         tenant_name: me.tenant_name,
         category: item.category.clone().unwrap_or_default(),
         base_unit: item.base_unit,
-        unit_cost: money(item.unit_cost),
-        packs: packs(&item.pack_sizes, item.base_unit),
+        unit_cost: n.unit_cost(item.unit_cost, item.base_unit),
+        packs: n.packs(&item.pack_sizes, item.base_unit),
         barcode: item.barcode.clone(),
-        stock: stock_rows(&stock.data, &locations.data),
+        stock: stock_rows(&stock.data, &locations.data, &n),
         movements: moves
             .data
             .iter()
             .map(|m| MovementView {
                 when: m.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
                 kind: m.kind.to_string(),
-                quantity: human(m.quantity, item.base_unit),
+                quantity: n.quantity(m.quantity, item.base_unit),
                 reason: m.reason.clone().unwrap_or_default(),
             })
             .collect(),

@@ -4,12 +4,12 @@
 use larder_app::analytics::UsageSeries;
 use larder_core::Quantity;
 
-use super::format::{escape, human};
+use super::format::{Numbers, escape};
 
 /// One ingredient's weekly usage as an inline SVG line chart, 300 x 104 user units scaled to
 /// the card's width: one point per week, the peak week at the top, zero on the axis, the first
 /// and last weeks labelled. Integer pixel arithmetic; negative weeks sit on the axis.
-pub fn sparkline(s: &UsageSeries) -> String {
+pub fn sparkline(s: &UsageSeries, numbers: &Numbers) -> String {
     const W: i128 = 300;
     const H: i128 = 104;
     const PAD: i128 = 6;
@@ -42,7 +42,7 @@ pub fn sparkline(s: &UsageSeries) -> String {
         .last()
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let peak = human(
+    let peak = numbers.quantity(
         Quantity::from_raw(i64::try_from(max).unwrap_or(i64::MAX)),
         s.base_unit,
     );
@@ -86,22 +86,28 @@ mod tests {
 
     #[test]
     fn the_peak_week_touches_the_top_and_zero_weeks_the_axis() {
-        let svg = sparkline(&series("Basmati rice", &[0, 2_000_000, 1_000_000]));
+        let svg = sparkline(
+            &series("Basmati rice", &[0, 2_000_000, 1_000_000]),
+            &Numbers::metric_gbp(),
+        );
         // x from 6 to 294 in two steps; y 90 is the axis, 12 the top (78 units above), 51 half.
         assert!(svg.contains("points=\"6,90 150,12 294,51\""), "{svg}");
-        assert!(svg.contains("peak 2.000 kg"), "{svg}");
+        assert!(svg.contains("peak 2 kg"), "{svg}");
         assert!(svg.contains("week of 2019-07-01") && svg.contains("week of 2019-07-15"));
     }
 
     #[test]
     fn a_single_empty_week_draws_without_dividing_by_zero() {
-        let svg = sparkline(&series("Okra", &[0]));
+        let svg = sparkline(&series("Okra", &[0]), &Numbers::metric_gbp());
         assert!(svg.contains("points=\"6,90\""), "{svg}");
     }
 
     #[test]
     fn item_names_are_escaped() {
-        let svg = sparkline(&series("<script>\"x\" & y", &[1_000]));
+        let svg = sparkline(
+            &series("<script>\"x\" & y", &[1_000]),
+            &Numbers::metric_gbp(),
+        );
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;&quot;x&quot; &amp; y"), "{svg}");
     }

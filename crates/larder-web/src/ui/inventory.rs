@@ -5,7 +5,7 @@ use larder_app::inventory::StockLevel;
 use larder_app::tenancy::Location;
 use larder_core::ItemId;
 
-use super::format::{human, opt_human};
+use super::format::Numbers;
 
 /// One stock level (item x location) as the stock tables show it.
 pub struct StockRow {
@@ -28,7 +28,7 @@ pub struct StockRow {
 }
 
 /// Stock levels as table rows, with their locations' names.
-pub fn stock_rows(levels: &[StockLevel], locations: &[Location]) -> Vec<StockRow> {
+pub fn stock_rows(levels: &[StockLevel], locations: &[Location], n: &Numbers) -> Vec<StockRow> {
     levels
         .iter()
         .map(|r| StockRow {
@@ -38,9 +38,9 @@ pub fn stock_rows(levels: &[StockLevel], locations: &[Location]) -> Vec<StockRow
                 .iter()
                 .find(|l| l.id == r.location_id)
                 .map_or_else(String::new, |l| l.name.clone()),
-            on_hand: human(r.on_hand, r.base_unit),
-            reorder_point: opt_human(r.reorder_point, r.base_unit),
-            par_level: opt_human(r.par_level, r.base_unit),
+            on_hand: n.quantity(r.on_hand, r.base_unit),
+            reorder_point: n.opt_quantity(r.reorder_point, r.base_unit),
+            par_level: n.opt_quantity(r.par_level, r.base_unit),
             negative: r.flags.negative,
             low: r.flags.low,
         })

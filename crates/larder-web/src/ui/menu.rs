@@ -11,7 +11,7 @@ use larder_core::{BaseUnit, ItemId, RecipeId};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
-use super::format::{human, unit_cost_text, yield_text};
+use super::format::numbers_for;
 use super::session::Session;
 use crate::AppState;
 
@@ -51,6 +51,7 @@ async fn recipes(
     Query(q): Query<CursorQuery>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
+    let n = numbers_for(&s.app, p).await?;
     let page = s.app.list_recipes(p, Some(100), q.cursor).await?;
     render(&RecipesPage {
         nav: "recipes",
@@ -61,16 +62,14 @@ async fn recipes(
             .into_iter()
             .map(|r| RecipeRowView {
                 id: r.id,
-                yield_text: yield_text(r.yield_quantity, r.yield_unit),
-                cost: unit_cost_text(
+                yield_text: n.yield_text(r.yield_quantity, r.yield_unit),
+                cost: n.portion_cost(
                     r.cost_per_yield_unit,
                     r.batch_cost,
                     r.yield_quantity,
                     r.yield_unit,
                 ),
-                batch_cost: r
-                    .batch_cost
-                    .map_or_else(|| "–".to_owned(), |c| c.to_string()),
+                batch_cost: n.money(r.batch_cost),
                 name: r.name,
             })
             .collect(),
@@ -113,25 +112,24 @@ async fn recipe(
     Path(id): Path<RecipeId>,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
+    let n = numbers_for(&s.app, p).await?;
     let r = s.app.get_recipe(p, id).await?;
     render(&RecipePage {
         nav: "recipes",
         tenant_name: me.tenant_name,
-        yield_text: yield_text(r.yield_quantity, r.yield_unit),
+        yield_text: n.yield_text(r.yield_quantity, r.yield_unit),
         per: match r.yield_unit {
             BaseUnit::Ea => "portion",
             BaseUnit::G => "g",
             BaseUnit::Ml => "ml",
         },
-        cost: unit_cost_text(
+        cost: n.portion_cost(
             r.cost_per_yield_unit,
             r.batch_cost,
             r.yield_quantity,
             r.yield_unit,
         ),
-        batch_cost: r
-            .batch_cost
-            .map_or_else(|| "–".to_owned(), |c| c.to_string()),
+        batch_cost: n.money(r.batch_cost),
         missing: r.missing_costs.join(", "),
         notes: r.notes.clone(),
         lines: r
@@ -156,7 +154,7 @@ async fn recipe(
             .map(|i| IngredientView {
                 item_id: i.item_id,
                 name: i.name.clone(),
-                quantity: human(i.quantity, i.base_unit),
+                quantity: n.quantity(i.quantity, i.base_unit),
             })
             .collect(),
         name: r.name,
