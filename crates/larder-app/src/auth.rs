@@ -541,6 +541,36 @@ impl App {
         .await
     }
 
+    /// Operator lookup: the person of `email` acting in their one tenant with their role there,
+    /// without a session (the demo resumes as its owner this way, not by logging in). `None`
+    /// when no account has the email or it belongs to no tenant.
+    ///
+    /// # Errors
+    /// 422 on `email` when the person belongs to several tenants.
+    pub async fn operator_principal(&self, email: &Email) -> Result<Option<Principal>, AppError> {
+        let email = email.as_str().to_owned();
+        let found = run_global(self.db(), Mode::Read, move |tx| {
+            Box::pin(async move {
+                let Some(user) = tx.find_user_by_email(&email).await? else {
+                    return Ok::<_, AppError>(None);
+                };
+                Ok(Some((user.id, tx.memberships_of_user(user.id).await?)))
+            })
+        })
+        .await?;
+        match found {
+            None => Ok(None),
+            Some((_, m)) if m.is_empty() => Ok(None),
+            Some((user, m)) if m.len() == 1 => {
+                Ok(Some(Principal::operator(m[0].tenant_id, user, m[0].role)))
+            }
+            Some(_) => Err(AppError::invalid(
+                "email",
+                "belongs to several tenants; name one",
+            )),
+        }
+    }
+
     /// Creates a tenant with its owner at once, for operator commands (the demo, benchmarks),
     /// which hold the server's own credentials and verify no email. An email that already has
     /// an account makes that person the owner, their password unchanged.

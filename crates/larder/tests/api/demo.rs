@@ -40,7 +40,12 @@ async fn a_demo_killed_mid_replay_leaves_a_consistent_ledger_and_resumes() {
             .stderr(std::process::Stdio::null());
         cmd
     };
-    let mut child = run(&["demo", "--no-serve"]).spawn().unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("first-run.log");
+    let mut child = run(&["demo", "--no-serve"])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
     let db = dir.join("larder.db");
     let count = |sql: &str| -> Option<i64> {
         let conn =
@@ -64,6 +69,12 @@ async fn a_demo_killed_mid_replay_leaves_a_consistent_ledger_and_resumes() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // A fresh demo logs no error for what it expects (there being no demo user yet).
+    let first = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !first.to_lowercase().contains("error"),
+        "the fresh demo logged an error: {first}"
+    );
 
     let check = run(&["check"]).status().unwrap();
     assert!(check.success(), "the ledger is inconsistent after the kill");
