@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use larder_core::auth::Permission;
-use larder_core::inventory::{MovementKind, StockFlags, WasteReason};
+use larder_core::inventory::{MovementKind, MovementOrder, StockFlags, WasteReason};
 use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, MovementId, Quantity, TenantId};
 use larder_store::{
     LedgerMismatch, LocationScope, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow,
@@ -161,6 +161,10 @@ pub struct MovementQuery {
     #[param(max_length = 1024)]
     #[schema(max_length = 1024)]
     pub cursor: Option<String>,
+    /// `recorded` (newest recorded first, the default) or `occurred` (latest in the kitchen
+    /// first). A cursor belongs to the order it was made in.
+    #[serde(default)]
+    pub order: Option<MovementOrder>,
 }
 
 /// Validates a hand-posted movement into the row to append.
@@ -357,7 +361,8 @@ impl App {
         Ok(stock_page(rows, limit))
     }
 
-    /// Ledger rows, newest first; a limited member's locations only.
+    /// Ledger rows, newest recorded or latest occurred first; a limited member's locations
+    /// only.
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit`, `cursor` or a `from` after `to`.
@@ -374,11 +379,25 @@ impl App {
         {
             return Err(AppError::invalid("from", "must not be after to"));
         }
-        let before = match &q.cursor {
-            Some(c) => Some(page::id::<MovementId>(&page::decode(c, 1)?[0])?),
-            None => None,
+        let order = q.order.unwrap_or_default();
+        let (before, before_occurred) = match (&q.cursor, order) {
+            (None, _) => (None, None),
+            (Some(c), MovementOrder::Recorded) => {
+                (Some(page::id::<MovementId>(&page::decode(c, 1)?[0])?), None)
+            }
+            (Some(c), MovementOrder::Occurred) => {
+                let parts = page::decode(c, 2)?;
+                let at = DateTime::parse_from_rfc3339(&parts[0])
+                    .map_err(|_| AppError::invalid("cursor", "is not a valid cursor"))?;
+                (
+                    Some(page::id::<MovementId>(&parts[1])?),
+                    Some(at.with_timezone(&Utc)),
+                )
+            }
         };
         let filter = MovementFilter {
+            order,
+            before_occurred,
             item_id: q.item_id,
             location_id: q.location_id,
             kind: q.kind,
@@ -393,8 +412,13 @@ impl App {
         })
         .await?;
         let moves = rows.into_iter().map(Movement::from).collect();
-        Ok(page::page(moves, limit, |m: &Movement| {
-            page::encode(&[&m.id.to_string()])
+        Ok(page::page(moves, limit, |m: &Movement| match order {
+            MovementOrder::Recorded => page::encode(&[&m.id.to_string()]),
+            MovementOrder::Occurred => page::encode(&[
+                &m.occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                &m.id.to_string(),
+            ]),
         }))
     }
 

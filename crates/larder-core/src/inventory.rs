@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::decimal::Quantity;
 
+/// The order movements are listed in, newest first either way: by when Larder recorded them
+/// (their id; the default), or by when they happened in the kitchen (`occurred_at`, then id).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementOrder {
+    /// Newest recorded first.
+    #[default]
+    Recorded,
+    /// Latest occurred first.
+    Occurred,
+}
+
 /// Why a stock movement happened (DESIGN.md glossary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

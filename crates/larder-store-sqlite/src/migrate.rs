@@ -28,6 +28,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000008_tenant_settings.sql"
     )),
+    M::up(include_str!(
+        "../migrations/20261122000009_movements_by_occurrence.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

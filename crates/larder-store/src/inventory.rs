@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use larder_core::inventory::MovementKind;
+use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, Money, MovementId, Quantity, SaleId, UserId};
 
 use crate::{LocationScope, StoreError};
@@ -51,8 +51,13 @@ pub struct MovementFilter {
     pub to: Option<DateTime<Utc>>,
     /// Only movements at locations in this scope.
     pub scope: LocationScope,
-    /// Keyset cursor: movements with a smaller id.
+    /// Recorded (by id) or occurred (by `occurred_at`, then id) order, newest first.
+    pub order: MovementOrder,
+    /// Keyset cursor: movements before this id, in recorded order; in occurred order, before
+    /// (`before_occurred`, this id).
     pub before: Option<MovementId>,
+    /// The cursor's `occurred_at`, in occurred order.
+    pub before_occurred: Option<DateTime<Utc>>,
     /// At most this many.
     pub limit: u32,
 }

@@ -3,7 +3,7 @@
 //! by [`level_deltas`](crate::level_deltas).
 
 use async_trait::async_trait;
-use larder_core::inventory::MovementKind;
+use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, MovementId, Quantity};
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
@@ -44,6 +44,19 @@ const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, u
        AND ($9 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
             WHERE ml.tenant_id = $1 AND ml.user_id = $9))
      ORDER BY id DESC LIMIT $8";
+/// As [`LIST_MOVEMENTS`], latest occurred first.
+const LIST_MOVEMENTS_BY_OCCURRENCE: &str = "SELECT id, item_id, location_id, kind, quantity,
+     unit_cost, reason, sale_id, created_by, occurred_at, recorded_at
+     FROM stock_movements WHERE tenant_id = $1
+       AND ($2 IS NULL OR item_id = $2)
+       AND ($3 IS NULL OR location_id = $3)
+       AND ($4 IS NULL OR kind = $4)
+       AND ($5 IS NULL OR occurred_at >= $5)
+       AND ($6 IS NULL OR occurred_at < $6)
+       AND ($10 IS NULL OR occurred_at < $10 OR (occurred_at = $10 AND id < $7))
+       AND ($9 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $9))
+     ORDER BY occurred_at DESC, id DESC LIMIT $8";
 const GET_MOVEMENT: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
      reason, sale_id, created_by, occurred_at, recorded_at
      FROM stock_movements WHERE tenant_id = $1 AND id = $2";
@@ -232,25 +245,51 @@ impl<E: Exec> InventoryTx for SqlTx<E> {
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn list_movements(&mut self, f: &MovementFilter) -> R<Vec<MovementRow>> {
-        rows(
-            self.exec
-                .fetch_all(
-                    LIST_MOVEMENTS,
-                    args![
-                        self.tenant,
-                        f.item_id,
-                        f.location_id,
-                        f.kind.map(|k| k.as_str()),
-                        f.from,
-                        f.to,
-                        f.before,
-                        i64::from(f.limit),
-                        f.scope.member()
-                    ],
-                )
-                .await?,
-            movement,
-        )
+        let (kind, limit, member) = (
+            f.kind.map(|k| k.as_str()),
+            i64::from(f.limit),
+            f.scope.member(),
+        );
+        let found = match f.order {
+            MovementOrder::Recorded => {
+                self.exec
+                    .fetch_all(
+                        LIST_MOVEMENTS,
+                        args![
+                            self.tenant,
+                            f.item_id,
+                            f.location_id,
+                            kind,
+                            f.from,
+                            f.to,
+                            f.before,
+                            limit,
+                            member
+                        ],
+                    )
+                    .await?
+            }
+            MovementOrder::Occurred => {
+                self.exec
+                    .fetch_all(
+                        LIST_MOVEMENTS_BY_OCCURRENCE,
+                        args![
+                            self.tenant,
+                            f.item_id,
+                            f.location_id,
+                            kind,
+                            f.from,
+                            f.to,
+                            f.before,
+                            limit,
+                            member,
+                            f.before_occurred
+                        ],
+                    )
+                    .await?
+            }
+        };
+        rows(found, movement)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

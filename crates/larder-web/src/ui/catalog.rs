@@ -148,6 +148,7 @@ async fn item(
             MovementQuery {
                 item_id: Some(id),
                 limit: Some(20),
+                order: Some(larder_core::inventory::MovementOrder::Occurred),
                 ..Default::default()
             },
         )

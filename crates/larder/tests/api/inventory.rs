@@ -164,6 +164,47 @@ async fn movements_are_listed_newest_first_with_a_cursor(app: TestApp) {
         .await
         .unwrap();
     assert!(receipts["data"].as_array().unwrap().is_empty());
+
+    // In kitchen time: recorded out of order (a late entry for yesterday, one with the same
+    // instant as another), listed latest occurred first, paged by (occurred_at, id).
+    let at = |q: &str, when: &str| {
+        json!({"item_id": item, "location_id": t.location_id, "quantity": q, "kind": "receipt",
+               "occurred_at": when})
+    };
+    for (q, when) in [
+        ("10", "2026-03-05T10:00:00Z"),
+        ("11", "2026-03-03T10:00:00Z"),
+        ("12", "2026-03-05T10:00:00Z"),
+        ("13", "2026-03-04T10:00:00Z"),
+    ] {
+        let res = app
+            .post("/api/v1/stock/adjustments", Some(&t.token), &at(q, when))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let window = "from=2026-03-01T00:00:00Z&to=2026-03-06T00:00:00Z&order=occurred&limit=2";
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let url = format!("/api/v1/stock-movements?{window}{cursor}");
+        let page: Value = app.get(&url, &t.token).await.json().await.unwrap();
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["quantity"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["12.000", "10.000", "13.000", "11.000"]);
+    let res = app
+        .get("/api/v1/stock-movements?order=alphabetical", &t.token)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 /// `larder check` finds a stock level that disagrees with its movements, prints it and exits 1.
