@@ -331,6 +331,9 @@ pub struct Dashboard {
     pub locations: Vec<Location>,
     /// Names sold that map to no menu item (reports only).
     pub unmapped: Vec<UnmappedRow>,
+    /// The period's last week runs past the last day with data (the last sale, or today):
+    /// its usage is not a whole week's and charts should say so.
+    pub partial_last_week: bool,
 }
 
 /// Rows in one dashboard stock page.
@@ -375,6 +378,10 @@ impl App {
                     |(_, last)| cal.business_date(last),
                 );
                 let to = q.to.unwrap_or(cal.week_of(last) + Duration::weeks(1));
+                let today = cal.business_date(Utc::now());
+                let covered_end = to.min(last.min(today) + Duration::days(1));
+                let last_week_end = cal.week_of(to - Duration::days(1)) + Duration::weeks(1);
+                let partial_last_week = covered_end < last_week_end;
                 let from = q.from.unwrap_or(to - Duration::weeks(8));
                 if from >= to {
                     return Err(AppError::invalid("from", "must be before to"));
@@ -409,6 +416,7 @@ impl App {
                     stock,
                     locations,
                     unmapped,
+                    partial_last_week,
                 })
             })
         })

@@ -59,6 +59,8 @@ struct DashboardPage {
     nav: &'static str,
     /// The day the tenant's weeks start, capitalised.
     week_start: String,
+    /// The last week runs past the data (its chart segments are dashed).
+    partial_last_week: bool,
     tenant_name: String,
     from: NaiveDate,
     to: NaiveDate,
@@ -86,6 +88,7 @@ impl DashboardPage {
         Self {
             nav: "dashboard",
             week_start: day[..1].to_uppercase() + &day[1..],
+            partial_last_week: d.partial_last_week,
             tenant_name: d.tenant_name,
             from,
             to,
@@ -102,7 +105,7 @@ impl DashboardPage {
                         u.weeks.iter().map(|(_, q)| *q).max().unwrap_or_default(),
                         u.base_unit,
                     ),
-                    svg: sparkline(u, n),
+                    svg: sparkline(u, n, d.partial_last_week),
                 })
                 .collect(),
             top: d

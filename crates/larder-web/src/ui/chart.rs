@@ -7,12 +7,16 @@ use larder_core::Quantity;
 use super::format::{Numbers, escape};
 
 /// One ingredient's weekly usage as an inline SVG line chart, 300 x 104 user units scaled to
-/// the card's width: one point per week, the peak week at the top, zero on the axis, the first
-/// and last weeks labelled. Integer pixel arithmetic; negative weeks sit on the axis.
-pub fn sparkline(s: &UsageSeries, numbers: &Numbers) -> String {
+/// the card's width: one point per week, a y-axis from zero to the peak week (labelled with the
+/// quantity and its unit), the first and last weeks labelled. When `partial_last` the last week
+/// holds fewer days than a week (the period runs past the data): its segment is dashed and its
+/// label says so, so a dip there does not read as a drop in usage. Integer pixel arithmetic;
+/// negative weeks sit on the axis.
+pub fn sparkline(s: &UsageSeries, numbers: &Numbers, partial_last: bool) -> String {
     const W: i128 = 300;
     const H: i128 = 104;
     const PAD: i128 = 6;
+    const LEFT: i128 = 60;
     const AXIS: i128 = 14;
     let max = s
         .weeks
@@ -27,11 +31,17 @@ pub fn sparkline(s: &UsageSeries, numbers: &Numbers) -> String {
         .iter()
         .enumerate()
         .map(|(i, (_, q))| {
-            let x = PAD + i128::try_from(i).unwrap_or(0) * (W - 2 * PAD) / n;
+            let x = LEFT + i128::try_from(i).unwrap_or(0) * (W - LEFT - PAD) / n;
             let y = H - AXIS - i128::from(q.raw()).max(0) * (H - AXIS - 2 * PAD) / max;
             format!("{x},{y}")
         })
         .collect();
+    let dashed = partial_last && points.len() >= 2;
+    let (solid, tail) = if dashed {
+        (&points[..points.len() - 1], &points[points.len() - 2..])
+    } else {
+        (&points[..], &points[..0])
+    };
     let first = s
         .weeks
         .first()
@@ -42,22 +52,43 @@ pub fn sparkline(s: &UsageSeries, numbers: &Numbers) -> String {
         .last()
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
+    // Short labels under the axis (`1 Jul 2019`): the full dates are in the label read aloud.
+    let short = |d: Option<&(chrono::NaiveDate, Quantity)>| {
+        d.map(|(d, _)| d.format("%-d %b %Y").to_string())
+            .unwrap_or_default()
+    };
+    let (first_short, last_short) = (short(s.weeks.first()), short(s.weeks.last()));
     let peak = numbers.quantity(
         Quantity::from_raw(i64::try_from(max).unwrap_or(i64::MAX)),
         s.base_unit,
     );
+    let zero = numbers.quantity(Quantity::ZERO, s.base_unit);
+    let partial = if dashed { " (partial)" } else { "" };
+    let tail_line = if dashed {
+        format!(
+            "<polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" stroke-dasharray=\"4 3\" points=\"{}\"/>",
+            tail.join(" ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{name}: weekly usage from {first} to {last}, peak {peak}\">\
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{name}: weekly usage from {first} to {last}{partial}, peak {peak}\">\
 <title>{name}: weekly theoretical usage, peak {peak} per week</title>\
-<line x1=\"{PAD}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#d9dee5\"/>\
-<polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" points=\"{pts}\"/>\
-<text x=\"{PAD}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\">week of {first}</text>\
-<text x=\"{right}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">week of {last}</text></svg>",
+<line x1=\"{LEFT}\" y1=\"{PAD}\" x2=\"{LEFT}\" y2=\"{base}\" stroke=\"#d9dee5\"/>\
+<line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#d9dee5\"/>\
+<text x=\"{tick_x}\" y=\"{peak_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{peak}</text>\
+<text x=\"{tick_x}\" y=\"{base}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{zero}</text>\
+<polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" points=\"{pts}\"/>{tail_line}\
+<text x=\"{LEFT}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\">{first_short}</text>\
+<text x=\"{right}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{last_short}{partial}</text></svg>",
         name = escape(&s.name),
         base = H - AXIS,
+        peak_y = PAD + 8,
+        tick_x = LEFT - 4,
         label_y = H - 2,
         right = W - PAD,
-        pts = points.join(" "),
+        pts = solid.join(" "),
     )
 }
 
@@ -89,17 +120,53 @@ mod tests {
         let svg = sparkline(
             &series("Basmati rice", &[0, 2_000_000, 1_000_000]),
             &Numbers::metric_gbp(),
+            false,
         );
-        // x from 6 to 294 in two steps; y 90 is the axis, 12 the top (78 units above), 51 half.
-        assert!(svg.contains("points=\"6,90 150,12 294,51\""), "{svg}");
+        // x from 60 (right of the y-axis labels) to 294 in two steps; y 90 is the axis, 12
+        // the top (78 units above), 51 half.
+        assert!(svg.contains("points=\"60,90 177,12 294,51\""), "{svg}");
         assert!(svg.contains("peak 2 kg"), "{svg}");
-        assert!(svg.contains("week of 2019-07-01") && svg.contains("week of 2019-07-15"));
+        // The y-axis says its scale: the peak at the top, zero at the axis, with the unit.
+        assert!(
+            svg.contains(">2 kg</text>") && svg.contains(">0 g</text>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">1 Jul 2019<") && svg.contains(">15 Jul 2019<"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("weekly usage from 2019-07-01 to 2019-07-15,"),
+            "{svg}"
+        );
+        assert!(
+            !svg.contains("partial") && !svg.contains("dasharray"),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn a_partial_last_week_is_dashed_and_labelled() {
+        let svg = sparkline(
+            &series("Basmati rice", &[0, 2_000_000, 1_000_000]),
+            &Numbers::metric_gbp(),
+            true,
+        );
+        assert!(
+            svg.contains("stroke-width=\"2\" points=\"60,90 177,12\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("stroke-dasharray=\"4 3\" points=\"177,12 294,51\""),
+            "{svg}"
+        );
+        assert!(svg.contains(">15 Jul 2019 (partial)<"), "{svg}");
     }
 
     #[test]
     fn a_single_empty_week_draws_without_dividing_by_zero() {
-        let svg = sparkline(&series("Okra", &[0]), &Numbers::metric_gbp());
-        assert!(svg.contains("points=\"6,90\""), "{svg}");
+        let svg = sparkline(&series("Okra", &[0]), &Numbers::metric_gbp(), true);
+        assert!(svg.contains("points=\"60,90\""), "{svg}");
     }
 
     #[test]
@@ -107,6 +174,7 @@ mod tests {
         let svg = sparkline(
             &series("<script>\"x\" & y", &[1_000]),
             &Numbers::metric_gbp(),
+            false,
         );
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;&quot;x&quot; &amp; y"), "{svg}");
