@@ -114,6 +114,9 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
     // The page fits a phone: nothing but the scrolling tables is wider than the window.
     let overflow = overflow(&c).await;
     assert!(overflow <= 0, "page is {overflow} px wider than a phone");
+    // The stock table keeps its key columns on a phone without scrolling sideways.
+    let tables = table_overflow(&c).await;
+    assert!(tables <= 0, "a table is {tables} px wider than the phone");
     let png = c.screenshot().await.unwrap();
     let _ = std::fs::write(std::env::temp_dir().join("larder-dashboard-phone.png"), png);
 
@@ -126,6 +129,25 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
         .unwrap();
     let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Okra");
+    let tables = table_overflow(&c).await;
+    assert!(
+        tables <= 0,
+        "an item page table is {tables} px wider than the phone"
+    );
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-item-phone.png"), png);
+    // The lists too.
+    for page in ["/items", "/recipes"] {
+        c.goto(&format!("http://localhost:{}{page}", app.port))
+            .await
+            .unwrap();
+        c.wait().for_element(Locator::Css("table")).await.unwrap();
+        let tables = table_overflow(&c).await;
+        assert!(
+            tables <= 0,
+            "{page}: a table is {tables} px wider than the phone"
+        );
+    }
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
@@ -182,6 +204,19 @@ fn driver_bin() -> Option<String> {
         "ChromeDriver not found at {driver_bin}: install Debian's chromium and chromium-driver (scripts/test.sh does), or set LARDER_SKIP_BROWSER=1"
     );
     Some(driver_bin)
+}
+
+/// How many CSS pixels the widest table is wider than the box it sits in (0 or less: every
+/// table shows all its columns without scrolling sideways).
+async fn table_overflow(c: &fantoccini::Client) -> i64 {
+    c.execute(
+        "return Math.max(0, ...Array.from(document.querySelectorAll('table')).map(t => t.scrollWidth - t.parentElement.clientWidth));",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap_or(1)
 }
 
 /// How many CSS pixels the page is wider than the window (0 or less: it fits).

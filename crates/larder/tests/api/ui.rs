@@ -443,7 +443,10 @@ async fn pages_show_the_tenants_currency_and_units() {
     };
     // Pounds sterling and metric by default: the cost per kg, the stock in kg.
     let html = page(format!("/items/{flour}")).await;
-    assert!(html.contains("£1.60/kg") && html.contains("2 kg"), "{html}");
+    assert!(
+        html.contains("<span id=\"unit-cost\">£1.60/kg</span>") && html.contains("2 kg"),
+        "{html}"
+    );
     let res = app
         .put(
             "/api/v1/settings",
