@@ -7,6 +7,7 @@ use chrono::Utc;
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
 use larder_core::menu::{self, Component, RecipeDef, RecipeLine, Usage};
+use larder_core::rational::Ratio;
 use larder_core::{
     BaseUnit, ItemId, Label, MenuItemId, Money, Name, Note, Quantity, RecipeId, Unit,
 };
@@ -210,6 +211,9 @@ pub struct RecipeView {
     pub missing_costs: Vec<String>,
     /// Items one yield unit consumes, sub-recipes exploded.
     pub ingredients: Vec<IngredientUsage>,
+    /// The same items for one whole batch (its yield), as a cook writes the recipe: each
+    /// exact usage times the yield, rounded once to the thousandth.
+    pub batch_ingredients: Vec<IngredientUsage>,
 }
 
 /// A recipe's cost per yield unit and per batch, with the items that have no cost; `None`
@@ -277,6 +281,26 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
         })
         .collect();
     ingredients.sort_by(|a, b| a.name.cmp(&b.name));
+    let yield_ratio = Ratio::new(i128::from(r.yield_quantity.raw()), 1000);
+    let batch: Usage = usage
+        .iter()
+        .filter_map(|(item, amount)| {
+            yield_ratio
+                .and_then(|y| amount.checked_mul(y))
+                .map(|a| (*item, a))
+        })
+        .collect();
+    let mut batch_ingredients: Vec<IngredientUsage> = menu::to_quantities(&batch)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(item_id, quantity)| IngredientUsage {
+            item_id,
+            name: book.item_name(item_id),
+            base_unit: book.units.get(&item_id).copied().unwrap_or(BaseUnit::Ea),
+            quantity,
+        })
+        .collect();
+    batch_ingredients.sort_by(|a, b| a.name.cmp(&b.name));
     let lines = r
         .lines
         .iter()
@@ -304,6 +328,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
         batch_cost,
         missing_costs: missing,
         ingredients,
+        batch_ingredients,
     })
 }
 

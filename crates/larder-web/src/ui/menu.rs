@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use larder_core::menu::Component;
-use larder_core::{BaseUnit, ItemId, RecipeId};
+use larder_core::{ItemId, RecipeId};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
@@ -96,7 +96,6 @@ struct RecipePage {
     tenant_name: String,
     name: String,
     yield_text: String,
-    per: &'static str,
     cost: String,
     batch_cost: String,
     missing: String,
@@ -118,11 +117,6 @@ async fn recipe(
         nav: "recipes",
         tenant_name: me.tenant_name,
         yield_text: n.yield_text(r.yield_quantity, r.yield_unit),
-        per: match r.yield_unit {
-            BaseUnit::Ea => "portion",
-            BaseUnit::G => "g",
-            BaseUnit::Ml => "ml",
-        },
         cost: n.portion_cost(
             r.cost_per_yield_unit,
             r.batch_cost,
@@ -149,7 +143,7 @@ async fn recipe(
             })
             .collect(),
         ingredients: r
-            .ingredients
+            .batch_ingredients
             .iter()
             .map(|i| IngredientView {
                 item_id: i.item_id,

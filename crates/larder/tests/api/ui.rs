@@ -527,3 +527,32 @@ async fn charts_have_a_y_axis_and_mark_a_partial_last_week() {
         "{html}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_recipe_lists_its_ingredients_for_the_batch() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Sauce Kitchen").await;
+    let tomato = app.create_item(&t, "Tomato", "g", "0.003").await;
+    let res = app
+        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Tomato sauce", "yield_quantity": "2400", "yield_unit": "g", "lines": [{"item_id": tomato, "quantity": "3", "unit": "kg"}]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let recipe: serde_json::Value = res.json().await.unwrap();
+    // Per gram of sauce 1.25 g of tomato; for the batch 3 kg, exactly.
+    assert_eq!(recipe["ingredients"][0]["quantity"], "1.250");
+    assert_eq!(recipe["batch_ingredients"][0]["quantity"], "3000.000");
+    let web = logged_in(&app, &t.email).await;
+    let html = web
+        .get(app.url(&format!("/recipes/{}", recipe["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Ingredients for one batch (2.4 kg)") && html.contains(">3 kg</td>"),
+        "{html}"
+    );
+    assert!(html.contains("£3.75/kg"), "{html}");
+}
