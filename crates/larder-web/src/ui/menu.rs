@@ -11,7 +11,7 @@ use larder_core::{ItemId, RecipeId};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
-use super::format::numbers_for;
+use super::format::{numbers_for, significant};
 use super::session::Session;
 use crate::AppState;
 
@@ -135,7 +135,11 @@ async fn recipe(
                     Component::Item(_) => "item",
                     Component::Recipe(_) => "sub-recipe",
                 },
-                quantity: format!("{} {}", l.quantity, l.unit),
+                quantity: format!(
+                    "{} {}",
+                    significant(i128::from(l.quantity.raw()), 1000),
+                    l.unit
+                ),
                 href: Some(match l.component {
                     Component::Item(i) => format!("/items/{i}"),
                     Component::Recipe(r) => format!("/recipes/{r}"),

@@ -554,5 +554,10 @@ async fn a_batch_recipe_lists_its_ingredients_for_the_batch() {
         html.contains("Ingredients for one batch (2.4 kg)") && html.contains(">3 kg</td>"),
         "{html}"
     );
+    // The bill of materials as entered, without the ledger's trailing zeros.
+    assert!(
+        html.contains(">3 kg</td></tr>") && !html.contains("3.000 kg"),
+        "{html}"
+    );
     assert!(html.contains("£3.75/kg"), "{html}");
 }
