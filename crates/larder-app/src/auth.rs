@@ -222,7 +222,41 @@ pub struct RegisterCommand {
     pub day_cutoff_minutes: Option<i32>,
 }
 
+/// A sign-up's fields once checked, its password hashed.
+struct CheckedSignUp {
+    tenant_name: String,
+    name: String,
+    email: String,
+    locale: crate::tenancy::Locale,
+    password_hash: String,
+}
+
 impl RegisterCommand {
+    /// Checks the locale and the password policy (which refuses a password built on the
+    /// email, name or restaurant name) and hashes the password: the same work for every
+    /// email, whether it signs up (`register`) or an operator creates the tenant.
+    ///
+    /// # Errors
+    /// 422 naming the field.
+    async fn checked(self) -> Result<CheckedSignUp, AppError> {
+        let locale = self.locale()?;
+        let tenant_name = self.tenant_name.into_string();
+        let name = self.name.into_string();
+        let email = self.email.as_str().to_owned();
+        password::check(
+            "password",
+            &self.password,
+            &[email.as_str(), name.as_str(), tenant_name.as_str()],
+        )?;
+        Ok(CheckedSignUp {
+            tenant_name,
+            name,
+            email,
+            locale,
+            password_hash: hash_password(self.password).await?,
+        })
+    }
+
     /// The currency, time zone and day cutoff asked for, defaults filled in and checked.
     ///
     /// # Errors
@@ -432,16 +466,14 @@ impl App {
     /// 422 naming the field.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn register(&self, cmd: RegisterCommand) -> Result<SignUpPending, AppError> {
-        let locale = cmd.locale()?;
-        let tenant_name = cmd.tenant_name.into_string();
-        let name = cmd.name.into_string();
-        let email = cmd.email.as_str().to_owned();
-        password::check(
-            "password",
-            &cmd.password,
-            &[email.as_str(), name.as_str(), tenant_name.as_str()],
-        )?;
-        let password_hash = hash_password(cmd.password).await?;
+        let logged_email = cmd.email.clone();
+        let CheckedSignUp {
+            tenant_name,
+            name,
+            email,
+            locale,
+            password_hash,
+        } = cmd.checked().await?;
         let now = Utc::now();
         let row = SignUpRow {
             id: uuid::Uuid::now_v7(),
@@ -461,7 +493,7 @@ impl App {
         })
         .await?;
         tracing::info!(
-            email = %cmd.email,
+            email = %logged_email,
             "sign-up waiting for its email to be verified; no mail is configured: an operator can issue the link with `larder users sign-up-link --email`"
         );
         Ok(SignUpPending {
@@ -579,20 +611,18 @@ impl App {
     /// 422 naming the field.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_tenant(&self, cmd: RegisterCommand) -> Result<Registered, AppError> {
-        let locale = cmd.locale()?;
-        let tenant_name = cmd.tenant_name.into_string();
-        let name = cmd.name.into_string();
-        let email = cmd.email.as_str().to_owned();
-        password::check(
-            "password",
-            &cmd.password,
-            &[email.as_str(), name.as_str(), tenant_name.as_str()],
-        )?;
+        let CheckedSignUp {
+            tenant_name,
+            name,
+            email,
+            locale,
+            password_hash,
+        } = cmd.checked().await?;
         let owner = UserRow {
             id: UserId::new(),
             email,
             name,
-            password_hash: hash_password(cmd.password).await?,
+            password_hash,
             created_at: Utc::now(),
         };
         self.create_tenant_retrying(move |tx, tenant_id, suffix| {
