@@ -21,28 +21,6 @@ both!(
     sign_up_answers_alike_for_any_email_and_its_link_works_once,
 );
 
-/// Adds a member with `role`; returns their user id, email and access token.
-async fn member(app: &TestApp, t: &Tenant, role: &str) -> (String, String, String) {
-    let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
-    let res = app
-        .post(
-            "/api/v1/members",
-            Some(&t.token),
-            &json!({"email": email, "name": role, "password": "kitchen password 7", "role": role}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["user_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token = app.login(&email, "kitchen password 7").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (id, email, token)
-}
-
 async fn status(res: reqwest::Response) -> StatusCode {
     res.status()
 }
@@ -108,7 +86,7 @@ async fn logout_ends_the_access_token_at_once(app: TestApp) {
 
 async fn a_deactivated_member_is_refused_at_once_and_can_be_reactivated(app: TestApp) {
     let t = app.register("Deactivation").await;
-    let (cook, email, token) = member(&app, &t, "staff").await;
+    let (cook, email, token) = app.add_member(&t, "staff").await;
     assert_eq!(
         status(app.get("/api/v1/stock", &token).await).await,
         StatusCode::OK
@@ -160,7 +138,7 @@ async fn a_deactivated_member_is_refused_at_once_and_can_be_reactivated(app: Tes
 
 async fn a_role_change_applies_to_the_next_request(app: TestApp) {
     let t = app.register("Promotions").await;
-    let (cook, _, token) = member(&app, &t, "staff").await;
+    let (cook, _, token) = app.add_member(&t, "staff").await;
     let report = "/api/v1/reports/top-menu-items?from=2024-01-01T00:00:00Z&to=2024-02-01T00:00:00Z";
     assert_eq!(
         status(app.get(report, &token).await).await,
@@ -210,8 +188,8 @@ async fn the_last_active_owner_cannot_be_demoted_or_deactivated(app: TestApp) {
         assert_eq!(res.json::<Value>().await.unwrap()["field"], "role");
     }
     // An admin may manage members but not owners, nor make one.
-    let (admin, _, admin_token) = member(&app, &t, "admin").await;
-    let (cook, _, _) = member(&app, &t, "staff").await;
+    let (admin, _, admin_token) = app.add_member(&t, "admin").await;
+    let (cook, _, _) = app.add_member(&t, "staff").await;
     for (path, body) in [
         (
             format!("/api/v1/members/{owner}/role"),
@@ -268,8 +246,8 @@ async fn the_last_active_owner_cannot_be_demoted_or_deactivated(app: TestApp) {
 
 async fn members_are_listed_by_email(app: TestApp) {
     let t = app.register("Roster").await;
-    let (_, b, _) = member(&app, &t, "staff").await;
-    let (_, a, _) = member(&app, &t, "manager").await;
+    let (_, b, _) = app.add_member(&t, "staff").await;
+    let (_, a, _) = app.add_member(&t, "manager").await;
     let page: Value = app
         .get("/api/v1/members?limit=2", &t.token)
         .await
@@ -301,7 +279,7 @@ async fn members_are_listed_by_email(app: TestApp) {
     assert_eq!(all, expected);
     assert_eq!(rest["next_cursor"], Value::Null);
     // Staff may not see the roster.
-    let (_, _, staff) = member(&app, &t, "staff").await;
+    let (_, _, staff) = app.add_member(&t, "staff").await;
     assert_eq!(
         status(app.get("/api/v1/members", &staff).await).await,
         StatusCode::FORBIDDEN
@@ -388,7 +366,7 @@ async fn api_keys_act_within_their_scopes_until_revoked(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // No one grants a scope they lack: an admin cannot mint tenant.manage; staff mint nothing.
-    let (_, _, admin) = member(&app, &t, "admin").await;
+    let (_, _, admin) = app.add_member(&t, "admin").await;
     let res = app
         .post(
             "/api/v1/api-keys",
@@ -397,7 +375,7 @@ async fn api_keys_act_within_their_scopes_until_revoked(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let (_, _, staff) = member(&app, &t, "staff").await;
+    let (_, _, staff) = app.add_member(&t, "staff").await;
     let res = app
         .post(
             "/api/v1/api-keys",
@@ -569,8 +547,8 @@ async fn two_factor_login_with_codes_used_once_and_a_tenant_rule_for_admins(app:
 
     // The tenant requires a second factor of owners and admins: an admin without one may set
     // it up and nothing else; staff are not affected.
-    let (_, _, admin) = member(&app, &t, "admin").await;
-    let (_, _, staff) = member(&app, &t, "staff").await;
+    let (_, _, admin) = app.add_member(&t, "admin").await;
+    let (_, _, staff) = app.add_member(&t, "staff").await;
     let res = app
         .put("/api/v1/tenant/mfa", &owner, &json!({"required": true}))
         .await;
@@ -641,7 +619,7 @@ async fn two_owners_stepping_down_at_once_leave_one_owner(app: TestApp) {
             .await
             .unwrap();
         let a = me["user_id"].as_str().unwrap().to_owned();
-        let (b, _, b_token) = member(&app, &t, "admin").await;
+        let (b, _, b_token) = app.add_member(&t, "admin").await;
         let res = app
             .put(
                 &format!("/api/v1/members/{b}/role"),

@@ -96,6 +96,9 @@ pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<Tes
     })
 }
 
+/// The password of members added by [`TestApp::add_member`].
+pub const MEMBER_PASSWORD: &str = "kitchen password 7";
+
 /// A registered tenant with its owner's token and one location.
 #[derive(Clone)]
 pub struct Tenant {
@@ -213,21 +216,27 @@ impl TestApp {
         res.json().await.expect("json")
     }
 
-    /// Adds a member of `t` with `role` (password `correct horse battery`); their access token.
-    pub async fn member(&self, t: &Tenant, role: &str) -> String {
+    /// Adds a member of `t` with `role` and the password [`MEMBER_PASSWORD`], and logs them in;
+    /// their user id, email and access token.
+    pub async fn add_member(&self, t: &Tenant, role: &str) -> (String, String, String) {
         let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
         let res = self
             .post(
                 "/api/v1/members",
                 Some(&t.token),
-                &json!({"email": email, "name": role, "password": "correct horse battery", "role": role}),
+                &json!({"email": email, "name": role, "password": MEMBER_PASSWORD, "role": role}),
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
-        self.login(&email, "correct horse battery").await["access_token"]
+        let id = res.json::<Value>().await.expect("json")["user_id"]
+            .as_str()
+            .expect("user_id")
+            .to_owned();
+        let token = self.login(&email, MEMBER_PASSWORD).await["access_token"]
             .as_str()
             .expect("access")
-            .to_owned()
+            .to_owned();
+        (id, email, token)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {

@@ -47,28 +47,6 @@ const NO_LOCATION_DATA: [(&str, &str); 24] = [
     ("get", "/api/v1/auth/me"),
 ];
 
-/// Adds a member with `role`; returns their user id, email and access token.
-async fn member(app: &TestApp, t: &Tenant, role: &str) -> (String, String, String) {
-    let email = format!("{role}-{}@example.com", uuid::Uuid::now_v7().simple());
-    let res = app
-        .post(
-            "/api/v1/members",
-            Some(&t.token),
-            &json!({"email": email, "name": role, "password": "correct horse battery", "role": role}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["user_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token = app.login(&email, "correct horse battery").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (id, email, token)
-}
-
 async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
@@ -174,7 +152,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     .await;
     let (peckham, sale_b, receipt_b) =
         site(&app, &t, None, "Peckham", &item, "3", "Mystery B").await;
-    let (manager, manager_email, m) = member(&app, &t, "manager").await;
+    let (manager, manager_email, m) = app.add_member(&t, "manager").await;
 
     // The owner limits the manager to Brixton; it applies to the token they already hold.
     let limited = app
@@ -477,7 +455,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .post(app.url("/login"))
         .form(&[
             ("email", manager_email.as_str()),
-            ("password", "correct horse battery"),
+            ("password", crate::helpers::MEMBER_PASSWORD),
         ])
         .send()
         .await
@@ -525,8 +503,8 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
 async fn owners_and_admins_cannot_be_limited_and_limits_name_real_locations(app: TestApp) {
     let t = app.register("Limits").await;
     let other = app.register("Elsewhere").await;
-    let (admin, _, _) = member(&app, &t, "admin").await;
-    let (staff, _, _) = member(&app, &t, "staff").await;
+    let (admin, _, _) = app.add_member(&t, "admin").await;
+    let (staff, _, _) = app.add_member(&t, "staff").await;
     let owner = json_of(app.get("/api/v1/auth/me", &t.token).await).await["user_id"]
         .as_str()
         .unwrap()
@@ -611,7 +589,7 @@ async fn an_api_key_is_limited_with_its_creator(app: TestApp) {
         assert_eq!(res.status(), StatusCode::CREATED);
     }
     // An admin makes a key, is then made manager and limited to the first location.
-    let (admin, _, admin_token) = member(&app, &t, "admin").await;
+    let (admin, _, admin_token) = app.add_member(&t, "admin").await;
     let key = json_of(
         app.post(
             "/api/v1/api-keys",

@@ -30,7 +30,7 @@ async fn settings_are_read_by_members_and_changed_by_owners_at_their_version(app
                      "week_start": "sunday", "units": "us_customary",
                      "approval_threshold": "50000"});
     // A manager reads them but may not change them.
-    let manager = app.member(&t, "manager").await;
+    let (_, _, manager) = app.add_member(&t, "manager").await;
     assert_eq!(
         app.get("/api/v1/settings", &manager).await.status(),
         StatusCode::OK
