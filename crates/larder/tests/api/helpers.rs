@@ -239,6 +239,35 @@ impl TestApp {
         (id, email, token)
     }
 
+    /// A dish on the menu: the menu item `name`, one portion of which uses `grams` g of `item`.
+    pub async fn dish(&self, t: &Tenant, name: &str, item: &str, grams: &str) -> String {
+        let recipe = self
+            .post("/api/v1/recipes", Some(&t.token), &json!({"name": format!("{name} recipe"), "yield_quantity": "1", "yield_unit": "ea", "lines": [{"item_id": item, "quantity": grams, "unit": "g"}]}))
+            .await;
+        assert_eq!(recipe.status(), StatusCode::CREATED);
+        let recipe: Value = recipe.json().await.expect("json");
+        let res = self
+            .post(
+                "/api/v1/menu-items",
+                Some(&t.token),
+                &json!({"name": name, "recipe_id": recipe["id"]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// Sells `quantity` of `name` at `t`'s location at `at` (RFC 3339).
+    pub async fn sell(&self, t: &Tenant, name: &str, quantity: &str, at: &str) {
+        let sale = json!({"location_id": t.location_id, "occurred_at": at,
+                          "lines": [{"name": name, "quantity": quantity}]});
+        let res = self.post("/api/v1/sales", Some(&t.token), &sale).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let res = self
             .post(

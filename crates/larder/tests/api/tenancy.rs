@@ -163,26 +163,11 @@ async fn sign_up_sets_the_currency_time_zone_and_day_cutoff(app: TestApp) {
 async fn reports_bucket_by_the_tenants_week_start_and_nothing_recorded_moves(app: TestApp) {
     let t = app.register("Weekly Kitchen").await;
     let rice = app.create_item(&t, "Rice", "g", "0.002").await;
-    let recipe: Value = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Rice bowl", "yield_quantity": "1", "yield_unit": "ea", "lines": [{"item_id": rice, "quantity": "100", "unit": "g"}]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = app
-        .post(
-            "/api/v1/menu-items",
-            Some(&t.token),
-            &json!({"name": "Rice Bowl", "recipe_id": recipe["id"]}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.dish(&t, "Rice Bowl", &rice, "100").await;
     // Sold on Saturday 2026-03-07 and Sunday 2026-03-08, at noon in London.
     for day in ["2026-03-07", "2026-03-08"] {
-        let sale = json!({"location_id": t.location_id, "occurred_at": format!("{day}T12:00:00Z"),
-                          "lines": [{"name": "Rice Bowl", "quantity": "1"}]});
-        let res = app.post("/api/v1/sales", Some(&t.token), &sale).await;
-        assert_eq!(res.status(), StatusCode::CREATED);
+        app.sell(&t, "Rice Bowl", "1", &format!("{day}T12:00:00Z"))
+            .await;
     }
     let period = "/api/v1/reports/usage?from=2026-03-01T04:00:00Z&to=2026-03-15T04:00:00Z";
     let weeks = |v: Value| v["data"][0]["weeks"].clone();

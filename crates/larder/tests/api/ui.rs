@@ -476,26 +476,11 @@ async fn charts_have_a_y_axis_and_mark_a_partial_last_week() {
     let app = spawn_app(Backend::Sqlite).await;
     let t = app.register("Partial Weeks").await;
     let rice = app.create_item(&t, "Rice", "g", "0.002").await;
-    let recipe: serde_json::Value = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Rice bowl", "yield_quantity": "1", "yield_unit": "ea", "lines": [{"item_id": rice, "quantity": "100", "unit": "g"}]}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = app
-        .post(
-            "/api/v1/menu-items",
-            Some(&t.token),
-            &json!({"name": "Rice Bowl", "recipe_id": recipe["id"]}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    app.dish(&t, "Rice Bowl", &rice, "100").await;
     // The last sale on Wednesday 2026-03-11: its week (Monday 9 March) has three days of data.
     for day in ["2026-03-03", "2026-03-11"] {
-        let sale = json!({"location_id": t.location_id, "occurred_at": format!("{day}T12:00:00Z"),
-                          "lines": [{"name": "Rice Bowl", "quantity": "2"}]});
-        let res = app.post("/api/v1/sales", Some(&t.token), &sale).await;
-        assert_eq!(res.status(), StatusCode::CREATED);
+        app.sell(&t, "Rice Bowl", "2", &format!("{day}T12:00:00Z"))
+            .await;
     }
     let web = logged_in(&app, &t.email).await;
     let html = web
