@@ -31,6 +31,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000009_movements_by_occurrence.sql"
     )),
+    M::up(include_str!(
+        "../migrations/20261206000011_sales_import.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

@@ -66,6 +66,19 @@ pub struct UnmappedRow {
     pub quantity: Quantity,
 }
 
+/// A name the POS sells mapped by hand to a menu item (a POS alias).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleAliasRow {
+    /// The name's key: trimmed, spaces collapsed, lowercase (`name_key` in the app).
+    pub name_key: String,
+    /// The name as first seen.
+    pub item_name: String,
+    /// The menu item it sells.
+    pub menu_item_id: MenuItemId,
+    /// When mapped.
+    pub created_at: DateTime<Utc>,
+}
+
 /// The sales port.
 #[async_trait]
 pub trait SalesTx: Send {
@@ -88,4 +101,17 @@ pub trait SalesTx: Send {
         &mut self,
         scope: LocationScope,
     ) -> Result<Vec<UnmappedRow>, StoreError>;
+    /// The tenant's saved sales-import mapping (a JSON document), if any.
+    async fn get_import_mapping(&mut self) -> Result<Option<String>, StoreError>;
+    /// Saves the tenant's sales-import mapping, replacing the previous one.
+    async fn put_import_mapping(
+        &mut self,
+        mapping: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Every POS alias of the tenant, by name key.
+    async fn list_sale_aliases(&mut self) -> Result<Vec<SaleAliasRow>, StoreError>;
+    /// Maps a POS name to a menu item, replacing an earlier mapping of the same key. A foreign
+    /// key refuses a menu item of another tenant (`Other`); the app checks it first.
+    async fn put_sale_alias(&mut self, alias: &SaleAliasRow) -> Result<(), StoreError>;
 }

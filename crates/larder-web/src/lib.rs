@@ -15,9 +15,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use larder_app::App;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 /// What every handler can reach.
@@ -77,21 +75,18 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::router())
         .merge(ops::router())
         .layer(axum::middleware::from_fn(ops::track_metrics))
-        // Pages carry no script and are never framed; nothing is sniffed or cached by proxies.
+        // Pages run only the server's own scripts (no inline script) and are never framed;
+        // nothing is sniffed or cached by proxies.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
             ),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(RequestBodyLimitLayer::new(extract::BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(limits))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(api_problems))
         .layer(
@@ -103,6 +98,40 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Whether `path` takes a bulk upload (a POS export): its body is streamed to disk up to
+/// [`extract::UPLOAD_LIMIT_BYTES`] by the handler, and the import may take longer than
+/// [`REQUEST_TIMEOUT`].
+pub(crate) fn is_upload(path: &str) -> bool {
+    matches!(path, "/api/v1/sales/imports" | "/sales/import/upload")
+}
+
+/// The body limit ([`extract::BODY_LIMIT_BYTES`]: a 413 up front on a larger
+/// `Content-Length`, or when the body grows past it) and the [`REQUEST_TIMEOUT`] (a 503), for
+/// every request but uploads (see [`is_upload`]).
+async fn limits(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if is_upload(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > extract::BODY_LIMIT_BYTES as u64) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let req = req
+        .map(|b| axum::body::Body::new(http_body_util::Limited::new(b, extract::BODY_LIMIT_BYTES)));
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// Makes every error answer under `/api/` problem+json, whichever layer produced it (an

@@ -62,7 +62,9 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum ImportCommand {
-    /// Import a POS sales CSV (ticket, date, item, quantity, price columns) and deplete stock.
+    /// Import a POS sales CSV and deplete stock: columns found by header name, a preset
+    /// (`--preset takeaway`), the tenant's saved mapping (`--saved-mapping`) or a mapping file
+    /// (`--mapping FILE`, JSON as `PUT /api/v1/sales/import-mapping` takes).
     Sales(ImportSalesArgs),
 }
 
@@ -83,6 +85,25 @@ struct ImportSalesArgs {
     /// Write the good tickets and list the bad rows (default: a bad row writes nothing).
     #[arg(long)]
     skip_bad_rows: bool,
+    /// A built-in mapping: `generic` (the default) or `takeaway`.
+    #[arg(long, conflicts_with_all = ["mapping", "saved_mapping"])]
+    preset: Option<String>,
+    /// A mapping file (JSON).
+    #[arg(long, conflicts_with = "saved_mapping")]
+    mapping: Option<PathBuf>,
+    /// The tenant's saved mapping.
+    #[arg(long)]
+    saved_mapping: bool,
+    /// A second file with each ticket's date and time (an orders file beside order lines);
+    /// the mapping's `tickets_file` names its columns (found by header name when absent).
+    #[arg(long)]
+    tickets: Option<PathBuf>,
+    /// Read and report, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON instead of tables.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -349,6 +370,7 @@ async fn check(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<ExitCode> {
+    use larder_app::sales::{ImportRequest, SalesMapping, mapping};
     let store = open_store(config).await?;
     let app = build_app(config, store.clone())?;
     let tenant = app
@@ -359,28 +381,63 @@ async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<
         .find_location(tenant, &args.location)
         .await
         .map_err(|e| anyhow::anyhow!("--location: {e}"))?;
-    // The import reads the file twice (validate, then write in chunks): open it now to fail
-    // early with its name, and again for each pass.
-    std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let path = args.file.clone();
-    let mode = if args.skip_bad_rows {
-        ImportMode::SkipBadTickets
+    let mapping: SalesMapping = if let Some(name) = &args.preset {
+        mapping::preset(name).map_err(|e| anyhow::anyhow!("--preset: {e}"))?
+    } else if let Some(path) = &args.mapping {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a mapping", path.display()))?
+    } else if args.saved_mapping {
+        app.saved_sales_import_mapping(tenant)
+            .await
+            .map_err(|e| anyhow::anyhow!("--saved-mapping: {e}"))?
     } else {
-        ImportMode::AllOrNothing
+        SalesMapping::default()
+    };
+    let mut mapping = mapping;
+    if args.tickets.is_some() && mapping.tickets_file.is_none() {
+        mapping.tickets_file = Some(Default::default());
+    }
+    // The import reads the files twice (validate, then write in chunks): open them now to fail
+    // early with their names, and again for each pass.
+    let size = |p: &std::path::Path| -> anyhow::Result<u64> {
+        Ok(std::fs::metadata(p)
+            .with_context(|| format!("cannot open {}", p.display()))?
+            .len())
+    };
+    let mut total = 2 * size(&args.file)?;
+    if let Some(t) = &args.tickets {
+        total += size(t)?;
+    }
+    let bar = crate::sales_import::bar(total);
+    bar.set_message(if args.dry_run { "reading" } else { "importing" });
+    let req = ImportRequest {
+        lines: crate::sales_import::opener(&args.file, bar.clone()),
+        tickets: args
+            .tickets
+            .as_deref()
+            .map(|t| crate::sales_import::opener(t, bar.clone())),
+        mapping,
+        mode: if args.skip_bad_rows {
+            ImportMode::SkipBadTickets
+        } else {
+            ImportMode::AllOrNothing
+        },
+        dry_run: args.dry_run,
     };
     let report = app
-        .import_sales(
-            tenant,
-            location,
-            &args.source,
-            move || std::fs::File::open(&path).map(std::io::BufReader::new),
-            mode,
-        )
+        .import_sales_with(tenant, location, &args.source, req)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"));
+    bar.finish_and_clear();
+    let report = report?;
     store.close().await;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::sales_import::summary(&report));
+    }
     if let Some(peak) = crate::bench::peak_rss_mib(None) {
         eprintln!("peak resident memory: {peak:.1} MiB");
     }
@@ -393,8 +450,9 @@ async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<
     }
     if !report.errors.is_empty() {
         eprintln!(
-            "{} bad row(s) left out with their tickets; the rest was imported",
-            report.errors.len()
+            "{} bad row(s) left out with their tickets; the rest was {}",
+            report.errors.len(),
+            if report.dry_run { "read" } else { "imported" }
         );
         return Ok(ExitCode::from(2));
     }

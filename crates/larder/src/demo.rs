@@ -28,7 +28,7 @@ use larder_app::catalog::{ItemCommand, ItemQuery, ParLevelCommand};
 use larder_app::idempotency::IdempotencyKey;
 use larder_app::inventory::{AdjustmentCommand, MovementQuery};
 use larder_app::menu::{MenuItemCommand, RecipeCommand, RecipeLineCommand};
-use larder_app::sales::{ImportMode, ImportReport, name_key};
+use larder_app::sales::{ImportMode, ImportReport, ImportRequest, SalesMapping, name_key};
 use larder_app::tenancy::LocationCommand;
 use larder_app::{App, AppError, Principal};
 use larder_core::auth::Role;
@@ -124,7 +124,7 @@ pub struct DemoReport {
     pub receipts: usize,
 }
 
-fn failed(e: AppError) -> anyhow::Error {
+pub(crate) fn failed(e: AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
@@ -266,7 +266,7 @@ pub(crate) fn text<T: std::str::FromStr<Err = larder_core::TextError>>(
 /// # Errors
 /// The use cases' errors; a demo interrupted while its recipe book was loading (which is not
 /// resumable: its items and recipes are created one by one) says to start afresh.
-pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
+pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::Result<DemoReport> {
     let mut report = DemoReport::default();
     // The demo owner, looked up as an operator (no login, so no failed attempt in the log and
     // no session left behind).
@@ -309,13 +309,19 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
             (p, location)
         }
     };
+    progress.set_message("takeaway sales");
     report.sales = app
-        .import_sales(
+        .import_sales_with(
             p.tenant_id,
             location,
             DEMO_SALES_SOURCE,
-            || Ok(ORDERS_CSV.as_bytes()),
-            ImportMode::AllOrNothing,
+            ImportRequest {
+                lines: crate::sales_import::embedded(ORDERS_CSV.as_bytes(), progress.clone()),
+                tickets: None,
+                mapping: SalesMapping::default(),
+                mode: ImportMode::AllOrNothing,
+                dry_run: false,
+            },
         )
         .await
         .map_err(failed)
@@ -326,6 +332,7 @@ pub async fn load_demo(app: &App) -> anyhow::Result<DemoReport> {
     let stock = if complete {
         (0, 0, false)
     } else {
+        progress.set_message("takeaway stock");
         stock_the_kitchen(app, p, location).await?
     };
     report.openings = stock.0;
@@ -357,7 +364,11 @@ async fn book_present(app: &App, p: Principal) -> anyhow::Result<LocationId> {
 }
 
 /// Whether the demo's opening count is in the ledger.
-async fn opening_posted(app: &App, p: Principal, location: LocationId) -> anyhow::Result<bool> {
+pub(crate) async fn opening_posted(
+    app: &App,
+    p: Principal,
+    location: LocationId,
+) -> anyhow::Result<bool> {
     let page = app
         .list_movements(
             p,
@@ -375,7 +386,7 @@ async fn opening_posted(app: &App, p: Principal, location: LocationId) -> anyhow
 
 /// Par levels from the weekly usage, then the opening count and one delivery per week, in one
 /// idempotent request. Returns (openings, receipts, whether anything was written).
-async fn stock_the_kitchen(
+pub(crate) async fn stock_the_kitchen(
     app: &App,
     p: Principal,
     location: LocationId,
@@ -516,7 +527,35 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
     let store = open_store(config).await?;
     let app = build_app(config, store)?;
     let started = std::time::Instant::now();
-    let report = load_demo(&app).await.context("failed to load the demo")?;
+    // Both demos' sales files, read twice each (the pizza orders once, as the tickets file).
+    let bytes = 2 * ORDERS_CSV.len()
+        + 2 * crate::pizza_demo::ORDER_DETAILS_CSV.len()
+        + crate::pizza_demo::ORDERS_CSV.len();
+    let progress = crate::sales_import::bar(bytes as u64);
+    progress.set_message("takeaway book");
+    let report = load_demo(&app, &progress);
+    let report = report.await.context("failed to load the demo")?;
+    let pizza = crate::pizza_demo::load_pizza(&app, &progress)
+        .await
+        .context("failed to load the pizza demo")?;
+    progress.finish_and_clear();
+    if pizza.loaded {
+        let s = &pizza.sales;
+        tracing::info!(
+            items = pizza.book.items,
+            recipes = pizza.book.recipes,
+            menu_items = pizza.book.menu_items,
+            pos_names_mapped = pizza.aliases,
+            tickets = s.tickets_imported,
+            tickets_already_there = s.tickets_already_imported,
+            lines = s.lines_imported,
+            lines_depleted = s.lines_depleted,
+            sale_movements = s.movements,
+            openings = pizza.openings,
+            receipts = pizza.receipts,
+            "pizza demo loaded"
+        );
+    }
     if report.loaded {
         let s = &report.sales;
         tracing::info!(
@@ -539,11 +578,17 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
     Ok(app)
 }
 
-/// The lines `larder demo` prints once it listens.
-pub fn login_lines() -> [String; 2] {
+/// The lines `larder demo` prints once it listens: the takeaway's login, then the pizza
+/// place's.
+pub fn login_lines() -> [String; 3] {
     [
         format!("email: {DEMO_EMAIL}"),
         format!("password: {DEMO_PASSWORD}"),
+        format!(
+            "pizza place (US, synthetic sales): email: {} password: {}",
+            crate::pizza_demo::PIZZA_EMAIL,
+            crate::pizza_demo::PIZZA_PASSWORD
+        ),
     ]
 }
 

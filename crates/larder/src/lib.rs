@@ -5,6 +5,8 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod pizza_demo;
+mod sales_import;
 pub mod telemetry;
 
 use std::sync::Arc;

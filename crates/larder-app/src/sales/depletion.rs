@@ -77,6 +77,21 @@ impl<'b> Depleter<'b> {
         })
     }
 
+    /// Adds the tenant's POS aliases (names mapped by hand to a menu item). A menu item's own
+    /// name wins over an alias with the same key; an alias of a menu item not in the book is
+    /// passed over.
+    #[must_use]
+    pub fn with_aliases(mut self, aliases: &[larder_store::SaleAliasRow]) -> Self {
+        for a in aliases {
+            if self.book.menu_items.contains_key(&a.menu_item_id) {
+                self.by_name
+                    .entry(a.name_key.clone())
+                    .or_insert(a.menu_item_id);
+            }
+        }
+        self
+    }
+
     /// The menu item sold under `name`, if any.
     pub fn menu_item(&self, name: &str) -> Option<&MenuItemRow> {
         self.by_name

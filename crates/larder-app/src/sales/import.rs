@@ -1,35 +1,46 @@
 //! sales import: a POS export (CSV) read in two passes, so memory does not grow with the
-//! file's lines. The first pass validates every row and remembers only each ticket's time, row
-//! count and a fingerprint of its rows (a few dozen bytes a ticket); a bad row is reported by
-//! line and column, and in the default mode means nothing is written. The second pass holds a
-//! ticket only until its last row is read, so a file whose tickets' rows are far apart (sorted
-//! by item, say) holds more of them at once. The second pass streams complete tickets, which are depleted and written in
-//! chunks of [`CHUNK_TICKETS`], one transaction each. A chunk skips tickets already stored
-//! under the same source and number, so an import that was interrupted (killed, crashed)
-//! resumes when run again, and a file imported twice writes nothing the second time.
+//! file's lines. Its columns are found through a [`SalesMapping`] (presets, a saved mapping, or
+//! header names alone). The first pass validates every row and remembers only each ticket's
+//! time, row count and a fingerprint of its rows (a few dozen bytes a ticket); a bad row is
+//! reported by line and column, and in the default mode means nothing is written. The second
+//! pass holds a ticket only until its last row is read, so a file whose tickets' rows are far
+//! apart (sorted by item, say) holds more of them at once. It streams complete tickets, which
+//! are depleted and written in chunks of [`CHUNK_TICKETS`], one transaction each. A chunk skips
+//! tickets already stored under the same source and number, so an import that was interrupted
+//! (killed, crashed) resumes when run again, and a file imported twice writes nothing the
+//! second time. A dry run reads both passes and writes nothing.
+//!
+//! When the ticket times are in a second file (an orders file beside the order lines), that
+//! file is read first into a map of ticket number to time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use larder_core::{LocationId, Money, Quantity, SaleId, TenantId};
+use larder_core::{LocationId, MenuItemId, Money, Quantity, SaleId, TenantId};
 use larder_store::prelude::*;
 use larder_store::{Mode, SaleLineRow, SaleRow, run_tenant};
 use serde::Serialize;
 
 use super::depletion::{Depleter, PreparedSale, write_sales};
+use super::mapping::{Col, Layout, SalesMapping, SizeEffect};
 use crate::menu::Book;
 use crate::{App, AppError};
+
+pub use super::mapping::parse_pos_time;
 
 /// Tickets written per transaction: small enough that a chunk's sales and movements are a few
 /// megabytes, large enough that the commit (an fsync on SQLite, a round trip on PostgreSQL)
 /// is paid rarely.
 pub const CHUNK_TICKETS: usize = 500;
 
+/// Lines a dry run shows as parsed.
+pub const SAMPLE_LINES: usize = 20;
+
 /// How an import treats bad rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportMode {
     /// Any bad row: nothing is written.
@@ -45,20 +56,56 @@ pub enum ImportMode {
 pub struct RowError {
     /// Line number in the file.
     pub line: u64,
-    /// Column name as in the header (or `row`).
+    /// Column name as in the header (or `row`; `tickets_file.<column>` for the tickets file).
     pub field: String,
     /// What is wrong.
     pub message: String,
 }
 
-/// What an import did.
+/// A name sold whose lines deplete nothing (no menu item, or a menu item without a recipe).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UnmappedName {
+    /// The name as sold.
+    pub name: String,
+    /// The menu item it is sold as, when it is one (without a recipe).
+    pub menu_item_id: Option<MenuItemId>,
+    /// Lines that carried it.
+    pub lines: usize,
+    /// Count sold.
+    pub quantity: Quantity,
+    /// Quantity x unit price over its lines, in the tenant's currency.
+    pub revenue: Money,
+}
+
+/// A line as a dry run read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SampleLine {
+    /// Ticket number.
+    pub ticket: String,
+    /// When sold.
+    pub occurred_at: DateTime<Utc>,
+    /// The name as sold (with its size, when appended).
+    pub name: String,
+    /// Count sold.
+    pub quantity: Quantity,
+    /// Price of one (from the menu when the file has no price).
+    pub unit_price: Money,
+    /// The menu item it maps to.
+    pub menu_item: Option<String>,
+}
+
+/// What an import did (or, for a dry run, would do).
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// Nothing was written: a dry run.
+    pub dry_run: bool,
     /// Data rows read.
     pub rows_read: u64,
+    /// Rows skipped because their name is one to ignore.
+    pub rows_ignored: u64,
     /// Distinct tickets in the file.
     pub tickets_in_file: usize,
-    /// Tickets written now.
+    /// Tickets written now (a dry run: that would be written).
     pub tickets_imported: usize,
     /// Tickets already imported earlier (same source and number), skipped.
     pub tickets_already_imported: usize,
@@ -68,20 +115,30 @@ pub struct ImportReport {
     pub lines_imported: usize,
     /// Of those, lines whose menu item has a recipe (depleted).
     pub lines_depleted: usize,
-    /// Lines written without a recipe: name and count, most frequent first.
-    pub unmapped: Vec<(String, usize)>,
+    /// Lines without a price in the file nor on the menu, recorded at 0.
+    pub lines_without_price: usize,
+    /// Lines written without a recipe, by name, most lines first.
+    pub unmapped: Vec<UnmappedName>,
     /// Stock movements written.
     pub movements: usize,
+    /// The first and last sale time among the good tickets.
+    pub first_sale: Option<DateTime<Utc>>,
+    /// See `first_sale`.
+    pub last_sale: Option<DateTime<Utc>>,
+    /// A dry run's first lines as parsed (empty otherwise).
+    pub sample: Vec<SampleLine>,
     /// Every bad row.
     pub errors: Vec<RowError>,
     /// True when nothing was written because of bad rows (all-or-nothing).
     pub aborted: bool,
+    /// Seconds the import took.
+    pub seconds: f64,
 }
 
 impl ImportReport {
     /// Lines written without a recipe.
     pub fn lines_unmapped(&self) -> usize {
-        self.unmapped.iter().map(|(_, n)| n).sum()
+        self.unmapped.iter().map(|u| u.lines).sum()
     }
 }
 
@@ -92,113 +149,33 @@ pub struct ParsedTicket {
     pub external_ref: String,
     /// When.
     pub occurred_at: DateTime<Utc>,
-    /// Lines (name, quantity, unit price), in file order.
-    pub lines: Vec<(String, Quantity, Money)>,
+    /// Lines (name, quantity, unit price when the file has one), in file order.
+    pub lines: Vec<(String, Quantity, Option<Money>)>,
 }
 
-#[derive(Clone, Copy)]
-enum Col {
-    Ref,
-    Date,
-    Item,
-    Quantity,
-    Price,
+/// Ticket number to time, from a tickets file.
+pub type TicketTimes = HashMap<String, DateTime<Utc>>;
+
+/// What reads a file: the mapping applied to it, the tenant's time zone, and the ticket times
+/// when they come from a second file.
+#[derive(Clone)]
+pub struct Reading {
+    /// The columns.
+    pub mapping: SalesMapping,
+    /// Local times are read in this zone.
+    pub tz: Tz,
+    /// Ticket times from a tickets file.
+    pub times: Option<Arc<TicketTimes>>,
 }
 
-fn column_of(header: &str) -> Option<Col> {
-    let h: String = header
-        .trim_start_matches('\u{feff}')
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_lowercase();
-    match h.as_str() {
-        "ordernumber" | "orderid" | "ticket" | "ticketnumber" | "externalref" | "receipt" => {
-            Some(Col::Ref)
+impl Reading {
+    /// The generic mapping in `tz`.
+    pub fn generic(tz: Tz) -> Self {
+        Self {
+            mapping: SalesMapping::default(),
+            tz,
+            times: None,
         }
-        "orderdate" | "date" | "datetime" | "occurredat" | "time" => Some(Col::Date),
-        "itemname" | "item" | "name" | "menuitem" | "product" => Some(Col::Item),
-        "quantity" | "qty" => Some(Col::Quantity),
-        "productprice" | "unitprice" | "price" => Some(Col::Price),
-        _ => None,
-    }
-}
-
-/// Parses a POS timestamp: RFC 3339, or local `DD/MM/YYYY HH:MM[:SS]` / `YYYY-MM-DD HH:MM[:SS]`
-/// in `tz`. A local time that does not exist (the spring-forward hour) is read one hour later;
-/// an ambiguous one (the fall-back hour) as the earlier instant.
-///
-/// # Errors
-/// A message saying which formats are accepted.
-pub fn parse_pos_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let formats = [
-        "%d/%m/%Y %H:%M",
-        "%d/%m/%Y %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ];
-    let naive = formats
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .ok_or_else(|| {
-            format!("'{s}' is not a date and time (DD/MM/YYYY HH:MM, YYYY-MM-DD HH:MM or RFC 3339)")
-        })?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(naive + Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("'{s}' does not exist in {tz}"))
-}
-
-/// The columns of a file: where each required one is, and its name as the header spells it.
-struct Columns([(usize, String); 5]);
-
-impl Columns {
-    fn of(headers: &csv::StringRecord) -> Result<Self, AppError> {
-        let mut cols: [Option<(usize, String)>; 5] = Default::default();
-        for (i, h) in headers.iter().enumerate() {
-            if let Some(c) = column_of(h) {
-                cols[c as usize].get_or_insert((i, h.trim_start_matches('\u{feff}').to_owned()));
-            }
-        }
-        let names = ["ticket number", "date", "item name", "quantity", "price"];
-        let missing: Vec<&str> = names
-            .iter()
-            .zip(&cols)
-            .filter(|(_, c)| c.is_none())
-            .map(|(n, _)| *n)
-            .collect();
-        if !missing.is_empty() {
-            return Err(AppError::invalid(
-                "header",
-                format!("missing column(s): {}", missing.join(", ")),
-            ));
-        }
-        Ok(Self(cols.map(Option::unwrap_or_default)))
-    }
-
-    fn name(&self, c: Col) -> String {
-        self.0[c as usize].1.clone()
-    }
-
-    fn get<'r>(&self, record: &'r csv::StringRecord, c: Col) -> &'r str {
-        record.get(self.0[c as usize].0).unwrap_or("")
-    }
-
-    /// The ticket number of a row that is not valid UTF-8, as far as it reads.
-    fn ticket_of_bytes(&self, record: &csv::ByteRecord) -> String {
-        record
-            .get(self.0[Col::Ref as usize].0)
-            .map(|b| String::from_utf8_lossy(b).trim().to_owned())
-            .unwrap_or_default()
     }
 }
 
@@ -208,74 +185,140 @@ struct Line {
     at: DateTime<Utc>,
     name: String,
     quantity: Quantity,
-    price: Money,
+    price: Option<Money>,
 }
 
-/// Reads one row, or says everything wrong with it.
+/// Reads one row: `Ok(None)` for a row whose name is to be ignored; or says everything wrong
+/// with it.
 fn read_line(
     record: &csv::StringRecord,
-    cols: &Columns,
+    layout: &Layout,
     line: u64,
-    tz: Tz,
-) -> Result<Line, (String, Vec<RowError>)> {
+    r: &Reading,
+) -> Result<Option<Line>, (String, Vec<RowError>)> {
     let mut errors = Vec::new();
     let mut err = |c: Col, m: String| {
         errors.push(RowError {
             line,
-            field: cols.name(c),
+            field: layout.name(c),
             message: m,
         })
     };
     // The same text policy as the API's: a ticket is a `Code`, an item name a `Name`.
-    let ticket = match larder_core::Code::parse(cols.get(record, Col::Ref)) {
+    let ticket = match larder_core::Code::parse(layout.get(record, Col::Ticket).unwrap_or("")) {
         Ok(t) => t.into_string(),
         Err(e) => {
-            err(Col::Ref, e.to_string());
+            err(Col::Ticket, e.to_string());
             String::new()
         }
     };
-    let at = parse_pos_time(cols.get(record, Col::Date), tz)
-        .map_err(|m| err(Col::Date, m))
-        .ok();
-    let name = match larder_core::Name::parse(cols.get(record, Col::Item)) {
+    let raw_name = layout.get(record, Col::Item).unwrap_or("");
+    if layout.ignored(raw_name) {
+        return Ok(None);
+    }
+    let at = match &r.times {
+        Some(times) => match times.get(&ticket) {
+            Some(t) => Some(*t),
+            None => {
+                if !ticket.is_empty() {
+                    err(
+                        Col::Ticket,
+                        format!("ticket {ticket} is not in the tickets file"),
+                    );
+                }
+                None
+            }
+        },
+        None => layout
+            .instant(record, r.tz)
+            .map_err(|(c, m)| err(c, m))
+            .ok(),
+    };
+    let size = layout
+        .size(record)
+        .map_err(|m| err(Col::Size, m))
+        .ok()
+        .flatten();
+    let name = match size {
+        Some(SizeEffect::Append(s)) => format!("{} ({s})", raw_name.trim()),
+        _ => raw_name.to_owned(),
+    };
+    let name = match larder_core::Name::parse(&name) {
         Ok(n) => n.into_string(),
         Err(e) => {
             err(Col::Item, e.to_string());
             String::new()
         }
     };
-    let raw_qty = cols.get(record, Col::Quantity);
-    let quantity = match Quantity::parse(raw_qty) {
-        Ok(q) if q.raw() > 0 => Some(q),
-        Ok(_) => {
-            err(Col::Quantity, "must be positive".into());
-            None
-        }
-        Err(e) => {
-            err(Col::Quantity, format!("'{raw_qty}' {e}"));
-            None
-        }
+    let mut quantity = match layout.get(record, Col::Quantity) {
+        None => Some(Quantity::from_raw(Quantity::ONE_RAW)),
+        Some(raw) => match Quantity::parse(raw) {
+            Ok(q) if q.raw() > 0 => Some(q),
+            Ok(_) => {
+                err(Col::Quantity, "must be positive".into());
+                None
+            }
+            Err(e) => {
+                err(Col::Quantity, format!("'{raw}' {e}"));
+                None
+            }
+        },
     };
-    let raw_price = cols.get(record, Col::Price);
-    let price = match Money::parse(raw_price) {
-        Ok(p) if !p.is_negative() => Some(p),
-        Ok(_) => {
-            err(Col::Price, "must not be negative".into());
-            None
-        }
-        Err(e) => {
-            err(Col::Price, format!("'{raw_price}' {e}"));
-            None
-        }
+    let mut price = match layout.get(record, Col::Price) {
+        None => Some(None),
+        Some(raw) => match layout.price(raw) {
+            Ok(p) if !p.is_negative() => Some(Some(p)),
+            Ok(_) => {
+                err(Col::Price, "must not be negative".into());
+                None
+            }
+            Err(m) => {
+                err(Col::Price, m);
+                None
+            }
+        },
     };
+    if let (Some(SizeEffect::Factor(f)), Some(q)) = (layout.size(record).ok().flatten(), quantity) {
+        // q x f, and the price / f, each rounded half to even to its scale.
+        let scaled = larder_core::decimal::div_round_half_even(
+            i128::from(q.raw()) * i128::from(f.raw()),
+            i128::from(Quantity::ONE_RAW),
+        );
+        quantity = i64::try_from(scaled)
+            .ok()
+            .and_then(Quantity::checked_from_raw)
+            .filter(|q| q.raw() > 0);
+        if quantity.is_none() {
+            err(
+                Col::Size,
+                "the size factor makes the quantity zero or too large".into(),
+            );
+        }
+        if let Some(Some(p)) = price {
+            let per = larder_core::decimal::div_round_half_even(
+                i128::from(p.raw()) * i128::from(Quantity::ONE_RAW),
+                i128::from(f.raw()),
+            );
+            price = i64::try_from(per)
+                .ok()
+                .and_then(Money::checked_from_raw)
+                .map(Some);
+            if price.is_none() {
+                err(
+                    Col::Size,
+                    "the size factor makes the price too large".into(),
+                );
+            }
+        }
+    }
     match (at, quantity, price) {
-        (Some(at), Some(quantity), Some(price)) if errors.is_empty() => Ok(Line {
+        (Some(at), Some(quantity), Some(price)) if errors.is_empty() => Ok(Some(Line {
             ticket,
             at,
             name,
             quantity,
             price,
-        }),
+        })),
         _ => Err((ticket, errors)),
     }
 }
@@ -294,17 +337,19 @@ struct Unreadable {
     ticket: String,
 }
 
-/// Visits every data row: `Ok` with its file line, or why it could not be read.
+/// Visits every data row: `Ok` with its file line, or why it could not be read. `layout_of`
+/// applies the mapping to the header.
 fn rows<R: Read>(
     input: R,
-    mut visit: impl FnMut(&Columns, u64, Result<&csv::StringRecord, Unreadable>) -> Result<(), AppError>,
+    layout_of: impl FnOnce(&csv::StringRecord) -> Result<Layout, AppError>,
+    mut visit: impl FnMut(&Layout, u64, Result<&csv::StringRecord, Unreadable>) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let mut reader = reader(input);
     let headers = reader
         .headers()
         .map_err(|e| AppError::invalid("header", e.to_string()))?
         .clone();
-    let cols = Columns::of(&headers)?;
+    let layout = layout_of(&headers)?;
     let mut bytes = csv::ByteRecord::new();
     loop {
         let line = reader.position().line();
@@ -314,19 +359,19 @@ fn rows<R: Read>(
                 let line = bytes.position().map_or(line, |p| p.line());
                 match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
                     Ok(record) => {
-                        visit(&cols, line, Ok(&record))?;
+                        visit(&layout, line, Ok(&record))?;
                         bytes = record.into_byte_record();
                     }
                     Err(e) => {
                         let message = e.utf8_error().to_string();
                         bytes = e.into_byte_record();
-                        let ticket = cols.ticket_of_bytes(&bytes);
-                        visit(&cols, line, Err(Unreadable { message, ticket }))?;
+                        let ticket = layout.get_bytes(&bytes, Col::Ticket);
+                        visit(&layout, line, Err(Unreadable { message, ticket }))?;
                     }
                 }
             }
             Err(e) => visit(
-                &cols,
+                &layout,
                 line.max(2),
                 Err(Unreadable {
                     message: e.to_string(),
@@ -337,11 +382,72 @@ fn rows<R: Read>(
     }
 }
 
+/// Reads a tickets file (ticket number and time per row): the times, and every bad row (field
+/// `tickets_file.<column>`). A ticket listed twice with two times is a bad row.
+///
+/// # Errors
+/// 422 on `tickets_file.header` or `mapping.tickets_file.<field>`.
+pub fn read_ticket_times(
+    input: impl Read,
+    mapping: &SalesMapping,
+    tz: Tz,
+) -> Result<(TicketTimes, Vec<RowError>), AppError> {
+    let files = mapping.tickets_file.clone().unwrap_or_default();
+    let mut times = TicketTimes::new();
+    let mut errors = Vec::new();
+    rows(
+        input,
+        |h| Layout::of_tickets(&files, mapping, h),
+        |layout, line, row| {
+            let mut bad = |c: Option<Col>, message: String| {
+                errors.push(RowError {
+                    line,
+                    field: format!(
+                        "tickets_file.{}",
+                        c.map_or("row".into(), |c| layout.name(c))
+                    ),
+                    message,
+                });
+            };
+            let record = match row {
+                Ok(r) => r,
+                Err(u) => {
+                    bad(None, u.message);
+                    return Ok(());
+                }
+            };
+            let ticket =
+                match larder_core::Code::parse(layout.get(record, Col::Ticket).unwrap_or("")) {
+                    Ok(t) => t.into_string(),
+                    Err(e) => {
+                        bad(Some(Col::Ticket), e.to_string());
+                        return Ok(());
+                    }
+                };
+            match layout.instant(record, tz) {
+                Ok(at) => {
+                    if let Some(before) = times.insert(ticket.clone(), at)
+                        && before != at
+                    {
+                        bad(
+                            Some(Col::Date),
+                            format!("ticket {ticket} is listed earlier with another time"),
+                        );
+                    }
+                }
+                Err((c, m)) => bad(Some(c), m),
+            }
+            Ok(())
+        },
+    )?;
+    Ok((times, errors))
+}
+
 /// A fingerprint of a ticket's rows, in file order: the second pass must read the same rows.
 fn fold_row(digest: u64, l: &Line) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&l.name, l.quantity.raw(), l.price.raw(), l.at).hash(&mut h);
+    (&l.name, l.quantity.raw(), l.price.map(Money::raw), l.at).hash(&mut h);
     digest.rotate_left(7) ^ h.finish()
 }
 
@@ -359,8 +465,14 @@ struct TicketInfo {
 pub struct Scan {
     /// Data rows read.
     pub rows_read: u64,
+    /// Rows whose name is one to ignore.
+    pub rows_ignored: u64,
     /// Every bad row, by line.
     pub errors: Vec<RowError>,
+    /// Whether the file has a quantity column (without one, identical rows are summed).
+    pub has_quantity: bool,
+    /// Whether the file has a price column (without one, prices come from the menu).
+    pub has_price: bool,
     tickets: HashMap<String, TicketInfo>,
     bad: HashSet<String>,
 }
@@ -382,70 +494,91 @@ impl Scan {
     }
 }
 
-/// The first pass: validates every row of a POS sales CSV (a header naming at least ticket,
-/// date, item, quantity and price columns, such as the takeaway export's
-/// `OrderNumber,OrderDate,ItemName,Quantity,ProductPrice`; other columns are ignored). Rows
-/// are grouped into tickets by number; a ticket's rows must agree on its time.
+/// The first pass: validates every row of a POS sales CSV, its columns found through the
+/// reading's mapping (other columns are ignored). Rows are grouped into tickets by number; a
+/// ticket's rows must agree on its time.
 ///
 /// # Errors
-/// 422 on `header` when a required column is missing or the file is not CSV at all.
-pub fn scan(input: impl Read, tz: Tz) -> Result<Scan, AppError> {
+/// 422 on `header` or `mapping.<field>` when a column is missing or the file is not CSV at all.
+pub fn scan(input: impl Read, r: &Reading) -> Result<Scan, AppError> {
     let mut scan = Scan::default();
-    rows(input, |cols, line, row| {
-        scan.rows_read += 1;
-        let record = match row {
-            Ok(r) => r,
-            Err(Unreadable { message, ticket }) => {
-                scan.errors.push(RowError {
-                    line,
-                    field: "row".into(),
-                    message,
-                });
-                if !ticket.is_empty() {
+    rows(
+        input,
+        |h| Layout::of(&r.mapping, h, r.times.is_some()),
+        |layout, line, row| {
+            scan.rows_read += 1;
+            scan.has_quantity = layout.has(Col::Quantity);
+            scan.has_price = layout.has(Col::Price);
+            let record = match row {
+                Ok(r) => r,
+                Err(Unreadable { message, ticket }) => {
+                    scan.errors.push(RowError {
+                        line,
+                        field: "row".into(),
+                        message,
+                    });
+                    if !ticket.is_empty() {
+                        scan.bad.insert(ticket);
+                    }
+                    return Ok(());
+                }
+            };
+            match read_line(record, layout, line, r) {
+                Ok(None) => scan.rows_ignored += 1,
+                Ok(Some(l)) => {
+                    if let Some(t) = scan.tickets.get_mut(&l.ticket) {
+                        if t.occurred_at != l.at {
+                            scan.errors.push(RowError {
+                                line,
+                                field: layout.name(Col::Date),
+                                message: format!(
+                                    "ticket {} has another date on line {}",
+                                    l.ticket, t.first_line
+                                ),
+                            });
+                            scan.bad.insert(l.ticket);
+                        } else {
+                            t.rows += 1;
+                            t.digest = fold_row(t.digest, &l);
+                        }
+                    } else {
+                        let digest = fold_row(0, &l);
+                        scan.tickets.insert(
+                            l.ticket,
+                            TicketInfo {
+                                occurred_at: l.at,
+                                rows: 1,
+                                first_line: line,
+                                digest,
+                            },
+                        );
+                    }
+                }
+                Err((ticket, errors)) => {
+                    scan.errors.extend(errors);
                     scan.bad.insert(ticket);
                 }
-                return Ok(());
             }
-        };
-        match read_line(record, cols, line, tz) {
-            Ok(l) => {
-                if let Some(t) = scan.tickets.get_mut(&l.ticket) {
-                    if t.occurred_at != l.at {
-                        scan.errors.push(RowError {
-                            line,
-                            field: cols.name(Col::Date),
-                            message: format!(
-                                "ticket {} has another date on line {}",
-                                l.ticket, t.first_line
-                            ),
-                        });
-                        scan.bad.insert(l.ticket);
-                    } else {
-                        t.rows += 1;
-                        t.digest = fold_row(t.digest, &l);
-                    }
-                } else {
-                    let digest = fold_row(0, &l);
-                    scan.tickets.insert(
-                        l.ticket,
-                        TicketInfo {
-                            occurred_at: l.at,
-                            rows: 1,
-                            first_line: line,
-                            digest,
-                        },
-                    );
-                }
-            }
-            Err((ticket, errors)) => {
-                scan.errors.extend(errors);
-                scan.bad.insert(ticket);
-            }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     scan.errors.sort_by_key(|e| e.line);
     Ok(scan)
+}
+
+/// Sums identical lines (same name and price) of a ticket, keeping the first one's place: a
+/// file without a quantity column has one row per unit sold.
+fn sum_identical(
+    lines: Vec<(String, Quantity, Option<Money>)>,
+) -> Vec<(String, Quantity, Option<Money>)> {
+    let mut out: Vec<(String, Quantity, Option<Money>)> = Vec::with_capacity(lines.len());
+    for (name, q, p) in lines {
+        match out.iter_mut().find(|(n, _, pp)| *n == name && *pp == p) {
+            Some((_, total, _)) => *total = total.checked_add(q).unwrap_or(*total),
+            None => out.push((name, q, p)),
+        }
+    }
+    out
 }
 
 /// The second pass: hands `emit` every good ticket (no bad row) complete, in the order its
@@ -456,46 +589,53 @@ pub fn scan(input: impl Read, tz: Tz) -> Result<Scan, AppError> {
 /// time, or fingerprint differ): chunks written before that stay written; `emit`'s errors.
 pub fn stream(
     input: impl Read,
-    tz: Tz,
+    r: &Reading,
     scan: &Scan,
     mut emit: impl FnMut(ParsedTicket) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let changed = || AppError::invalid("file", "changed while it was being imported");
     let mut pending: HashMap<String, (ParsedTicket, u64)> = HashMap::new();
-    rows(input, |cols, line, row| {
-        let Ok(record) = row else { return Ok(()) };
-        let Ok(l) = read_line(record, cols, line, tz) else {
-            return Ok(());
-        };
-        if scan.bad.contains(&l.ticket) {
-            return Ok(());
-        }
-        let info = scan.tickets.get(&l.ticket).ok_or_else(changed)?;
-        if l.at != info.occurred_at {
-            return Err(changed());
-        }
-        let (t, digest) = pending.entry(l.ticket.clone()).or_insert_with(|| {
-            (
-                ParsedTicket {
-                    external_ref: l.ticket.clone(),
-                    occurred_at: info.occurred_at,
-                    lines: Vec::with_capacity(info.rows),
-                },
-                0,
-            )
-        });
-        *digest = fold_row(*digest, &l);
-        t.lines.push((l.name, l.quantity, l.price));
-        if t.lines.len() == info.rows
-            && let Some((done, digest)) = pending.remove(&l.ticket)
-        {
-            if digest != info.digest {
+    rows(
+        input,
+        |h| Layout::of(&r.mapping, h, r.times.is_some()),
+        |layout, line, row| {
+            let Ok(record) = row else { return Ok(()) };
+            let Ok(Some(l)) = read_line(record, layout, line, r) else {
+                return Ok(());
+            };
+            if scan.bad.contains(&l.ticket) {
+                return Ok(());
+            }
+            let info = scan.tickets.get(&l.ticket).ok_or_else(changed)?;
+            if l.at != info.occurred_at {
                 return Err(changed());
             }
-            emit(done)?;
-        }
-        Ok(())
-    })?;
+            let (t, digest) = pending.entry(l.ticket.clone()).or_insert_with(|| {
+                (
+                    ParsedTicket {
+                        external_ref: l.ticket.clone(),
+                        occurred_at: info.occurred_at,
+                        lines: Vec::with_capacity(info.rows),
+                    },
+                    0,
+                )
+            });
+            *digest = fold_row(*digest, &l);
+            t.lines.push((l.name, l.quantity, l.price));
+            if t.lines.len() == info.rows
+                && let Some((mut done, digest)) = pending.remove(&l.ticket)
+            {
+                if digest != info.digest {
+                    return Err(changed());
+                }
+                if !scan.has_quantity {
+                    done.lines = sum_identical(done.lines);
+                }
+                emit(done)?;
+            }
+            Ok(())
+        },
+    )?;
     if pending.is_empty() {
         Ok(())
     } else {
@@ -503,12 +643,14 @@ pub fn stream(
     }
 }
 
-/// Turns a parsed ticket into a sale row for `location` from `source`.
+/// Turns a parsed ticket into a sale row for `location` from `source`; a line without a price
+/// takes its menu item's (through `depleter`), else 0.
 pub fn ticket_sale(
     t: &ParsedTicket,
     location: LocationId,
     source: &str,
     now: DateTime<Utc>,
+    depleter: &Depleter<'_>,
 ) -> SaleRow {
     SaleRow {
         id: SaleId::new(),
@@ -526,30 +668,29 @@ pub fn ticket_sale(
                 menu_item_id: None,
                 item_name: name.clone(),
                 quantity: *q,
-                unit_price: *p,
+                unit_price: p
+                    .or_else(|| depleter.menu_item(name).and_then(|m| m.price))
+                    .unwrap_or(Money::ZERO),
             })
             .collect(),
     }
 }
 
-/// What one chunk wrote.
+/// What one chunk wrote (or, dry, would write).
 #[derive(Default)]
 struct Written {
     tickets: usize,
     skipped: usize,
-    lines: usize,
-    lines_depleted: usize,
-    movements: usize,
-    unmapped: Vec<String>,
 }
 
 /// Writes the tickets of `prepared` not yet stored under `source`, in the caller's
-/// transaction.
+/// transaction (a dry run only asks which are stored); returns those it wrote.
 async fn write_new(
     tx: &mut dyn TenantTx,
     source: &str,
     prepared: Vec<PreparedSale>,
-) -> Result<Written, AppError> {
+    dry_run: bool,
+) -> Result<(Vec<PreparedSale>, usize), AppError> {
     let refs: Vec<String> = prepared
         .iter()
         .filter_map(|p| p.sale.external_ref.clone())
@@ -565,22 +706,98 @@ async fn write_new(
             .as_ref()
             .is_some_and(|r| existing.contains(r))
     });
-    write_sales(tx, &new).await?;
-    Ok(Written {
-        tickets: new.len(),
-        skipped: old.len(),
-        lines: new.iter().map(|p| p.sale.lines.len()).sum(),
-        lines_depleted: new.iter().map(|p| p.lines_depleted).sum(),
-        movements: new.iter().map(|p| p.movements.len()).sum(),
-        unmapped: new.into_iter().flat_map(|p| p.unmapped).collect(),
-    })
+    if !dry_run {
+        write_sales(tx, &new).await?;
+    }
+    Ok((new, old.len()))
 }
 
-/// Sorts unmapped names most frequent first.
-fn unmapped_list(unmapped: BTreeMap<String, usize>) -> Vec<(String, usize)> {
-    let mut v: Vec<(String, usize)> = unmapped.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
+/// Totals over the written tickets.
+#[derive(Default)]
+struct Tally {
+    unmapped: BTreeMap<String, UnmappedName>,
+}
+
+impl Tally {
+    /// Adds what `new` (tickets written) brings to `report`.
+    fn add(
+        &mut self,
+        report: &mut ImportReport,
+        new: &[PreparedSale],
+        w: &Written,
+        names: &HashMap<MenuItemId, String>,
+        dry_run: bool,
+        file_has_price: bool,
+    ) {
+        report.tickets_imported += w.tickets;
+        report.tickets_already_imported += w.skipped;
+        for p in new {
+            let s = &p.sale;
+            report.lines_imported += s.lines.len();
+            report.lines_depleted += p.lines_depleted;
+            report.movements += p.movements.len();
+            report.first_sale = Some(
+                report
+                    .first_sale
+                    .map_or(s.occurred_at, |f| f.min(s.occurred_at)),
+            );
+            report.last_sale = Some(
+                report
+                    .last_sale
+                    .map_or(s.occurred_at, |f| f.max(s.occurred_at)),
+            );
+            for l in &s.lines {
+                if !file_has_price && l.unit_price == Money::ZERO {
+                    report.lines_without_price += 1;
+                }
+                if dry_run && report.sample.len() < SAMPLE_LINES {
+                    report.sample.push(SampleLine {
+                        ticket: s.external_ref.clone().unwrap_or_default(),
+                        occurred_at: s.occurred_at,
+                        name: l.item_name.clone(),
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        menu_item: l.menu_item_id.and_then(|m| names.get(&m).cloned()),
+                    });
+                }
+            }
+            // `unmapped` holds one name per line that depleted nothing, in line order.
+            let mut rest = p.unmapped.iter().peekable();
+            for l in &s.lines {
+                if rest.peek().is_some_and(|n| **n == l.item_name) {
+                    rest.next();
+                    let u =
+                        self.unmapped
+                            .entry(l.item_name.clone())
+                            .or_insert_with(|| UnmappedName {
+                                name: l.item_name.clone(),
+                                menu_item_id: l.menu_item_id,
+                                lines: 0,
+                                quantity: Quantity::ZERO,
+                                revenue: Money::ZERO,
+                            });
+                    u.lines += 1;
+                    u.quantity = u.quantity.checked_add(l.quantity).unwrap_or(u.quantity);
+                    let line_revenue = larder_core::decimal::div_round_half_even(
+                        i128::from(l.quantity.raw()) * i128::from(l.unit_price.raw()),
+                        i128::from(Quantity::ONE_RAW),
+                    );
+                    u.revenue = i64::try_from(line_revenue)
+                        .ok()
+                        .and_then(Money::checked_from_raw)
+                        .and_then(|r| u.revenue.checked_add(r))
+                        .unwrap_or(u.revenue);
+                }
+            }
+        }
+    }
+
+    /// Unmapped names, most lines first.
+    fn unmapped(self) -> Vec<UnmappedName> {
+        let mut v: Vec<UnmappedName> = self.unmapped.into_values().collect();
+        v.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.name.cmp(&b.name)));
+        v
+    }
 }
 
 fn task_failed(e: tokio::task::JoinError) -> AppError {
@@ -591,15 +808,47 @@ fn unreadable(e: std::io::Error) -> AppError {
     AppError::invalid("file", format!("cannot be read: {e}"))
 }
 
+/// Opens a file to read (once per pass).
+pub type Opener = Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// What to import and how.
+#[derive(Clone)]
+pub struct ImportRequest {
+    /// The sales file.
+    pub lines: Opener,
+    /// The tickets file, when ticket times are apart from the lines (the mapping's
+    /// `tickets_file` names its columns).
+    pub tickets: Option<Opener>,
+    /// The columns.
+    pub mapping: SalesMapping,
+    /// Bad rows.
+    pub mode: ImportMode,
+    /// Read everything, write nothing.
+    pub dry_run: bool,
+}
+
+impl ImportRequest {
+    /// The generic mapping over one file opened by `open`.
+    pub fn generic<F, R>(open: F, mode: ImportMode) -> Self
+    where
+        F: Fn() -> std::io::Result<R> + Send + Sync + 'static,
+        R: Read + Send + 'static,
+    {
+        Self {
+            lines: Arc::new(move || open().map(|r| Box::new(r) as Box<dyn Read + Send>)),
+            tickets: None,
+            mapping: SalesMapping::default(),
+            mode,
+            dry_run: false,
+        }
+    }
+}
+
 impl App {
-    /// Imports a POS sales CSV into `location` of `tenant` (an operator command: no
-    /// principal), depleting stock. `open` opens the file; it is read twice (see the module
-    /// documentation), on a blocking thread, while chunks are written.
+    /// Imports a POS sales CSV with the generic mapping: see [`App::import_sales_with`].
     ///
     /// # Errors
-    /// 422 on `header` or `file`; 404 on the location or tenant; storage errors (the chunks
-    /// written before one stay written: run the import again to finish it).
-    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant, source = %source))]
+    /// As [`App::import_sales_with`].
     pub async fn import_sales<F, R>(
         &self,
         tenant: TenantId,
@@ -610,8 +859,36 @@ impl App {
     ) -> Result<ImportReport, AppError>
     where
         F: Fn() -> std::io::Result<R> + Send + Sync + 'static,
-        R: Read,
+        R: Read + Send + 'static,
     {
+        self.import_sales_with(tenant, location, source, ImportRequest::generic(open, mode))
+            .await
+    }
+
+    /// Imports a POS sales CSV into `location` of `tenant` (an operator command: no
+    /// principal; the API's import checks the caller first), depleting stock. The files are
+    /// read twice (see the module documentation), on a blocking thread, while chunks are
+    /// written; a dry run writes nothing and reports the first lines as parsed.
+    ///
+    /// # Errors
+    /// 422 on `header`, `mapping.<field>` or `file`; 404 on the location or tenant; storage
+    /// errors (the chunks written before one stay written: run the import again to finish it).
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant, source = %source))]
+    pub async fn import_sales_with(
+        &self,
+        tenant: TenantId,
+        location: LocationId,
+        source: &str,
+        req: ImportRequest,
+    ) -> Result<ImportReport, AppError> {
+        let started = std::time::Instant::now();
+        req.mapping.validate()?;
+        if req.mapping.tickets_file.is_some() != req.tickets.is_some() {
+            return Err(AppError::invalid(
+                "tickets_file",
+                "a tickets file and the mapping's tickets_file go together",
+            ));
+        }
         let tz = self.tenant_tz(tenant).await?;
         run_tenant(self.db(), tenant, Mode::Read, move |tx| {
             Box::pin(async move {
@@ -621,28 +898,57 @@ impl App {
             })
         })
         .await?;
-        let open = Arc::new(open);
-        let first = open.clone();
+        let mut reading = Reading {
+            mapping: req.mapping.clone(),
+            tz,
+            times: None,
+        };
+        let mut ticket_errors = Vec::new();
+        if let Some(open) = req.tickets.clone() {
+            let m = req.mapping.clone();
+            let (times, errors) = tokio::task::spawn_blocking(move || {
+                read_ticket_times(open().map_err(unreadable)?, &m, tz)
+            })
+            .await
+            .map_err(task_failed)??;
+            reading.times = Some(Arc::new(times));
+            ticket_errors = errors;
+        }
+        let first = req.lines.clone();
+        let r = reading.clone();
         let scan = Arc::new(
-            tokio::task::spawn_blocking(move || scan(first().map_err(unreadable)?, tz))
+            tokio::task::spawn_blocking(move || scan(first().map_err(unreadable)?, &r))
                 .await
                 .map_err(task_failed)??,
         );
         let mut report = ImportReport {
+            dry_run: req.dry_run,
             rows_read: scan.rows_read,
+            rows_ignored: scan.rows_ignored,
             tickets_in_file: scan.tickets_in_file(),
             tickets_rejected: scan.tickets_rejected(),
-            errors: scan.errors.clone(),
+            errors: ticket_errors
+                .into_iter()
+                .chain(scan.errors.iter().cloned())
+                .collect(),
             ..Default::default()
         };
-        if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        if req.mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
             report.aborted = true;
+            report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
-        let book = run_tenant(self.db(), tenant, Mode::Read, |tx| {
-            Box::pin(async move { Book::load(tx).await })
+        let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+            Box::pin(async move {
+                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
+            })
         })
         .await?;
+        let names: HashMap<MenuItemId, String> = book
+            .menu_items
+            .values()
+            .map(|m| (m.id, m.name.clone()))
+            .collect();
         // Fail before reading on: a recipe that cannot be exploded.
         Depleter::new(&book)?;
 
@@ -652,21 +958,23 @@ impl App {
         let (chunks, mut incoming) = tokio::sync::mpsc::channel::<Vec<PreparedSale>>(2);
         let s = scan.clone();
         let src = source.to_owned();
-        let reading = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
-            let depleter = Depleter::new(&book)?;
+        let open = req.lines.clone();
+        let r = reading.clone();
+        let reading_task = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+            let depleter = Depleter::new(&book)?.with_aliases(&aliases);
             let mut chunk = Vec::with_capacity(CHUNK_TICKETS);
             let send = |chunk: Vec<ParsedTicket>| -> Result<(), AppError> {
                 let now = Utc::now();
                 let prepared = chunk
                     .iter()
-                    .map(|t| depleter.prepare(ticket_sale(t, location, &src, now), None))
+                    .map(|t| depleter.prepare(ticket_sale(t, location, &src, now, &depleter), None))
                     .collect::<Result<Vec<_>, _>>()?;
                 // A closed channel means the writer stopped on an error it reports.
                 chunks
                     .blocking_send(prepared)
                     .map_err(|_| AppError::Internal("the import stopped".into()))
             };
-            stream(open().map_err(unreadable)?, tz, &s, |t| {
+            stream(open().map_err(unreadable)?, &r, &s, |t| {
                 chunk.push(t);
                 if chunk.len() == CHUNK_TICKETS {
                     send(std::mem::replace(
@@ -681,41 +989,53 @@ impl App {
             }
             Ok(())
         });
-        let mut unmapped: BTreeMap<String, usize> = BTreeMap::new();
+        let mut tally = Tally::default();
+        let file_prices = scan.has_price;
         while let Some(prepared) = incoming.recv().await {
             let src = source.to_owned();
-            let written = run_tenant(self.db(), tenant, Mode::Write, move |tx| {
-                Box::pin(async move { write_new(tx, &src, prepared).await })
-            })
+            let dry = req.dry_run;
+            let (new, skipped) = run_tenant(
+                self.db(),
+                tenant,
+                if dry { Mode::Read } else { Mode::Write },
+                move |tx| Box::pin(async move { write_new(tx, &src, prepared, dry).await }),
+            )
             .await?;
+            let w = Written {
+                tickets: new.len(),
+                skipped,
+            };
             tracing::debug!(
-                tickets = written.tickets,
-                skipped = written.skipped,
+                tickets = w.tickets,
+                skipped = w.skipped,
                 "import chunk written"
             );
-            report.tickets_imported += written.tickets;
-            report.tickets_already_imported += written.skipped;
-            report.lines_imported += written.lines;
-            report.lines_depleted += written.lines_depleted;
-            report.movements += written.movements;
-            for n in written.unmapped {
-                *unmapped.entry(n).or_default() += 1;
-            }
+            tally.add(&mut report, &new, &w, &names, req.dry_run, file_prices);
         }
-        reading.await.map_err(task_failed)??;
-        report.unmapped = unmapped_list(unmapped);
+        reading_task.await.map_err(task_failed)??;
+        report.unmapped = tally.unmapped();
+        report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }
 
-/// Reads a whole file into tickets (both passes, in memory): for tests and small files.
+/// Reads a whole file into tickets (both passes, in memory) with the generic mapping: for
+/// tests and small files.
 ///
 /// # Errors
 /// As [`scan`] and [`stream`].
 pub fn parse_all(input: &[u8], tz: Tz) -> Result<(Scan, Vec<ParsedTicket>), AppError> {
-    let s = scan(input, tz)?;
+    parse_with(input, &Reading::generic(tz))
+}
+
+/// [`parse_all`] with a reading of its own.
+///
+/// # Errors
+/// As [`scan`] and [`stream`].
+pub fn parse_with(input: &[u8], r: &Reading) -> Result<(Scan, Vec<ParsedTicket>), AppError> {
+    let s = scan(input, r)?;
     let mut tickets = Vec::new();
-    stream(input, tz, &s, |t| {
+    stream(input, r, &s, |t| {
         tickets.push(t);
         Ok(())
     })?;
@@ -806,10 +1126,16 @@ mod tests {
 
     #[test]
     fn a_file_that_changed_between_the_passes_is_refused() {
-        let s = scan(CSV.as_bytes(), london()).unwrap();
+        let s = scan(CSV.as_bytes(), &Reading::generic(london())).unwrap();
         let other =
             "OrderNumber,OrderDate,ItemName,Quantity,ProductPrice\n99,03/08/2019 20:25,X,1,1\n";
-        let err = stream(other.as_bytes(), london(), &s, |_| Ok(())).err();
+        let err = stream(
+            other.as_bytes(),
+            &Reading::generic(london()),
+            &s,
+            |_| Ok(()),
+        )
+        .err();
         assert!(matches!(err, Some(AppError::Validation { field, .. }) if field == "file"));
     }
 
@@ -839,36 +1165,140 @@ mod tests {
     #[test]
     fn an_edited_row_is_noticed_by_the_second_pass() {
         let first = "ticket,date,item,qty,price\n1,2019-08-03 12:00,A,1,1\n";
-        let s = scan(first.as_bytes(), Tz::UTC).unwrap();
+        let s = scan(first.as_bytes(), &Reading::generic(Tz::UTC)).unwrap();
         for edited in [
             "ticket,date,item,qty,price\n1,2019-08-03 12:00,A,2,1\n",
             "ticket,date,item,qty,price\n1,2019-08-03 12:01,A,1,1\n",
         ] {
-            let err = stream(edited.as_bytes(), Tz::UTC, &s, |_| Ok(())).err();
+            let err = stream(
+                edited.as_bytes(),
+                &Reading::generic(Tz::UTC),
+                &s,
+                |_| Ok(()),
+            )
+            .err();
             assert!(matches!(err, Some(AppError::Validation { field, .. }) if field == "file"));
         }
-        assert!(stream(first.as_bytes(), Tz::UTC, &s, |_| Ok(())).is_ok());
+        assert!(stream(first.as_bytes(), &Reading::generic(Tz::UTC), &s, |_| Ok(())).is_ok());
     }
 
     #[test]
     fn a_missing_column_is_named() {
-        let err = scan("OrderNumber,ItemName,Quantity\n1,a,1\n".as_bytes(), Tz::UTC).err();
+        let err = scan(
+            "OrderNumber,ItemName,Quantity\n1,a,1\n".as_bytes(),
+            &Reading::generic(Tz::UTC),
+        )
+        .err();
         assert!(
-            matches!(err, Some(AppError::Validation { ref field, ref message }) if field == "header" && message.contains("date") && message.contains("price"))
+            matches!(err, Some(AppError::Validation { ref field, ref message }) if field == "header" && message.contains("date"))
+        );
+    }
+
+    fn reading(mapping: SalesMapping) -> Reading {
+        Reading {
+            mapping,
+            tz: Tz::UTC,
+            times: None,
+        }
+    }
+
+    #[test]
+    fn one_row_per_unit_without_quantity_or_price_sums_identical_rows_per_ticket() {
+        let csv = "ticket_number,date,time,article
+7,2021-07-11,08:38,BAGUETTE
+7,2021-07-11,08:38,CROISSANT
+7,2021-07-11,08:38,baguette
+7,2021-07-11,08:38,BAGUETTE
+8,2021-07-11,08:40,NONE
+";
+        let m = SalesMapping {
+            ignore: vec!["none".into()],
+            ..SalesMapping::default()
+        };
+        let (scan, tickets) = parse_with(csv.as_bytes(), &reading(m)).unwrap();
+        assert_eq!((scan.rows_read, scan.rows_ignored), (5, 1));
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+        assert_eq!(tickets.len(), 1);
+        let one = Quantity::from_raw(Quantity::ONE_RAW);
+        assert_eq!(
+            tickets[0].lines,
+            vec![
+                ("BAGUETTE".to_string(), Quantity::from_raw(2000), None),
+                ("CROISSANT".to_string(), one, None),
+                ("baguette".to_string(), one, None),
+            ]
         );
     }
 
     #[test]
-    fn local_times_across_daylight_saving() {
-        // 01:30 on 2019-03-31 does not exist in London: read as 02:30 BST = 01:30 UTC.
+    fn a_size_is_appended_to_the_name_or_scales_quantity_and_price() {
+        let csv = "Receipt,Date,Item,Size,Qty,Price
+1,2024-05-01 12:00,Margherita,L,2,13.50
+1,2024-05-01 12:00,Margherita,,1,10.00
+";
+        let (_, tickets) = parse_with(csv.as_bytes(), &reading(SalesMapping::default())).unwrap();
+        assert_eq!(tickets[0].lines[0].0, "Margherita (L)");
+        assert_eq!(tickets[0].lines[1].0, "Margherita");
+        let m = SalesMapping {
+            size_mode: super::super::mapping::SizeMode::Factor,
+            size_factors: [("L".to_string(), Quantity::from_raw(1350))].into(),
+            ..SalesMapping::default()
+        };
+        let (_, tickets) = parse_with(csv.as_bytes(), &reading(m.clone())).unwrap();
+        // 2 x 1.35 = 2.7 portions at 13.50 / 1.35 = 10.00: the revenue stays 27.00.
         assert_eq!(
-            parse_pos_time("31/03/2019 01:30", london()).map(|t| t.to_rfc3339()),
-            Ok("2019-03-31T01:30:00+00:00".into())
+            tickets[0].lines[0],
+            (
+                "Margherita".to_string(),
+                Quantity::from_raw(2700),
+                Some(Money::from_raw(10_000_000))
+            )
         );
-        // 01:30 on 2019-10-27 happens twice: the earlier (BST) instant.
+        let bad = csv.replace(",L,", ",XL,");
+        let (scan, _) = parse_with(bad.as_bytes(), &reading(m)).unwrap();
         assert_eq!(
-            parse_pos_time("27/10/2019 01:30", london()).map(|t| t.to_rfc3339()),
-            Ok("2019-10-27T00:30:00+00:00".into())
+            (scan.errors[0].line, scan.errors[0].field.as_str()),
+            (2, "Size")
         );
+        assert!(scan.errors[0].message.contains("'XL'"));
+    }
+
+    #[test]
+    fn ticket_times_come_from_a_tickets_file_joined_on_the_number() {
+        let orders = "order_id,date,time\n1,2015-01-01,11:38:36\n2,2015-01-01,11:57:40\n";
+        let lines = "order_details_id,order_id,pizza_id,quantity
+1,1,hawaiian_m,1
+2,2,classic_dlx_m,1
+3,2,five_cheese_l,2
+4,3,mexicana_s,1
+";
+        let m = SalesMapping {
+            ticket: Some("order_id".into()),
+            item: Some("pizza_id".into()),
+            tickets_file: Some(super::super::mapping::TicketsFileMapping::default()),
+            ..SalesMapping::default()
+        };
+        let chicago: Tz = "America/Chicago".parse().unwrap();
+        let (times, errors) = read_ticket_times(orders.as_bytes(), &m, chicago).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let r = Reading {
+            mapping: m,
+            tz: chicago,
+            times: Some(Arc::new(times)),
+        };
+        let (scan, tickets) = parse_with(lines.as_bytes(), &r).unwrap();
+        assert_eq!(tickets.len(), 2);
+        assert_eq!(tickets[1].lines.len(), 2);
+        // 11:57:40 in Chicago (CST) is 17:57:40 UTC.
+        assert_eq!(
+            tickets[1].occurred_at.to_rfc3339(),
+            "2015-01-01T17:57:40+00:00"
+        );
+        assert_eq!(scan.errors.len(), 1);
+        assert_eq!(
+            (scan.errors[0].line, scan.errors[0].field.as_str()),
+            (5, "order_id")
+        );
+        assert!(scan.errors[0].message.contains("not in the tickets file"));
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod depletion;
 pub mod import;
+pub mod mapping;
+pub mod pos;
 
 use chrono::{DateTime, Duration, Utc};
 use larder_core::auth::Permission;
@@ -17,7 +19,9 @@ use crate::menu::Book;
 use crate::page::{self, Page};
 use crate::{App, AppError, Principal};
 pub use depletion::{Depleter, PreparedSale, name_key, write_sales};
-pub use import::{ImportMode, ImportReport, RowError};
+pub use import::{ImportMode, ImportReport, ImportRequest, Opener, RowError, UnmappedName};
+pub use mapping::{Preset, SalesMapping, SizeMode, TicketsFileMapping, presets};
+pub use pos::{ImportTarget, SaleAlias, SaleAliasCommand, SavedMapping};
 
 /// Sales' constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("sales_external_ref", "external_ref")]);
@@ -207,7 +211,8 @@ impl App {
                     .await?
                     .ok_or(AppError::NotFound("location"))?;
                 let book = Book::load(tx).await?;
-                let depleter = Depleter::new(&book)?;
+                let aliases = tx.list_sale_aliases().await?;
+                let depleter = Depleter::new(&book)?.with_aliases(&aliases);
                 let mut lines = Vec::with_capacity(c.lines.len());
                 for (i, l) in c.lines.iter().enumerate() {
                     let menu = match l.menu_item_id {

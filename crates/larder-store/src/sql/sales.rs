@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use larder_core::SaleId;
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
-use crate::{LocationScope, SaleFilter, SaleLineRow, SaleRow, SalesTx, UnmappedRow};
+use crate::{LocationScope, SaleAliasRow, SaleFilter, SaleLineRow, SaleRow, SalesTx, UnmappedRow};
 
 const GET_SALE: &str = "SELECT id, location_id, source, external_ref, occurred_at, recorded_at
      FROM sales WHERE tenant_id = $1 AND id = $2";
@@ -38,6 +39,18 @@ const UNMAPPED_SALES: &str = "SELECT item_name, COUNT(*), CAST(SUM(quantity) AS 
                                     AND ml.location_id = s.location_id
             WHERE s.tenant_id = $1 AND ml.user_id = $2))
      GROUP BY item_name ORDER BY COUNT(*) DESC, item_name";
+
+const GET_IMPORT_MAPPING: &str = "SELECT mapping FROM sales_import_mappings WHERE tenant_id = $1";
+const PUT_IMPORT_MAPPING: &str = "INSERT INTO sales_import_mappings (tenant_id, mapping,
+     updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id) DO UPDATE SET mapping = excluded.mapping,
+       updated_at = excluded.updated_at";
+const LIST_ALIASES: &str = "SELECT name_key, item_name, menu_item_id, created_at
+     FROM sales_aliases WHERE tenant_id = $1 ORDER BY name_key";
+const PUT_ALIAS: &str = "INSERT INTO sales_aliases (tenant_id, name_key, item_name,
+     menu_item_id, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, name_key) DO UPDATE SET item_name = excluded.item_name,
+       menu_item_id = excluded.menu_item_id, created_at = excluded.created_at";
 
 fn sale_head(mut r: Row) -> R<SaleRow> {
     Ok(SaleRow {
@@ -211,5 +224,59 @@ impl<E: Exec> SalesTx for SqlTx<E> {
                 .await?,
             unmapped,
         )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_import_mapping(&mut self) -> R<Option<String>> {
+        match self
+            .exec
+            .fetch_optional(GET_IMPORT_MAPPING, args![self.tenant])
+            .await?
+        {
+            Some(mut r) => Ok(Some(r.get()?)),
+            None => Ok(None),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn put_import_mapping(&mut self, mapping: &str, now: DateTime<Utc>) -> R<()> {
+        self.exec
+            .execute(PUT_IMPORT_MAPPING, args![self.tenant, mapping, now])
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_sale_aliases(&mut self) -> R<Vec<SaleAliasRow>> {
+        rows(
+            self.exec
+                .fetch_all(LIST_ALIASES, args![self.tenant])
+                .await?,
+            |mut r| {
+                Ok(SaleAliasRow {
+                    name_key: r.get()?,
+                    item_name: r.get()?,
+                    menu_item_id: r.get()?,
+                    created_at: r.get()?,
+                })
+            },
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn put_sale_alias(&mut self, a: &SaleAliasRow) -> R<()> {
+        self.exec
+            .execute(
+                PUT_ALIAS,
+                args![
+                    self.tenant,
+                    a.name_key,
+                    a.item_name,
+                    a.menu_item_id,
+                    a.created_at
+                ],
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -65,8 +65,8 @@ pub(crate) use larder_store::{
     BoxFuture, DailyUsageRow, GlobalJob, IdempotencyRow, ItemFilter, ItemRow, ItemUnitRow,
     LedgerMismatch, LocationRow, LocationScope, MembershipRow, MenuItemRow, Mode, MovementFilter,
     MovementRow, MovementTarget, PackSize, ParLevelRow, RecipeLineRow, RecipeRow, RefreshTokenRow,
-    SaleFilter, SaleLineRow, SaleRow, StockFilter, StockLevelRow, Store, StoreError, TenantJob,
-    TenantRow, TopMenuItemRow, UnmappedRow, UserRow, run_global, run_tenant,
+    SaleAliasRow, SaleFilter, SaleLineRow, SaleRow, StockFilter, StockLevelRow, Store, StoreError,
+    TenantJob, TenantRow, TopMenuItemRow, UnmappedRow, UserRow, run_global, run_tenant,
 };
 
 /// The store under test.

@@ -11,7 +11,72 @@ contract!(
     an_external_ref_is_unique_per_source,
     sales_must_name_existing_locations_and_menu_items,
     unmapped_names_rank_by_lines_then_name,
+    import_mappings_and_aliases_are_replaced_and_kept_per_tenant,
 );
+
+async fn import_mappings_and_aliases_are_replaced_and_kept_per_tenant(store: S) {
+    let s = seed(&store, "aliases").await;
+    let other = seed(&store, "aliases-other").await;
+    let item = MenuItemRow {
+        id: MenuItemId::new(),
+        name: "The Hawaiian Pizza (M)".into(),
+        category: None,
+        recipe_id: None,
+        portion: q("1"),
+        price: Some(money("16.50")),
+        created_at: at(1, 2),
+    };
+    let second = MenuItemRow {
+        id: MenuItemId::new(),
+        name: "The Hawaiian Pizza (L)".into(),
+        ..item.clone()
+    };
+    let alias = SaleAliasRow {
+        name_key: "hawaiian_m".into(),
+        item_name: "hawaiian_m".into(),
+        menu_item_id: item.id,
+        created_at: at(2, 3),
+    };
+    let remapped = SaleAliasRow {
+        item_name: "Hawaiian_M".into(),
+        menu_item_id: second.id,
+        created_at: at(3, 4),
+        ..alias.clone()
+    };
+    let (a, r) = (alias.clone(), remapped.clone());
+    let (before, first, after, mapping) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_menu_item(&item).await?;
+            tx.insert_menu_item(&second).await?;
+            let before = tx.get_import_mapping().await?;
+            tx.put_import_mapping(r#"{"preset":"generic"}"#, at(1, 1))
+                .await?;
+            tx.put_import_mapping(r#"{"preset":"takeaway"}"#, at(1, 2))
+                .await?;
+            tx.put_sale_alias(&a).await?;
+            let first = tx.list_sale_aliases().await?;
+            tx.put_sale_alias(&r).await?;
+            let after = tx.list_sale_aliases().await?;
+            Ok((before, first, after, tx.get_import_mapping().await?))
+        })
+    })
+    .await;
+    assert_eq!(before, None);
+    assert_eq!(first, vec![alias]);
+    assert_eq!(after, vec![remapped]);
+    assert_eq!(mapping.as_deref(), Some(r#"{"preset":"takeaway"}"#));
+    let (theirs, their_mapping) = read(&store, other.tenant, |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.list_sale_aliases().await?,
+                tx.get_import_mapping().await?,
+            ))
+        })
+    })
+    .await;
+    assert!(theirs.is_empty(), "{theirs:?}");
+    assert_eq!(their_mapping, None);
+}
 
 async fn sales_round_trip_and_unmapped_names_are_reported(store: S) {
     let s = seed(&store, "sales").await;

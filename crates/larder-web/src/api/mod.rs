@@ -6,7 +6,7 @@ mod auth;
 mod catalog;
 mod inventory;
 mod menu;
-mod sales;
+pub(crate) mod sales;
 mod tenancy;
 
 use axum::Router;

@@ -13,6 +13,7 @@ mod error;
 mod format;
 mod inventory;
 mod menu;
+mod sales;
 mod session;
 mod tenancy;
 
@@ -21,7 +22,7 @@ use axum::Router;
 use crate::AppState;
 
 /// Every page: `/login`, `/logout`, `/signup`, `/signup/confirm`, `/` (dashboard), `/items`,
-/// `/items/{id}`, `/recipes`, `/recipes/{id}`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
+/// `/items/{id}`, `/recipes`, `/recipes/{id}`, `/sales/import`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
 /// a browser without one to `/login`.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,5 +30,6 @@ pub fn router() -> Router<AppState> {
         .merge(analytics::router())
         .merge(catalog::router())
         .merge(menu::router())
+        .merge(sales::router())
         .merge(tenancy::router())
 }

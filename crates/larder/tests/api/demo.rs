@@ -5,7 +5,8 @@ use crate::helpers::{Backend, spawn_app};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() {
     let app = spawn_app(Backend::Sqlite).await;
-    let report = larder::demo::load_demo(&app.app).await.unwrap();
+    let hidden = indicatif::ProgressBar::hidden();
+    let report = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
     assert!(report.loaded);
     assert_eq!(report.sales.rows_read, 74_818);
     assert!(report.sales.errors.is_empty());
@@ -19,9 +20,73 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         "on hand must equal the sum of movements"
     );
     // Loading again is a no-op.
-    let again = larder::demo::load_demo(&app.app).await.unwrap();
+    let again = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
     assert!(!again.loaded);
     assert_eq!(again.sales.tickets_already_imported, 13_397);
+}
+
+/// The pizza place's own two files through the import with a saved mapping, as a restaurant
+/// would load them: every order line maps (through the pizza ids mapped to menu items), and
+/// the revenue is the dataset's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pizza_demo_imports_its_two_files_with_a_mapping_and_maps_every_line() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let hidden = indicatif::ProgressBar::hidden();
+    let report = larder::pizza_demo::load_pizza(&app.app, &hidden)
+        .await
+        .unwrap();
+    assert!(report.loaded);
+    assert_eq!(
+        (
+            report.book.items,
+            report.book.recipes,
+            report.book.menu_items
+        ),
+        (66, 32, 96)
+    );
+    assert_eq!(report.aliases, 96);
+    let s = &report.sales;
+    assert!(s.errors.is_empty(), "{:?}", s.errors.first());
+    assert_eq!(s.rows_read, 48_620);
+    assert_eq!(s.tickets_imported, 21_350);
+    assert_eq!(s.lines_depleted, 48_620, "{:?}", s.unmapped.first());
+    // The first order, 2015-01-01 11:38:36 in New York, is 16:38:36 UTC.
+    assert_eq!(
+        s.first_sale.map(|t| t.to_rfc3339()),
+        Some("2015-01-01T16:38:36+00:00".to_string())
+    );
+    assert!(report.receipts > 0);
+    assert!(app.app.check_ledger().await.unwrap().is_empty());
+    // The files carry no prices: each line took its menu item's, and the year's revenue is the
+    // dataset's (SOURCE.md: 817,860.05 USD).
+    let owner = app
+        .app
+        .operator_principal(&larder::pizza_demo::PIZZA_EMAIL.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let top = app
+        .app
+        .top_menu_items(
+            owner,
+            at("2015-01-01T00:00:00Z"),
+            at("2016-01-02T00:00:00Z"),
+            Some(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(top.len(), 91, "91 of the 96 pizza ids sell");
+    let revenue: i64 = top.iter().map(|t| t.revenue.raw()).sum();
+    assert_eq!(
+        larder_core::Money::from_raw(revenue).to_string(),
+        "817860.05"
+    );
+    let again = larder::pizza_demo::load_pizza(&app.app, &hidden)
+        .await
+        .unwrap();
+    assert!(!again.loaded);
+    assert_eq!(again.sales.tickets_already_imported, 21_350);
 }
 
 /// `kill -9` in the middle of the demo's sales replay: the ledger is consistent, and running

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 24] = [
+const NO_LOCATION_DATA: [(&str, &str); 29] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -45,6 +45,11 @@ const NO_LOCATION_DATA: [(&str, &str); 24] = [
     ("get", "/api/v1/recipes/{id}"),
     ("post", "/api/v1/menu-items"),
     ("get", "/api/v1/auth/me"),
+    ("get", "/api/v1/sales/import-presets"),
+    ("get", "/api/v1/sales/import-mapping"),
+    ("put", "/api/v1/sales/import-mapping"),
+    ("get", "/api/v1/sales/aliases"),
+    ("post", "/api/v1/sales/aliases"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -340,6 +345,22 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         json!({"location_id": peckham, "lines": [{"name": "Saffron Rice", "quantity": "9"}]});
     let res = app.post("/api/v1/sales", Some(&m), &sale).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("post", "/sales/imports");
+    let csv = "ticket,date,item,qty,price\n9,2024-05-01 12:00,Saffron Rice,9,4.50\n";
+    for dry_run in [true, false] {
+        let res = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/sales/imports?location_id={peckham}&dry_run={dry_run}"
+            )))
+            .bearer_auth(&m)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "dry_run={dry_run}");
+    }
     cover("put", "/items/{id}/par-levels/{location_id}");
     let res = app
         .put(
