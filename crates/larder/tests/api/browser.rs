@@ -387,3 +387,164 @@ async fn a_restaurant_signs_up_and_sets_its_week_in_the_browser() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// Logs in through the login page as `email` (the test password).
+async fn browser_login(c: &fantoccini::Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "email", email).await;
+    fill(c, "password", "correct horse battery").await;
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("tenant-name"))
+        .await
+        .unwrap();
+}
+
+async fn text_of(c: &fantoccini::Client, id: &str) -> String {
+    c.wait()
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A manager on a phone saves a column mapping for their till's export, checks the file (dry
+/// run: what would be imported, the names that deplete nothing), maps one of those names to a
+/// menu item in one step, and imports; then the same page at 1366 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_maps_columns_checks_and_imports_a_sales_file_in_the_browser() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Camberwell Curry").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    app.dish(&t, "Pilau Rice", &rice, "300").await;
+    let mango = app.create_item(&t, "Mango pulp", "g", "0.004").await;
+    app.dish(&t, "Mango Lassi", &mango, "100").await;
+    let file = std::env::temp_dir().join(format!("larder-till-{}.csv", uuid::Uuid::now_v7()));
+    std::fs::write(
+        &file,
+        "Receipt No;Day;Time;Product;Qty\n\
+         R1;03/05/2024;12:10;Pilau Rice;2\n\
+         R1;03/05/2024;12:10;Lassi (mango);1\n\
+         R2;03/05/2024;13:00;Pilau Rice;1\n"
+            .replace(';', ","),
+    )
+    .unwrap();
+
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/sales/import")).await.unwrap();
+    fill(&c, "m-ticket", "Receipt No").await;
+    fill(&c, "m-date", "Day").await;
+    fill(&c, "m-time", "Time").await;
+    fill(&c, "m-date_format", "%d/%m/%Y").await;
+    fill(&c, "m-item", "Product").await;
+    fill(&c, "m-quantity", "Qty").await;
+    c.find(Locator::Id("save-mapping"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "saved").await, "Mapping saved.");
+    assert_eq!(
+        c.find(Locator::Id("m-ticket"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Receipt No")
+    );
+
+    // Check: nothing written, the unmapped name with its revenue (no price column, no menu
+    // price: 0), the date range in the tenant's time (London, BST).
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Id("check"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let summary = text_of(&c, "summary").await;
+    assert!(summary.contains("Checked, nothing written"), "{summary}");
+    assert!(summary.contains("2 tickets"), "{summary}");
+    assert_eq!(
+        text_of(&c, "date-range").await,
+        "2024-05-03 12:10 to 2024-05-03 13:00"
+    );
+    let unmapped = text_of(&c, "unmapped").await;
+    assert!(unmapped.contains("Lassi (mango)"), "{unmapped}");
+    assert_eq!(app.on_hand(&t, &rice).await, "0.000");
+    assert!(
+        overflow(&c).await <= 0,
+        "the import page is wider than a phone"
+    );
+    assert!(
+        table_overflow(&c).await <= 0,
+        "a report table is wider than a phone"
+    );
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-import-phone.png"), png);
+
+    // Map "Lassi (mango)" to the menu's Mango Lassi in one step.
+    let select = c
+        .find(Locator::Css("#unmapped form.map select"))
+        .await
+        .unwrap();
+    select.select_by_label("Mango Lassi").await.unwrap();
+    c.find(Locator::Css("#unmapped form.map button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mapped = text_of(&c, "mapped").await;
+    assert!(mapped.contains("Lassi (mango) → Mango Lassi"), "{mapped}");
+
+    // Import: every line depletes now.
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Id("import"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let summary = text_of(&c, "summary").await;
+    assert!(summary.contains("Imported 2 tickets"), "{summary}");
+    assert!(
+        c.find(Locator::Id("unmapped")).await.is_err(),
+        "every name maps after the one-step mapping"
+    );
+    assert_eq!(app.on_hand(&t, &rice).await, "-900.000");
+    assert_eq!(app.on_hand(&t, &mango).await, "-100.000");
+
+    c.set_window_size(1366, 900).await.unwrap();
+    assert!(overflow(&c).await <= 0);
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(std::env::temp_dir().join("larder-import-desktop.png"), png);
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+    let _ = std::fs::remove_file(file);
+}
