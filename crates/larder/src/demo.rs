@@ -535,6 +535,7 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
     progress.set_message("takeaway book");
     let report = load_demo(&app, &progress);
     let report = report.await.context("failed to load the demo")?;
+    log_loaded(&report, started);
     let pizza = crate::pizza_demo::load_pizza(&app, &progress)
         .await
         .context("failed to load the pizza demo")?;
@@ -553,9 +554,17 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
             sale_movements = s.movements,
             openings = pizza.openings,
             receipts = pizza.receipts,
+            seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
             "pizza demo loaded"
         );
+    } else {
+        tracing::info!("pizza demo tenant already complete; nothing loaded");
     }
+    Ok(app)
+}
+
+/// Logs what loading the takeaway did.
+fn log_loaded(report: &DemoReport, started: std::time::Instant) {
     if report.loaded {
         let s = &report.sales;
         tracing::info!(
@@ -575,7 +584,6 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
     } else {
         tracing::info!("demo tenant already complete; nothing loaded");
     }
-    Ok(app)
 }
 
 /// The lines `larder demo` prints once it listens: the takeaway's login, then the pizza

@@ -63,42 +63,56 @@ pub(crate) fn embedded(data: &'static [u8], bar: ProgressBar) -> Opener {
 /// The most names and bad rows the summary lists (the JSON report has them all).
 const LISTED: usize = 25;
 
-/// The report as a person reads it.
+/// The report as a person reads it: times in the tenant's zone, counts without trailing
+/// zeros.
 pub(crate) fn summary(r: &ImportReport) -> String {
     let mut out = String::new();
-    let verb = if r.dry_run {
-        "would import"
-    } else {
-        "imported"
+    let tz: chrono_tz::Tz = r.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |t: &chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
     };
-    let _ = writeln!(
-        out,
-        "{} rows read{}; {} tickets in the file: {verb} {}, already imported {}, rejected {}",
-        r.rows_read,
-        if r.rows_ignored > 0 {
-            format!(" ({} ignored by name)", r.rows_ignored)
+    let ignored = if r.rows_ignored > 0 {
+        format!(" ({} ignored by name)", r.rows_ignored)
+    } else {
+        String::new()
+    };
+    if r.aborted {
+        let _ = writeln!(
+            out,
+            "{} rows read{ignored}; {} tickets in the file, {} with a bad row: nothing imported",
+            r.rows_read, r.tickets_in_file, r.tickets_rejected
+        );
+    } else {
+        let verb = if r.dry_run {
+            "would import"
         } else {
-            String::new()
-        },
-        r.tickets_in_file,
-        r.tickets_imported,
-        r.tickets_already_imported,
-        r.tickets_rejected
-    );
-    let _ = writeln!(
-        out,
-        "{} lines, {} depleting stock ({} movements), {} without a recipe",
-        r.lines_imported,
-        r.lines_depleted,
-        r.movements,
-        r.lines_unmapped()
-    );
+            "imported"
+        };
+        let _ = writeln!(
+            out,
+            "{} rows read{ignored}; {} tickets in the file: {verb} {}, already imported {}, rejected {}",
+            r.rows_read,
+            r.tickets_in_file,
+            r.tickets_imported,
+            r.tickets_already_imported,
+            r.tickets_rejected
+        );
+        let _ = writeln!(
+            out,
+            "{} lines, {} depleting stock ({} movements), {} without a recipe",
+            r.lines_imported,
+            r.lines_depleted,
+            r.movements,
+            r.lines_unmapped()
+        );
+    }
     if let (Some(a), Some(b)) = (r.first_sale, r.last_sale) {
         let _ = writeln!(
             out,
-            "sales from {} to {} (UTC)",
-            a.format("%Y-%m-%d %H:%M"),
-            b.format("%Y-%m-%d %H:%M")
+            "sales from {} to {} ({})",
+            local(&a),
+            local(&b),
+            r.time_zone
         );
     }
     if r.lines_without_price > 0 {
@@ -115,9 +129,9 @@ pub(crate) fn summary(r: &ImportReport) -> String {
             .map(|l| {
                 [
                     l.ticket.clone(),
-                    l.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                    local(&l.occurred_at),
                     l.name.clone(),
-                    l.quantity.to_string(),
+                    plain(&l.quantity.to_string()),
                     l.unit_price.to_string(),
                     l.menu_item.clone().unwrap_or_else(|| "(unmapped)".into()),
                 ]
@@ -125,7 +139,7 @@ pub(crate) fn summary(r: &ImportReport) -> String {
             .collect();
         out.push_str("\nfirst lines as read:\n");
         out.push_str(&table(
-            &["ticket", "time (UTC)", "name", "qty", "price", "menu item"],
+            &["ticket", "time", "name", "qty", "price", "menu item"],
             &rows,
         ));
     }
@@ -138,7 +152,7 @@ pub(crate) fn summary(r: &ImportReport) -> String {
                 [
                     u.name.clone(),
                     u.lines.to_string(),
-                    u.quantity.to_string(),
+                    plain(&u.quantity.to_string()),
                     u.revenue.to_string(),
                 ]
             })
@@ -167,6 +181,15 @@ pub(crate) fn summary(r: &ImportReport) -> String {
     }
     let _ = writeln!(out, "\ntook {:.1} s", r.seconds);
     out
+}
+
+/// A decimal without trailing zeros (`2.000` is `2`, `1.500` is `1.5`).
+fn plain(s: &str) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// A plain-text table: columns padded to their widest cell.

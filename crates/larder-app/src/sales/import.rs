@@ -133,6 +133,8 @@ pub struct ImportReport {
     pub aborted: bool,
     /// Seconds the import took.
     pub seconds: f64,
+    /// The tenant's time zone, in which the file's local times were read (IANA name).
+    pub time_zone: String,
 }
 
 impl ImportReport {
@@ -922,6 +924,7 @@ impl App {
                 .map_err(task_failed)??,
         );
         let mut report = ImportReport {
+            time_zone: tz.name().to_owned(),
             dry_run: req.dry_run,
             rows_read: scan.rows_read,
             rows_ignored: scan.rows_ignored,
