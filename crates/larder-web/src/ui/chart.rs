@@ -10,7 +10,8 @@ use super::format::{Numbers, escape};
 /// the card's width: one point per week, a y-axis from zero to the peak week (labelled with the
 /// quantity and its unit), the first and last weeks labelled. When `partial_last` the last week
 /// holds fewer days than a week (the period runs past the data): its segment is dashed and its
-/// label says so, so a dip there does not read as a drop in usage. Integer pixel arithmetic;
+/// label says so, so a dip there does not read as a drop in usage. Each week has a dot and,
+/// on hover, its date and value (an SVG `<title>`: no script). Integer pixel arithmetic;
 /// negative weeks sit on the axis.
 pub fn sparkline(s: &UsageSeries, numbers: &Numbers, partial_last: bool) -> String {
     const W: i128 = 300;
@@ -34,6 +35,32 @@ pub fn sparkline(s: &UsageSeries, numbers: &Numbers, partial_last: bool) -> Stri
             let x = LEFT + i128::try_from(i).unwrap_or(0) * (W - LEFT - PAD) / n;
             let y = H - AXIS - i128::from(q.raw()).max(0) * (H - AXIS - 2 * PAD) / max;
             format!("{x},{y}")
+        })
+        .collect();
+    // Hover values: each week a dot and an invisible column with its value as a tooltip.
+    let step = (W - LEFT - PAD) / n;
+    let last_week = s.weeks.len().saturating_sub(1);
+    let hover: String = s
+        .weeks
+        .iter()
+        .zip(&points)
+        .enumerate()
+        .map(|(i, ((d, q), pt))| {
+            let x: i128 = pt.split(',').next().and_then(|v| v.parse().ok()).unwrap_or(LEFT);
+            let y = pt.rsplit(',').next().unwrap_or("0");
+            let note = if partial_last && i == last_week {
+                " (partial week)"
+            } else {
+                ""
+            };
+            format!(
+                "<g class=\"pt\"><title>week of {}: {}{note}</title><rect x=\"{}\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"transparent\"/><circle cx=\"{x}\" cy=\"{y}\" r=\"2.5\" fill=\"#0b6e4f\"/></g>",
+                d.format("%-d %b %Y"),
+                numbers.quantity(*q, s.base_unit),
+                x - step / 2,
+                step.max(1),
+                H - AXIS,
+            )
         })
         .collect();
     let dashed = partial_last && points.len() >= 2;
@@ -79,7 +106,7 @@ pub fn sparkline(s: &UsageSeries, numbers: &Numbers, partial_last: bool) -> Stri
 <line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#d9dee5\"/>\
 <text x=\"{tick_x}\" y=\"{peak_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{peak}</text>\
 <text x=\"{tick_x}\" y=\"{base}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{zero}</text>\
-<polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" points=\"{pts}\"/>{tail_line}\
+<polyline fill=\"none\" stroke=\"#0b6e4f\" stroke-width=\"2\" points=\"{pts}\"/>{tail_line}{hover}\
 <text x=\"{LEFT}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\">{first_short}</text>\
 <text x=\"{right}\" y=\"{label_y}\" font-size=\"10\" fill=\"#5b6878\" text-anchor=\"end\">{last_short}{partial}</text></svg>",
         name = escape(&s.name),
@@ -161,6 +188,28 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">15 Jul 2019 (partial)<"), "{svg}");
+    }
+
+    #[test]
+    fn each_week_shows_its_value_on_hover() {
+        let svg = sparkline(
+            &series("Basmati rice", &[0, 2_000_000, 1_500_000]),
+            &Numbers::metric_gbp(),
+            true,
+        );
+        assert!(
+            svg.contains("<title>week of 1 Jul 2019: 0 g</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>week of 8 Jul 2019: 2 kg</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>week of 15 Jul 2019: 1.5 kg (partial week)</title>"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 3);
     }
 
     #[test]
