@@ -212,4 +212,38 @@ async fn reports_bucket_by_the_tenants_week_start_and_nothing_recorded_moves(app
         moves_before, moves_after,
         "a settings change rewrote the ledger"
     );
+    // A new time zone: nothing recorded moves, and an import reads its local times there
+    // (12:00 in New York on 10 March 2026, daylight time, is 16:00 UTC).
+    let res = app
+        .put(
+            "/api/v1/settings",
+            &t.token,
+            &json!({"currency": "USD", "time_zone": "America/New_York", "day_cutoff_minutes": 240,
+                    "week_start": "sunday", "units": "metric"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let moves_now: Value = app
+        .get("/api/v1/stock-movements", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moves_before, moves_now, "a time zone change rewrote the ledger");
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/sales/imports?location_id={}",
+            t.location_id
+        )))
+        .bearer_auth(&t.token)
+        .header("content-type", "text/csv")
+        .body("ticket,date,time,item\n77,2026-03-10,12:00,Rice Bowl\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let sales: Value = app.get("/api/v1/sales", &t.token).await.json().await.unwrap();
+    assert_eq!(sales["data"][0]["occurred_at"], "2026-03-10T16:00:00Z");
+    assert_eq!(sales["data"][1]["occurred_at"], "2026-03-08T12:00:00Z");
 }
