@@ -127,6 +127,15 @@ pub enum RowAction {
     Unchanged,
 }
 
+/// The import's query: `?dry_run=true` previews.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `true`: plan every row and list the bad ones, writing nothing (default `false`).
+    pub dry_run: Option<bool>,
+}
+
 /// One record of the file and what the import does with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlannedRow {
