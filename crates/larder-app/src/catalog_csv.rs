@@ -127,6 +127,16 @@ pub enum RowAction {
     Unchanged,
 }
 
+impl fmt::Display for RowAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Unchanged => "unchanged",
+        })
+    }
+}
+
 /// The import's query: `?dry_run=true` previews.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

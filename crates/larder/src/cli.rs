@@ -479,7 +479,13 @@ async fn import_catalog(config: &Config, args: ImportCatalogArgs) -> anyhow::Res
     println!("{}", serde_json::to_string_pretty(&report)?);
     if !report.errors.is_empty() {
         for e in &report.errors {
-            eprintln!("{}:{}: {}: {}", args.file.display(), e.line, e.field, e.message);
+            eprintln!(
+                "{}:{}: {}: {}",
+                args.file.display(),
+                e.line,
+                e.field,
+                e.message
+            );
         }
         eprintln!(
             "{} bad row(s): nothing was imported{}",

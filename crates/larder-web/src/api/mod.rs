@@ -153,11 +153,7 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
             );
             if let Some(body) = &op.request_body {
                 let csv = matches!(body, utoipa::openapi::RefOr::T(b) if b.content.contains_key("text/csv"));
-                let media = if csv {
-                    "text/csv"
-                } else {
-                    "application/json"
-                };
+                let media = if csv { "text/csv" } else { "application/json" };
                 add(op, "413", "The body is larger than 1 MiB");
                 add(op, "415", &format!("The body is not {media}"));
                 add(op, "422", "Invalid field (named in `field`)");
