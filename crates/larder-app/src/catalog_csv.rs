@@ -1664,3 +1664,178 @@ async fn export_rows(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(errors: &[RowError]) -> Vec<(u64, &str)> {
+        errors.iter().map(|e| (e.line, e.field.as_str())).collect()
+    }
+
+    #[test]
+    fn every_bad_item_cell_is_reported_with_its_line_and_column() {
+        let csv = "name,sku,category,base_unit,unit_cost,cost_unit,barcode,packs
+Rice,,,kg,,,,
+,SKU2,,g,,,,
+Salt,,,g,-1,,,
+Flour,,,g,,,4006381333932,
+Oil,,,ml,1,g,,
+Cumin,,,g,1.2345678,kg,,
+Sugar,,,g,,,,bag
+Tea,,,g,0.0000001,,,
+Milk,,,ml,,,,carton=0
+Good,,,g,4.20,kg,,sack=10000;bag=1000
+";
+        let f = parse_items(csv.as_bytes()).unwrap();
+        assert_eq!(
+            at(&f.errors),
+            vec![
+                (2, "base_unit"),
+                (3, "name"),
+                (4, "unit_cost"),
+                (5, "barcode"),
+                (6, "cost_unit"),
+                (7, "unit_cost"),
+                (8, "packs"),
+                (9, "unit_cost"),
+                (10, "packs"),
+            ]
+        );
+        assert_eq!(f.rows.len(), 1);
+        let good = &f.rows[0];
+        assert_eq!(good.line, 11);
+        // 4.20 a kilo is exactly 0.0042 a gram.
+        assert_eq!(good.valid.unit_cost, Some(Money::from_raw(4_200)));
+        assert_eq!(good.valid.pack_sizes[0].quantity, Quantity::from_raw(10_000_000));
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_csv_with_the_columns_is_refused_naming_the_line() {
+        let msg = |r: Result<ItemsFile, AppError>| match r {
+            Err(AppError::Validation { field, message }) => format!("{field}: {message}"),
+            Err(e) => format!("other: {e}"),
+            Ok(_) => "accepted".into(),
+        };
+        assert!(msg(parse_items(b"name,base_unit\nRice,g\nCaf\xe9,g\n")).contains("line 3 is not UTF-8"));
+        assert!(msg(parse_items(b"name,base_unit\nRice,g,x\n")).contains("line 2 has 3 fields"));
+        assert!(msg(parse_items(b"name,colour\n")).starts_with("header: unknown column 'colour'"));
+        assert!(msg(parse_items(b"name\nRice\n")).starts_with("header: missing column(s): base_unit"));
+        assert!(msg(parse_items(b"name,name,base_unit\n")).contains("appears twice"));
+        assert!(msg(parse_items(b"")).starts_with("body: is empty"));
+        // A byte-order mark and blank lines are fine.
+        let ok = parse_items("\u{feff}Name,Base_Unit\n\nRice,g\n".as_bytes()).unwrap();
+        assert_eq!(ok.rows.len(), 1);
+        assert_eq!(ok.rows[0].line, 3);
+    }
+
+    fn item_unit(name: &str, unit: BaseUnit) -> ItemUnitRow {
+        ItemUnitRow {
+            id: ItemId::new(),
+            name: name.into(),
+            base_unit: unit,
+            unit_cost: Some(Money::from_raw(1_000)),
+        }
+    }
+
+    #[test]
+    fn recipes_resolve_sub_recipes_in_any_order_and_every_line_of_a_cycle_is_refused() {
+        let items = [item_unit("Rice", BaseUnit::G), item_unit("Ghee", BaseUnit::G)];
+        let csv = "recipe,yield_quantity,yield_unit,notes,component,component_type,quantity,unit
+Plate,1,ea,,Base,,300,g
+Base,2500,g,,Rice,item,1,kg
+Base,,,,Ghee,,50,g
+Gravy,1000,g,,Stock,,500,g
+Stock,1000,g,,Gravy,recipe,100,g
+Loop,1,ea,,Loop,,1,ea
+Naan,10,ea,,Flour,,1,kg
+Oil dish,1,ea,,Ghee,,1,l
+Plate,,,,Ghee,,5,g
+";
+        let file = parse_recipes(csv.as_bytes()).unwrap();
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let plan = plan_recipes(file, &items, &[]);
+        let mut errors = at(&plan.errors);
+        errors.sort_unstable();
+        assert_eq!(
+            errors,
+            vec![
+                (5, "component"),
+                (6, "component"),
+                (7, "component"),
+                (8, "component"),
+                (9, "unit"),
+            ]
+        );
+        let cycle = plan.errors.iter().filter(|e| e.message.contains("cycle")).count();
+        assert_eq!(cycle, 2, "{:?}", plan.errors);
+        assert!(plan.errors.iter().any(|e| e.line == 7 && e.message.contains("cannot use itself")));
+        // Plate names Base before Base's rows; Base is written first.
+        let names: Vec<&str> = plan.writes.iter().map(|(r, _)| r.name.as_str()).collect();
+        assert_eq!(names, vec!["Base", "Plate"]);
+        assert_eq!(plan.writes[1].0.lines.len(), 2);
+    }
+
+    #[test]
+    fn a_recipe_row_repeating_the_head_differently_or_missing_it_is_refused() {
+        let csv = "recipe,yield_quantity,yield_unit,notes,component,component_type,quantity,unit
+Plate,1,ea,Hot,Rice,,300,g
+Plate,2,ea,,Rice,,1,g
+Plate,,g,Cold,Rice,,1,g
+Bowl,,,,Rice,,1,g
+Cup,1,ea,,Rice,thing,-1,pinch
+";
+        let file = parse_recipes(csv.as_bytes()).unwrap();
+        assert_eq!(
+            at(&file.errors),
+            vec![
+                (3, "yield_quantity"),
+                (4, "yield_unit"),
+                (4, "notes"),
+                (5, "yield_quantity"),
+                (5, "yield_unit"),
+                (6, "component_type"),
+                (6, "unit"),
+            ]
+        );
+        assert!(file.recipes.iter().all(|r| r.name.as_str() == "Cup") || file.recipes.is_empty());
+        // A negative quantity is refused by the recipe command's own rule, on its line.
+        let items = [item_unit("Rice", BaseUnit::G)];
+        let file = parse_recipes(
+            "recipe,yield_quantity,yield_unit,component,quantity,unit\nCup,1,ea,Rice,-1,g\n".as_bytes(),
+        )
+        .unwrap();
+        let plan = plan_recipes(file, &items, &[]);
+        assert_eq!(at(&plan.errors), vec![(2, "quantity")]);
+    }
+
+    #[test]
+    fn menu_items_check_portion_price_and_recipe_per_line() {
+        let csv = "name,category,recipe,portion,price
+Dal,Curries,Dal,0,1
+Naan,Breads,,1,-2
+Rice,Sides,Nothing,1,2
+Water,Drinks,,,1.50
+Water,Drinks,,,1.60
+";
+        let file = parse_menu_items(csv.as_bytes()).unwrap();
+        assert_eq!(at(&file.errors), vec![(2, "portion"), (3, "price")]);
+        let book = Book::from_rows(&[], &[], Vec::new());
+        let plan = plan_menu_items(file, book, &[]);
+        assert_eq!(at(&plan.errors), vec![(2, "portion"), (3, "price"), (4, "recipe"), (6, "name")]);
+        assert_eq!(plan.rows.len(), 1);
+        assert_eq!(plan.rows[0].action, RowAction::Create);
+    }
+
+    #[test]
+    fn costs_per_a_stated_unit_convert_exactly_or_are_refused() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        assert_eq!(cost_per_base(m("4.20"), Unit::Kg, BaseUnit::G), Ok(m("0.0042")));
+        assert_eq!(cost_per_base(m("3.60"), Unit::Dozen, BaseUnit::Ea), Ok(m("0.3")));
+        assert_eq!(cost_per_base(m("2"), Unit::L, BaseUnit::Ml), Ok(m("0.002")));
+        assert!(cost_per_base(m("1.2345678"), Unit::Kg, BaseUnit::G).is_err());
+        assert!(cost_per_base(m("1"), Unit::Kg, BaseUnit::Ml).is_err());
+        // 0.001 a milligram is 1 a gram.
+        assert_eq!(cost_per_base(m("0.001"), Unit::Mg, BaseUnit::G), Ok(m("1")));
+    }
+}
