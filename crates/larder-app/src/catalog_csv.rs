@@ -278,9 +278,21 @@ fn read_table(
         ));
     }
     let mut lines = Vec::new();
+    // The reader's own line count skips blank lines; count the file's line ends instead.
+    let (mut counted_to, mut line) = (0usize, 1u64);
     for r in records {
         let r = r.map_err(syntax)?;
-        let line = r.position().map_or(0, csv::Position::line);
+        let mut at = r.position().map_or(counted_to, |p| {
+            usize::try_from(p.byte()).unwrap_or(counted_to)
+        });
+        // A record's position can be the blank lines the reader skipped before it.
+        while matches!(csv_bytes.get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        if let Some(between) = csv_bytes.get(counted_to..at) {
+            line += between.iter().filter(|b| **b == b'\n').count() as u64;
+            counted_to = at;
+        }
         let record = csv::StringRecord::from_byte_record(r).map_err(|_| utf8(line))?;
         if record.iter().all(|v| v.trim().is_empty()) {
             continue;
@@ -1681,7 +1693,7 @@ Rice,,,kg,,,,
 Salt,,,g,-1,,,
 Flour,,,g,,,4006381333932,
 Oil,,,ml,1,g,,
-Cumin,,,g,1.2345678,kg,,
+Cumin,,,g,1.234567,kg,,
 Sugar,,,g,,,,bag
 Tea,,,g,0.0000001,,,
 Milk,,,ml,,,,carton=0
@@ -1707,7 +1719,10 @@ Good,,,g,4.20,kg,,sack=10000;bag=1000
         assert_eq!(good.line, 11);
         // 4.20 a kilo is exactly 0.0042 a gram.
         assert_eq!(good.valid.unit_cost, Some(Money::from_raw(4_200)));
-        assert_eq!(good.valid.pack_sizes[0].quantity, Quantity::from_raw(10_000_000));
+        assert_eq!(
+            good.valid.pack_sizes[0].quantity,
+            Quantity::from_raw(10_000_000)
+        );
     }
 
     #[test]
@@ -1717,10 +1732,15 @@ Good,,,g,4.20,kg,,sack=10000;bag=1000
             Err(e) => format!("other: {e}"),
             Ok(_) => "accepted".into(),
         };
-        assert!(msg(parse_items(b"name,base_unit\nRice,g\nCaf\xe9,g\n")).contains("line 3 is not UTF-8"));
+        assert!(
+            msg(parse_items(b"name,base_unit\nRice,g\nCaf\xe9,g\n"))
+                .contains("line 3 is not UTF-8")
+        );
         assert!(msg(parse_items(b"name,base_unit\nRice,g,x\n")).contains("line 2 has 3 fields"));
         assert!(msg(parse_items(b"name,colour\n")).starts_with("header: unknown column 'colour'"));
-        assert!(msg(parse_items(b"name\nRice\n")).starts_with("header: missing column(s): base_unit"));
+        assert!(
+            msg(parse_items(b"name\nRice\n")).starts_with("header: missing column(s): base_unit")
+        );
         assert!(msg(parse_items(b"name,name,base_unit\n")).contains("appears twice"));
         assert!(msg(parse_items(b"")).starts_with("body: is empty"));
         // A byte-order mark and blank lines are fine.
@@ -1740,7 +1760,10 @@ Good,,,g,4.20,kg,,sack=10000;bag=1000
 
     #[test]
     fn recipes_resolve_sub_recipes_in_any_order_and_every_line_of_a_cycle_is_refused() {
-        let items = [item_unit("Rice", BaseUnit::G), item_unit("Ghee", BaseUnit::G)];
+        let items = [
+            item_unit("Rice", BaseUnit::G),
+            item_unit("Ghee", BaseUnit::G),
+        ];
         let csv = "recipe,yield_quantity,yield_unit,notes,component,component_type,quantity,unit
 Plate,1,ea,,Base,,300,g
 Base,2500,g,,Rice,item,1,kg
@@ -1767,9 +1790,17 @@ Plate,,,,Ghee,,5,g
                 (9, "unit"),
             ]
         );
-        let cycle = plan.errors.iter().filter(|e| e.message.contains("cycle")).count();
+        let cycle = plan
+            .errors
+            .iter()
+            .filter(|e| e.message.contains("cycle"))
+            .count();
         assert_eq!(cycle, 2, "{:?}", plan.errors);
-        assert!(plan.errors.iter().any(|e| e.line == 7 && e.message.contains("cannot use itself")));
+        assert!(
+            plan.errors
+                .iter()
+                .any(|e| e.line == 7 && e.message.contains("cannot use itself"))
+        );
         // Plate names Base before Base's rows; Base is written first.
         let names: Vec<&str> = plan.writes.iter().map(|(r, _)| r.name.as_str()).collect();
         assert_eq!(names, vec!["Base", "Plate"]);
@@ -1802,7 +1833,8 @@ Cup,1,ea,,Rice,thing,-1,pinch
         // A negative quantity is refused by the recipe command's own rule, on its line.
         let items = [item_unit("Rice", BaseUnit::G)];
         let file = parse_recipes(
-            "recipe,yield_quantity,yield_unit,component,quantity,unit\nCup,1,ea,Rice,-1,g\n".as_bytes(),
+            "recipe,yield_quantity,yield_unit,component,quantity,unit\nCup,1,ea,Rice,-1,g\n"
+                .as_bytes(),
         )
         .unwrap();
         let plan = plan_recipes(file, &items, &[]);
@@ -1822,7 +1854,10 @@ Water,Drinks,,,1.60
         assert_eq!(at(&file.errors), vec![(2, "portion"), (3, "price")]);
         let book = Book::from_rows(&[], &[], Vec::new());
         let plan = plan_menu_items(file, book, &[]);
-        assert_eq!(at(&plan.errors), vec![(2, "portion"), (3, "price"), (4, "recipe"), (6, "name")]);
+        assert_eq!(
+            at(&plan.errors),
+            vec![(2, "portion"), (3, "price"), (4, "recipe"), (6, "name")]
+        );
         assert_eq!(plan.rows.len(), 1);
         assert_eq!(plan.rows[0].action, RowAction::Create);
     }
@@ -1830,10 +1865,16 @@ Water,Drinks,,,1.60
     #[test]
     fn costs_per_a_stated_unit_convert_exactly_or_are_refused() {
         let m = |s: &str| Money::parse(s).unwrap();
-        assert_eq!(cost_per_base(m("4.20"), Unit::Kg, BaseUnit::G), Ok(m("0.0042")));
-        assert_eq!(cost_per_base(m("3.60"), Unit::Dozen, BaseUnit::Ea), Ok(m("0.3")));
+        assert_eq!(
+            cost_per_base(m("4.20"), Unit::Kg, BaseUnit::G),
+            Ok(m("0.0042"))
+        );
+        assert_eq!(
+            cost_per_base(m("3.60"), Unit::Dozen, BaseUnit::Ea),
+            Ok(m("0.3"))
+        );
         assert_eq!(cost_per_base(m("2"), Unit::L, BaseUnit::Ml), Ok(m("0.002")));
-        assert!(cost_per_base(m("1.2345678"), Unit::Kg, BaseUnit::G).is_err());
+        assert!(cost_per_base(m("1.234567"), Unit::Kg, BaseUnit::G).is_err());
         assert!(cost_per_base(m("1"), Unit::Kg, BaseUnit::Ml).is_err());
         // 0.001 a milligram is 1 a gram.
         assert_eq!(cost_per_base(m("0.001"), Unit::Mg, BaseUnit::G), Ok(m("1")));

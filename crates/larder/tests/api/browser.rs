@@ -390,8 +390,7 @@ async fn a_restaurant_signs_up_and_sets_its_week_in_the_browser() {
 
 /// Where the browser tests leave screenshots for a person to look at: `target/screenshots`.
 fn screenshot_path(name: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/screenshots");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     let _ = std::fs::create_dir_all(&dir);
     dir.join(name)
 }
@@ -452,7 +451,12 @@ async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
         } else {
             // On a desktop, a pasted file with a bad row: the preview lists it and offers no
             // import.
-            fill(&c, "csv", "name,base_unit,unit_cost\nSaffron,g,-1\nSalt,kg,\nGhee,g,0.02\n").await;
+            fill(
+                &c,
+                "csv",
+                "name,base_unit,unit_cost\nSaffron,g,-1\nSalt,kg,\nGhee,g,0.02\n",
+            )
+            .await;
         }
         c.find(Locator::Id("preview-button"))
             .await
@@ -462,19 +466,34 @@ async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
             .unwrap();
         let preview = c.wait().for_element(Locator::Id("preview")).await.unwrap();
         let text = preview.text().await.unwrap();
-        assert!(overflow(&c).await <= 0, "{width} px: the page is wider than the window");
+        assert!(
+            overflow(&c).await <= 0,
+            "{width} px: the page is wider than the window"
+        );
         let tables = table_overflow(&c).await;
-        assert!(tables <= 0, "{width} px: a table is {tables} px wider than its box");
+        assert!(
+            tables <= 0,
+            "{width} px: a table is {tables} px wider than its box"
+        );
         let png = c.screenshot().await.unwrap();
         std::fs::write(screenshot_path(&format!("catalog-import-{width}.png")), png).unwrap();
         if width == 390 {
-            assert!(text.contains("Basmati rice") && text.contains("create"), "{text}");
+            assert!(
+                text.contains("Basmati rice") && text.contains("create"),
+                "{text}"
+            );
             assert!(text.contains("2 to create"), "{text}");
             // Nothing is written before the confirmation.
-            assert!(app.get("/api/v1/items", &t.token).await.json::<serde_json::Value>().await.unwrap()["data"]
-                .as_array()
-                .unwrap()
-                .is_empty());
+            assert!(
+                app.get("/api/v1/items", &t.token)
+                    .await
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()["data"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty()
+            );
             c.find(Locator::Id("confirm"))
                 .await
                 .unwrap()
@@ -486,11 +505,26 @@ async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
             c.goto(&format!("{base}/items")).await.unwrap();
             let items = c.wait().for_element(Locator::Id("items")).await.unwrap();
             let list = items.text().await.unwrap();
-            assert!(list.contains("Basmati rice") && list.contains("Ghee"), "{list}");
+            assert!(
+                list.contains("Basmati rice") && list.contains("Ghee"),
+                "{list}"
+            );
         } else {
-            let errors = c.find(Locator::Id("errors")).await.unwrap().text().await.unwrap();
-            assert!(errors.contains("unit_cost") && errors.contains("base_unit"), "{errors}");
-            assert!(c.find(Locator::Id("confirm")).await.is_err(), "a bad file offers an import");
+            let errors = c
+                .find(Locator::Id("errors"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                errors.contains("unit_cost") && errors.contains("base_unit"),
+                "{errors}"
+            );
+            assert!(
+                c.find(Locator::Id("confirm")).await.is_err(),
+                "a bad file offers an import"
+            );
             assert!(text.contains("Ghee") && text.contains("update"), "{text}");
         }
     }

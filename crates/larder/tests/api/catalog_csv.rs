@@ -24,7 +24,8 @@ Ghee,,Dairy,g,0.012345,g,,
 Eggs,EGG-1,Dairy,ea,3.60,dozen,4006381333931,tray=30
 ";
 
-const RECIPES: &str = "recipe,yield_quantity,yield_unit,notes,component,component_type,quantity,unit
+const RECIPES: &str =
+    "recipe,yield_quantity,yield_unit,notes,component,component_type,quantity,unit
 Pilau rice,4,ea,Serve hot,Pilau base,,1.2,kg
 Pilau rice,,,,Ghee,,0.5,oz
 Pilau base,2500,g,\"1 kg rice cooks to 2.5 kg;
@@ -48,9 +49,7 @@ async fn import(
 ) -> Response {
     let mut req = app
         .client
-        .post(app.url(&format!(
-            "/api/v1/catalog/import/{kind}?dry_run={dry_run}"
-        )))
+        .post(app.url(&format!("/api/v1/catalog/import/{kind}?dry_run={dry_run}")))
         .bearer_auth(token)
         .header("content-type", "text/csv")
         .body(csv.to_owned());
@@ -149,16 +148,26 @@ async fn a_preview_writes_nothing_and_a_commit_creates_exact_values(app: TestApp
         rice["unit_cost"].as_str().unwrap().parse::<f64>().ok(),
         Some(0.0042)
     );
-    assert_eq!(rice["unit_cost"].as_str().unwrap().trim_end_matches('0'), "0.0042");
+    assert_eq!(
+        rice["unit_cost"].as_str().unwrap().trim_end_matches('0'),
+        "0.0042"
+    );
     assert_eq!(rice["sku"], "RICE-1");
     assert_eq!(rice["category"], "Dry goods");
     assert_eq!(rice["pack_sizes"][0]["name"], "sack");
     assert_eq!(
-        rice["pack_sizes"][0]["quantity"].as_str().unwrap().trim_end_matches('0').trim_end_matches('.'),
+        rice["pack_sizes"][0]["quantity"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('0')
+            .trim_end_matches('.'),
         "10000"
     );
     let eggs = by("Eggs");
-    assert_eq!(eggs["unit_cost"].as_str().unwrap().trim_end_matches('0'), "0.3");
+    assert_eq!(
+        eggs["unit_cost"].as_str().unwrap().trim_end_matches('0'),
+        "0.3"
+    );
     assert_eq!(eggs["barcode"], "4006381333931");
     assert_eq!(by("Ghee")["unit_cost"], "0.012345");
 
@@ -190,7 +199,10 @@ async fn a_preview_writes_nothing_and_a_commit_creates_exact_values(app: TestApp
         .unwrap()
         .clone();
     assert_eq!(half["price"].as_str().unwrap().trim_end_matches('0'), "2.1");
-    assert_eq!(half["portion"].as_str().unwrap().trim_end_matches('0'), "0.5");
+    assert_eq!(
+        half["portion"].as_str().unwrap().trim_end_matches('0'),
+        "0.5"
+    );
 }
 
 async fn a_bad_row_commits_nothing_and_every_bad_row_is_listed(app: TestApp) {
@@ -222,10 +234,7 @@ Good,,,g,2,,,
     assert_eq!(errors(&preview), expected);
     let res = import(&app, &t.token, "items", false, None, csv).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        res.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["type"], "/problems/bad-rows");
     assert_eq!(errors(&problem), expected);
@@ -289,7 +298,11 @@ Salt,,Dry goods,g,0.001,g,,
     );
     let done = import_ok(&app, &t, "items", csv).await;
     assert_eq!(
-        (done["created"].clone(), done["updated"].clone(), done["unchanged"].clone()),
+        (
+            done["created"].clone(),
+            done["updated"].clone(),
+            done["unchanged"].clone()
+        ),
         (1.into(), 2.into(), 1.into())
     );
     let all = items(&app, &t).await;
@@ -298,7 +311,10 @@ Salt,,Dry goods,g,0.001,g,,
     assert_eq!(rice["name"], "Rice (basmati)");
     assert_eq!(rice["version"], 2);
     let ghee = all.iter().find(|i| i["name"] == "Ghee").unwrap();
-    assert_eq!(ghee["unit_cost"].as_str().unwrap().trim_end_matches('0'), "0.02");
+    assert_eq!(
+        ghee["unit_cost"].as_str().unwrap().trim_end_matches('0'),
+        "0.02"
+    );
     // A base unit cannot change.
     let res = import(
         &app,
@@ -317,7 +333,10 @@ Salt,,Dry goods,g,0.001,g,,
     let all = items(&app, &t).await;
     let ghee = all.iter().find(|i| i["name"] == "Ghee").unwrap();
     assert_eq!(ghee["category"], "Fats");
-    assert_eq!(ghee["unit_cost"].as_str().unwrap().trim_end_matches('0'), "0.02");
+    assert_eq!(
+        ghee["unit_cost"].as_str().unwrap().trim_end_matches('0'),
+        "0.02"
+    );
 }
 
 async fn an_export_imported_into_another_tenant_is_exactly_the_same_catalog(app: TestApp) {
@@ -371,15 +390,30 @@ async fn an_export_imported_into_another_tenant_is_exactly_the_same_catalog(app:
                 (
                     r["name"].to_string(),
                     r["batch_cost"].to_string(),
-                    r["lines"].as_array().unwrap().iter().map(|l| format!("{}{}{}", l["name"], l["quantity"], l["unit"])).collect(),
+                    r["lines"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|l| format!("{}{}{}", l["name"], l["quantity"], l["unit"]))
+                        .collect(),
                 )
             })
             .collect();
         c.sort();
         c
     };
-    let ra: Value = app.get("/api/v1/recipes", &a.token).await.json().await.unwrap();
-    let rb: Value = app.get("/api/v1/recipes", &b.token).await.json().await.unwrap();
+    let ra: Value = app
+        .get("/api/v1/recipes", &a.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rb: Value = app
+        .get("/api/v1/recipes", &b.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(recipe_costs(ra), recipe_costs(rb));
 }
 
@@ -425,11 +459,27 @@ async fn importing_needs_catalog_write_and_a_body_that_is_csv(app: TestApp) {
     let p: Value = res.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("line 3"), "{p}");
     assert!(p["detail"].as_str().unwrap().contains("UTF-8"), "{p}");
-    let res = import(&app, &t.token, "items", true, None, "name,base_unit\nRice,g,extra\n").await;
+    let res = import(
+        &app,
+        &t.token,
+        "items",
+        true,
+        None,
+        "name,base_unit\nRice,g,extra\n",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: Value = res.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("line 2"), "{p}");
-    let res = import(&app, &t.token, "items", true, None, "name,colour\nRice,white\n").await;
+    let res = import(
+        &app,
+        &t.token,
+        "items",
+        true,
+        None,
+        "name,colour\nRice,white\n",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["field"], "header");
@@ -462,8 +512,19 @@ async fn a_retry_with_the_same_key_imports_once(app: TestApp) {
     let all = items(&app, &t).await;
     assert_eq!(all.len(), 3);
     let rice = all.iter().find(|i| i["sku"] == "RICE-1").unwrap();
-    assert_eq!(rice["unit_cost"].as_str().unwrap().trim_end_matches('0'), "0.005");
+    assert_eq!(
+        rice["unit_cost"].as_str().unwrap().trim_end_matches('0'),
+        "0.005"
+    );
     // The same key with another file is refused.
-    let res = import(&app, &t.token, "items", false, Some("catalog-1"), "name,base_unit\nSalt,g\n").await;
+    let res = import(
+        &app,
+        &t.token,
+        "items",
+        false,
+        Some("catalog-1"),
+        "name,base_unit\nSalt,g\n",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
