@@ -1433,7 +1433,7 @@ fn report(
     rows: Vec<PlannedRow>,
     mut errors: Vec<RowError>,
 ) -> CatalogImport {
-    errors.sort_by(|a, b| a.line.cmp(&b.line));
+    errors.sort_by_key(|e| e.line);
     let count = |a: RowAction| rows.iter().filter(|r| r.action == a).count();
     CatalogImport {
         kind,
