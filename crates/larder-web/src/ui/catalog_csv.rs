@@ -1,12 +1,14 @@
 //! catalog_csv pages: `/catalog/import` (pick the file's kind, upload or paste it, see every
 //! row's action and every bad row, confirm to import) and `/catalog/export/{kind}` (the
-//! download). Without multipart forms, a line of script reads the chosen file into the form's
-//! text field; pasting works without it.
+//! download). Pages carry no script, so the chosen file comes as a `multipart/form-data` post,
+//! read here (one small form: no streaming needed under the 1 MiB body limit); the
+//! confirmation, which carries the previewed text, is an ordinary form.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use larder_app::catalog_csv::{CatalogImport, CatalogKind};
@@ -101,7 +103,7 @@ async fn import_page(
     render(&ImportPage::new(me.tenant_name))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct ImportForm {
     kind: String,
     #[serde(default)]
@@ -120,8 +122,10 @@ async fn import(
     _: SameOrigin,
     State(s): State<AppState>,
     Session(p): Session,
-    Form(f): Form<ImportForm>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, PageError> {
+    let f = read_form(&headers, &body)?;
     let me = s.app.me(p).await?;
     let mut page = ImportPage::new(me.tenant_name);
     page.kind = f.kind.clone();
@@ -135,7 +139,6 @@ async fn import(
     } else {
         None
     };
-    // Browsers send a textarea's line ends as CRLF; the file's lines are the same either way.
     let csv = f.csv;
     match s
         .app
@@ -172,6 +175,86 @@ async fn import(
     }
 }
 
+/// The upload form (`multipart/form-data`: `kind`, the chosen `file`, or the pasted `csv`)
+/// or the confirmation (`application/x-www-form-urlencoded`).
+///
+/// # Errors
+/// 422 on `body` for a form it cannot read.
+fn read_form(headers: &HeaderMap, body: &[u8]) -> Result<ImportForm, AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let bad = || AppError::invalid("body", "is not the import form");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return serde_urlencoded::from_bytes(body).map_err(|_| bad());
+    }
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty())
+        .ok_or_else(bad)?;
+    let mut f = ImportForm::default();
+    let mut file = Vec::new();
+    for (name, value) in multipart_parts(body, boundary) {
+        match name.as_str() {
+            "kind" => f.kind = String::from_utf8_lossy(value).into_owned(),
+            "csv" => f.csv = String::from_utf8_lossy(value).into_owned(),
+            "file" => file = value.to_vec(),
+            _ => {}
+        }
+    }
+    if !file.is_empty() {
+        // The file's own bytes: one that is not UTF-8 is refused by the import, naming the
+        // line; lossy text here is only echoed on that page.
+        f.csv = match String::from_utf8(file) {
+            Ok(t) => t,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+    }
+    Ok(f)
+}
+
+/// The named parts of a `multipart/form-data` body (RFC 7578): each part's `name` and content.
+fn multipart_parts<'b>(body: &'b [u8], boundary: &str) -> Vec<(String, &'b [u8])> {
+    let delimiter = format!("--{boundary}");
+    let d = delimiter.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + d.len() <= body.len() {
+        if &body[i..i + d.len()] == d {
+            starts.push(i);
+            i += d.len();
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for w in starts.windows(2) {
+        let part = &body[w[0] + d.len()..w[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let Some(split) = part.windows(4).position(|x| x == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]);
+        let name = head
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
+            .flat_map(|l| l.split(';'))
+            .find_map(|p| p.trim().strip_prefix("name="))
+            .map(|n| n.trim_matches('"').to_owned());
+        if let Some(name) = name {
+            out.push((name, &part[split + 4..]));
+        }
+    }
+    out
+}
+
 /// The file to download.
 async fn export(
     State(s): State<AppState>,
@@ -191,4 +274,39 @@ async fn export(
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upload_form_is_read_from_multipart_with_the_file_before_the_pasted_text() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nrecipes\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\nrecipe,quantity\r\nDal,1\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\npasted\r\n--XyZ--\r\n";
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=XyZ"),
+        );
+        let f = read_form(&h, body).unwrap_or_default();
+        assert_eq!(f.kind, "recipes");
+        assert_eq!(f.csv, "recipe,quantity\r\nDal,1\r\n");
+        // Without a file, the pasted text; an urlencoded confirmation reads as a form.
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nitems\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csv\"\r\n\r\nname,base_unit\r\n--XyZ--\r\n";
+        let f = read_form(&h, body).unwrap_or_default();
+        assert_eq!(
+            (f.kind.as_str(), f.csv.as_str()),
+            ("items", "name,base_unit")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let f = read_form(&h, b"kind=items&csv=a%2Cb&key=k1&confirm=1").unwrap_or_default();
+        assert_eq!(
+            (f.csv.as_str(), f.key.as_str(), f.confirm.is_some()),
+            ("a,b", "k1", true)
+        );
+    }
 }
