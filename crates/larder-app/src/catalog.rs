@@ -13,7 +13,7 @@ use crate::page::{self, Page};
 use crate::{App, AppError, Principal, required_text};
 
 /// The catalog's constraints, by the field clients write.
-const CONFLICTS: Conflicts = Conflicts(&[("items_sku", "sku")]);
+pub(crate) const CONFLICTS: Conflicts = Conflicts(&[("items_sku", "sku")]);
 
 /// An item as the API shows it. Quantities are decimal strings in the base unit, money in the
 /// tenant's currency.
@@ -79,16 +79,22 @@ pub struct ItemCommand {
     pub unit_cost: Option<Money>,
 }
 
-struct ValidItem {
-    name: String,
-    sku: Option<String>,
-    category: Option<String>,
-    pack_sizes: Vec<PackSize>,
-    barcode: Option<String>,
-    unit_cost: Option<Money>,
+/// An item command's fields once checked: what a create or update stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ValidItem {
+    pub(crate) name: String,
+    pub(crate) sku: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) pack_sizes: Vec<PackSize>,
+    pub(crate) barcode: Option<String>,
+    pub(crate) unit_cost: Option<Money>,
 }
 
-fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
+/// Checks an item command (the API's and the CSV import's one set of rules).
+///
+/// # Errors
+/// 422 naming the field (`barcode`, `pack_sizes[1].quantity`, `unit_cost`).
+pub(crate) fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
     let name = c.name.as_str().to_owned();
     let sku = c.sku.clone().map(Code::into_string);
     let category = c.category.clone().map(Label::into_string);

@@ -7,6 +7,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_csv;
 pub mod error;
 pub mod idempotency;
 pub mod inventory;

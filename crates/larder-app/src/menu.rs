@@ -22,7 +22,8 @@ use crate::page::{self, Page};
 use crate::{App, AppError, Principal};
 
 /// The menu's constraints, by the field clients write.
-const CONFLICTS: Conflicts = Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);
+pub(crate) const CONFLICTS: Conflicts =
+    Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);
 
 /// Everything costing and depletion need, loaded once per transaction: recipes, item units
 /// and costs, menu items.
@@ -99,6 +100,18 @@ impl Book {
         let (c, missing) = menu::cost(usage, &self.costs)
             .ok_or_else(|| AppError::invalid("recipe", "cost overflows"))?;
         Ok((c, missing.iter().map(|i| self.item_name(*i)).collect()))
+    }
+
+    /// Adds or replaces a recipe (one being imported) so that lines naming it validate and
+    /// the book costs it.
+    pub(crate) fn put_recipe(&mut self, row: &RecipeRow) {
+        self.recipes.insert(row.id, def_of(row));
+        self.names.insert(row.id, row.name.clone());
+    }
+
+    /// Adds or replaces a menu item (one being imported).
+    pub(crate) fn put_menu_item(&mut self, row: MenuItemRow) {
+        self.menu_items.insert(row.id, row);
     }
 
     pub(crate) fn costs_get(&self, item: ItemId) -> Option<Money> {
@@ -398,8 +411,12 @@ fn menu_view(book: &Book, m: &MenuItemRow) -> MenuItem {
     }
 }
 
-/// Validates a recipe command against the book: returns the row to insert.
-fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, AppError> {
+/// Validates a recipe command against the book (the API's and the CSV import's one set of
+/// rules): returns the row to insert, with a new id and version 1.
+///
+/// # Errors
+/// 422 naming the field (`yield_quantity`, `lines`, `lines[2].unit`).
+pub(crate) fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, AppError> {
     let name = cmd.name.as_str().to_owned();
     let notes = cmd.notes.clone().map(Note::into_string);
     if cmd.yield_quantity.raw() <= 0 {
@@ -458,6 +475,33 @@ fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, AppError> {
     })
 }
 
+/// Checks a menu item command (the API's and the CSV import's one set of rules) and returns
+/// its portion (1 when absent).
+///
+/// # Errors
+/// 422 on `portion` (not positive) or `price` (negative).
+pub(crate) fn menu_item_portion(cmd: &MenuItemCommand) -> Result<Quantity, AppError> {
+    let portion = cmd.portion.unwrap_or(Quantity::from_raw(1000));
+    if portion.raw() <= 0 {
+        return Err(AppError::invalid("portion", "must be positive"));
+    }
+    if cmd.price.is_some_and(Money::is_negative) {
+        return Err(AppError::invalid("price", "must not be negative"));
+    }
+    Ok(portion)
+}
+
+/// The error a menu item whose one sale costs beyond [`Money`]'s range gets.
+pub(crate) fn portion_cost_beyond() -> AppError {
+    AppError::invalid(
+        "portion",
+        format!(
+            "would put the cost of one sale beyond the largest amount ({})",
+            Money::MAX
+        ),
+    )
+}
+
 impl App {
     /// Creates a recipe and returns it costed.
     ///
@@ -477,8 +521,7 @@ impl App {
                 let mut book = Book::load(tx).await?;
                 let row = recipe_row(&book, &c)?;
                 tx.insert_recipe(&row).await?;
-                book.recipes.insert(row.id, def_of(&row));
-                book.names.insert(row.id, row.name.clone());
+                book.put_recipe(&row);
                 book.check_costs("lines")?;
                 view(&book, &row)
             })
@@ -560,13 +603,7 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<MenuItem>, AppError> {
         p.require(Permission::RecipesWrite)?;
-        let portion = cmd.portion.unwrap_or(Quantity::from_raw(1000));
-        if portion.raw() <= 0 {
-            return Err(AppError::invalid("portion", "must be positive"));
-        }
-        if cmd.price.is_some_and(Money::is_negative) {
-            return Err(AppError::invalid("price", "must not be negative"));
-        }
+        let portion = menu_item_portion(&cmd)?;
         let row = MenuItemRow {
             id: MenuItemId::new(),
             name: cmd.name.as_str().to_owned(),
@@ -586,13 +623,7 @@ impl App {
                 tx.insert_menu_item(&row).await?;
                 let book = Book::load(tx).await?;
                 if row.recipe_id.is_some() && !matches!(book.portion_cost(&row), Ok(Some(_))) {
-                    return Err(AppError::invalid(
-                        "portion",
-                        format!(
-                            "would put the cost of one sale beyond the largest amount ({})",
-                            Money::MAX
-                        ),
-                    ));
+                    return Err(portion_cost_beyond());
                 }
                 Ok(menu_view(&book, &row))
             })

@@ -66,12 +66,25 @@ pub trait MenuTx: Send {
     /// Adds a recipe with its lines. Conflict `recipes_name` on a duplicate name; Conflict
     /// `foreign_key` when a line names an item or recipe that does not exist.
     async fn insert_recipe(&mut self, recipe: &RecipeRow) -> Result<(), StoreError>;
+    /// Replaces a recipe's name, yield, notes and lines when its version is `expected_version`;
+    /// the stored version becomes `recipe.version`. NotFound when absent; Conflict
+    /// `recipes_version` when the version moved on, `recipes_name` on a duplicate name,
+    /// `foreign_key` when a line names an item or recipe that does not exist.
+    async fn update_recipe(
+        &mut self,
+        recipe: &RecipeRow,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
     /// One recipe with its lines.
     async fn get_recipe(&mut self, id: RecipeId) -> Result<Option<RecipeRow>, StoreError>;
     /// Every recipe with its lines, by name (for explosion and costing).
     async fn all_recipes(&mut self) -> Result<Vec<RecipeRow>, StoreError>;
     /// Adds a menu item. Conflict `menu_items_name` on a duplicate name.
     async fn insert_menu_item(&mut self, item: &MenuItemRow) -> Result<(), StoreError>;
+    /// Replaces a menu item's name, category, recipe, portion and price. NotFound when absent;
+    /// Conflict `menu_items_name` on a duplicate name, `foreign_key` on a recipe that does not
+    /// exist.
+    async fn update_menu_item(&mut self, item: &MenuItemRow) -> Result<(), StoreError>;
     /// One menu item.
     async fn get_menu_item(&mut self, id: MenuItemId) -> Result<Option<MenuItemRow>, StoreError>;
     /// Every menu item, by name.

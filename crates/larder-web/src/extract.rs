@@ -128,6 +128,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A `text/csv` body, as bytes (at most [`BODY_LIMIT_BYTES`]): another media type is a 415 and
+/// a larger body a 413, both problem+json. Whether it is UTF-8 CSV is the use case's to say,
+/// naming the line.
+pub struct ApiCsv(pub Vec<u8>);
+
+impl<S: Send + Sync> FromRequest<S> for ApiCsv {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_csv = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("text/csv")
+            });
+        if !is_csv {
+            return Err(crate::error::problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                "the body must be text/csv".into(),
+                Some("content-type"),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    body_too_large()
+                } else {
+                    ApiError(AppError::invalid("body", e.body_text())).into_response()
+                }
+            })?;
+        Ok(ApiCsv(bytes.to_vec()))
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
     type Rejection = Response;
 

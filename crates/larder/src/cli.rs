@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use larder_app::catalog_csv::CatalogKind;
 use larder_app::sales::ImportMode;
 use larder_web::AppState;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export data.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Operator tasks on people's accounts.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -66,6 +70,44 @@ enum ImportCommand {
     /// (`--preset takeaway`), the tenant's saved mapping (`--saved-mapping`) or a mapping file
     /// (`--mapping FILE`, JSON as `PUT /api/v1/sales/import-mapping` takes).
     Sales(ImportSalesArgs),
+    /// Import a catalog CSV file (items, recipes or menu items; docs/catalog-csv.md): every row
+    /// is created or updated by name, or, with any bad row, nothing is written.
+    Catalog(ImportCatalogArgs),
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Print a tenant's items, recipes or menu items as CSV (the layout `import catalog` reads).
+    Catalog(ExportCatalogArgs),
+}
+
+fn catalog_kind(s: &str) -> Result<CatalogKind, String> {
+    s.parse()
+}
+
+#[derive(clap::Args)]
+struct ImportCatalogArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// Tenant id or slug.
+    #[arg(long)]
+    tenant: String,
+    /// `items`, `recipes` or `menu_items`.
+    #[arg(long, value_parser = catalog_kind)]
+    kind: CatalogKind,
+    /// Print what each row would do and every bad row, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(clap::Args)]
+struct ExportCatalogArgs {
+    /// Tenant id or slug.
+    #[arg(long)]
+    tenant: String,
+    /// `items`, `recipes` or `menu_items`.
+    #[arg(long, value_parser = catalog_kind)]
+    kind: CatalogKind,
 }
 
 #[derive(clap::Args)]
@@ -184,6 +226,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check => check(&config).await,
         Command::Import(ImportCommand::Sales(args)) => import_sales(&config, args).await,
+        Command::Import(ImportCommand::Catalog(args)) => import_catalog(&config, args).await,
+        Command::Export(ExportCommand::Catalog(args)) => export_catalog(&config, args).await,
         Command::Users(UsersCommand::ResetLink(args)) => {
             let email = larder_core::Email::parse(&args.email)
                 .map_err(|e| anyhow::anyhow!("--email: {e}"))?;
@@ -462,5 +506,78 @@ async fn import_sales(config: &Config, args: ImportSalesArgs) -> anyhow::Result<
     {
         bail!("nothing imported");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An operator acting as the tenant's owner (the CLI holds the server's own credentials).
+fn operator(tenant: larder_core::TenantId) -> larder_app::Principal {
+    larder_app::Principal::operator(
+        tenant,
+        larder_core::UserId::new(),
+        larder_core::auth::Role::Owner,
+    )
+}
+
+async fn import_catalog(config: &Config, args: ImportCatalogArgs) -> anyhow::Result<ExitCode> {
+    let csv = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let store = open_store(config).await?;
+    let app = build_app(config, store.clone())?;
+    let tenant = app
+        .find_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let result = app
+        .import_catalog(operator(tenant), args.kind, csv, args.dry_run, None)
+        .await;
+    store.close().await;
+    let report = result
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?
+        .value;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if !report.errors.is_empty() {
+        for e in &report.errors {
+            eprintln!(
+                "{}:{}: {}: {}",
+                args.file.display(),
+                e.line,
+                e.field,
+                e.message
+            );
+        }
+        eprintln!(
+            "{} bad row(s): nothing was imported{}",
+            report.errors.len(),
+            if args.dry_run { " (dry run)" } else { "" }
+        );
+        return Ok(ExitCode::from(2));
+    }
+    eprintln!(
+        "{} {}: {} to create, {} to update, {} unchanged{}",
+        report.rows.len(),
+        args.kind,
+        report.created,
+        report.updated,
+        report.unchanged,
+        if args.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ": written"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_catalog(config: &Config, args: ExportCatalogArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let app = build_app(config, store.clone())?;
+    let tenant = app
+        .find_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let result = app.export_catalog(operator(tenant), args.kind).await;
+    store.close().await;
+    let csv = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{csv}");
     Ok(ExitCode::SUCCESS)
 }

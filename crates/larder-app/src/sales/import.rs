@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 use larder_core::{LocationId, MenuItemId, Money, Quantity, SaleId, TenantId};
 use larder_store::prelude::*;
 use larder_store::{Mode, SaleLineRow, SaleRow, run_tenant};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::depletion::{Depleter, PreparedSale, write_sales};
 use super::mapping::{Col, Layout, SalesMapping, SizeEffect};
@@ -52,7 +52,7 @@ pub enum ImportMode {
 
 /// A row the import refused: its line in the file (the header is line 1), the column at
 /// fault, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     /// Line number in the file.
     pub line: u64,

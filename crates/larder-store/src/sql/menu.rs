@@ -15,6 +15,15 @@ const INSERT_RECIPE: &str = "INSERT INTO recipes
 const INSERT_RECIPE_LINE: &str = "INSERT INTO recipe_lines
      (tenant_id, recipe_id, position, item_id, sub_recipe_id, quantity, unit)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const UPDATE_RECIPE: &str = "UPDATE recipes
+     SET name = $3, yield_quantity = $4, yield_unit = $5, notes = $6, version = $7
+     WHERE tenant_id = $1 AND id = $2 AND version = $8";
+const RECIPE_EXISTS: &str = "SELECT version FROM recipes WHERE tenant_id = $1 AND id = $2";
+const DELETE_RECIPE_LINES: &str =
+    "DELETE FROM recipe_lines WHERE tenant_id = $1 AND recipe_id = $2";
+const UPDATE_MENU_ITEM: &str = "UPDATE menu_items
+     SET name = $3, category = $4, recipe_id = $5, portion = $6, price = $7
+     WHERE tenant_id = $1 AND id = $2";
 const GET_RECIPE: &str = "SELECT id, name, yield_quantity, yield_unit, notes, version,
      created_at FROM recipes WHERE tenant_id = $1 AND id = $2";
 const RECIPE_LINES: &str = "SELECT recipe_id, position, item_id, sub_recipe_id, quantity, unit
@@ -81,25 +90,9 @@ fn menu_item(mut r: Row) -> R<MenuItemRow> {
     })
 }
 
-#[async_trait]
-impl<E: Exec> MenuTx for SqlTx<E> {
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn insert_recipe(&mut self, rec: &RecipeRow) -> R<()> {
-        self.exec
-            .execute(
-                INSERT_RECIPE,
-                args![
-                    self.tenant,
-                    rec.id,
-                    rec.name,
-                    rec.yield_quantity,
-                    rec.yield_unit.as_str(),
-                    rec.notes,
-                    rec.version,
-                    rec.created_at
-                ],
-            )
-            .await?;
+impl<E: Exec> SqlTx<E> {
+    /// Inserts a recipe's lines (after its head, or after its old lines were deleted).
+    async fn insert_recipe_lines(&mut self, rec: &RecipeRow) -> R<()> {
         for line in &rec.lines {
             let (item, sub) = match line.component {
                 Component::Item(i) => (Some(i), None),
@@ -121,6 +114,65 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl<E: Exec> MenuTx for SqlTx<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_recipe(&mut self, rec: &RecipeRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_RECIPE,
+                args![
+                    self.tenant,
+                    rec.id,
+                    rec.name,
+                    rec.yield_quantity,
+                    rec.yield_unit.as_str(),
+                    rec.notes,
+                    rec.version,
+                    rec.created_at
+                ],
+            )
+            .await?;
+        self.insert_recipe_lines(rec).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_recipe(&mut self, rec: &RecipeRow, expected_version: i64) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_RECIPE,
+                args![
+                    self.tenant,
+                    rec.id,
+                    rec.name,
+                    rec.yield_quantity,
+                    rec.yield_unit.as_str(),
+                    rec.notes,
+                    rec.version,
+                    expected_version
+                ],
+            )
+            .await?;
+        if n != 1 {
+            return match self
+                .exec
+                .fetch_optional(RECIPE_EXISTS, args![self.tenant, rec.id])
+                .await?
+            {
+                Some(_) => Err(StoreError::Conflict {
+                    constraint: "recipes_version".into(),
+                }),
+                None => Err(StoreError::NotFound),
+            };
+        }
+        self.exec
+            .execute(DELETE_RECIPE_LINES, args![self.tenant, rec.id])
+            .await?;
+        self.insert_recipe_lines(rec).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
@@ -182,6 +234,30 @@ impl<E: Exec> MenuTx for SqlTx<E> {
             )
             .await
             .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_menu_item(&mut self, m: &MenuItemRow) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_MENU_ITEM,
+                args![
+                    self.tenant,
+                    m.id,
+                    m.name,
+                    m.category,
+                    m.recipe_id,
+                    m.portion,
+                    m.price
+                ],
+            )
+            .await?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -9,6 +9,8 @@ contract!(
     recipe_lines_must_name_existing_items_and_recipes,
     menu_items_round_trip_by_name,
     menu_item_names_are_unique_and_their_recipes_must_exist,
+    a_recipe_update_replaces_its_head_and_lines_at_the_expected_version,
+    a_menu_item_update_replaces_its_fields,
 );
 
 fn recipe(name: &str, lines: Vec<RecipeLineRow>) -> RecipeRow {
@@ -235,4 +237,161 @@ async fn menu_item_names_are_unique_and_their_recipes_must_exist(store: S) {
     })
     .await;
     assert_eq!(all, vec![first]);
+}
+
+async fn a_recipe_update_replaces_its_head_and_lines_at_the_expected_version(store: S) {
+    let s = seed(&store, "recipe-update").await;
+    let sub = recipe(
+        "Masala",
+        vec![line(1, Component::Item(s.item), "10", Unit::G)],
+    );
+    let original = recipe(
+        "Dal",
+        vec![
+            line(1, Component::Item(s.item), "80", Unit::G),
+            line(2, Component::Item(s.item), "1", Unit::Kg),
+        ],
+    );
+    let changed = RecipeRow {
+        name: "Dal tadka".into(),
+        yield_quantity: q("4"),
+        yield_unit: BaseUnit::Ea,
+        notes: Some("temper last".into()),
+        lines: vec![line(1, Component::Recipe(sub.id), "0.5", Unit::Kg)],
+        version: 2,
+        ..original.clone()
+    };
+    let (o, c, sb) = (original.clone(), changed.clone(), sub.clone());
+    let got = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_recipe(&sb).await?;
+            tx.insert_recipe(&o).await?;
+            tx.update_recipe(&c, 1).await?;
+            tx.get_recipe(c.id).await
+        })
+    })
+    .await;
+    assert_eq!(got, Some(changed.clone()));
+    // A stale version, a missing recipe, a taken name and a ghost line are refused and change
+    // nothing.
+    let stale = RecipeRow {
+        version: 3,
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&stale, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("recipes_version")));
+    let ghost = recipe("Ghost", Vec::new());
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&ghost, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+    let taken = RecipeRow {
+        name: "Masala".into(),
+        version: 3,
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&taken, 2).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("recipes_name")));
+    let dangling = RecipeRow {
+        version: 3,
+        lines: vec![line(1, Component::Item(ItemId::new()), "1", Unit::G)],
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&dangling, 2).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("foreign_key")));
+    let id = changed.id;
+    let got = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_recipe(id).await })
+    })
+    .await;
+    assert_eq!(got, Some(changed.clone()));
+    // Another tenant cannot update it.
+    let other = seed(&store, "recipe-update-other").await;
+    let theirs = RecipeRow {
+        version: 3,
+        lines: Vec::new(),
+        ..changed
+    };
+    let err = attempt(&store, other.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&theirs, 2).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+}
+
+async fn a_menu_item_update_replaces_its_fields(store: S) {
+    let s = seed(&store, "menu-update").await;
+    let dal = recipe("Dal", vec![line(1, Component::Item(s.item), "80", Unit::G)]);
+    let naan = menu_item("Naan", None);
+    let plain = menu_item("Plain naan", None);
+    let changed = MenuItemRow {
+        name: "Garlic naan".into(),
+        category: None,
+        recipe_id: Some(dal.id),
+        portion: q("0.25"),
+        price: Some(money("3.456789")),
+        ..naan.clone()
+    };
+    let (d, n, pl, c) = (dal, naan.clone(), plain, changed.clone());
+    let got = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_recipe(&d).await?;
+            tx.insert_menu_item(&n).await?;
+            tx.insert_menu_item(&pl).await?;
+            tx.update_menu_item(&c).await?;
+            tx.get_menu_item(c.id).await
+        })
+    })
+    .await;
+    assert_eq!(got, Some(changed.clone()));
+    let taken = MenuItemRow {
+        name: "Plain naan".into(),
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&taken).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("menu_items_name")));
+    let ghost_recipe = MenuItemRow {
+        recipe_id: Some(RecipeId::new()),
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&ghost_recipe).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("foreign_key")));
+    let missing = menu_item("Nowhere", None);
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&missing).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+    let other = seed(&store, "menu-update-other").await;
+    let theirs = MenuItemRow {
+        recipe_id: None,
+        ..changed.clone()
+    };
+    let err = attempt(&store, other.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&theirs).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+    let id = changed.id;
+    let got = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_menu_item(id).await })
+    })
+    .await;
+    assert_eq!(got, Some(changed));
 }

@@ -4,6 +4,7 @@
 mod analytics;
 mod auth;
 mod catalog;
+mod catalog_csv;
 mod inventory;
 mod menu;
 pub(crate) mod sales;
@@ -29,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "tenancy", description = "Locations"),
         (name = "auth", description = "Tenants, people, tokens"),
         (name = "catalog", description = "Items and par levels"),
+        (name = "catalog_csv", description = "The catalog (items, recipes, menu items) as CSV files: export, and import with a preview"),
         (name = "inventory", description = "The stock ledger"),
         (name = "menu", description = "Recipes and menu items, costed"),
         (name = "sales", description = "Sales and theoretical depletion"),
@@ -62,6 +64,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(tenancy::router())
         .merge(auth::router(state))
         .merge(catalog::router())
+        .merge(catalog_csv::router())
         .merge(inventory::router())
         .merge(menu::router())
         .merge(sales::router())
@@ -88,8 +91,9 @@ pub fn router(state: AppState) -> Router<AppState> {
 ///
 /// - 500 (a fault) and 503 (the database is unreachable or overloaded, or the request took
 ///   longer than the server's time limit), with `Retry-After`;
-/// - with a request body: 413 (over [`crate::extract::BODY_LIMIT_BYTES`]), 415 (not JSON) and
-///   422 (malformed or invalid);
+/// - with a request body: 413 (over [`crate::extract::BODY_LIMIT_BYTES`]), 415 (not the
+///   media type the body is documented in: JSON, or CSV for the catalog import) and 422
+///   (malformed or invalid);
 /// - with parameters: 422 (a malformed parameter, named in `field`);
 /// - when authenticated: 401, 403 (the role lacks the permission; not for `/auth/me`) and 404
 ///   (the resource, or one the request names, does not exist in the caller's tenant);
@@ -147,9 +151,11 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
                 "503",
                 "The database is unavailable or overloaded, or the request took too long; retry after `Retry-After` seconds",
             );
-            if op.request_body.is_some() {
+            if let Some(body) = &op.request_body {
+                let csv = matches!(body, utoipa::openapi::RefOr::T(b) if b.content.contains_key("text/csv"));
+                let media = if csv { "text/csv" } else { "application/json" };
                 add(op, "413", "The body is larger than 1 MiB");
-                add(op, "415", "The body is not application/json");
+                add(op, "415", &format!("The body is not {media}"));
                 add(op, "422", "Invalid field (named in `field`)");
             }
             let params = op.parameters.as_ref().map_or(0, Vec::len);

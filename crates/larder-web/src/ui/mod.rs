@@ -8,6 +8,7 @@
 mod analytics;
 mod auth;
 mod catalog;
+mod catalog_csv;
 mod chart;
 mod error;
 mod format;
@@ -22,13 +23,14 @@ use axum::Router;
 use crate::AppState;
 
 /// Every page: `/login`, `/logout`, `/signup`, `/signup/confirm`, `/` (dashboard), `/items`,
-/// `/items/{id}`, `/recipes`, `/recipes/{id}`, `/sales/import`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
+/// `/items/{id}`, `/catalog/import`, `/catalog/export/{kind}`, `/recipes`, `/recipes/{id}`, `/sales/import`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
 /// a browser without one to `/login`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(analytics::router())
         .merge(catalog::router())
+        .merge(catalog_csv::router())
         .merge(menu::router())
         .merge(sales::router())
         .merge(tenancy::router())

@@ -548,3 +548,135 @@ async fn a_manager_maps_columns_checks_and_imports_a_sales_file_in_the_browser()
     let _ = std::fs::remove_dir_all(profile);
     let _ = std::fs::remove_file(file);
 }
+
+/// Where the browser tests leave screenshots for a person to look at: `target/screenshots`.
+fn screenshot_path(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Brixton Curry House").await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "email", &t.email).await;
+    fill(&c, "password", "correct horse battery").await;
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("stock")).await.unwrap();
+
+    let file = profile.with_extension("items.csv");
+    std::fs::write(
+        &file,
+        "name,sku,category,base_unit,unit_cost,cost_unit,barcode,packs\n\
+         Basmati rice,RICE-1,Dry goods,g,4.20,kg,,sack=10000;bag=1000\n\
+         Ghee,,Dairy,g,0.012345,g,,\n",
+    )
+    .unwrap();
+    for (width, height) in [(390, 844), (1366, 900)] {
+        c.set_window_size(width, height).await.unwrap();
+        c.goto(&format!("{base}/catalog/import")).await.unwrap();
+        c.wait().for_element(Locator::Id("upload")).await.unwrap();
+        if width == 390 {
+            // Choose the file: the form posts it (multipart, no script).
+            c.find(Locator::Id("file"))
+                .await
+                .unwrap()
+                .send_keys(&file.display().to_string())
+                .await
+                .unwrap();
+        } else {
+            // On a desktop, a pasted file with a bad row: the preview lists it and offers no
+            // import.
+            fill(
+                &c,
+                "csv",
+                "name,base_unit,unit_cost\nSaffron,g,-1\nSalt,kg,\nGhee,g,0.02\n",
+            )
+            .await;
+        }
+        c.find(Locator::Id("preview-button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let preview = c.wait().for_element(Locator::Id("preview")).await.unwrap();
+        let text = preview.text().await.unwrap();
+        assert!(
+            overflow(&c).await <= 0,
+            "{width} px: the page is wider than the window"
+        );
+        let tables = table_overflow(&c).await;
+        assert!(
+            tables <= 0,
+            "{width} px: a table is {tables} px wider than its box"
+        );
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(screenshot_path(&format!("catalog-import-{width}.png")), png).unwrap();
+        if width == 390 {
+            assert!(
+                text.contains("Basmati rice") && text.contains("create"),
+                "{text}"
+            );
+            assert!(text.contains("2 to create"), "{text}");
+            // Nothing is written before the confirmation.
+            assert!(
+                app.get("/api/v1/items", &t.token)
+                    .await
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()["data"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty()
+            );
+            c.find(Locator::Id("confirm"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let done = c.wait().for_element(Locator::Id("imported")).await.unwrap();
+            assert!(done.text().await.unwrap().contains("2 created"));
+            c.goto(&format!("{base}/items")).await.unwrap();
+            let items = c.wait().for_element(Locator::Id("items")).await.unwrap();
+            let list = items.text().await.unwrap();
+            assert!(
+                list.contains("Basmati rice") && list.contains("Ghee"),
+                "{list}"
+            );
+        } else {
+            let errors = c
+                .find(Locator::Id("errors"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                errors.contains("unit_cost") && errors.contains("base_unit"),
+                "{errors}"
+            );
+            assert!(
+                c.find(Locator::Id("confirm")).await.is_err(),
+                "a bad file offers an import"
+            );
+            assert!(text.contains("Ghee") && text.contains("update"), "{text}");
+        }
+    }
+    c.close().await.unwrap();
+    let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 29] = [
+const NO_LOCATION_DATA: [(&str, &str); 31] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -50,6 +50,9 @@ const NO_LOCATION_DATA: [(&str, &str); 29] = [
     ("put", "/api/v1/sales/import-mapping"),
     ("get", "/api/v1/sales/aliases"),
     ("post", "/api/v1/sales/aliases"),
+    // The catalog as CSV: items, recipes and menu items belong to no location.
+    ("get", "/api/v1/catalog/export/{kind}"),
+    ("post", "/api/v1/catalog/import/{kind}"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {

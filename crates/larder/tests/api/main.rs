@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod browser;
 mod catalog;
+mod catalog_csv;
 mod demo;
 mod hardening;
 mod inventory;

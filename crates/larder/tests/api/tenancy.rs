@@ -229,7 +229,10 @@ async fn reports_bucket_by_the_tenants_week_start_and_nothing_recorded_moves(app
         .json()
         .await
         .unwrap();
-    assert_eq!(moves_before, moves_now, "a time zone change rewrote the ledger");
+    assert_eq!(
+        moves_before, moves_now,
+        "a time zone change rewrote the ledger"
+    );
     let res = app
         .client
         .post(app.url(&format!(
@@ -243,7 +246,12 @@ async fn reports_bucket_by_the_tenants_week_start_and_nothing_recorded_moves(app
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let sales: Value = app.get("/api/v1/sales", &t.token).await.json().await.unwrap();
+    let sales: Value = app
+        .get("/api/v1/sales", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(sales["data"][0]["occurred_at"], "2026-03-10T16:00:00Z");
     assert_eq!(sales["data"][1]["occurred_at"], "2026-03-08T12:00:00Z");
 }
