@@ -8,7 +8,7 @@
 //! Header names are matched ignoring case, spaces and punctuation (`Order Number`,
 //! `OrderNumber` and `order_number` are one name).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -350,7 +350,7 @@ fn check_format(field: &str, f: &str) -> Result<(), AppError> {
 /// A mapping applied to one file's header: where each column is and its name as written.
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
-    cols: HashMap<ColKey, (usize, String)>,
+    cols: Cols,
     date_format: Option<String>,
     time_format: Option<String>,
     size_mode: SizeMode,
@@ -359,12 +359,26 @@ pub(crate) struct Layout {
     decimal_comma: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct ColKey(u8);
+/// Where each mapped column is in the file and its header as written, by [`Col`] (an array:
+/// the import looks a column up for every cell).
+#[derive(Clone, Debug, Default)]
+struct Cols([Option<(usize, String)>; 7]);
 
-impl From<Col> for ColKey {
-    fn from(c: Col) -> Self {
-        Self(c as u8)
+impl Cols {
+    fn contains_key(&self, c: &Col) -> bool {
+        self.0[*c as usize].is_some()
+    }
+
+    fn insert(&mut self, c: Col, v: (usize, String)) {
+        self.0[c as usize] = Some(v);
+    }
+
+    fn remove(&mut self, c: &Col) -> Option<(usize, String)> {
+        self.0[*c as usize].take()
+    }
+
+    fn get(&self, c: &Col) -> Option<&(usize, String)> {
+        self.0[*c as usize].as_ref()
     }
 }
 
@@ -414,7 +428,7 @@ impl Layout {
         headers: &csv::StringRecord,
         dated_elsewhere: bool,
     ) -> Result<Self, AppError> {
-        let mut cols = HashMap::new();
+        let mut cols = Cols::default();
         for c in Col::ALL {
             if dated_elsewhere && matches!(c, Col::Date | Col::Time) {
                 continue;
@@ -429,15 +443,15 @@ impl Layout {
                 c.known(),
                 &format!("mapping.{}", c.field()),
             )? {
-                cols.insert(ColKey::from(c), found);
+                cols.insert(c, found);
             }
         }
         // A file whose only time column is called `time` keeps its date and time there.
-        if !cols.contains_key(&Col::Date.into())
+        if !cols.contains_key(&Col::Date)
             && m.time.is_none()
-            && let Some(t) = cols.remove(&Col::Time.into())
+            && let Some(t) = cols.remove(&Col::Time)
         {
-            cols.insert(Col::Date.into(), t);
+            cols.insert(Col::Date, t);
         }
         let mut required = vec![(Col::Ticket, "ticket number"), (Col::Item, "item name")];
         if !dated_elsewhere {
@@ -445,7 +459,7 @@ impl Layout {
         }
         let missing: Vec<&str> = required
             .iter()
-            .filter(|(c, _)| !cols.contains_key(&(*c).into()))
+            .filter(|(c, _)| !cols.contains_key(c))
             .map(|(_, n)| *n)
             .collect();
         if !missing.is_empty() {
@@ -486,7 +500,7 @@ impl Layout {
             time_format: m.time_format.clone(),
             ..SalesMapping::default()
         };
-        let mut cols = HashMap::new();
+        let mut cols = Cols::default();
         for c in [Col::Ticket, Col::Date, Col::Time] {
             if c == Col::Time && inner.time.is_none() && inner.date.is_some() {
                 continue;
@@ -497,17 +511,17 @@ impl Layout {
                 c.known(),
                 &format!("mapping.tickets_file.{}", c.field()),
             )? {
-                cols.insert(ColKey::from(c), found);
+                cols.insert(c, found);
             }
         }
-        if !cols.contains_key(&Col::Date.into())
+        if !cols.contains_key(&Col::Date)
             && inner.time.is_none()
-            && let Some(t) = cols.remove(&Col::Time.into())
+            && let Some(t) = cols.remove(&Col::Time)
         {
-            cols.insert(Col::Date.into(), t);
+            cols.insert(Col::Date, t);
         }
         for (c, n) in [(Col::Ticket, "ticket number"), (Col::Date, "date")] {
-            if !cols.contains_key(&c.into()) {
+            if !cols.contains_key(&c) {
                 return Err(AppError::invalid(
                     "tickets_file.header",
                     format!("missing column: {n}"),
@@ -526,27 +540,25 @@ impl Layout {
     }
 
     pub(crate) fn has(&self, c: Col) -> bool {
-        self.cols.contains_key(&c.into())
+        self.cols.contains_key(&c)
     }
 
     /// The column's header as the file writes it (for errors); `row` when absent.
     pub(crate) fn name(&self, c: Col) -> String {
         self.cols
-            .get(&c.into())
+            .get(&c)
             .map_or_else(|| "row".to_owned(), |(_, n)| n.clone())
     }
 
     /// The cell of column `c`, `None` when the mapping has no such column.
     pub(crate) fn get<'r>(&self, record: &'r csv::StringRecord, c: Col) -> Option<&'r str> {
-        self.cols
-            .get(&c.into())
-            .map(|(i, _)| record.get(*i).unwrap_or(""))
+        self.cols.get(&c).map(|(i, _)| record.get(*i).unwrap_or(""))
     }
 
     /// The raw bytes of column `c` (a row that is not UTF-8), lossily.
     pub(crate) fn get_bytes(&self, record: &csv::ByteRecord, c: Col) -> String {
         self.cols
-            .get(&c.into())
+            .get(&c)
             .and_then(|(i, _)| record.get(*i))
             .map(|b| String::from_utf8_lossy(b).trim().to_owned())
             .unwrap_or_default()

@@ -1,7 +1,7 @@
 //! The web UI over HTTP (the browser test covers the real browser).
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn_app};
 
@@ -387,6 +387,43 @@ async fn sign_up_and_settings_pages_refuse_bad_input_and_only_owners_change_sett
         .await
         .unwrap();
     assert!(page.contains("value=\"02:00\"") && page.contains("value=\"sunday\" selected"));
+    // The approval threshold for purchase orders: saved from the page, a negative one refused.
+    let threshold = |version: &'static str, amount: &'static str| {
+        let (owner, url) = (&owner, app.url("/settings"));
+        async move {
+            owner
+                .post(url)
+                .form(&[
+                    ("version", version),
+                    ("currency", "USD"),
+                    ("time_zone", "America/New_York"),
+                    ("day_cutoff", "02:00"),
+                    ("week_start", "sunday"),
+                    ("units", "metric"),
+                    ("approval_threshold", amount),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = threshold("2", "-5").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("approval_threshold"));
+    assert_eq!(threshold("2", "750").await.status(), StatusCode::SEE_OTHER);
+    let s: Value = app
+        .get(
+            "/api/v1/settings",
+            &app.login("maria@example.com", "wood fired oven 1970").await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["approval_threshold"], "750.00");
 
     let token = app.login("maria@example.com", "wood fired oven 1970").await["access_token"]
         .as_str()
