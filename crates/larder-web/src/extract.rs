@@ -60,6 +60,45 @@ pub fn access_token(headers: &axum::http::HeaderMap) -> Option<String> {
     })
 }
 
+/// A 415 problem naming `wanted` unless the `Content-Type`'s media type (before any `;`
+/// parameters) is one `accepts` takes.
+fn require_media_type(
+    headers: &axum::http::HeaderMap,
+    wanted: &str,
+    accepts: impl Fn(&str) -> bool,
+) -> Result<(), Response> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| accepts(v.split(';').next().unwrap_or("").trim()));
+    if ok {
+        return Ok(());
+    }
+    Err(crate::error::problem(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "/problems/unsupported-media-type",
+        "Unsupported media type",
+        format!("the body must be {wanted}"),
+        Some("content-type"),
+    ))
+}
+
+/// The body, at most [`BODY_LIMIT_BYTES`]: a larger one is a 413, a broken one a 422.
+async fn read_limited<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, Response> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                body_too_large()
+            } else {
+                ApiError(AppError::invalid("body", e.body_text())).into_response()
+            }
+        })
+}
+
 /// The 413 problem for a body over [`BODY_LIMIT_BYTES`].
 fn body_too_large() -> Response {
     crate::error::problem(
@@ -79,33 +118,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let essence = v.split(';').next().unwrap_or("").trim();
-                essence.eq_ignore_ascii_case("application/json")
-                    || (essence.starts_with("application/") && essence.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(crate::error::problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-                "the body must be application/json".into(),
-                Some("content-type"),
-            ));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    body_too_large()
-                } else {
-                    ApiError(AppError::invalid("body", e.body_text())).into_response()
-                }
-            })?;
+        require_media_type(req.headers(), "application/json", |essence| {
+            essence.eq_ignore_ascii_case("application/json")
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })?;
+        let bytes = read_limited(req, state).await?;
         // Every body the API takes is a JSON object; serde would also read a struct from an
         // array of its fields in order, which the document does not allow.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -137,33 +154,10 @@ impl<S: Send + Sync> FromRequest<S> for ApiCsv {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_csv = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let essence = v.split(';').next().unwrap_or("").trim();
-                essence.eq_ignore_ascii_case("text/csv")
-            });
-        if !is_csv {
-            return Err(crate::error::problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-                "the body must be text/csv".into(),
-                Some("content-type"),
-            ));
-        }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    body_too_large()
-                } else {
-                    ApiError(AppError::invalid("body", e.body_text())).into_response()
-                }
-            })?;
-        Ok(ApiCsv(bytes.to_vec()))
+        require_media_type(req.headers(), "text/csv", |essence| {
+            essence.eq_ignore_ascii_case("text/csv")
+        })?;
+        Ok(ApiCsv(read_limited(req, state).await?.to_vec()))
     }
 }
 
@@ -357,22 +351,9 @@ pub fn upload_too_large() -> Response {
 pub async fn spool(req: Request) -> Result<Upload, Response> {
     use http_body_util::BodyExt as _;
     use tokio::io::AsyncWriteExt as _;
-    let csv = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let essence = v.split(';').next().unwrap_or("").trim();
-            essence.eq_ignore_ascii_case("text/csv") || essence.eq_ignore_ascii_case("text/plain")
-        });
-    if !csv {
-        return Err(upload_problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "/problems/unsupported-media-type",
-            "Unsupported media type",
-            "the body must be a CSV file (text/csv)".into(),
-        ));
-    }
+    require_media_type(req.headers(), "a CSV file (text/csv)", |essence| {
+        essence.eq_ignore_ascii_case("text/csv") || essence.eq_ignore_ascii_case("text/plain")
+    })?;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

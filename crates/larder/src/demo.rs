@@ -278,8 +278,9 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
     let (p, location) = match owner {
         Some(p) => (p, book_present(app, p).await?),
         None => {
-            let reg = app
-                .create_tenant(RegisterCommand {
+            let (p, location) = create_demo_tenant(
+                app,
+                RegisterCommand {
                     tenant_name: text(DEMO_TENANT)?,
                     email: text(DEMO_EMAIL)?,
                     password: text(DEMO_PASSWORD)?,
@@ -288,23 +289,10 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
                     currency: Some("GBP".into()),
                     time_zone: Some("Europe/London".into()),
                     day_cutoff_minutes: Some(240),
-                })
-                .await
-                .map_err(failed)?;
-            let p = Principal::operator(reg.tenant_id, reg.user_id, Role::Owner);
-            let location = app
-                .create_location(
-                    p,
-                    LocationCommand {
-                        name: text(DEMO_LOCATION)?,
-                        kind: LocationKind::Outlet,
-                    },
-                    None,
-                )
-                .await
-                .map_err(failed)?
-                .value
-                .id;
+                },
+                DEMO_LOCATION,
+            )
+            .await?;
             report.book = load_recipe_book(app, p, RECIPES_TOML, PRICES_CSV).await?;
             (p, location)
         }
@@ -339,6 +327,33 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
     report.receipts = stock.1;
     report.loaded = report.book.items > 0 || report.sales.tickets_imported > 0 || stock.2;
     Ok(report)
+}
+
+/// Creates a demo tenant (as the operator) and its one outlet: the owner and the location.
+///
+/// # Errors
+/// The use cases' errors.
+pub(crate) async fn create_demo_tenant(
+    app: &App,
+    reg: RegisterCommand,
+    location: &str,
+) -> anyhow::Result<(Principal, LocationId)> {
+    let reg = app.create_tenant(reg).await.map_err(failed)?;
+    let p = Principal::operator(reg.tenant_id, reg.user_id, Role::Owner);
+    let location = app
+        .create_location(
+            p,
+            LocationCommand {
+                name: text(location)?,
+                kind: LocationKind::Outlet,
+            },
+            None,
+        )
+        .await
+        .map_err(failed)?
+        .value
+        .id;
+    Ok((p, location))
 }
 
 /// The demo location of a tenant whose book is complete.

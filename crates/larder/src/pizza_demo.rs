@@ -19,10 +19,7 @@ use larder_app::menu::{MenuItemCommand, RecipeCommand, RecipeLineCommand};
 use larder_app::sales::{
     ImportMode, ImportReport, ImportRequest, SaleAliasCommand, SalesMapping, TicketsFileMapping,
 };
-use larder_app::tenancy::LocationCommand;
 use larder_app::{App, Principal};
-use larder_core::auth::Role;
-use larder_core::tenancy::LocationKind;
 use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, Name, Quantity, Unit};
 use larder_store::PackSize;
 use serde::Deserialize;
@@ -195,32 +192,21 @@ pub async fn load_pizza(
     let (p, location) = match owner {
         Some(p) => (p, book_present(app, p).await?),
         None => {
-            let reg = app
-                .create_tenant(RegisterCommand {
+            let (p, location) = crate::demo::create_demo_tenant(
+                app,
+                RegisterCommand {
                     tenant_name: text(PIZZA_TENANT)?,
                     email: text(PIZZA_EMAIL)?,
                     password: text(PIZZA_PASSWORD)?,
                     name: text("Pizza Manager")?,
+                    // "Somewhere in the US" (SOURCE.md).
                     currency: Some("USD".into()),
                     time_zone: Some("America/New_York".into()),
                     day_cutoff_minutes: Some(240),
-                })
-                .await
-                .map_err(failed)?;
-            let p = Principal::operator(reg.tenant_id, reg.user_id, Role::Owner);
-            let location = app
-                .create_location(
-                    p,
-                    LocationCommand {
-                        name: text(PIZZA_LOCATION)?,
-                        kind: LocationKind::Outlet,
-                    },
-                    None,
-                )
-                .await
-                .map_err(failed)?
-                .value
-                .id;
+                },
+                PIZZA_LOCATION,
+            )
+            .await?;
             progress.set_message("pizza book");
             let (book, aliases) = load_book(app, p).await?;
             report.book = book;
