@@ -1,9 +1,10 @@
 //! catalog's statements: items and par levels.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use larder_core::{BaseUnit, ItemId};
 
-use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
 use crate::{
     CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, StoreError, decode_packs,
     encode_packs,
@@ -11,19 +12,21 @@ use crate::{
 
 const INSERT_ITEM: &str = "INSERT INTO items
      (tenant_id, id, name, sku, category, base_unit, pack_sizes, barcode, unit_cost, version,
-      created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+      created_at, updated_at, retired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const RETIRE_ITEM: &str = "UPDATE items SET retired_at = coalesce(retired_at, $3)
+     WHERE tenant_id = $1 AND id = $2";
 const UPDATE_ITEM: &str = "UPDATE items
      SET name = $3, sku = $4, category = $5, pack_sizes = $6, barcode = $7, unit_cost = $8,
          version = version + 1, updated_at = $9
      WHERE tenant_id = $1 AND id = $2 AND version = $10";
 const ITEM_EXISTS: &str = "SELECT version FROM items WHERE tenant_id = $1 AND id = $2";
 const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
-     unit_cost, version, created_at, updated_at
+     unit_cost, version, created_at, updated_at, retired_at
      FROM items WHERE tenant_id = $1 AND id = $2";
 const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
-     unit_cost, version, created_at, updated_at
-     FROM items WHERE tenant_id = $1
+     unit_cost, version, created_at, updated_at, retired_at
+     FROM items WHERE tenant_id = $1 AND retired_at IS NULL
        AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '!')
        AND ($3 IS NULL OR category = $3)
        AND ($4 IS NULL OR barcode = $4)
@@ -49,6 +52,7 @@ fn item(mut r: Row) -> R<ItemRow> {
         version: r.get()?,
         created_at: r.get()?,
         updated_at: r.get()?,
+        retired_at: r.get()?,
     })
 }
 
@@ -80,7 +84,8 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                     i.unit_cost,
                     i.version,
                     i.created_at,
-                    i.updated_at
+                    i.updated_at,
+                    i.retired_at
                 ],
             )
             .await
@@ -129,6 +134,15 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
             .await?
             .map(item)
             .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn retire_item(&mut self, id: ItemId, at: DateTime<Utc>) -> R<()> {
+        let n = self
+            .exec
+            .execute(RETIRE_ITEM, args![self.tenant, id, at])
+            .await?;
+        changed(n)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -13,7 +13,48 @@ contract!(
     the_name_filter_matches_its_text_literally,
     all_item_units_lists_every_item_by_name,
     par_levels_show_in_the_stock_list_and_are_replaced,
+    a_retired_item_leaves_the_list_and_stays_readable,
 );
+
+async fn a_retired_item_leaves_the_list_and_stays_readable(store: S) {
+    let s = seed(&store, "retire-item").await;
+    let ghee = item_row("Ghee", None);
+    let g = ghee.clone();
+    let id = s.item;
+    let (first, again, missing, listed, got, units) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_item(&g).await?;
+            let first = tx.retire_item(id, at(3, 9)).await;
+            // Retiring again keeps the first time.
+            let again = tx.retire_item(id, at(4, 9)).await;
+            let missing = tx.retire_item(ItemId::new(), at(3, 9)).await;
+            let listed = tx
+                .list_items(&ItemFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            Ok((
+                first,
+                again,
+                missing,
+                listed,
+                tx.get_item(id).await?,
+                tx.all_item_units().await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!((first, again), (Ok(()), Ok(())));
+    assert_eq!(missing, Err(StoreError::NotFound));
+    assert_eq!(
+        listed.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![ghee.id]
+    );
+    assert_eq!(got.and_then(|i| i.retired_at), Some(at(3, 9)));
+    // Costing still sees it: recipes that use it keep their cost.
+    assert_eq!(units.len(), 2);
+}
 
 async fn an_item_round_trips_with_its_packs_and_cost(store: S) {
     let s = seed(&store, "item").await;

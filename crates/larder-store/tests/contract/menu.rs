@@ -9,6 +9,9 @@ contract!(
     recipe_lines_must_name_existing_items_and_recipes,
     menu_items_round_trip_by_name,
     menu_item_names_are_unique_and_their_recipes_must_exist,
+    update_recipe_replaces_its_lines_and_refuses_a_stale_version,
+    update_menu_item_bumps_the_version_and_refuses_a_stale_one,
+    retired_recipes_and_menu_items_stay_readable_and_costed,
 );
 
 fn recipe(name: &str, lines: Vec<RecipeLineRow>) -> RecipeRow {
@@ -21,6 +24,7 @@ fn recipe(name: &str, lines: Vec<RecipeLineRow>) -> RecipeRow {
         lines,
         version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     }
 }
 
@@ -163,7 +167,9 @@ fn menu_item(name: &str, recipe_id: Option<RecipeId>) -> MenuItemRow {
         recipe_id,
         portion: q("1"),
         price: Some(money("12.50")),
+        version: 1,
         created_at: at(1, 2),
+        retired_at: None,
     }
 }
 
@@ -235,4 +241,143 @@ async fn menu_item_names_are_unique_and_their_recipes_must_exist(store: S) {
     })
     .await;
     assert_eq!(all, vec![first]);
+}
+
+async fn update_recipe_replaces_its_lines_and_refuses_a_stale_version(store: S) {
+    let s = seed(&store, "update-recipe").await;
+    let ghee = item_row("Ghee", None);
+    let dal = recipe(
+        "Dal",
+        vec![
+            line(1, Component::Item(s.item), "80", Unit::G),
+            line(2, Component::Item(ghee.id), "10", Unit::G),
+        ],
+    );
+    let changed = RecipeRow {
+        name: "Dal tadka".into(),
+        yield_quantity: q("4"),
+        notes: Some("temper at the end".into()),
+        lines: vec![line(1, Component::Item(ghee.id), "0.02", Unit::Kg)],
+        version: 2,
+        ..dal.clone()
+    };
+    let (d, g, c) = (dal.clone(), ghee.clone(), changed.clone());
+    let got = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_item(&g).await?;
+            tx.insert_recipe(&d).await?;
+            tx.update_recipe(&c, 1).await?;
+            tx.get_recipe(c.id).await
+        })
+    })
+    .await;
+    // Name, yield, notes and lines are replaced; the version moves on.
+    assert_eq!(got, Some(changed.clone()));
+    let stale = RecipeRow {
+        name: "Lost update".into(),
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&stale, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("recipes_version")));
+    let ghost = recipe("Ghost", Vec::new());
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_recipe(&ghost, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+    let id = dal.id;
+    let kept = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_recipe(id).await })
+    })
+    .await;
+    assert_eq!(kept, Some(changed));
+}
+
+async fn update_menu_item_bumps_the_version_and_refuses_a_stale_one(store: S) {
+    let s = seed(&store, "update-menu-item").await;
+    let dal = recipe("Dal", vec![line(1, Component::Item(s.item), "80", Unit::G)]);
+    let naan = menu_item("Naan", None);
+    let changed = MenuItemRow {
+        name: "Dal bowl".into(),
+        category: None,
+        recipe_id: Some(dal.id),
+        portion: q("0.5"),
+        price: Some(money("7.25")),
+        version: 2,
+        ..naan.clone()
+    };
+    let (d, n, c) = (dal.clone(), naan.clone(), changed.clone());
+    let got = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_recipe(&d).await?;
+            tx.insert_menu_item(&n).await?;
+            tx.update_menu_item(&c, 1).await?;
+            tx.get_menu_item(c.id).await
+        })
+    })
+    .await;
+    assert_eq!(got, Some(changed.clone()));
+    let stale = MenuItemRow {
+        name: "Lost update".into(),
+        ..changed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&stale, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("menu_items_version")));
+    let ghost = menu_item("Ghost", None);
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_menu_item(&ghost, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(StoreError::NotFound));
+}
+
+async fn retired_recipes_and_menu_items_stay_readable_and_costed(store: S) {
+    let s = seed(&store, "retire-menu").await;
+    let dal = recipe("Dal", vec![line(1, Component::Item(s.item), "80", Unit::G)]);
+    let bowl = menu_item("Dal bowl", Some(dal.id));
+    let (d, b) = (dal.clone(), bowl.clone());
+    let (results, recipe_got, item_got, recipes, items) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_recipe(&d).await?;
+            tx.insert_menu_item(&b).await?;
+            let results = vec![
+                tx.retire_recipe(d.id, at(3, 9)).await,
+                tx.retire_recipe(d.id, at(4, 9)).await,
+                tx.retire_menu_item(b.id, at(3, 10)).await,
+                tx.retire_menu_item(b.id, at(4, 10)).await,
+                tx.retire_recipe(RecipeId::new(), at(3, 9)).await,
+                tx.retire_menu_item(MenuItemId::new(), at(3, 9)).await,
+            ];
+            Ok((
+                results,
+                tx.get_recipe(d.id).await?,
+                tx.get_menu_item(b.id).await?,
+                tx.all_recipes().await?,
+                tx.all_menu_items().await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(
+        results,
+        vec![
+            Ok(()),
+            Ok(()),
+            Ok(()),
+            Ok(()),
+            Err(StoreError::NotFound),
+            Err(StoreError::NotFound)
+        ]
+    );
+    // The first retirement's time is kept; both stay readable and in the costing lists.
+    assert_eq!(recipe_got.and_then(|r| r.retired_at), Some(at(3, 9)));
+    assert_eq!(item_got.and_then(|m| m.retired_at), Some(at(3, 10)));
+    assert_eq!(recipes.len(), 1);
+    assert_eq!(items.len(), 1);
 }

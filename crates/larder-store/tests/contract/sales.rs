@@ -337,7 +337,9 @@ async fn unmapped_names_rank_by_lines_then_name(store: S) {
         recipe_id: None,
         portion: q("1"),
         price: None,
+        version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     };
     let mut mapped = sale_line(3, "Naan", "5", "2.75");
     mapped.menu_item_id = Some(naan.id);

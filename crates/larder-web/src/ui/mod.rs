@@ -11,6 +11,7 @@ mod catalog;
 mod chart;
 mod error;
 mod format;
+mod forms;
 mod inventory;
 mod menu;
 mod session;
