@@ -148,6 +148,17 @@ pub struct ParLevelCommand {
     pub reorder_point: Option<Quantity>,
 }
 
+/// An item's par level and reorder point at one location.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ParLevel {
+    /// Location.
+    pub location_id: LocationId,
+    /// Stock to order up to, in the item's base unit.
+    pub par_level: Option<Quantity>,
+    /// Below this the item is flagged low.
+    pub reorder_point: Option<Quantity>,
+}
+
 /// Filters for listing items.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -336,6 +347,37 @@ impl App {
         Ok(page::page(items, limit, |i: &Item| {
             page::encode(&[&i.name, &i.id.to_string()])
         }))
+    }
+
+    /// An item's par levels and reorder points at the locations the caller sees (a limited
+    /// member's only).
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`; 404 on the item.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn par_levels(&self, p: Principal, item: ItemId) -> Result<Vec<ParLevel>, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                let allowed = match p.locations {
+                    larder_store::LocationScope::All => None,
+                    larder_store::LocationScope::Member(u) => tx.member_locations(u).await?,
+                };
+                Ok(tx
+                    .item_par_levels(item)
+                    .await?
+                    .into_iter()
+                    .filter(|r| allowed.as_ref().is_none_or(|a| a.contains(&r.location_id)))
+                    .map(|r| ParLevel {
+                        location_id: r.location_id,
+                        par_level: r.par_level,
+                        reorder_point: r.reorder_point,
+                    })
+                    .collect())
+            })
+        })
+        .await
     }
 
     /// Sets an item's par level and reorder point at a location.

@@ -108,6 +108,9 @@ pub trait CatalogTx: Send {
     async fn list_items(&mut self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError>;
     /// Every item's id, base unit and unit cost, by name.
     async fn all_item_units(&mut self) -> Result<Vec<ItemUnitRow>, StoreError>;
+    /// An item's par levels and reorder points, one row per location that has them, by
+    /// location id.
+    async fn item_par_levels(&mut self, item: ItemId) -> Result<Vec<ParLevelRow>, StoreError>;
     /// Sets an item's par level and reorder point at a location (creating or replacing).
     async fn upsert_par_level(&mut self, par: &ParLevelRow) -> Result<(), StoreError>;
 }

@@ -34,6 +34,8 @@ const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes,
      ORDER BY name, id LIMIT $7";
 const ALL_ITEM_UNITS: &str = "SELECT id, name, base_unit, unit_cost
      FROM items WHERE tenant_id = $1 ORDER BY name, id";
+const ITEM_PAR_LEVELS: &str = "SELECT item_id, location_id, par_level, reorder_point
+     FROM par_levels WHERE tenant_id = $1 AND item_id = $2 ORDER BY location_id";
 const UPSERT_PAR_LEVEL: &str = "INSERT INTO par_levels
      (tenant_id, item_id, location_id, par_level, reorder_point) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, item_id, location_id)
@@ -189,6 +191,23 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                 .fetch_all(ALL_ITEM_UNITS, args![self.tenant])
                 .await?,
             item_unit,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn item_par_levels(&mut self, item: ItemId) -> R<Vec<ParLevelRow>> {
+        rows(
+            self.exec
+                .fetch_all(ITEM_PAR_LEVELS, args![self.tenant, item])
+                .await?,
+            |mut r| {
+                Ok(ParLevelRow {
+                    item_id: r.get()?,
+                    location_id: r.get()?,
+                    par_level: r.get()?,
+                    reorder_point: r.get()?,
+                })
+            },
         )
     }
 
