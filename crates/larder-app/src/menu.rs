@@ -621,6 +621,40 @@ impl App {
         .await
     }
 
+    /// Costs a recipe as it would be saved, without saving it: the recipe form's live cost.
+    /// `editing` is the recipe the form edits (its lines may not contain it), `None` for a
+    /// new one.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422 naming the line and field as [`App::create_recipe`]
+    /// would, or `lines` when the recipe would contain itself.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn preview_recipe(
+        &self,
+        p: Principal,
+        cmd: RecipeCommand,
+        editing: Option<RecipeId>,
+    ) -> Result<RecipeView, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let mut book = Book::load(tx).await?;
+                let mut row = recipe_row(&book, &cmd)?;
+                if let Some(id) = editing {
+                    row.id = id;
+                }
+                book.recipes.insert(row.id, def_of(&row));
+                book.names.insert(row.id, row.name.clone());
+                book.usage(row.id).map_err(|e| match e {
+                    AppError::Validation { message, .. } => AppError::invalid("lines", message),
+                    other => other,
+                })?;
+                view(&book, &row)
+            })
+        })
+        .await
+    }
+
     /// One recipe, costed.
     ///
     /// # Errors
@@ -716,6 +750,39 @@ impl App {
         })
         .await
         .map_err(|e| CONFLICTS.name(e))
+    }
+
+    /// A menu item's cost, food cost % and margin as it would be saved, without saving it:
+    /// the menu item form's preview.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422 on `portion` or `price`; 404 on the recipe.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn preview_menu_item(
+        &self,
+        p: Principal,
+        cmd: MenuItemCommand,
+    ) -> Result<MenuItem, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        let portion = menu_item_portion(&cmd)?;
+        let row = MenuItemRow {
+            id: MenuItemId::new(),
+            name: cmd.name.as_str().to_owned(),
+            category: cmd.category.clone().map(Label::into_string),
+            recipe_id: cmd.recipe_id,
+            portion,
+            price: cmd.price,
+            version: 0,
+            created_at: Utc::now(),
+            retired_at: None,
+        };
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let book = checked_menu_item(tx, &row).await?;
+                Ok(menu_view(&book, &row))
+            })
+        })
+        .await
     }
 
     /// One menu item with its cost, food cost % and margin (a retired one too).
