@@ -3,7 +3,8 @@
 //! `analytics`, `catalog`, `menu`, `tenancy`, with `inventory`'s stock rows that two of them show), each
 //! owning its routes and its templates under `templates/<context>/`; beside them the
 //! [`session`] extractor (who is asking, and the same-origin rule that stands in for CSRF
-//! tokens), the page [`error`]s, the [`format`] helpers and the SVG [`chart`]s.
+//! tokens), the page [`error`]s, the [`format`] helpers, the editing pages' shared [`forms`]
+//! parsing and the SVG [`chart`]s.
 
 mod analytics;
 mod auth;
@@ -21,9 +22,12 @@ use axum::Router;
 
 use crate::AppState;
 
-/// Every page: `/login`, `/logout`, `/signup`, `/signup/confirm`, `/` (dashboard), `/items`,
-/// `/items/{id}`, `/recipes`, `/recipes/{id}`, `/settings`. Pages other than login and logout take a [`session::Session`], which sends
-/// a browser without one to `/login`.
+/// Every page: `/login`, `/logout`, `/signup`, `/signup/confirm`, `/` (dashboard, with the
+/// first-run checklist), `/items` (and `/items/new`, `/items/{id}`, `/items/{id}/edit`, par
+/// levels, retire), `/recipes` (and `/recipes/new`, `/recipes/{id}`, `/recipes/{id}/edit`,
+/// `/recipes/cost`, retire), `/menu` and `/menu-items/...`, `/locations`, `/members`,
+/// `/settings`. Pages other than login and logout take a [`session::Session`], which sends a
+/// browser without one to `/login`; its same-origin rule guards every form post.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
