@@ -432,14 +432,21 @@ fn menu_item_portion(cmd: &MenuItemCommand) -> Result<Quantity, AppError> {
     Ok(portion)
 }
 
-/// Checks, in the writing transaction, that a menu item's recipe exists and that one sale's
-/// cost is within range; the book that costs it.
-async fn checked_menu_item(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<Book, AppError> {
+/// 404 `recipe` when a menu item names a recipe that does not exist (checked before the
+/// write, so the answer is the 404 and not the store's foreign-key conflict).
+async fn require_recipe(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<(), AppError> {
     if let Some(r) = row.recipe_id {
         tx.get_recipe(r)
             .await?
             .ok_or(AppError::NotFound("recipe"))?;
     }
+    Ok(())
+}
+
+/// Checks, in the writing transaction, that a menu item's recipe exists and that one sale's
+/// cost is within range; the book that costs it.
+async fn checked_menu_item(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<Book, AppError> {
+    require_recipe(tx, row).await?;
     let mut book = Book::load(tx).await?;
     book.menu_items.insert(row.id, row.clone());
     if row.recipe_id.is_some() && !matches!(book.portion_cost(row), Ok(Some(_))) {
@@ -743,6 +750,7 @@ impl App {
         };
         run_once(self.db(), &p, key, "create_menu_item", &cmd, move |tx| {
             Box::pin(async move {
+                require_recipe(tx, &row).await?;
                 tx.insert_menu_item(&row).await?;
                 let book = checked_menu_item(tx, &row).await?;
                 Ok(menu_view(&book, &row))
@@ -840,6 +848,7 @@ impl App {
                     version: current.version + 1,
                     ..current
                 };
+                require_recipe(tx, &row).await?;
                 tx.update_menu_item(&row, expected)
                     .await
                     .map_err(stale("menu item", "menu_items_version"))?;

@@ -295,9 +295,9 @@ async fn create_item(
     Session(p): Session,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
     let f = Fields(f);
     if f.has("more") {
-        p.require(Permission::CatalogWrite)?;
         return render(&item_form_page(&s, p, None, ItemForm::typed(&f, 3), None).await?);
     }
     let result = match item_command(&f) {
@@ -325,9 +325,9 @@ async fn save_item(
     Path(id): Path<ItemId>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
     let f = Fields(f);
     if f.has("more") {
-        p.require(Permission::CatalogWrite)?;
         return render(&item_form_page(&s, p, Some(id), ItemForm::typed(&f, 3), None).await?);
     }
     let result = match (item_command(&f), f.version()) {
@@ -358,6 +358,7 @@ async fn save_par_level(
     Path(id): Path<ItemId>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
     let f = Fields(f);
     let item = s.app.get_item(p, id).await?;
     let location: LocationId = f

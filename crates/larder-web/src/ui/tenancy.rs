@@ -153,6 +153,7 @@ async fn create_location(
     Session(p): Session,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
     let f = Fields(f);
     let result = match location_command(&f) {
         Ok(cmd) => s.app.create_location(p, cmd, None).await.map(drop),
@@ -197,6 +198,7 @@ async fn save_location(
     Path(id): Path<LocationId>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
     let f = Fields(f);
     let result = match (location_command(&f), f.version()) {
         (Ok(cmd), Ok(v)) => s.app.update_location(p, id, cmd, v).await.map(drop),

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{Backend, spawn_app};
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -117,7 +117,7 @@ fn cookie_header(res: &reqwest::Response) -> String {
         .join("; ")
 }
 
-async fn logged_in(app: &crate::helpers::TestApp, email: &str) -> reqwest::Client {
+pub(crate) async fn logged_in(app: &crate::helpers::TestApp, email: &str) -> reqwest::Client {
     let web = browser();
     let res = web
         .post(app.url("/login"))
