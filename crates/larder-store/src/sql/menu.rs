@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use larder_core::menu::Component;
 use chrono::{DateTime, Utc};
+use larder_core::menu::Component;
 use larder_core::{BaseUnit, ItemId, MenuItemId, RecipeId, Unit};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
@@ -208,8 +208,6 @@ impl<E: Exec> MenuTx for SqlTx<E> {
             .await?;
         changed(n)
     }
-
-
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn get_recipe(&mut self, id: RecipeId) -> R<Option<RecipeRow>> {

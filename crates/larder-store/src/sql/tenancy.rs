@@ -151,13 +151,7 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
             .exec
             .execute(
                 UPDATE_LOCATION,
-                args![
-                    self.tenant,
-                    l.id,
-                    l.name,
-                    l.kind.as_str(),
-                    expected_version
-                ],
+                args![self.tenant, l.id, l.name, l.kind.as_str(), expected_version],
             )
             .await?;
         if n == 1 {

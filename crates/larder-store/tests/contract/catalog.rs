@@ -126,6 +126,7 @@ async fn an_item_round_trips_with_its_packs_and_cost(store: S) {
         version: 7,
         created_at: at(1, 9),
         updated_at: at(1, 9),
+        retired_at: None,
     };
     let (f, b, seeded) = (full.clone(), bare.clone(), s.item);
     let got = write(&store, s.tenant, move |tx| {

@@ -73,7 +73,12 @@ async fn checklist(s: &AppState, p: Principal) -> Result<Option<Vec<Step>>, Page
     if p.require(Permission::CatalogWrite).is_err() {
         return Ok(None);
     }
-    let has_location = !s.app.list_locations(p, Some(1), None).await?.data.is_empty();
+    let has_location = !s
+        .app
+        .list_locations(p, Some(1), None)
+        .await?
+        .data
+        .is_empty();
     let has_item = !s
         .app
         .list_items(

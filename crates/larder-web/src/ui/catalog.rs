@@ -188,10 +188,12 @@ impl ItemForm {
 /// The command of a posted item form; blank pack rows are skipped, and fields are named as
 /// the API names them (`pack_sizes[1].quantity`).
 fn item_command(f: &Fields) -> Result<ItemCommand, AppError> {
-    let base: BaseUnit = f
-        .get("base_unit")
-        .parse()
-        .map_err(|e: larder_core::units::UnitError| AppError::invalid("base_unit", e.to_string()))?;
+    let base: BaseUnit =
+        f.get("base_unit")
+            .parse()
+            .map_err(|e: larder_core::units::UnitError| {
+                AppError::invalid("base_unit", e.to_string())
+            })?;
     let (names, quantities, units) = (
         f.all("pack_name"),
         f.all("pack_quantity"),
@@ -567,7 +569,11 @@ async fn item(
                 .iter()
                 .flatten()
                 .all(|q| i128::from(q.raw()) % (big.1 * 1000) == 0);
-            let unit = if whole_in_big { big.0 } else { units_for(item.base_unit).last().map_or(big.0, |u| u.0) };
+            let unit = if whole_in_big {
+                big.0
+            } else {
+                units_for(item.base_unit).last().map_or(big.0, |u| u.0)
+            };
             ParRow {
                 location_id: l.id,
                 location: l.name.clone(),
@@ -583,9 +589,7 @@ async fn item(
         id,
         editable: p.require(Permission::CatalogWrite).is_ok(),
         saved: q.saved.is_some(),
-        retired: item
-            .retired_at
-            .map(|t| t.format("%Y-%m-%d").to_string()),
+        retired: item.retired_at.map(|t| t.format("%Y-%m-%d").to_string()),
         par_rows,
         units: units_for(item.base_unit),
         category: item.category.clone().unwrap_or_default(),

@@ -47,10 +47,9 @@ impl Fields {
     pub fn version(&self) -> Result<Option<i64>, AppError> {
         match self.opt("version") {
             None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| AppError::invalid("version", "must be the number the form was read with")),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                AppError::invalid("version", "must be the number the form was read with")
+            }),
         }
     }
 }
@@ -83,12 +82,7 @@ pub fn opt_text<T>(
 /// An exact decimal as typed (`-12.5`, `0.0016`): `(numerator, denominator)` with the
 /// denominator a power of ten. At most 12 integer and 12 fraction digits.
 fn decimal(field: &str, s: &str) -> Result<(i128, i128), AppError> {
-    let bad = || {
-        AppError::invalid(
-            field,
-            format!("'{s}' is not a number such as 12 or 0.25"),
-        )
-    };
+    let bad = || AppError::invalid(field, format!("'{s}' is not a number such as 12 or 0.25"));
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s),
@@ -103,8 +97,16 @@ fn decimal(field: &str, s: &str) -> Result<(i128, i128), AppError> {
         return Err(bad());
     }
     let den = 10_i128.pow(u32::try_from(frac.len()).unwrap_or(12));
-    let whole: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
-    let part: i128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let whole: i128 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| bad())?
+    };
+    let part: i128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
     let num = whole * den + part;
     Ok((if neg { -num } else { num }, den))
 }
@@ -128,7 +130,12 @@ pub fn quantity_in(field: &str, s: &str, per_base: i128) -> Result<Quantity, App
         .ok()
         .and_then(Quantity::checked_from_raw)
         .filter(|q| q.raw().abs() <= Quantity::MAX_RAW)
-        .ok_or_else(|| AppError::invalid(field, format!("is beyond the largest quantity ({})", Quantity::MAX)))
+        .ok_or_else(|| {
+            AppError::invalid(
+                field,
+                format!("is beyond the largest quantity ({})", Quantity::MAX),
+            )
+        })
 }
 
 /// A cost typed per a unit that holds `per_base` base units (per kg: 1000), as millionths of
@@ -150,7 +157,12 @@ pub fn money_per(field: &str, s: &str, per_base: i128) -> Result<Money, AppError
     i64::try_from(millionths / div)
         .ok()
         .and_then(Money::checked_from_raw)
-        .ok_or_else(|| AppError::invalid(field, format!("is beyond the largest amount ({})", Money::MAX)))
+        .ok_or_else(|| {
+            AppError::invalid(
+                field,
+                format!("is beyond the largest amount ({})", Money::MAX),
+            )
+        })
 }
 
 /// `raw / 10^scale` as an exact decimal without trailing zeros (`plain(1500, 3)` is `1.5`), for
@@ -194,9 +206,18 @@ mod tests {
 
     #[test]
     fn quantities_typed_in_a_larger_unit_are_exact() {
-        assert_eq!(quantity_in("q", "1.5", 1000).ok(), Some(Quantity::from_raw(1_500_000)));
-        assert_eq!(quantity_in("q", "0.0005", 1000).ok(), Some(Quantity::from_raw(500)));
-        assert_eq!(quantity_in("q", ".25", 1).ok(), Some(Quantity::from_raw(250)));
+        assert_eq!(
+            quantity_in("q", "1.5", 1000).ok(),
+            Some(Quantity::from_raw(1_500_000))
+        );
+        assert_eq!(
+            quantity_in("q", "0.0005", 1000).ok(),
+            Some(Quantity::from_raw(500))
+        );
+        assert_eq!(
+            quantity_in("q", ".25", 1).ok(),
+            Some(Quantity::from_raw(250))
+        );
         assert!(quantity_in("q", "0.0000001", 1000).is_err());
         assert!(quantity_in("q", "1e3", 1).is_err());
         assert!(quantity_in("q", "1.", 1).is_err());
@@ -208,8 +229,14 @@ mod tests {
 
     #[test]
     fn costs_typed_per_kg_are_exact_per_gram() {
-        assert_eq!(money_per("c", "1.60", 1000).ok(), Some(Money::from_raw(1_600)));
-        assert_eq!(money_per("c", "0.4", 1).ok(), Some(Money::from_raw(400_000)));
+        assert_eq!(
+            money_per("c", "1.60", 1000).ok(),
+            Some(Money::from_raw(1_600))
+        );
+        assert_eq!(
+            money_per("c", "0.4", 1).ok(),
+            Some(Money::from_raw(400_000))
+        );
         assert!(money_per("c", "1.2345678", 1000).is_err());
     }
 

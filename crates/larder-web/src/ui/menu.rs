@@ -195,12 +195,18 @@ fn recipe_command(f: &Fields) -> Result<RecipeCommand, AppError> {
         let field = |x: &str| format!("lines[{n}].{x}");
         let (item_id, recipe_id) = match component.split_once(':') {
             Some(("item", id)) => (
-                Some(id.parse().map_err(|_| AppError::invalid(field("item_id"), "choose an item"))?),
+                Some(
+                    id.parse()
+                        .map_err(|_| AppError::invalid(field("item_id"), "choose an item"))?,
+                ),
                 None,
             ),
             Some(("recipe", id)) => (
                 None,
-                Some(id.parse().map_err(|_| AppError::invalid(field("recipe_id"), "choose a recipe"))?),
+                Some(
+                    id.parse()
+                        .map_err(|_| AppError::invalid(field("recipe_id"), "choose a recipe"))?,
+                ),
             ),
             _ => {
                 return Err(AppError::invalid(
@@ -214,14 +220,9 @@ fn recipe_command(f: &Fields) -> Result<RecipeCommand, AppError> {
             recipe_id,
             quantity: Quantity::parse(quantity)
                 .map_err(|e| AppError::invalid(field("quantity"), e.to_string()))?,
-            unit: units
-                .get(i)
-                .copied()
-                .unwrap_or("")
-                .parse()
-                .map_err(|e: larder_core::units::UnitError| {
-                    AppError::invalid(field("unit"), e.to_string())
-                })?,
+            unit: units.get(i).copied().unwrap_or("").parse().map_err(
+                |e: larder_core::units::UnitError| AppError::invalid(field("unit"), e.to_string()),
+            )?,
         });
     }
     if lines.is_empty() {
@@ -412,8 +413,15 @@ async fn edit_recipe(
     p.require(Permission::RecipesWrite)?;
     let r = s.app.get_recipe(p, id).await?;
     let n = numbers_for(&s.app, p).await?;
-    let page =
-        recipe_form_page(&s, p, Some(id), RecipeForm::of(&r), None, CostText::of(&r, &n)).await?;
+    let page = recipe_form_page(
+        &s,
+        p,
+        Some(id),
+        RecipeForm::of(&r),
+        None,
+        CostText::of(&r, &n),
+    )
+    .await?;
     Ok(with_script(render(&page)?))
 }
 
@@ -433,7 +441,9 @@ async fn live_cost(
 ) -> Result<Response, PageError> {
     p.require(Permission::RecipesWrite)?;
     let f = Fields(f);
-    let editing = q.recipe.or_else(|| f.opt("recipe_id").and_then(|v| v.parse().ok()));
+    let editing = q
+        .recipe
+        .or_else(|| f.opt("recipe_id").and_then(|v| v.parse().ok()));
     Ok(axum::Json(cost_of(&s, p, &f, editing).await).into_response())
 }
 
@@ -616,7 +626,11 @@ async fn menu(
                 (None, None) => by_name(),
             }
         };
-        if key == "name" && desc { ord.reverse() } else { ord }
+        if key == "name" && desc {
+            ord.reverse()
+        } else {
+            ord
+        }
     });
     let columns = MENU_COLUMNS
         .iter()
@@ -690,7 +704,10 @@ impl MenuItemForm {
             category: m.category.clone().unwrap_or_default(),
             recipe: m.recipe_id.map(|r| r.to_string()).unwrap_or_default(),
             portion: plain(i128::from(m.portion.raw()), 3),
-            price: m.price.map(|p| plain(i128::from(p.raw()), 6)).unwrap_or_default(),
+            price: m
+                .price
+                .map(|p| plain(i128::from(p.raw()), 6))
+                .unwrap_or_default(),
             version: m.version.to_string(),
         }
     }
@@ -772,8 +789,10 @@ struct MenuItemFormPage {
 
 impl MenuItemFormPage {
     fn action(&self) -> String {
-        self.id
-            .map_or_else(|| "/menu-items".to_owned(), |id| format!("/menu-items/{id}"))
+        self.id.map_or_else(
+            || "/menu-items".to_owned(),
+            |id| format!("/menu-items/{id}"),
+        )
     }
 }
 
@@ -808,9 +827,15 @@ async fn new_menu_item(
     Session(p): Session,
 ) -> Result<Response, PageError> {
     p.require(Permission::RecipesWrite)?;
-    let page =
-        menu_item_form_page(&s, p, None, MenuItemForm::blank(), None, MarginText::unknown())
-            .await?;
+    let page = menu_item_form_page(
+        &s,
+        p,
+        None,
+        MenuItemForm::blank(),
+        None,
+        MarginText::unknown(),
+    )
+    .await?;
     render(&page)
 }
 
@@ -823,9 +848,15 @@ async fn edit_menu_item(
     p.require(Permission::RecipesWrite)?;
     let m = s.app.get_menu_item(p, id).await?;
     let n = numbers_for(&s.app, p).await?;
-    let mut page =
-        menu_item_form_page(&s, p, Some(id), MenuItemForm::of(&m), None, MarginText::of(&m, &n))
-            .await?;
+    let mut page = menu_item_form_page(
+        &s,
+        p,
+        Some(id),
+        MenuItemForm::of(&m),
+        None,
+        MarginText::of(&m, &n),
+    )
+    .await?;
     page.retired = m.retired_at.is_some();
     render(&page)
 }
@@ -887,8 +918,7 @@ async fn submit_menu_item(
                     }
                     _ => (MenuItemForm::typed(&f), MarginText::unknown()),
                 };
-                let page =
-                    menu_item_form_page(&s, p, id, form, Some(message(&e)), margin).await?;
+                let page = menu_item_form_page(&s, p, id, form, Some(message(&e)), margin).await?;
                 with_status(render(&page)?, status)
             }
             None => Err(e.into()),

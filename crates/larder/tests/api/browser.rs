@@ -414,7 +414,12 @@ async fn text_becomes(c: &fantoccini::Client, id: &str, want: &str) -> String {
 }
 
 async fn click(c: &fantoccini::Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,9 +437,16 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     click(&c, "#login").await;
 
     // The dashboard starts with the checklist: the location is there, the rest is to do.
-    let list = c.wait().for_element(Locator::Id("checklist")).await.unwrap();
+    let list = c
+        .wait()
+        .for_element(Locator::Id("checklist"))
+        .await
+        .unwrap();
     let text = list.text().await.unwrap();
-    assert!(text.contains("Add the items you stock") && text.contains("import them"), "{text}");
+    assert!(
+        text.contains("Add the items you stock") && text.contains("import them"),
+        "{text}"
+    );
     shoot(&c, "dashboard-checklist-phone").await;
 
     // A second location.
@@ -442,8 +454,17 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     fill(&c, "location-name", "Peckham").await;
     click(&c, "#add-location").await;
     c.wait().for_element(Locator::Id("saved")).await.unwrap();
-    let locations = c.find(Locator::Id("locations")).await.unwrap().text().await.unwrap();
-    assert!(locations.contains("Peckham") && locations.contains("Brixton"), "{locations}");
+    let locations = c
+        .find(Locator::Id("locations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        locations.contains("Peckham") && locations.contains("Brixton"),
+        "{locations}"
+    );
 
     // An item with a 25 kg sack at £1.60/kg.
     c.goto(&format!("{base}/items/new")).await.unwrap();
@@ -456,8 +477,17 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     click(&c, "#save").await;
     c.wait().for_element(Locator::Id("saved")).await.unwrap();
     let details = c.find(Locator::Css("main .card:nth-of-type(2)")).await;
-    let page_text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-    assert!(page_text.contains("£1.60/kg") && page_text.contains("sack (25 kg)"), "{page_text} {details:?}");
+    let page_text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page_text.contains("£1.60/kg") && page_text.contains("sack (25 kg)"),
+        "{page_text} {details:?}"
+    );
     let item_url = c.current_url().await.unwrap();
 
     // Its par level at the first location: 10 kg, reorder at 4 kg.
@@ -477,17 +507,28 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     fill(&c, "recipe-name", "Pilau").await;
     fill(&c, "yield_quantity", "4").await;
     let option = c
-        .find(Locator::XPath("//select[@id='line_component_0']//option[starts-with(., 'Basmati rice')]"))
+        .find(Locator::XPath(
+            "//select[@id='line_component_0']//option[starts-with(., 'Basmati rice')]",
+        ))
         .await
         .unwrap();
     option.click().await.unwrap();
     fill(&c, "line_quantity_0", "300").await;
     assert_eq!(text_becomes(&c, "batch-cost", "£0.48").await, "£0.48");
-    assert_eq!(text_becomes(&c, "unit-cost", "£0.12 per portion").await, "£0.12 per portion");
+    assert_eq!(
+        text_becomes(&c, "unit-cost", "£0.12 per portion").await,
+        "£0.12 per portion"
+    );
     shoot(&c, "recipe-form-phone").await;
     click(&c, "#save").await;
     c.wait().for_element(Locator::Id("saved")).await.unwrap();
-    let cost = c.find(Locator::Id("cost")).await.unwrap().text().await.unwrap();
+    let cost = c
+        .find(Locator::Id("cost"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(cost, "£0.12 per portion");
 
     // Two menu items; the menu shows food cost % and sorts by it.
@@ -497,7 +538,14 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         click(&c, "#menu-item-recipe option:nth-child(2)").await;
         fill(&c, "price", price).await;
         click(&c, "#preview").await;
-        let shown = c.wait().for_element(Locator::Id("mi-food-cost")).await.unwrap().text().await.unwrap();
+        let shown = c
+            .wait()
+            .for_element(Locator::Id("mi-food-cost"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(shown.ends_with('%'), "{shown}");
         if name == "Pilau plate" {
             shoot(&c, "menu-item-form-phone").await;
@@ -505,27 +553,71 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         click(&c, "#save").await;
         c.wait().for_element(Locator::Id("saved")).await.unwrap();
     }
-    let menu = c.find(Locator::Id("menu")).await.unwrap().text().await.unwrap();
+    let menu = c
+        .find(Locator::Id("menu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(menu.contains("4.0%") && menu.contains("20.0%"), "{menu}");
-    assert!(menu.find("Pilau box") < menu.find("Pilau plate"), "by name: {menu}");
-    c.find(Locator::LinkText("Food cost %")).await.unwrap().click().await.unwrap();
+    assert!(
+        menu.find("Pilau box") < menu.find("Pilau plate"),
+        "by name: {menu}"
+    );
+    c.find(Locator::LinkText("Food cost %"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait().for_element(Locator::Id("menu")).await.unwrap();
-    assert!(c.current_url().await.unwrap().as_str().ends_with("sort=food_cost"));
-    c.find(Locator::Css("th a[href='/menu?sort=-food_cost']")).await.unwrap().click().await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("sort=food_cost")
+    );
+    c.find(Locator::Css("th a[href='/menu?sort=-food_cost']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait().for_element(Locator::Id("menu")).await.unwrap();
-    let menu = c.find(Locator::Id("menu")).await.unwrap().text().await.unwrap();
-    assert!(menu.find("Pilau box") < menu.find("Pilau plate"), "by food cost, highest first: {menu}");
+    let menu = c
+        .find(Locator::Id("menu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        menu.find("Pilau box") < menu.find("Pilau plate"),
+        "by food cost, highest first: {menu}"
+    );
     shoot(&c, "menu-phone").await;
 
-    // Every new page fits a phone and a laptop, tables included.
-    let recipe_id = app.get("/api/v1/recipes", &t.token).await.json::<serde_json::Value>().await.unwrap()["data"][0]["id"]
+    // Every new page fits a phone and a laptop, tables included (with a second member, so
+    // the members page has someone to change).
+    app.add_member(&t, "staff").await;
+    let recipe_id = app
+        .get("/api/v1/recipes", &t.token)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let pages = [
         ("dashboard", "/".to_owned()),
         ("locations", "/locations".to_owned()),
-        ("location-form", format!("/locations/{}/edit", t.location_id)),
+        (
+            "location-form",
+            format!("/locations/{}/edit", t.location_id),
+        ),
         ("items", "/items".to_owned()),
         ("item", item_url.path().to_owned()),
         ("item-form", format!("{}/edit", item_url.path())),
@@ -544,13 +636,17 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
             let o = overflow(&c).await;
             assert!(o <= 0, "{path} is {o} px wider than a {label} ({width} px)");
             let tables = table_overflow(&c).await;
-            assert!(tables <= 0, "{path}: a table is {tables} px wider than a {label}");
+            assert!(
+                tables <= 0,
+                "{path}: a table is {tables} px wider than a {label}"
+            );
             shoot(&c, &format!("{name}-{label}")).await;
         }
     }
 
     // The checklist is gone once a sale is recorded.
-    app.sell(&t, "Pilau plate", "1", "2026-11-30T12:00:00Z").await;
+    app.sell(&t, "Pilau plate", "1", "2026-11-30T12:00:00Z")
+        .await;
     c.goto(&format!("{base}/")).await.unwrap();
     c.wait().for_element(Locator::Css("main h1")).await.unwrap();
     assert!(c.find(Locator::Id("checklist")).await.is_err());

@@ -17,7 +17,13 @@ both!(
     editing_needs_the_write_permission_and_the_callers_tenant,
 );
 
-async fn put_if(app: &TestApp, path: &str, token: &str, etag: Option<&str>, body: &Value) -> reqwest::Response {
+async fn put_if(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    etag: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
     let mut req = app.client.put(app.url(path)).bearer_auth(token).json(body);
     if let Some(e) = etag {
         req = req.header("If-Match", e);
@@ -39,11 +45,18 @@ async fn a_recipe_is_replaced_in_place_and_a_stale_version_is_refused(app: TestA
     let rice = app.create_item(&t, "Basmati", "g", "0.002").await;
     let ghee = app.create_item(&t, "Ghee", "g", "0.01").await;
     let res = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Pilau", "yield_quantity": "4", "yield_unit": "ea",
-            "lines": [{"item_id": rice, "quantity": "300", "unit": "g"}]}))
+        .post(
+            "/api/v1/recipes",
+            Some(&t.token),
+            &json!({"name": "Pilau", "yield_quantity": "4", "yield_unit": "ea",
+            "lines": [{"item_id": rice, "quantity": "300", "unit": "g"}]}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/api/v1/recipes/{id}");
     let got = app.get(&path, &t.token).await;
     assert_eq!(got.headers()["etag"], "\"1\"");
@@ -71,7 +84,10 @@ async fn a_recipe_is_replaced_in_place_and_a_stale_version_is_refused(app: TestA
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let now: Value = app.get(&path, &t.token).await.json().await.unwrap();
-    assert_eq!((now["name"].clone(), now["version"].clone()), (json!("Pilau rice"), json!(2)));
+    assert_eq!(
+        (now["name"].clone(), now["version"].clone()),
+        (json!("Pilau rice"), json!(2))
+    );
 
     // A malformed If-Match, a bad field and a taken name are refused naming them.
     let res = put_if(&app, &path, &t.token, Some("yesterday"), &body).await;
@@ -81,10 +97,17 @@ async fn a_recipe_is_replaced_in_place_and_a_stale_version_is_refused(app: TestA
         "lines": [{"item_id": rice, "quantity": "-1", "unit": "g"}]});
     let res = put_if(&app, &path, &t.token, Some("\"2\""), &bad).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.json::<Value>().await.unwrap()["field"], "lines[0].quantity");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "lines[0].quantity"
+    );
     let other = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Plain rice", "yield_quantity": "1", "yield_unit": "ea",
-            "lines": [{"item_id": rice, "quantity": "100", "unit": "g"}]}))
+        .post(
+            "/api/v1/recipes",
+            Some(&t.token),
+            &json!({"name": "Plain rice", "yield_quantity": "1", "yield_unit": "ea",
+            "lines": [{"item_id": rice, "quantity": "100", "unit": "g"}]}),
+        )
         .await;
     assert_eq!(other.status(), StatusCode::CREATED);
     let taken = json!({"name": "Plain rice", "yield_quantity": "2", "yield_unit": "ea",
@@ -97,34 +120,55 @@ async fn a_recipe_is_replaced_in_place_and_a_stale_version_is_refused(app: TestA
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["etag"], "\"3\"");
     let missing = format!("/api/v1/recipes/{}", uuid::Uuid::now_v7());
-    assert_eq!(put_if(&app, &missing, &t.token, None, &body).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        put_if(&app, &missing, &t.token, None, &body).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn a_recipe_cannot_be_edited_into_containing_itself(app: TestApp) {
     let t = app.register("Cycles").await;
     let rice = app.create_item(&t, "Rice", "g", "0.002").await;
     let base = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Base", "yield_quantity": "1000", "yield_unit": "g",
-            "lines": [{"item_id": rice, "quantity": "1", "unit": "kg"}]}))
+        .post(
+            "/api/v1/recipes",
+            Some(&t.token),
+            &json!({"name": "Base", "yield_quantity": "1000", "yield_unit": "g",
+            "lines": [{"item_id": rice, "quantity": "1", "unit": "kg"}]}),
+        )
         .await
         .json::<Value>()
         .await
         .unwrap();
     let plate = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Plate", "yield_quantity": "1", "yield_unit": "ea",
-            "lines": [{"recipe_id": base["id"], "quantity": "250", "unit": "g"}]}))
+        .post(
+            "/api/v1/recipes",
+            Some(&t.token),
+            &json!({"name": "Plate", "yield_quantity": "1", "yield_unit": "ea",
+            "lines": [{"recipe_id": base["id"], "quantity": "250", "unit": "g"}]}),
+        )
         .await
         .json::<Value>()
         .await
         .unwrap();
     let cycle = json!({"name": "Base", "yield_quantity": "1000", "yield_unit": "g",
         "lines": [{"recipe_id": plate["id"], "quantity": "1", "unit": "ea"}]});
-    let res = put_if(&app, &format!("/api/v1/recipes/{}", base["id"].as_str().unwrap()), &t.token, None, &cycle).await;
+    let res = put_if(
+        &app,
+        &format!("/api/v1/recipes/{}", base["id"].as_str().unwrap()),
+        &t.token,
+        None,
+        &cycle,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["field"], "lines", "{p}");
     let now: Value = app
-        .get(&format!("/api/v1/recipes/{}", plate["id"].as_str().unwrap()), &t.token)
+        .get(
+            &format!("/api/v1/recipes/{}", plate["id"].as_str().unwrap()),
+            &t.token,
+        )
         .await
         .json()
         .await
@@ -157,14 +201,40 @@ async fn a_menu_item_is_replaced_with_its_new_cost_and_margin(app: TestApp) {
     assert_eq!(m["contribution_margin"], "3.40");
     assert_eq!(m["version"], 2);
 
-    let res = put_if(&app, &path, &t.token, Some("\"1\""), &json!({"name": "Old tab"})).await;
+    let res = put_if(
+        &app,
+        &path,
+        &t.token,
+        Some("\"1\""),
+        &json!({"name": "Old tab"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
-    let res = put_if(&app, &path, &t.token, Some("\"2\""), &json!({"name": "Bowl", "price": "-1"})).await;
+    let res = put_if(
+        &app,
+        &path,
+        &t.token,
+        Some("\"2\""),
+        &json!({"name": "Bowl", "price": "-1"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "price");
-    let res = put_if(&app, &path, &t.token, Some("\"2\""), &json!({"name": "Bowl", "recipe_id": uuid::Uuid::now_v7()})).await;
+    let res = put_if(
+        &app,
+        &path,
+        &t.token,
+        Some("\"2\""),
+        &json!({"name": "Bowl", "recipe_id": uuid::Uuid::now_v7()}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let listed: Value = app.get("/api/v1/menu-items", &t.token).await.json().await.unwrap();
+    let listed: Value = app
+        .get("/api/v1/menu-items", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["data"][0]["name"], "Large rice bowl");
     assert_eq!(listed["data"][0]["price"], "4.00");
 }
@@ -174,7 +244,12 @@ async fn retired_things_leave_lists_stay_readable_and_sales_still_record(app: Te
     let rice = app.create_item(&t, "Rice", "g", "0.002").await;
     let okra = app.create_item(&t, "Okra", "g", "0.006").await;
     let dish = app.dish(&t, "Rice bowl", &rice, "150").await;
-    let dish_v: Value = app.get(&format!("/api/v1/menu-items/{dish}"), &t.token).await.json().await.unwrap();
+    let dish_v: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let recipe = dish_v["recipe_id"].as_str().unwrap().to_owned();
 
     let res = post_empty(&app, &format!("/api/v1/items/{okra}/retire"), &t.token).await;
@@ -182,7 +257,11 @@ async fn retired_things_leave_lists_stay_readable_and_sales_still_record(app: Te
     let item: Value = res.json().await.unwrap();
     assert!(item["retired_at"].is_string(), "{item}");
     // Again: still 200, the first time kept.
-    let again: Value = post_empty(&app, &format!("/api/v1/items/{okra}/retire"), &t.token).await.json().await.unwrap();
+    let again: Value = post_empty(&app, &format!("/api/v1/items/{okra}/retire"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["retired_at"], item["retired_at"]);
     let res = post_empty(&app, &format!("/api/v1/recipes/{recipe}/retire"), &t.token).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -193,26 +272,89 @@ async fn retired_things_leave_lists_stay_readable_and_sales_still_record(app: Te
 
     // Out of the lists...
     let names = |v: Value| -> Vec<String> {
-        v["data"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_owned()).collect()
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(names(app.get("/api/v1/items", &t.token).await.json().await.unwrap()), ["Rice"]);
-    assert!(names(app.get("/api/v1/recipes", &t.token).await.json().await.unwrap()).is_empty());
-    assert!(names(app.get("/api/v1/menu-items", &t.token).await.json().await.unwrap()).is_empty());
+    assert_eq!(
+        names(
+            app.get("/api/v1/items", &t.token)
+                .await
+                .json()
+                .await
+                .unwrap()
+        ),
+        ["Rice"]
+    );
+    assert!(
+        names(
+            app.get("/api/v1/recipes", &t.token)
+                .await
+                .json()
+                .await
+                .unwrap()
+        )
+        .is_empty()
+    );
+    assert!(
+        names(
+            app.get("/api/v1/menu-items", &t.token)
+                .await
+                .json()
+                .await
+                .unwrap()
+        )
+        .is_empty()
+    );
     // ...readable by id, still costed...
-    assert_eq!(app.get(&format!("/api/v1/items/{okra}"), &t.token).await.status(), StatusCode::OK);
-    let r: Value = app.get(&format!("/api/v1/recipes/{recipe}"), &t.token).await.json().await.unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/items/{okra}"), &t.token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let r: Value = app
+        .get(&format!("/api/v1/recipes/{recipe}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["cost_per_yield_unit"], "0.30");
-    let m: Value = app.get(&format!("/api/v1/menu-items/{dish}"), &t.token).await.json().await.unwrap();
+    let m: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m["cost"], "0.30");
     // ...and a sale of the retired dish still records and depletes its recipe.
     app.sell(&t, "Rice bowl", "2", "2026-11-30T12:00:00Z").await;
     assert_eq!(app.on_hand(&t, &rice).await, "-300.000");
-    let unmapped: Value = app.get("/api/v1/sales/unmapped", &t.token).await.json().await.unwrap();
-    assert!(unmapped["data"].as_array().unwrap().is_empty(), "{unmapped}");
+    let unmapped: Value = app
+        .get("/api/v1/sales/unmapped", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        unmapped["data"].as_array().unwrap().is_empty(),
+        "{unmapped}"
+    );
     // An unknown id is a 404.
     let ghost = uuid::Uuid::now_v7();
-    for path in [format!("/api/v1/items/{ghost}/retire"), format!("/api/v1/recipes/{ghost}/retire"), format!("/api/v1/menu-items/{ghost}/retire")] {
-        assert_eq!(post_empty(&app, &path, &t.token).await.status(), StatusCode::NOT_FOUND, "{path}");
+    for path in [
+        format!("/api/v1/items/{ghost}/retire"),
+        format!("/api/v1/recipes/{ghost}/retire"),
+        format!("/api/v1/menu-items/{ghost}/retire"),
+    ] {
+        assert_eq!(
+            post_empty(&app, &path, &t.token).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
 }
 
@@ -226,8 +368,18 @@ async fn a_location_rename_carries_its_version(app: TestApp) {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["etag"], "\"2\"");
     let l: Value = res.json().await.unwrap();
-    assert_eq!((l["name"].clone(), l["kind"].clone(), l["version"].clone()), (json!("Brixton Market"), json!("central_kitchen"), json!(2)));
-    let res = put_if(&app, &path, &t.token, Some("\"1\""), &json!({"name": "Old tab", "kind": "outlet"})).await;
+    assert_eq!(
+        (l["name"].clone(), l["kind"].clone(), l["version"].clone()),
+        (json!("Brixton Market"), json!("central_kitchen"), json!(2))
+    );
+    let res = put_if(
+        &app,
+        &path,
+        &t.token,
+        Some("\"1\""),
+        &json!({"name": "Old tab", "kind": "outlet"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
     let now: Value = app.get(&path, &t.token).await.json().await.unwrap();
     assert_eq!(now["name"], "Brixton Market");
@@ -238,20 +390,75 @@ async fn editing_needs_the_write_permission_and_the_callers_tenant(app: TestApp)
     let other = app.register("Other side").await;
     let rice = app.create_item(&t, "Rice", "g", "0.002").await;
     let dish = app.dish(&t, "Rice bowl", &rice, "150").await;
-    let m: Value = app.get(&format!("/api/v1/menu-items/{dish}"), &t.token).await.json().await.unwrap();
+    let m: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let recipe = m["recipe_id"].as_str().unwrap().to_owned();
     let (_, _, staff) = app.add_member(&t, "staff").await;
     let recipe_body = json!({"name": "X", "yield_quantity": "1", "yield_unit": "ea", "lines": [{"item_id": rice, "quantity": "1", "unit": "g"}]});
     let menu_body = json!({"name": "X"});
-    for (token, want) in [(&staff, StatusCode::FORBIDDEN), (&other.token, StatusCode::NOT_FOUND)] {
-        assert_eq!(put_if(&app, &format!("/api/v1/recipes/{recipe}"), token, None, &recipe_body).await.status(), want);
-        assert_eq!(put_if(&app, &format!("/api/v1/menu-items/{dish}"), token, None, &menu_body).await.status(), want);
-        assert_eq!(post_empty(&app, &format!("/api/v1/items/{rice}/retire"), token).await.status(), want);
-        assert_eq!(post_empty(&app, &format!("/api/v1/recipes/{recipe}/retire"), token).await.status(), want);
-        assert_eq!(post_empty(&app, &format!("/api/v1/menu-items/{dish}/retire"), token).await.status(), want);
+    for (token, want) in [
+        (&staff, StatusCode::FORBIDDEN),
+        (&other.token, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(
+            put_if(
+                &app,
+                &format!("/api/v1/recipes/{recipe}"),
+                token,
+                None,
+                &recipe_body
+            )
+            .await
+            .status(),
+            want
+        );
+        assert_eq!(
+            put_if(
+                &app,
+                &format!("/api/v1/menu-items/{dish}"),
+                token,
+                None,
+                &menu_body
+            )
+            .await
+            .status(),
+            want
+        );
+        assert_eq!(
+            post_empty(&app, &format!("/api/v1/items/{rice}/retire"), token)
+                .await
+                .status(),
+            want
+        );
+        assert_eq!(
+            post_empty(&app, &format!("/api/v1/recipes/{recipe}/retire"), token)
+                .await
+                .status(),
+            want
+        );
+        assert_eq!(
+            post_empty(&app, &format!("/api/v1/menu-items/{dish}/retire"), token)
+                .await
+                .status(),
+            want
+        );
     }
-    assert_eq!(app.get(&format!("/api/v1/menu-items/{dish}"), &other.token).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/menu-items/{dish}"), &other.token)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     // Nothing changed.
-    let m2: Value = app.get(&format!("/api/v1/menu-items/{dish}"), &t.token).await.json().await.unwrap();
+    let m2: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(m2, m);
 }

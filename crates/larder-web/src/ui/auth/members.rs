@@ -166,9 +166,15 @@ async fn add_member(
         let email = text("email", f.get("email"), Email::parse)?;
         let name = text("name", f.get("name"), Name::parse)?;
         // A password is not trimmed.
-        let raw = f.0.iter().find(|(k, _)| k == "password").map_or("", |(_, v)| v.as_str());
-        let password = Password::parse(raw).map_err(|e| AppError::invalid("password", e.to_string()))?;
-        s.app.add_member(p, &email, &name, &password, role(&f)?).await
+        let raw =
+            f.0.iter()
+                .find(|(k, _)| k == "password")
+                .map_or("", |(_, v)| v.as_str());
+        let password =
+            Password::parse(raw).map_err(|e| AppError::invalid("password", e.to_string()))?;
+        s.app
+            .add_member(p, &email, &name, &password, role(&f)?)
+            .await
     }
     .await;
     match result {
