@@ -187,13 +187,19 @@ impl ItemForm {
 
 /// The command of a posted item form; blank pack rows are skipped, and fields are named as
 /// the API names them (`pack_sizes[1].quantity`).
-fn item_command(f: &Fields) -> Result<ItemCommand, AppError> {
-    let base: BaseUnit =
-        f.get("base_unit")
+///
+/// `stored` is the base unit of the item being edited: it cannot change, so packs and cost are
+/// converted with it whatever the form says.
+fn item_command(f: &Fields, stored: Option<BaseUnit>) -> Result<ItemCommand, AppError> {
+    let base: BaseUnit = match stored {
+        Some(b) => b,
+        None => f
+            .get("base_unit")
             .parse()
             .map_err(|e: larder_core::units::UnitError| {
                 AppError::invalid("base_unit", e.to_string())
-            })?;
+            })?,
+    };
     let (names, quantities, units) = (
         f.all("pack_name"),
         f.all("pack_quantity"),
@@ -302,7 +308,7 @@ async fn create_item(
     if f.has("more") {
         return render(&item_form_page(&s, p, None, ItemForm::typed(&f, 3), None).await?);
     }
-    let result = match item_command(&f) {
+    let result = match item_command(&f, None) {
         Ok(cmd) => s.app.create_item(p, cmd, None).await.map(|r| r.value.id),
         Err(e) => Err(e),
     };
@@ -332,7 +338,8 @@ async fn save_item(
     if f.has("more") {
         return render(&item_form_page(&s, p, Some(id), ItemForm::typed(&f, 3), None).await?);
     }
-    let result = match (item_command(&f), f.version()) {
+    let stored = s.app.get_item(p, id).await?.base_unit;
+    let result = match (item_command(&f, Some(stored)), f.version()) {
         (Ok(cmd), Ok(v)) => s.app.update_item(p, id, cmd, v).await.map(drop),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };

@@ -366,7 +366,34 @@ async fn recipe_form_page(
     cost: CostText,
 ) -> Result<RecipeFormPage, PageError> {
     let me = s.app.me(p).await?;
-    let (items, recipes) = choices(s, p, id).await?;
+    let (mut items, mut recipes) = choices(s, p, id).await?;
+    // A line naming a retired item or sub-recipe keeps it selectable, so saving keeps it.
+    for line in &form.lines {
+        let known = |c: &[Choice]| c.iter().any(|x| x.value == line.component);
+        match line.component.split_once(':') {
+            Some(("item", raw)) if !known(&items) => {
+                if let Ok(id) = raw.parse::<ItemId>()
+                    && let Ok(item) = s.app.get_item(p, id).await
+                {
+                    items.push(Choice {
+                        value: line.component.clone(),
+                        name: format!("{} ({}, retired)", item.name, item.base_unit),
+                    });
+                }
+            }
+            Some(("recipe", raw)) if !known(&recipes) => {
+                if let Ok(id) = raw.parse::<RecipeId>()
+                    && let Ok(r) = s.app.get_recipe(p, id).await
+                {
+                    recipes.push(Choice {
+                        value: line.component.clone(),
+                        name: format!("{} (makes {}, retired)", r.name, r.yield_unit),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
     Ok(RecipeFormPage {
         nav: "recipes",
         tenant_name: me.tenant_name,
@@ -808,6 +835,17 @@ async fn menu_item_form_page(
     let (_, mut recipes) = choices(s, p, None).await?;
     for r in &mut recipes {
         r.value = r.value.trim_start_matches("recipe:").to_owned();
+    }
+    // A menu item on a retired recipe keeps it selectable, so saving keeps it.
+    if !form.recipe.is_empty()
+        && !recipes.iter().any(|r| r.value == form.recipe)
+        && let Ok(id) = form.recipe.parse::<RecipeId>()
+        && let Ok(r) = s.app.get_recipe(p, id).await
+    {
+        recipes.push(Choice {
+            value: form.recipe.clone(),
+            name: format!("{} (makes {}, retired)", r.name, r.yield_unit),
+        });
     }
     Ok(MenuItemFormPage {
         nav: "menu",

@@ -589,3 +589,81 @@ async fn owners_add_members_change_roles_and_deactivate_them_on_the_members_page
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("password: "));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retired_things_leave_the_pages_lists_but_forms_that_use_them_keep_them() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Retired Pages").await;
+    let rice = app.create_item(&t, "Rice", "g", "0.002").await;
+    let dish = app.dish(&t, "Rice bowl", &rice, "150").await;
+    let m: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let recipe = m["recipe_id"].as_str().unwrap().to_owned();
+    let web = logged_in(&app, &t.email).await;
+    assert_eq!(
+        post_form(&web, &app, &format!("/items/{rice}/retire"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        post_form(&web, &app, &format!("/recipes/{recipe}/retire"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = page(&web, &app, "/items").await;
+    assert!(!html.contains(">Rice<"), "{html}");
+    let (_, html) = page(&web, &app, &format!("/items/{rice}")).await;
+    assert!(html.contains(r#"id="retired""#), "{html}");
+    let (_, html) = page(&web, &app, "/recipes/new").await;
+    assert!(!html.contains(&format!("item:{rice}")), "{html}");
+    // The recipe still names its retired item, and the menu item its retired recipe.
+    let (_, html) = page(&web, &app, &format!("/recipes/{recipe}/edit")).await;
+    assert!(
+        html.contains(&format!(r#"value="item:{rice}" selected"#)) && html.contains("retired"),
+        "{html}"
+    );
+    let (_, html) = page(&web, &app, &format!("/menu-items/{dish}/edit")).await;
+    assert!(
+        html.contains(&format!(r#"value="{recipe}" selected"#)),
+        "{html}"
+    );
+    // Saved as shown, the menu item keeps its recipe.
+    let form = [
+        ("version", "1"),
+        ("name", "Rice bowl"),
+        ("category", ""),
+        ("recipe_id", recipe.as_str()),
+        ("portion", "1"),
+        ("price", "3.50"),
+    ];
+    assert_eq!(
+        post_form(&web, &app, &format!("/menu-items/{dish}"), &form)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let m: Value = app
+        .get(&format!("/api/v1/menu-items/{dish}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (m["recipe_id"].as_str(), m["cost"].as_str()),
+        (Some(recipe.as_str()), Some("0.30"))
+    );
+    assert_eq!(
+        post_form(&web, &app, &format!("/menu-items/{dish}/retire"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = page(&web, &app, "/menu").await;
+    assert!(!html.contains("Rice bowl"), "{html}");
+}
