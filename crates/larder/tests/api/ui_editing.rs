@@ -435,6 +435,17 @@ async fn the_live_cost_is_computed_on_the_server_and_never_saves() {
         list["data"].as_array().unwrap().is_empty(),
         "nothing was saved: {list}"
     );
+    // "More lines" adds three blank rows to the two sent, keeping what was typed.
+    let mut more = form.to_vec();
+    more.push(("more", "1"));
+    let res = post_form(&web, &app, "/recipes", &more).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="line_component_4""#) && !html.contains(r#"id="line_component_5""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="0.5""#), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
