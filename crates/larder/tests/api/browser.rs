@@ -413,6 +413,38 @@ async fn text_becomes(c: &fantoccini::Client, id: &str, want: &str) -> String {
     last
 }
 
+/// Waits up to five seconds for the browser to be at a URL ending with `suffix` (after a
+/// form post or a link, before reading the new page).
+async fn url_ends_with(c: &fantoccini::Client, suffix: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = c.current_url().await.unwrap().to_string();
+        if last.ends_with(suffix) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("still at {last}, not at …{suffix}");
+}
+
+/// Waits up to five seconds for an element's text to satisfy `ok` (reading it again when a
+/// navigation replaced it); its last text.
+async fn text_until(c: &fantoccini::Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Id(id)).await
+            && let Ok(t) = e.text().await
+        {
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
 async fn click(c: &fantoccini::Client, css: &str) {
     c.find(Locator::Css(css))
         .await
@@ -494,7 +526,13 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     fill(&c, "par_level_0", "10").await;
     fill(&c, "reorder_point_0", "4").await;
     click(&c, "#save_par_0").await;
-    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    url_ends_with(&c, "#par-levels").await;
+    // Read back from the server, not from what was typed.
+    c.goto(item_url.as_str()).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("par_level_0"))
+        .await
+        .unwrap();
     let par = c.find(Locator::Id("par_level_0")).await.unwrap();
     assert_eq!(par.prop("value").await.unwrap().as_deref(), Some("10"));
     let reorder = c.find(Locator::Id("reorder_point_0")).await.unwrap();
@@ -538,14 +576,7 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         click(&c, "#menu-item-recipe option:nth-child(2)").await;
         fill(&c, "price", price).await;
         click(&c, "#preview").await;
-        let shown = c
-            .wait()
-            .for_element(Locator::Id("mi-food-cost"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let shown = text_until(&c, "mi-food-cost", |t| t.ends_with('%')).await;
         assert!(shown.ends_with('%'), "{shown}");
         if name == "Pilau plate" {
             shoot(&c, "menu-item-form-phone").await;
@@ -571,21 +602,14 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("menu")).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("sort=food_cost")
-    );
+    url_ends_with(&c, "sort=food_cost").await;
     c.find(Locator::Css("th a[href='/menu?sort=-food_cost']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("menu")).await.unwrap();
+    url_ends_with(&c, "sort=-food_cost").await;
     let menu = c
         .find(Locator::Id("menu"))
         .await
