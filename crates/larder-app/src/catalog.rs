@@ -1,6 +1,6 @@
 //! catalog: items (ingredients, preps, supplies) and their par levels per location.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;
 use larder_core::catalog::is_valid_gtin;
 use larder_core::{BaseUnit, Code, ItemId, Label, LocationId, Money, Name, Quantity};
@@ -37,6 +37,9 @@ pub struct Item {
     pub unit_cost: Option<Money>,
     /// For `If-Match`.
     pub version: i64,
+    /// When the item was retired (it leaves lists and pickers, keeps its history); `null`
+    /// while in use.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 impl From<ItemRow> for Item {
@@ -51,6 +54,7 @@ impl From<ItemRow> for Item {
             barcode: r.barcode,
             unit_cost: r.unit_cost,
             version: r.version,
+            retired_at: r.retired_at,
         }
     }
 }
@@ -150,6 +154,17 @@ pub struct ParLevelCommand {
     pub reorder_point: Option<Quantity>,
 }
 
+/// An item's par level and reorder point at one location.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ParLevel {
+    /// Location.
+    pub location_id: LocationId,
+    /// Stock to order up to, in the item's base unit.
+    pub par_level: Option<Quantity>,
+    /// Below this the item is flagged low.
+    pub reorder_point: Option<Quantity>,
+}
+
 /// Filters for listing items.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -198,6 +213,7 @@ impl App {
             version: 1,
             created_at: now,
             updated_at: now,
+            retired_at: None,
         };
         run_once(self.db(), &p, key, "create_item", &cmd, move |tx| {
             Box::pin(async move {
@@ -285,7 +301,29 @@ impl App {
         .await
     }
 
-    /// Items by name, filtered and paginated.
+    /// Retires an item: it leaves the items list and the recipe form's picker, and stays
+    /// readable with its stock history; recipes that use it keep costing it. Retiring a
+    /// retired item changes nothing (the first time is kept).
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn retire_item(&self, p: Principal, id: ItemId) -> Result<Item, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+                tx.retire_item(id, Utc::now()).await?;
+                tx.get_item(id)
+                    .await?
+                    .map(Item::from)
+                    .ok_or(AppError::NotFound("item"))
+            })
+        })
+        .await
+    }
+
+    /// Items in use (retired ones left out) by name, filtered and paginated.
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
@@ -315,6 +353,37 @@ impl App {
         Ok(page::page(items, limit, |i: &Item| {
             page::encode(&[&i.name, &i.id.to_string()])
         }))
+    }
+
+    /// An item's par levels and reorder points at the locations the caller sees (a limited
+    /// member's only).
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`; 404 on the item.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn par_levels(&self, p: Principal, item: ItemId) -> Result<Vec<ParLevel>, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                let allowed = match p.locations {
+                    larder_store::LocationScope::All => None,
+                    larder_store::LocationScope::Member(u) => tx.member_locations(u).await?,
+                };
+                Ok(tx
+                    .item_par_levels(item)
+                    .await?
+                    .into_iter()
+                    .filter(|r| allowed.as_ref().is_none_or(|a| a.contains(&r.location_id)))
+                    .map(|r| ParLevel {
+                        location_id: r.location_id,
+                        par_level: r.par_level,
+                        reorder_point: r.reorder_point,
+                    })
+                    .collect())
+            })
+        })
+        .await
     }
 
     /// Sets an item's par level and reorder point at a location.

@@ -575,6 +575,7 @@ fn plan_items(file: ItemsFile, stored: &[ItemRow]) -> ItemsPlan {
                     version: 1,
                     created_at: now,
                     updated_at: now,
+                    retired_at: None,
                 },
                 None,
             ));
@@ -1061,6 +1062,7 @@ fn plan_recipes(file: RecipesFile, items: &[ItemUnitRow], stored: &[RecipeRow]) 
             lines: Vec::new(),
             version: 1,
             created_at: Utc::now(),
+            retired_at: None,
         });
     }
     let mut checked: Vec<(usize, RecipeRow)> = Vec::new();
@@ -1121,6 +1123,7 @@ fn plan_recipes(file: RecipesFile, items: &[ItemUnitRow], stored: &[RecipeRow]) 
                 } else {
                     row.version = s.version + 1;
                     row.created_at = s.created_at;
+                    row.retired_at = s.retired_at;
                     writes.push((row.clone(), Some(s.version)));
                     RowAction::Update
                 }
@@ -1280,6 +1283,10 @@ fn plan_menu_items(file: MenuItemsFile, mut book: Book, recipes: &[RecipeRow]) -
             portion: row.portion,
             price: row.cmd.price,
             created_at: current.map_or_else(Utc::now, |c| c.created_at),
+            // A menu item imported again keeps its version (compared as unchanged, or the one
+            // an update expects) and stays retired if it was.
+            version: current.map_or(1, |c| c.version),
+            retired_at: current.and_then(|c| c.retired_at),
         };
         if m.recipe_id.is_some() && !matches!(book.portion_cost(&m), Ok(Some(_))) {
             let e = portion_cost_beyond();
@@ -1405,7 +1412,9 @@ async fn write(tx: &mut dyn TenantTx, plan: Plan) -> Result<(), AppError> {
         Plan::MenuItems(writes) => {
             for (row, update) in writes {
                 if update {
-                    tx.update_menu_item(&row).await?;
+                    tx.update_menu_item(&row, row.version)
+                        .await
+                        .map_err(|e| stale(e, "menu item"))?;
                 } else {
                     tx.insert_menu_item(&row).await?;
                 }

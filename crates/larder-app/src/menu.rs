@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;
 use larder_core::decimal::div_round_half_even;
 use larder_core::menu::{self, Component, RecipeDef, RecipeLine, Usage};
@@ -12,7 +12,7 @@ use larder_core::{
     BaseUnit, ItemId, Label, MenuItemId, Money, Name, Note, Quantity, RecipeId, Unit,
 };
 use larder_store::{
-    ItemUnitRow, MenuItemRow, Mode, RecipeLineRow, RecipeRow, TenantTx, run_tenant,
+    ItemUnitRow, MenuItemRow, Mode, RecipeLineRow, RecipeRow, StoreError, TenantTx, run_tenant,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,17 @@ use crate::{App, AppError, Principal};
 /// The menu's constraints, by the field clients write.
 pub(crate) const CONFLICTS: Conflicts =
     Conflicts(&[("recipes_name", "name"), ("menu_items_name", "name")]);
+
+/// The answer to a write that found a stale version: the store's `<table>_version` conflict
+/// becomes a 412 on `what`; other errors pass.
+fn stale(what: &'static str, version_constraint: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Conflict { constraint } if constraint == version_constraint => {
+            AppError::PreconditionFailed(what)
+        }
+        other => other.into(),
+    }
+}
 
 /// Everything costing and depletion need, loaded once per transaction: recipes, item units
 /// and costs, menu items.
@@ -155,7 +166,7 @@ pub struct RecipeLineCommand {
     pub unit: Unit,
 }
 
-/// Create a recipe.
+/// Create a recipe, or (with `PUT`) replace its name, yield, notes and lines in place.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipeCommand {
@@ -227,6 +238,9 @@ pub struct RecipeView {
     /// The same items for one whole batch (its yield), as a cook writes the recipe: each
     /// exact usage times the yield, rounded once to the thousandth.
     pub batch_ingredients: Vec<IngredientUsage>,
+    /// When the recipe was retired (it leaves lists and pickers; menu items and recipes that
+    /// use it keep costing it); `null` while in use.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 /// A recipe's cost per yield unit and per batch, with the items that have no cost; `None`
@@ -342,10 +356,11 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
         missing_costs: missing,
         ingredients,
         batch_ingredients,
+        retired_at: r.retired_at,
     })
 }
 
-/// Create a menu item.
+/// Create a menu item, or (with `PUT`) replace its fields.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MenuItemCommand {
@@ -383,6 +398,11 @@ pub struct MenuItem {
     pub food_cost_pct: Option<String>,
     /// Price minus cost (contribution margin per sale).
     pub contribution_margin: Option<Money>,
+    /// For `If-Match`.
+    pub version: i64,
+    /// When it was retired (it leaves the menu; its sales still record and map); `null`
+    /// while on the menu.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 /// `cost / price` in percent with one decimal, half to even; `None` without a positive price.
@@ -408,7 +428,32 @@ fn menu_view(book: &Book, m: &MenuItemRow) -> MenuItem {
         cost,
         food_cost_pct: cost.zip(m.price).and_then(|(c, p)| food_cost_pct(c, p)),
         contribution_margin: cost.zip(m.price).and_then(|(c, p)| p.checked_sub(c)),
+        version: m.version,
+        retired_at: m.retired_at,
     }
+}
+
+/// 404 `recipe` when a menu item names a recipe that does not exist (checked before the
+/// write, so the answer is the 404 and not the store's foreign-key conflict).
+async fn require_recipe(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<(), AppError> {
+    if let Some(r) = row.recipe_id {
+        tx.get_recipe(r)
+            .await?
+            .ok_or(AppError::NotFound("recipe"))?;
+    }
+    Ok(())
+}
+
+/// Checks, in the writing transaction, that a menu item's recipe exists and that one sale's
+/// cost is within range; the book that costs it.
+async fn checked_menu_item(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<Book, AppError> {
+    require_recipe(tx, row).await?;
+    let mut book = Book::load(tx).await?;
+    book.menu_items.insert(row.id, row.clone());
+    if row.recipe_id.is_some() && !matches!(book.portion_cost(row), Ok(Some(_))) {
+        return Err(portion_cost_beyond());
+    }
+    Ok(book)
 }
 
 /// Validates a recipe command against the book (the API's and the CSV import's one set of
@@ -472,6 +517,7 @@ pub(crate) fn recipe_row(book: &Book, cmd: &RecipeCommand) -> Result<RecipeRow, 
         lines,
         version: 1,
         created_at: Utc::now(),
+        retired_at: None,
     })
 }
 
@@ -530,6 +576,117 @@ impl App {
         .map_err(|e| CONFLICTS.name(e))
     }
 
+    /// Replaces a recipe's name, yield, notes and lines in place (no history: a later issue
+    /// brings effective dates) when `if_match` (if given) is its current version. Every
+    /// recipe and menu item that uses it must still explode and cost.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 404; 422 naming the line and field, or `lines` when the
+    /// recipe would contain itself; 409 on `name`; 412 when the version is stale.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn update_recipe(
+        &self,
+        p: Principal,
+        id: RecipeId,
+        cmd: RecipeCommand,
+        if_match: Option<i64>,
+    ) -> Result<RecipeView, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = tx
+                    .get_recipe(id)
+                    .await?
+                    .ok_or(AppError::NotFound("recipe"))?;
+                let expected = if_match.unwrap_or(current.version);
+                if expected != current.version {
+                    return Err(AppError::PreconditionFailed("recipe"));
+                }
+                let mut book = Book::load(tx).await?;
+                let fresh = recipe_row(&book, &cmd)?;
+                let row = RecipeRow {
+                    id,
+                    version: current.version + 1,
+                    created_at: current.created_at,
+                    retired_at: current.retired_at,
+                    ..fresh
+                };
+                book.recipes.insert(id, def_of(&row));
+                book.names.insert(id, row.name.clone());
+                book.usage(id).map_err(|e| match e {
+                    AppError::Validation { message, .. } => AppError::invalid("lines", message),
+                    other => other,
+                })?;
+                book.check_costs("lines")?;
+                tx.update_recipe(&row, expected)
+                    .await
+                    .map_err(stale("recipe", "recipes_version"))?;
+                view(&book, &row)
+            })
+        })
+        .await
+        .map_err(|e| CONFLICTS.name(e))
+    }
+
+    /// Retires a recipe: it leaves the recipes list and the pickers; menu items and recipes
+    /// that use it keep costing and depleting through it. Retiring it again changes nothing.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn retire_recipe(&self, p: Principal, id: RecipeId) -> Result<RecipeView, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.get_recipe(id)
+                    .await?
+                    .ok_or(AppError::NotFound("recipe"))?;
+                tx.retire_recipe(id, Utc::now()).await?;
+                let row = tx
+                    .get_recipe(id)
+                    .await?
+                    .ok_or(AppError::NotFound("recipe"))?;
+                let book = Book::load(tx).await?;
+                view(&book, &row)
+            })
+        })
+        .await
+    }
+
+    /// Costs a recipe as it would be saved, without saving it: the recipe form's live cost.
+    /// `editing` is the recipe the form edits (its lines may not contain it), `None` for a
+    /// new one.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422 naming the line and field as [`App::create_recipe`]
+    /// would, or `lines` when the recipe would contain itself.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn preview_recipe(
+        &self,
+        p: Principal,
+        cmd: RecipeCommand,
+        editing: Option<RecipeId>,
+    ) -> Result<RecipeView, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let mut book = Book::load(tx).await?;
+                let mut row = recipe_row(&book, &cmd)?;
+                if let Some(id) = editing {
+                    row.id = id;
+                }
+                book.recipes.insert(row.id, def_of(&row));
+                book.names.insert(row.id, row.name.clone());
+                book.usage(row.id).map_err(|e| match e {
+                    AppError::Validation { message, .. } => AppError::invalid("lines", message),
+                    other => other,
+                })?;
+                view(&book, &row)
+            })
+        })
+        .await
+    }
+
     /// One recipe, costed.
     ///
     /// # Errors
@@ -550,7 +707,7 @@ impl App {
         .await
     }
 
-    /// Recipes by name, costed, paginated.
+    /// Recipes in use (retired ones left out) by name, costed, paginated.
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
@@ -575,6 +732,7 @@ impl App {
                 let rows = tx.all_recipes().await?;
                 let book = Book::load(tx).await?;
                 rows.iter()
+                    .filter(|r| r.retired_at.is_none())
                     .filter(|r| {
                         after
                             .as_ref()
@@ -611,20 +769,15 @@ impl App {
             recipe_id: cmd.recipe_id,
             portion,
             price: cmd.price,
+            version: 1,
             created_at: Utc::now(),
+            retired_at: None,
         };
         run_once(self.db(), &p, key, "create_menu_item", &cmd, move |tx| {
             Box::pin(async move {
-                if let Some(r) = row.recipe_id {
-                    tx.get_recipe(r)
-                        .await?
-                        .ok_or(AppError::NotFound("recipe"))?;
-                }
+                require_recipe(tx, &row).await?;
                 tx.insert_menu_item(&row).await?;
-                let book = Book::load(tx).await?;
-                if row.recipe_id.is_some() && !matches!(book.portion_cost(&row), Ok(Some(_))) {
-                    return Err(portion_cost_beyond());
-                }
+                let book = checked_menu_item(tx, &row).await?;
                 Ok(menu_view(&book, &row))
             })
         })
@@ -632,7 +785,137 @@ impl App {
         .map_err(|e| CONFLICTS.name(e))
     }
 
-    /// Menu items by name with cost, food cost % and contribution margin, paginated.
+    /// A menu item's cost, food cost % and margin as it would be saved, without saving it:
+    /// the menu item form's preview.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 422 on `portion` or `price`; 404 on the recipe.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn preview_menu_item(
+        &self,
+        p: Principal,
+        cmd: MenuItemCommand,
+    ) -> Result<MenuItem, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        let portion = menu_item_portion(&cmd)?;
+        let row = MenuItemRow {
+            id: MenuItemId::new(),
+            name: cmd.name.as_str().to_owned(),
+            category: cmd.category.clone().map(Label::into_string),
+            recipe_id: cmd.recipe_id,
+            portion,
+            price: cmd.price,
+            version: 0,
+            created_at: Utc::now(),
+            retired_at: None,
+        };
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let book = checked_menu_item(tx, &row).await?;
+                Ok(menu_view(&book, &row))
+            })
+        })
+        .await
+    }
+
+    /// One menu item with its cost, food cost % and margin (a retired one too).
+    ///
+    /// # Errors
+    /// 403 without `recipes.read`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn get_menu_item(&self, p: Principal, id: MenuItemId) -> Result<MenuItem, AppError> {
+        p.require(Permission::RecipesRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let book = Book::load(tx).await?;
+                let m = book
+                    .menu_items
+                    .get(&id)
+                    .ok_or(AppError::NotFound("menu item"))?;
+                Ok(menu_view(&book, m))
+            })
+        })
+        .await
+    }
+
+    /// Replaces a menu item's name, category, recipe, portion and price when `if_match` (if
+    /// given) is its current version.
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 404 on the menu item or its recipe; 422; 409 on `name`;
+    /// 412 when the version is stale.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn update_menu_item(
+        &self,
+        p: Principal,
+        id: MenuItemId,
+        cmd: MenuItemCommand,
+        if_match: Option<i64>,
+    ) -> Result<MenuItem, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        let portion = menu_item_portion(&cmd)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let current = tx
+                    .get_menu_item(id)
+                    .await?
+                    .ok_or(AppError::NotFound("menu item"))?;
+                let expected = if_match.unwrap_or(current.version);
+                if expected != current.version {
+                    return Err(AppError::PreconditionFailed("menu item"));
+                }
+                let row = MenuItemRow {
+                    name: cmd.name.as_str().to_owned(),
+                    category: cmd.category.clone().map(Label::into_string),
+                    recipe_id: cmd.recipe_id,
+                    portion,
+                    price: cmd.price,
+                    version: current.version + 1,
+                    ..current
+                };
+                require_recipe(tx, &row).await?;
+                tx.update_menu_item(&row, expected)
+                    .await
+                    .map_err(stale("menu item", "menu_items_version"))?;
+                let book = checked_menu_item(tx, &row).await?;
+                Ok(menu_view(&book, &row))
+            })
+        })
+        .await
+        .map_err(|e| CONFLICTS.name(e))
+    }
+
+    /// Retires a menu item: it leaves the menu list; a sale under its name still records and
+    /// depletes its recipe. Retiring it again changes nothing (the first time is kept).
+    ///
+    /// # Errors
+    /// 403 without `recipes.write`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn retire_menu_item(
+        &self,
+        p: Principal,
+        id: MenuItemId,
+    ) -> Result<MenuItem, AppError> {
+        p.require(Permission::RecipesWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                tx.get_menu_item(id)
+                    .await?
+                    .ok_or(AppError::NotFound("menu item"))?;
+                tx.retire_menu_item(id, Utc::now()).await?;
+                let book = Book::load(tx).await?;
+                let m = book
+                    .menu_items
+                    .get(&id)
+                    .ok_or(AppError::NotFound("menu item"))?;
+                Ok(menu_view(&book, m))
+            })
+        })
+        .await
+    }
+
+    /// Menu items on the menu (retired ones left out) by name with cost, food cost % and
+    /// contribution margin, paginated.
     ///
     /// # Errors
     /// 403; 422 on `limit` or `cursor`.
@@ -655,7 +938,11 @@ impl App {
         let items = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 let book = Book::load(tx).await?;
-                let mut rows: Vec<&MenuItemRow> = book.menu_items.values().collect();
+                let mut rows: Vec<&MenuItemRow> = book
+                    .menu_items
+                    .values()
+                    .filter(|m| m.retired_at.is_none())
+                    .collect();
                 rows.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
                 Ok::<_, AppError>(
                     rows.into_iter()

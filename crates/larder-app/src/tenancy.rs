@@ -25,6 +25,8 @@ pub struct Location {
     pub name: String,
     /// `central_kitchen` or `outlet`.
     pub kind: LocationKind,
+    /// Edit version (also the `ETag`), for `If-Match`.
+    pub version: i64,
 }
 
 impl From<LocationRow> for Location {
@@ -33,6 +35,7 @@ impl From<LocationRow> for Location {
             id: r.id,
             name: r.name,
             kind: r.kind,
+            version: r.version,
         }
     }
 }
@@ -217,6 +220,7 @@ impl App {
             id: LocationId::new(),
             name: cmd.name.as_str().to_owned(),
             kind: cmd.kind,
+            version: 1,
             created_at: Utc::now(),
         };
         run_once(self.db(), &p, key, "create_location", &cmd, move |tx| {
@@ -229,16 +233,19 @@ impl App {
         .map_err(|e| CONFLICTS.name(e))
     }
 
-    /// Renames a location or changes its kind.
+    /// Renames a location or changes its kind, when `if_match` (if given) is its current
+    /// version.
     ///
     /// # Errors
-    /// 403; 404 (a location outside a limited member's included); 422; 409 on `name`.
+    /// 403; 404 (a location outside a limited member's included); 422; 409 on `name`; 412
+    /// when the version is stale.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_location(
         &self,
         p: Principal,
         id: LocationId,
         cmd: LocationCommand,
+        if_match: Option<i64>,
     ) -> Result<Location, AppError> {
         p.require(Permission::CatalogWrite)?;
         let name = cmd.name.as_str().to_owned();
@@ -249,13 +256,25 @@ impl App {
                     .get_location(id)
                     .await?
                     .ok_or(AppError::NotFound("location"))?;
+                let expected = if_match.unwrap_or(current.version);
+                if expected != current.version {
+                    return Err(AppError::PreconditionFailed("location"));
+                }
                 let row = LocationRow {
                     name,
                     kind: cmd.kind,
+                    version: current.version + 1,
                     ..current
                 };
-                tx.update_location(&row).await?;
-                Ok(Location::from(row))
+                match tx.update_location(&row, expected).await {
+                    Ok(()) => Ok(Location::from(row)),
+                    Err(larder_store::StoreError::Conflict { constraint })
+                        if constraint == "locations_version" =>
+                    {
+                        Err(AppError::PreconditionFailed("location"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
             })
         })
         .await

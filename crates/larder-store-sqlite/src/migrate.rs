@@ -31,6 +31,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261122000009_movements_by_occurrence.sql"
     )),
+    M::up(include_str!("../migrations/20261206000001_retire.sql")),
     M::up(include_str!(
         "../migrations/20261206000011_sales_import.sql"
     )),

@@ -41,6 +41,9 @@ pub struct ItemRow {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was retired (it leaves lists and pickers, keeps its stock history and stays
+    /// readable); `None` while in use.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 /// Filters for listing items.
@@ -98,10 +101,16 @@ pub trait CatalogTx: Send {
     ) -> Result<(), StoreError>;
     /// One item.
     async fn get_item(&mut self, id: ItemId) -> Result<Option<ItemRow>, StoreError>;
-    /// Items by name, filtered, `limit` at most.
+    /// Marks an item retired at `at`, unless it already is (the first time is kept).
+    /// NotFound when absent.
+    async fn retire_item(&mut self, id: ItemId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Items in use (not retired) by name, filtered, `limit` at most.
     async fn list_items(&mut self, filter: &ItemFilter) -> Result<Vec<ItemRow>, StoreError>;
     /// Every item's id, base unit and unit cost, by name.
     async fn all_item_units(&mut self) -> Result<Vec<ItemUnitRow>, StoreError>;
+    /// An item's par levels and reorder points, one row per location that has them, by
+    /// location id.
+    async fn item_par_levels(&mut self, item: ItemId) -> Result<Vec<ParLevelRow>, StoreError>;
     /// Sets an item's par level and reorder point at a location (creating or replacing).
     async fn upsert_par_level(&mut self, par: &ParLevelRow) -> Result<(), StoreError>;
 }

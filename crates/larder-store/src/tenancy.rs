@@ -45,6 +45,8 @@ pub struct LocationRow {
     pub name: String,
     /// Central kitchen or outlet.
     pub kind: LocationKind,
+    /// Edit version for `If-Match`.
+    pub version: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -92,8 +94,14 @@ pub trait TenancyTx: Send {
     ) -> Result<(), StoreError>;
     /// Adds a location. Conflict `locations_name` on a duplicate name.
     async fn insert_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
-    /// Changes a location's name and kind. NotFound when absent.
-    async fn update_location(&mut self, location: &LocationRow) -> Result<(), StoreError>;
+    /// Changes a location's name and kind when its version is `expected_version`, bumping
+    /// it. NotFound when absent; Conflict `locations_version` when the version moved on;
+    /// Conflict `locations_name` on a duplicate name.
+    async fn update_location(
+        &mut self,
+        location: &LocationRow,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
     /// One location.
     async fn get_location(&mut self, id: LocationId) -> Result<Option<LocationRow>, StoreError>;
     /// Locations in `scope` by name, `limit` at most, after the cursor `(name, id)`.

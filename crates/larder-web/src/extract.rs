@@ -60,27 +60,23 @@ pub fn access_token(headers: &axum::http::HeaderMap) -> Option<String> {
     })
 }
 
-/// A 415 problem naming `wanted` unless the `Content-Type`'s media type (before any `;`
-/// parameters) is one `accepts` takes.
-fn require_media_type(
-    headers: &axum::http::HeaderMap,
-    wanted: &str,
-    accepts: impl Fn(&str) -> bool,
-) -> Result<(), Response> {
-    let ok = headers
+/// Whether the `Content-Type`'s media type (before any `;` parameters) is one `accepts` takes.
+fn media_type_is(headers: &axum::http::HeaderMap, accepts: impl Fn(&str) -> bool) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| accepts(v.split(';').next().unwrap_or("").trim()));
-    if ok {
-        return Ok(());
-    }
-    Err(crate::error::problem(
+        .is_some_and(|v| accepts(v.split(';').next().unwrap_or("").trim()))
+}
+
+/// The 415 problem: the body must be `wanted`.
+fn unsupported_media_type(wanted: &str) -> Response {
+    crate::error::problem(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "/problems/unsupported-media-type",
         "Unsupported media type",
         format!("the body must be {wanted}"),
         Some("content-type"),
-    ))
+    )
 }
 
 /// The body, at most [`BODY_LIMIT_BYTES`]: a larger one is a 413, a broken one a 422.
@@ -118,10 +114,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        require_media_type(req.headers(), "application/json", |essence| {
+        if !media_type_is(req.headers(), |essence| {
             essence.eq_ignore_ascii_case("application/json")
                 || (essence.starts_with("application/") && essence.ends_with("+json"))
-        })?;
+        }) {
+            return Err(unsupported_media_type("application/json"));
+        }
         let bytes = read_limited(req, state).await?;
         // Every body the API takes is a JSON object; serde would also read a struct from an
         // array of its fields in order, which the document does not allow.
@@ -154,9 +152,11 @@ impl<S: Send + Sync> FromRequest<S> for ApiCsv {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        require_media_type(req.headers(), "text/csv", |essence| {
+        if !media_type_is(req.headers(), |essence| {
             essence.eq_ignore_ascii_case("text/csv")
-        })?;
+        }) {
+            return Err(unsupported_media_type("text/csv"));
+        }
         Ok(ApiCsv(read_limited(req, state).await?.to_vec()))
     }
 }
@@ -351,9 +351,11 @@ pub fn upload_too_large() -> Response {
 pub async fn spool(req: Request) -> Result<Upload, Response> {
     use http_body_util::BodyExt as _;
     use tokio::io::AsyncWriteExt as _;
-    require_media_type(req.headers(), "a CSV file (text/csv)", |essence| {
+    if !media_type_is(req.headers(), |essence| {
         essence.eq_ignore_ascii_case("text/csv") || essence.eq_ignore_ascii_case("text/plain")
-    })?;
+    }) {
+        return Err(unsupported_media_type("a CSV file (text/csv)"));
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

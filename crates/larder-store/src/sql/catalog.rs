@@ -1,9 +1,10 @@
 //! catalog's statements: items and par levels.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use larder_core::{BaseUnit, ItemId};
 
-use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
 use crate::{
     CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, StoreError, decode_packs,
     encode_packs,
@@ -11,19 +12,21 @@ use crate::{
 
 const INSERT_ITEM: &str = "INSERT INTO items
      (tenant_id, id, name, sku, category, base_unit, pack_sizes, barcode, unit_cost, version,
-      created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+      created_at, updated_at, retired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const RETIRE_ITEM: &str = "UPDATE items SET retired_at = coalesce(retired_at, $3)
+     WHERE tenant_id = $1 AND id = $2";
 const UPDATE_ITEM: &str = "UPDATE items
      SET name = $3, sku = $4, category = $5, pack_sizes = $6, barcode = $7, unit_cost = $8,
          version = version + 1, updated_at = $9
      WHERE tenant_id = $1 AND id = $2 AND version = $10";
 const ITEM_EXISTS: &str = "SELECT version FROM items WHERE tenant_id = $1 AND id = $2";
 const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
-     unit_cost, version, created_at, updated_at
+     unit_cost, version, created_at, updated_at, retired_at
      FROM items WHERE tenant_id = $1 AND id = $2";
 const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
-     unit_cost, version, created_at, updated_at
-     FROM items WHERE tenant_id = $1
+     unit_cost, version, created_at, updated_at, retired_at
+     FROM items WHERE tenant_id = $1 AND retired_at IS NULL
        AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '!')
        AND ($3 IS NULL OR category = $3)
        AND ($4 IS NULL OR barcode = $4)
@@ -31,6 +34,8 @@ const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes,
      ORDER BY name, id LIMIT $7";
 const ALL_ITEM_UNITS: &str = "SELECT id, name, base_unit, unit_cost
      FROM items WHERE tenant_id = $1 ORDER BY name, id";
+const ITEM_PAR_LEVELS: &str = "SELECT item_id, location_id, par_level, reorder_point
+     FROM par_levels WHERE tenant_id = $1 AND item_id = $2 ORDER BY location_id";
 const UPSERT_PAR_LEVEL: &str = "INSERT INTO par_levels
      (tenant_id, item_id, location_id, par_level, reorder_point) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, item_id, location_id)
@@ -49,6 +54,7 @@ fn item(mut r: Row) -> R<ItemRow> {
         version: r.get()?,
         created_at: r.get()?,
         updated_at: r.get()?,
+        retired_at: r.get()?,
     })
 }
 
@@ -80,7 +86,8 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                     i.unit_cost,
                     i.version,
                     i.created_at,
-                    i.updated_at
+                    i.updated_at,
+                    i.retired_at
                 ],
             )
             .await
@@ -132,6 +139,15 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn retire_item(&mut self, id: ItemId, at: DateTime<Utc>) -> R<()> {
+        let n = self
+            .exec
+            .execute(RETIRE_ITEM, args![self.tenant, id, at])
+            .await?;
+        changed(n)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn list_items(&mut self, f: &ItemFilter) -> R<Vec<ItemRow>> {
         let (name, id) = f
             .after
@@ -175,6 +191,23 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                 .fetch_all(ALL_ITEM_UNITS, args![self.tenant])
                 .await?,
             item_unit,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn item_par_levels(&mut self, item: ItemId) -> R<Vec<ParLevelRow>> {
+        rows(
+            self.exec
+                .fetch_all(ITEM_PAR_LEVELS, args![self.tenant, item])
+                .await?,
+            |mut r| {
+                Ok(ParLevelRow {
+                    item_id: r.get()?,
+                    location_id: r.get()?,
+                    par_level: r.get()?,
+                    reorder_point: r.get()?,
+                })
+            },
         )
     }
 

@@ -3,42 +3,49 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use larder_core::menu::Component;
 use larder_core::{BaseUnit, ItemId, MenuItemId, RecipeId, Unit};
 
-use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
 use crate::{MenuItemRow, MenuTx, RecipeLineRow, RecipeRow, StoreError};
 
 const INSERT_RECIPE: &str = "INSERT INTO recipes
-     (tenant_id, id, name, yield_quantity, yield_unit, notes, version, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const INSERT_RECIPE_LINE: &str = "INSERT INTO recipe_lines
-     (tenant_id, recipe_id, position, item_id, sub_recipe_id, quantity, unit)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     (tenant_id, id, name, yield_quantity, yield_unit, notes, version, created_at, retired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const UPDATE_RECIPE: &str = "UPDATE recipes
-     SET name = $3, yield_quantity = $4, yield_unit = $5, notes = $6, version = $7
-     WHERE tenant_id = $1 AND id = $2 AND version = $8";
+     SET name = $3, yield_quantity = $4, yield_unit = $5, notes = $6, version = version + 1
+     WHERE tenant_id = $1 AND id = $2 AND version = $7";
 const RECIPE_EXISTS: &str = "SELECT version FROM recipes WHERE tenant_id = $1 AND id = $2";
 const DELETE_RECIPE_LINES: &str =
     "DELETE FROM recipe_lines WHERE tenant_id = $1 AND recipe_id = $2";
-const UPDATE_MENU_ITEM: &str = "UPDATE menu_items
-     SET name = $3, category = $4, recipe_id = $5, portion = $6, price = $7
+const RETIRE_RECIPE: &str = "UPDATE recipes SET retired_at = coalesce(retired_at, $3)
      WHERE tenant_id = $1 AND id = $2";
+const INSERT_RECIPE_LINE: &str = "INSERT INTO recipe_lines
+     (tenant_id, recipe_id, position, item_id, sub_recipe_id, quantity, unit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const GET_RECIPE: &str = "SELECT id, name, yield_quantity, yield_unit, notes, version,
-     created_at FROM recipes WHERE tenant_id = $1 AND id = $2";
+     created_at, retired_at FROM recipes WHERE tenant_id = $1 AND id = $2";
 const RECIPE_LINES: &str = "SELECT recipe_id, position, item_id, sub_recipe_id, quantity, unit
      FROM recipe_lines WHERE tenant_id = $1 AND recipe_id = $2 ORDER BY position";
 const ALL_RECIPES: &str = "SELECT id, name, yield_quantity, yield_unit, notes, version,
-     created_at FROM recipes WHERE tenant_id = $1 ORDER BY name, id";
+     created_at, retired_at FROM recipes WHERE tenant_id = $1 ORDER BY name, id";
 const ALL_RECIPE_LINES: &str = "SELECT recipe_id, position, item_id, sub_recipe_id, quantity,
      unit FROM recipe_lines WHERE tenant_id = $1 ORDER BY recipe_id, position";
 const INSERT_MENU_ITEM: &str = "INSERT INTO menu_items
-     (tenant_id, id, name, category, recipe_id, portion, price, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const GET_MENU_ITEM: &str = "SELECT id, name, category, recipe_id, portion, price, created_at
-     FROM menu_items WHERE tenant_id = $1 AND id = $2";
-const ALL_MENU_ITEMS: &str = "SELECT id, name, category, recipe_id, portion, price, created_at
-     FROM menu_items WHERE tenant_id = $1 ORDER BY name, id";
+     (tenant_id, id, name, category, recipe_id, portion, price, version, created_at, retired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const GET_MENU_ITEM: &str = "SELECT id, name, category, recipe_id, portion, price, version,
+     created_at, retired_at FROM menu_items WHERE tenant_id = $1 AND id = $2";
+const ALL_MENU_ITEMS: &str = "SELECT id, name, category, recipe_id, portion, price, version,
+     created_at, retired_at FROM menu_items WHERE tenant_id = $1 ORDER BY name, id";
+const UPDATE_MENU_ITEM: &str = "UPDATE menu_items
+     SET name = $3, category = $4, recipe_id = $5, portion = $6, price = $7,
+         version = version + 1
+     WHERE tenant_id = $1 AND id = $2 AND version = $8";
+const MENU_ITEM_EXISTS: &str = "SELECT version FROM menu_items WHERE tenant_id = $1 AND id = $2";
+const RETIRE_MENU_ITEM: &str = "UPDATE menu_items SET retired_at = coalesce(retired_at, $3)
+     WHERE tenant_id = $1 AND id = $2";
 
 fn recipe_head(mut r: Row) -> R<RecipeRow> {
     Ok(RecipeRow {
@@ -50,6 +57,7 @@ fn recipe_head(mut r: Row) -> R<RecipeRow> {
         lines: Vec::new(),
         version: r.get()?,
         created_at: r.get()?,
+        retired_at: r.get()?,
     })
 }
 
@@ -86,35 +94,10 @@ fn menu_item(mut r: Row) -> R<MenuItemRow> {
         recipe_id: r.get()?,
         portion: r.get()?,
         price: r.get()?,
+        version: r.get()?,
         created_at: r.get()?,
+        retired_at: r.get()?,
     })
-}
-
-impl<E: Exec> SqlTx<E> {
-    /// Inserts a recipe's lines (after its head, or after its old lines were deleted).
-    async fn insert_recipe_lines(&mut self, rec: &RecipeRow) -> R<()> {
-        for line in &rec.lines {
-            let (item, sub) = match line.component {
-                Component::Item(i) => (Some(i), None),
-                Component::Recipe(r) => (None, Some(r)),
-            };
-            self.exec
-                .execute(
-                    INSERT_RECIPE_LINE,
-                    args![
-                        self.tenant,
-                        rec.id,
-                        line.position,
-                        item,
-                        sub,
-                        line.quantity,
-                        line.unit.as_str()
-                    ],
-                )
-                .await?;
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -132,7 +115,8 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                     rec.yield_unit.as_str(),
                     rec.notes,
                     rec.version,
-                    rec.created_at
+                    rec.created_at,
+                    rec.retired_at
                 ],
             )
             .await?;
@@ -152,7 +136,6 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                     rec.yield_quantity,
                     rec.yield_unit.as_str(),
                     rec.notes,
-                    rec.version,
                     expected_version
                 ],
             )
@@ -173,6 +156,57 @@ impl<E: Exec> MenuTx for SqlTx<E> {
             .execute(DELETE_RECIPE_LINES, args![self.tenant, rec.id])
             .await?;
         self.insert_recipe_lines(rec).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn retire_recipe(&mut self, id: RecipeId, at: DateTime<Utc>) -> R<()> {
+        let n = self
+            .exec
+            .execute(RETIRE_RECIPE, args![self.tenant, id, at])
+            .await?;
+        changed(n)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn update_menu_item(&mut self, m: &MenuItemRow, expected_version: i64) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                UPDATE_MENU_ITEM,
+                args![
+                    self.tenant,
+                    m.id,
+                    m.name,
+                    m.category,
+                    m.recipe_id,
+                    m.portion,
+                    m.price,
+                    expected_version
+                ],
+            )
+            .await?;
+        if n == 1 {
+            return Ok(());
+        }
+        match self
+            .exec
+            .fetch_optional(MENU_ITEM_EXISTS, args![self.tenant, m.id])
+            .await?
+        {
+            Some(_) => Err(StoreError::Conflict {
+                constraint: "menu_items_version".into(),
+            }),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn retire_menu_item(&mut self, id: MenuItemId, at: DateTime<Utc>) -> R<()> {
+        let n = self
+            .exec
+            .execute(RETIRE_MENU_ITEM, args![self.tenant, id, at])
+            .await?;
+        changed(n)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
@@ -229,35 +263,13 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                     m.recipe_id,
                     m.portion,
                     m.price,
-                    m.created_at
+                    m.version,
+                    m.created_at,
+                    m.retired_at
                 ],
             )
             .await
             .map(drop)
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn update_menu_item(&mut self, m: &MenuItemRow) -> R<()> {
-        let n = self
-            .exec
-            .execute(
-                UPDATE_MENU_ITEM,
-                args![
-                    self.tenant,
-                    m.id,
-                    m.name,
-                    m.category,
-                    m.recipe_id,
-                    m.portion,
-                    m.price
-                ],
-            )
-            .await?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
@@ -277,5 +289,32 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                 .await?,
             menu_item,
         )
+    }
+}
+
+impl<E: Exec> SqlTx<E> {
+    /// Inserts a recipe's lines (after its head, or after its old lines were deleted).
+    async fn insert_recipe_lines(&mut self, rec: &RecipeRow) -> R<()> {
+        for line in &rec.lines {
+            let (item, sub) = match line.component {
+                Component::Item(i) => (Some(i), None),
+                Component::Recipe(r) => (None, Some(r)),
+            };
+            self.exec
+                .execute(
+                    INSERT_RECIPE_LINE,
+                    args![
+                        self.tenant,
+                        rec.id,
+                        line.position,
+                        item,
+                        sub,
+                        line.quantity,
+                        line.unit.as_str()
+                    ],
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 use larder_core::{LocationId, TenantId};
 
-use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
+use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{LocationRow, LocationScope, StoreError, TenancyTx, TenantRow};
 
 const INSERT_TENANT: &str = "INSERT INTO tenants
@@ -18,13 +18,14 @@ const UPDATE_SETTINGS: &str = "UPDATE tenants SET currency = $2, time_zone = $3,
      day_cutoff_minutes = $4, week_start = $5, units = $6, approval_threshold = $7,
      settings_version = settings_version + 1
      WHERE id = $1 AND settings_version = $8";
-const INSERT_LOCATION: &str =
-    "INSERT INTO locations (tenant_id, id, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)";
-const UPDATE_LOCATION: &str =
-    "UPDATE locations SET name = $3, kind = $4 WHERE tenant_id = $1 AND id = $2";
-const GET_LOCATION: &str =
-    "SELECT id, name, kind, created_at FROM locations WHERE tenant_id = $1 AND id = $2";
-const LIST_LOCATIONS: &str = "SELECT id, name, kind, created_at FROM locations
+const INSERT_LOCATION: &str = "INSERT INTO locations (tenant_id, id, name, kind, version,
+     created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+const UPDATE_LOCATION: &str = "UPDATE locations SET name = $3, kind = $4, version = version + 1
+     WHERE tenant_id = $1 AND id = $2 AND version = $5";
+const LOCATION_EXISTS: &str = "SELECT version FROM locations WHERE tenant_id = $1 AND id = $2";
+const GET_LOCATION: &str = "SELECT id, name, kind, version, created_at FROM locations
+     WHERE tenant_id = $1 AND id = $2";
+const LIST_LOCATIONS: &str = "SELECT id, name, kind, version, created_at FROM locations
      WHERE tenant_id = $1 AND ($2 IS NULL OR name > $2 OR (name = $2 AND id > $3))
        AND ($5 IS NULL OR id IN (SELECT ml.location_id FROM member_locations ml
             WHERE ml.tenant_id = $1 AND ml.user_id = $5))
@@ -51,6 +52,7 @@ fn location(mut r: Row) -> R<LocationRow> {
         id: r.get()?,
         name: r.get()?,
         kind: r.spelled::<LocationKind>()?,
+        version: r.get()?,
         created_at: r.get()?,
     })
 }
@@ -130,22 +132,41 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
         self.exec
             .execute(
                 INSERT_LOCATION,
-                args![self.tenant, l.id, l.name, l.kind.as_str(), l.created_at],
+                args![
+                    self.tenant,
+                    l.id,
+                    l.name,
+                    l.kind.as_str(),
+                    l.version,
+                    l.created_at
+                ],
             )
             .await
             .map(drop)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn update_location(&mut self, l: &LocationRow) -> R<()> {
+    async fn update_location(&mut self, l: &LocationRow, expected_version: i64) -> R<()> {
         let n = self
             .exec
             .execute(
                 UPDATE_LOCATION,
-                args![self.tenant, l.id, l.name, l.kind.as_str()],
+                args![self.tenant, l.id, l.name, l.kind.as_str(), expected_version],
             )
             .await?;
-        changed(n)
+        if n == 1 {
+            return Ok(());
+        }
+        match self
+            .exec
+            .fetch_optional(LOCATION_EXISTS, args![self.tenant, l.id])
+            .await?
+        {
+            Some(_) => Err(StoreError::Conflict {
+                constraint: "locations_version".into(),
+            }),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

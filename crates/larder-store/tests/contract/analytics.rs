@@ -87,7 +87,9 @@ async fn top_menu_items_rank_by_quantity_with_exact_revenue(store: S) {
         recipe_id: None,
         portion: q("1"),
         price: Some(money("12.50")),
+        version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     };
     let tikka_id = tikka.id;
     let mapped = |line_no, qty, price| SaleLineRow {

@@ -13,7 +13,82 @@ contract!(
     the_name_filter_matches_its_text_literally,
     all_item_units_lists_every_item_by_name,
     par_levels_show_in_the_stock_list_and_are_replaced,
+    a_retired_item_leaves_the_list_and_stays_readable,
+    an_items_par_levels_list_per_location,
 );
+
+async fn a_retired_item_leaves_the_list_and_stays_readable(store: S) {
+    let s = seed(&store, "retire-item").await;
+    let ghee = item_row("Ghee", None);
+    let g = ghee.clone();
+    let id = s.item;
+    let (first, again, missing, listed, got, units) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_item(&g).await?;
+            let first = tx.retire_item(id, at(3, 9)).await;
+            // Retiring again keeps the first time.
+            let again = tx.retire_item(id, at(4, 9)).await;
+            let missing = tx.retire_item(ItemId::new(), at(3, 9)).await;
+            let listed = tx
+                .list_items(&ItemFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            Ok((
+                first,
+                again,
+                missing,
+                listed,
+                tx.get_item(id).await?,
+                tx.all_item_units().await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!((first, again), (Ok(()), Ok(())));
+    assert_eq!(missing, Err(StoreError::NotFound));
+    assert_eq!(
+        listed.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![ghee.id]
+    );
+    assert_eq!(got.and_then(|i| i.retired_at), Some(at(3, 9)));
+    // Costing still sees it: recipes that use it keep their cost.
+    assert_eq!(units.len(), 2);
+}
+
+async fn an_items_par_levels_list_per_location(store: S) {
+    let s = seed(&store, "item-pars").await;
+    let other = location_row("Peckham", LocationKind::Outlet);
+    let (o, item, here) = (other.clone(), s.item, s.location);
+    let (before, after) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_location(&o).await?;
+            let before = tx.item_par_levels(item).await?;
+            for (location, par) in [(here, "5000"), (o.id, "2000")] {
+                tx.upsert_par_level(&ParLevelRow {
+                    item_id: item,
+                    location_id: location,
+                    par_level: Some(q(par)),
+                    reorder_point: None,
+                })
+                .await?;
+            }
+            Ok((before, tx.item_par_levels(item).await?))
+        })
+    })
+    .await;
+    assert!(before.is_empty());
+    let mut want = vec![(s.location, Some(q("5000"))), (other.id, Some(q("2000")))];
+    want.sort_by_key(|(l, _)| *l);
+    assert_eq!(
+        after
+            .iter()
+            .map(|r| (r.location_id, r.par_level))
+            .collect::<Vec<_>>(),
+        want
+    );
+}
 
 async fn an_item_round_trips_with_its_packs_and_cost(store: S) {
     let s = seed(&store, "item").await;
@@ -51,6 +126,7 @@ async fn an_item_round_trips_with_its_packs_and_cost(store: S) {
         version: 7,
         created_at: at(1, 9),
         updated_at: at(1, 9),
+        retired_at: None,
     };
     let (f, b, seeded) = (full.clone(), bare.clone(), s.item);
     let got = write(&store, s.tenant, move |tx| {

@@ -138,6 +138,7 @@ pub(crate) fn location_row(name: &str, kind: LocationKind) -> LocationRow {
         id: LocationId::new(),
         name: name.into(),
         kind,
+        version: 1,
         created_at: at(1, 8),
     }
 }
@@ -158,6 +159,7 @@ pub(crate) fn item_row(name: &str, sku: Option<&str>) -> ItemRow {
         version: 1,
         created_at: at(1, 9),
         updated_at: at(1, 9),
+        retired_at: None,
     }
 }
 

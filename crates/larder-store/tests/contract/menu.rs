@@ -9,8 +9,9 @@ contract!(
     recipe_lines_must_name_existing_items_and_recipes,
     menu_items_round_trip_by_name,
     menu_item_names_are_unique_and_their_recipes_must_exist,
-    a_recipe_update_replaces_its_head_and_lines_at_the_expected_version,
-    a_menu_item_update_replaces_its_fields,
+    update_recipe_replaces_its_lines_and_refuses_a_stale_version,
+    update_menu_item_bumps_the_version_and_refuses_a_stale_one,
+    retired_recipes_and_menu_items_stay_readable_and_costed,
 );
 
 fn recipe(name: &str, lines: Vec<RecipeLineRow>) -> RecipeRow {
@@ -23,6 +24,7 @@ fn recipe(name: &str, lines: Vec<RecipeLineRow>) -> RecipeRow {
         lines,
         version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     }
 }
 
@@ -165,7 +167,9 @@ fn menu_item(name: &str, recipe_id: Option<RecipeId>) -> MenuItemRow {
         recipe_id,
         portion: q("1"),
         price: Some(money("12.50")),
+        version: 1,
         created_at: at(1, 2),
+        retired_at: None,
     }
 }
 
@@ -239,43 +243,38 @@ async fn menu_item_names_are_unique_and_their_recipes_must_exist(store: S) {
     assert_eq!(all, vec![first]);
 }
 
-async fn a_recipe_update_replaces_its_head_and_lines_at_the_expected_version(store: S) {
-    let s = seed(&store, "recipe-update").await;
-    let sub = recipe(
-        "Masala",
-        vec![line(1, Component::Item(s.item), "10", Unit::G)],
-    );
-    let original = recipe(
+async fn update_recipe_replaces_its_lines_and_refuses_a_stale_version(store: S) {
+    let s = seed(&store, "update-recipe").await;
+    let ghee = item_row("Ghee", None);
+    let dal = recipe(
         "Dal",
         vec![
             line(1, Component::Item(s.item), "80", Unit::G),
-            line(2, Component::Item(s.item), "1", Unit::Kg),
+            line(2, Component::Item(ghee.id), "10", Unit::G),
         ],
     );
     let changed = RecipeRow {
         name: "Dal tadka".into(),
         yield_quantity: q("4"),
-        yield_unit: BaseUnit::Ea,
-        notes: Some("temper last".into()),
-        lines: vec![line(1, Component::Recipe(sub.id), "0.5", Unit::Kg)],
+        notes: Some("temper at the end".into()),
+        lines: vec![line(1, Component::Item(ghee.id), "0.02", Unit::Kg)],
         version: 2,
-        ..original.clone()
+        ..dal.clone()
     };
-    let (o, c, sb) = (original.clone(), changed.clone(), sub.clone());
+    let (d, g, c) = (dal.clone(), ghee.clone(), changed.clone());
     let got = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
-            tx.insert_recipe(&sb).await?;
-            tx.insert_recipe(&o).await?;
+            tx.insert_item(&g).await?;
+            tx.insert_recipe(&d).await?;
             tx.update_recipe(&c, 1).await?;
             tx.get_recipe(c.id).await
         })
     })
     .await;
+    // Name, yield, notes and lines are replaced; the version moves on.
     assert_eq!(got, Some(changed.clone()));
-    // A stale version, a missing recipe, a taken name and a ghost line are refused and change
-    // nothing.
     let stale = RecipeRow {
-        version: 3,
+        name: "Lost update".into(),
         ..changed.clone()
     };
     let err = attempt(&store, s.tenant, move |tx| {
@@ -289,109 +288,96 @@ async fn a_recipe_update_replaces_its_head_and_lines_at_the_expected_version(sto
     })
     .await;
     assert_eq!(err, Err(StoreError::NotFound));
-    let taken = RecipeRow {
-        name: "Masala".into(),
-        version: 3,
-        ..changed.clone()
-    };
-    let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_recipe(&taken, 2).await })
-    })
-    .await;
-    assert_eq!(err, Err(conflict("recipes_name")));
-    let dangling = RecipeRow {
-        version: 3,
-        lines: vec![line(1, Component::Item(ItemId::new()), "1", Unit::G)],
-        ..changed.clone()
-    };
-    let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_recipe(&dangling, 2).await })
-    })
-    .await;
-    assert_eq!(err, Err(conflict("foreign_key")));
-    let id = changed.id;
-    let got = read(&store, s.tenant, move |tx| {
+    let id = dal.id;
+    let kept = read(&store, s.tenant, move |tx| {
         Box::pin(async move { tx.get_recipe(id).await })
     })
     .await;
-    assert_eq!(got, Some(changed.clone()));
-    // Another tenant cannot update it.
-    let other = seed(&store, "recipe-update-other").await;
-    let theirs = RecipeRow {
-        version: 3,
-        lines: Vec::new(),
-        ..changed
-    };
-    let err = attempt(&store, other.tenant, move |tx| {
-        Box::pin(async move { tx.update_recipe(&theirs, 2).await })
-    })
-    .await;
-    assert_eq!(err, Err(StoreError::NotFound));
+    assert_eq!(kept, Some(changed));
 }
 
-async fn a_menu_item_update_replaces_its_fields(store: S) {
-    let s = seed(&store, "menu-update").await;
+async fn update_menu_item_bumps_the_version_and_refuses_a_stale_one(store: S) {
+    let s = seed(&store, "update-menu-item").await;
     let dal = recipe("Dal", vec![line(1, Component::Item(s.item), "80", Unit::G)]);
     let naan = menu_item("Naan", None);
-    let plain = menu_item("Plain naan", None);
     let changed = MenuItemRow {
-        name: "Garlic naan".into(),
+        name: "Dal bowl".into(),
         category: None,
         recipe_id: Some(dal.id),
-        portion: q("0.25"),
-        price: Some(money("3.456789")),
+        portion: q("0.5"),
+        price: Some(money("7.25")),
+        version: 2,
         ..naan.clone()
     };
-    let (d, n, pl, c) = (dal, naan.clone(), plain, changed.clone());
+    let (d, n, c) = (dal.clone(), naan.clone(), changed.clone());
     let got = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
             tx.insert_recipe(&d).await?;
             tx.insert_menu_item(&n).await?;
-            tx.insert_menu_item(&pl).await?;
-            tx.update_menu_item(&c).await?;
+            tx.update_menu_item(&c, 1).await?;
             tx.get_menu_item(c.id).await
         })
     })
     .await;
     assert_eq!(got, Some(changed.clone()));
-    let taken = MenuItemRow {
-        name: "Plain naan".into(),
+    let stale = MenuItemRow {
+        name: "Lost update".into(),
         ..changed.clone()
     };
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_menu_item(&taken).await })
+        Box::pin(async move { tx.update_menu_item(&stale, 1).await })
     })
     .await;
-    assert_eq!(err, Err(conflict("menu_items_name")));
-    let ghost_recipe = MenuItemRow {
-        recipe_id: Some(RecipeId::new()),
-        ..changed.clone()
-    };
+    assert_eq!(err, Err(conflict("menu_items_version")));
+    let ghost = menu_item("Ghost", None);
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_menu_item(&ghost_recipe).await })
-    })
-    .await;
-    assert_eq!(err, Err(conflict("foreign_key")));
-    let missing = menu_item("Nowhere", None);
-    let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_menu_item(&missing).await })
+        Box::pin(async move { tx.update_menu_item(&ghost, 1).await })
     })
     .await;
     assert_eq!(err, Err(StoreError::NotFound));
-    let other = seed(&store, "menu-update-other").await;
-    let theirs = MenuItemRow {
-        recipe_id: None,
-        ..changed.clone()
-    };
-    let err = attempt(&store, other.tenant, move |tx| {
-        Box::pin(async move { tx.update_menu_item(&theirs).await })
+}
+
+async fn retired_recipes_and_menu_items_stay_readable_and_costed(store: S) {
+    let s = seed(&store, "retire-menu").await;
+    let dal = recipe("Dal", vec![line(1, Component::Item(s.item), "80", Unit::G)]);
+    let bowl = menu_item("Dal bowl", Some(dal.id));
+    let (d, b) = (dal.clone(), bowl.clone());
+    let (results, recipe_got, item_got, recipes, items) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_recipe(&d).await?;
+            tx.insert_menu_item(&b).await?;
+            let results = vec![
+                tx.retire_recipe(d.id, at(3, 9)).await,
+                tx.retire_recipe(d.id, at(4, 9)).await,
+                tx.retire_menu_item(b.id, at(3, 10)).await,
+                tx.retire_menu_item(b.id, at(4, 10)).await,
+                tx.retire_recipe(RecipeId::new(), at(3, 9)).await,
+                tx.retire_menu_item(MenuItemId::new(), at(3, 9)).await,
+            ];
+            Ok((
+                results,
+                tx.get_recipe(d.id).await?,
+                tx.get_menu_item(b.id).await?,
+                tx.all_recipes().await?,
+                tx.all_menu_items().await?,
+            ))
+        })
     })
     .await;
-    assert_eq!(err, Err(StoreError::NotFound));
-    let id = changed.id;
-    let got = read(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.get_menu_item(id).await })
-    })
-    .await;
-    assert_eq!(got, Some(changed));
+    assert_eq!(
+        results,
+        vec![
+            Ok(()),
+            Ok(()),
+            Ok(()),
+            Ok(()),
+            Err(StoreError::NotFound),
+            Err(StoreError::NotFound)
+        ]
+    );
+    // The first retirement's time is kept; both stay readable and in the costing lists.
+    assert_eq!(recipe_got.and_then(|r| r.retired_at), Some(at(3, 9)));
+    assert_eq!(item_got.and_then(|m| m.retired_at), Some(at(3, 10)));
+    assert_eq!(recipes.len(), 1);
+    assert_eq!(items.len(), 1);
 }

@@ -25,6 +25,8 @@ async fn import_mappings_and_aliases_are_replaced_and_kept_per_tenant(store: S) 
         portion: q("1"),
         price: Some(money("16.50")),
         created_at: at(1, 2),
+        version: 1,
+        retired_at: None,
     };
     let second = MenuItemRow {
         id: MenuItemId::new(),
@@ -402,7 +404,9 @@ async fn unmapped_names_rank_by_lines_then_name(store: S) {
         recipe_id: None,
         portion: q("1"),
         price: None,
+        version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     };
     let mut mapped = sale_line(3, "Naan", "5", "2.75");
     mapped.menu_item_id = Some(naan.id);

@@ -317,6 +317,7 @@ async fn full_tenant(store: &S, name: &str) -> Full {
         }],
         version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     };
     let menu_item = MenuItemRow {
         id: MenuItemId::new(),
@@ -325,7 +326,9 @@ async fn full_tenant(store: &S, name: &str) -> Full {
         recipe_id: Some(recipe.id),
         portion: q("1"),
         price: Some(money("3.00")),
+        version: 1,
         created_at: at(1, 1),
+        retired_at: None,
     };
     let mut mapped = sale_line(1, "Plain rice", "2", "3.00");
     mapped.menu_item_id = Some(menu_item.id);
@@ -589,7 +592,7 @@ async fn another_tenant_changes_none_of_the_first_tenants_rows(store: S) {
         ..a.seed.location_row.clone()
     };
     let err = attempt(&store, b.tenant, move |tx| {
-        Box::pin(async move { tx.update_location(&renamed_location).await })
+        Box::pin(async move { tx.update_location(&renamed_location, 1).await })
     })
     .await;
     assert_eq!(err, Err(StoreError::NotFound));
@@ -714,6 +717,7 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                         }],
                         version: 1,
                         created_at: at(3, 1),
+                        retired_at: None,
                     })
                     .await
                 })
@@ -737,6 +741,7 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                         }],
                         version: 1,
                         created_at: at(3, 1),
+                        retired_at: None,
                     })
                     .await
                 })
@@ -753,7 +758,9 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                         recipe_id: Some(a_recipe),
                         portion: q("1"),
                         price: None,
+                        version: 1,
                         created_at: at(3, 1),
+                        retired_at: None,
                     })
                     .await
                 })

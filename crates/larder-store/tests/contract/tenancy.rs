@@ -127,12 +127,13 @@ async fn update_location_renames_and_reports_a_missing_one(store: S) {
     let renamed = LocationRow {
         name: "Brixton Market kitchen".into(),
         kind: LocationKind::CentralKitchen,
+        version: 2,
         ..s.location_row.clone()
     };
     let r2 = renamed.clone();
     let (got, untouched) = write(&store, s.tenant, move |tx| {
         Box::pin(async move {
-            tx.update_location(&r2).await?;
+            tx.update_location(&r2, 1).await?;
             Ok((
                 tx.get_location(r2.id).await?,
                 tx.get_location(other.id).await?,
@@ -140,13 +141,13 @@ async fn update_location_renames_and_reports_a_missing_one(store: S) {
         })
     })
     .await;
-    // Name and kind change; id and created_at stay.
+    // Name and kind change and the version moves on; id and created_at stay.
     assert_eq!(got, Some(renamed.clone()));
     assert_eq!(untouched.map(|l| l.name), Some("Peckham".to_string()));
 
     let missing = location_row("Nowhere", LocationKind::Outlet);
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_location(&missing).await })
+        Box::pin(async move { tx.update_location(&missing, 1).await })
     })
     .await;
     assert_eq!(err, Err(StoreError::NotFound));
@@ -157,11 +158,27 @@ async fn update_location_renames_and_reports_a_missing_one(store: S) {
         ..renamed.clone()
     };
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.update_location(&clash).await })
+        Box::pin(async move { tx.update_location(&clash, 2).await })
     })
     .await;
     assert_eq!(err, Err(conflict("locations_name")));
     let id = s.location;
+    let after = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_location(id).await })
+    })
+    .await;
+    assert_eq!(after, Some(renamed.clone()));
+
+    // A writer that read version 1 is refused by version, and the row is kept.
+    let stale = LocationRow {
+        name: "Lost update".into(),
+        ..renamed.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_location(&stale, 1).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("locations_version")));
     let after = read(&store, s.tenant, move |tx| {
         Box::pin(async move { tx.get_location(id).await })
     })

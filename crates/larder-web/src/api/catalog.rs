@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_items, create_item))
         .routes(routes!(get_item, update_item))
+        .routes(routes!(retire_item))
         .routes(routes!(set_par_level))
 }
 
@@ -72,4 +73,14 @@ pub(crate) async fn set_par_level(
     ApiJson(cmd): ApiJson<ParLevelCommand>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.set_par_level(p, item, location, cmd).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/items/{id}/retire", tag = "catalog", params(("id" = larder_core::ItemId, Path)), responses((status = 200, description = "The item, retired: it leaves lists and pickers, keeps its stock history and stays readable", body = larder_app::catalog::Item), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn retire_item(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult<Response> {
+    let item = s.app.retire_item(p, id).await?;
+    Ok(with_etag(item.version, item))
 }

@@ -57,17 +57,20 @@ pub(crate) async fn get_location(
     Auth(p): Auth,
     ApiPath(id): ApiPath<LocationId>,
 ) -> ApiResult<Response> {
-    Ok(Json(s.app.get_location(p, id).await?).into_response())
+    let l = s.app.get_location(p, id).await?;
+    Ok(with_etag(l.version, l))
 }
 
-#[utoipa::path(put, path = "/locations/{id}", tag = "tenancy", params(("id" = larder_core::LocationId, Path)), request_body = larder_app::tenancy::LocationCommand, responses((status = 200, description = "OK", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/locations/{id}", tag = "tenancy", params(("id" = larder_core::LocationId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = larder_app::tenancy::LocationCommand, responses((status = 200, description = "The location, with its version as ETag", body = larder_app::tenancy::Location), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "Role lacks the permission", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "Not found in your tenant", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "Conflict", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_location(
     State(s): State<AppState>,
     Auth(p): Auth,
     ApiPath(id): ApiPath<LocationId>,
+    IfMatch(v): IfMatch,
     ApiJson(cmd): ApiJson<LocationCommand>,
 ) -> ApiResult<Response> {
-    Ok(Json(s.app.update_location(p, id, cmd).await?).into_response())
+    let l = s.app.update_location(p, id, cmd, v).await?;
+    Ok(with_etag(l.version, l))
 }
 
 #[utoipa::path(get, path = "/locations", tag = "tenancy", params(larder_app::page::PageQuery), responses((status = 200, description = "OK", body = larder_app::Page<larder_app::tenancy::Location>), (status = 401, description = "Not authenticated", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "Invalid field (named in `field`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]

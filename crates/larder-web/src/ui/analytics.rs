@@ -11,6 +11,9 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
 use larder_app::analytics::{Dashboard, DashboardQuery};
+use larder_app::catalog::ItemQuery;
+use larder_app::{AppError, Principal};
+use larder_core::auth::Permission;
 
 use super::chart::sparkline;
 use super::error::{PageError, render};
@@ -53,10 +56,93 @@ struct TopRow {
     revenue: String,
 }
 
+/// One step of the first-run checklist.
+struct Step {
+    id: &'static str,
+    text: &'static str,
+    href: &'static str,
+    /// Another way to do it (an import), with its link.
+    alt: Option<(&'static str, &'static str)>,
+    done: bool,
+}
+
+/// The first-run checklist for someone who sets the restaurant up (`catalog.write`): add a
+/// location, add or import items, add recipes, import sales, each ticked once the tenant has
+/// one. `None` once every step is done, or for someone who cannot do them.
+async fn checklist(s: &AppState, p: Principal) -> Result<Option<Vec<Step>>, PageError> {
+    if p.require(Permission::CatalogWrite).is_err() {
+        return Ok(None);
+    }
+    let has_location = !s
+        .app
+        .list_locations(p, Some(1), None)
+        .await?
+        .data
+        .is_empty();
+    let has_item = !s
+        .app
+        .list_items(
+            p,
+            ItemQuery {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .data
+        .is_empty();
+    // A role without these reads cannot do the steps either: they count as done for it.
+    let has_recipe = match s.app.list_recipes(p, Some(1), None).await {
+        Ok(page) => !page.data.is_empty(),
+        Err(AppError::Forbidden(_)) => true,
+        Err(e) => return Err(e.into()),
+    };
+    let has_sale = match s.app.list_sales(p, Some(1), None).await {
+        Ok(page) => !page.data.is_empty(),
+        Err(AppError::Forbidden(_)) => true,
+        Err(e) => return Err(e.into()),
+    };
+    if has_location && has_item && has_recipe && has_sale {
+        return Ok(None);
+    }
+    Ok(Some(vec![
+        Step {
+            id: "step-location",
+            text: "Add a location (your kitchen or outlet)",
+            href: "/locations",
+            alt: None,
+            done: has_location,
+        },
+        Step {
+            id: "step-items",
+            text: "Add the items you stock",
+            href: "/items/new",
+            alt: Some(("or import them", "/catalog/import")),
+            done: has_item,
+        },
+        Step {
+            id: "step-recipes",
+            text: "Add recipes",
+            href: "/recipes/new",
+            alt: None,
+            done: has_recipe,
+        },
+        Step {
+            id: "step-sales",
+            text: "Import sales from your till",
+            href: "/sales/import",
+            alt: None,
+            done: has_sale,
+        },
+    ]))
+}
+
 #[derive(Template)]
 #[template(path = "analytics/dashboard.html")]
 struct DashboardPage {
     nav: &'static str,
+    /// The first-run checklist, while some step is left.
+    checklist: Option<Vec<Step>>,
     /// The day the tenant's weeks start, capitalised.
     week_start: String,
     /// The last week runs past the data (its chart segments are dashed).
@@ -87,6 +173,7 @@ impl DashboardPage {
         let day = week_start.as_str();
         Self {
             nav: "dashboard",
+            checklist: None,
             week_start: day[..1].to_uppercase() + &day[1..],
             partial_last_week: d.partial_last_week,
             tenant_name: d.tenant_name,
@@ -146,9 +233,7 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let d = s.app.dashboard(p, q).await?;
     let settings = s.app.get_settings(p).await?;
-    render(&DashboardPage::new(
-        d,
-        &Numbers::of(&settings),
-        settings.week_start,
-    ))
+    let mut page = DashboardPage::new(d, &Numbers::of(&settings), settings.week_start);
+    page.checklist = checklist(&s, p).await?;
+    render(&page)
 }

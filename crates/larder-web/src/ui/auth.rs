@@ -1,4 +1,4 @@
-//! auth pages: the login form and logging out. Neither needs a session; both refuse forms
+//! auth pages: the login form and logging out, sign-up, and the [`members`] page. Neither needs a session; both refuse forms
 //! posted from another site ([`SameOrigin`]), and login attempts count against the same
 //! per-address limit as the API's ([`crate::AUTH_ATTEMPTS_PER_MINUTE`]).
 
@@ -23,6 +23,8 @@ use super::tenancy::{LocaleForm, cutoff_minutes};
 use crate::extract::REFRESH_COOKIE;
 use crate::{AppState, cookies};
 
+mod members;
+
 /// `GET /login`, `POST /login`, `POST /logout`, `GET|POST /signup`, `GET|POST /signup/confirm`.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/signup", get(signup_form).post(signup))
         .route("/signup/confirm", get(confirm_form).post(confirm))
+        .merge(members::router())
 }
 
 /// One login attempt from the client's address, counted before the form is read; past the

@@ -1,6 +1,6 @@
 //! sales pages: importing a POS export. `/sales/import` shows the tenant's column mapping (to
 //! edit and save, or to start from a preset) and an upload form; the upload goes with a
-//! progress bar (a small script, `/static/sales-import.js`) to `/sales/import/upload`, which
+//! progress bar (a small script, `/assets/sales-import.js`) to `/sales/import/upload`, which
 //! answers the report as an HTML fragment: a dry run's first lines as read, the names sold
 //! that deplete nothing with a one-step "map to a menu item", every bad row, the date range.
 
@@ -23,17 +23,17 @@ use crate::AppState;
 use crate::api::sales::PresetName;
 
 /// The upload script: sends the file with a progress bar and shows the report.
-const SCRIPT: &str = include_str!("../../static/sales-import.js");
+const SCRIPT: &str = include_str!("../../assets/sales-import.js");
 
 /// `GET /sales/import`, `POST /sales/import/mapping`, `POST /sales/import/upload`,
-/// `POST /sales/aliases`, `GET /static/sales-import.js`.
+/// `POST /sales/aliases`, `GET /assets/sales-import.js`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sales/import", get(import_page))
         .route("/sales/import/mapping", post(save_mapping))
         .route("/sales/import/upload", post(upload))
         .route("/sales/aliases", post(map_name))
-        .route("/static/sales-import.js", get(script))
+        .route("/assets/sales-import.js", get(script))
 }
 
 async fn script() -> Response {
@@ -227,7 +227,7 @@ async fn import_page(
     let mut page = page_for(&s, p, None, q.preset).await?;
     page.saved = q.saved.is_some();
     page.mapped = q.mapped;
-    render(&page)
+    render(&page).map(super::with_script)
 }
 
 /// Saves the mapping; a refused one shows the form again (422) with the reason.
@@ -247,7 +247,7 @@ async fn save_mapping(
         Err(e @ AppError::Validation { .. }) => {
             let mut page = page_for(&s, p, Some(f), None).await?;
             page.error = Some(e.to_string());
-            let mut res = render(&page)?;
+            let mut res = super::with_script(render(&page)?);
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }

@@ -1,26 +1,237 @@
-//! tenancy pages: the tenant's settings (owners change them; everyone else reads them), and
-//! the currency, time zone and day-start fields that sign-up shares.
+//! tenancy pages: the tenant's settings (owners change them; everyone else reads them), the
+//! currency, time zone and day-start fields that sign-up shares, and the locations (listed
+//! for everyone who reads the catalog; added and renamed by those who write it).
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use larder_app::AppError;
-use larder_app::tenancy::{COMMON_CURRENCIES, Settings, SettingsCommand, time_zone_names};
-use larder_core::Money;
+use larder_app::tenancy::{
+    COMMON_CURRENCIES, Location, LocationCommand, Settings, SettingsCommand, time_zone_names,
+};
 use larder_core::auth::Permission;
-use larder_core::tenancy::{UnitSystem, WeekStart};
+use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
+use larder_core::{LocationId, Money, Name};
 use serde::Deserialize;
 
 use super::error::{PageError, render};
+use super::forms::{Fields, message, shown_again, text};
 use super::session::{SameOrigin, Session};
 use crate::AppState;
 
-/// `GET /settings`, `POST /settings`.
+/// `GET /settings`, `POST /settings`; `GET /locations`, `POST /locations` (add),
+/// `GET /locations/{id}/edit`, `POST /locations/{id}` (save with the version read).
 pub fn router() -> Router<AppState> {
-    Router::new().route("/settings", get(settings).post(save_settings))
+    Router::new()
+        .route("/settings", get(settings).post(save_settings))
+        .route("/locations", get(locations).post(create_location))
+        .route("/locations/{id}", axum::routing::post(save_location))
+        .route("/locations/{id}/edit", get(edit_location))
+}
+
+/// A location as the list shows it.
+struct LocationView {
+    id: LocationId,
+    name: String,
+    kind: &'static str,
+}
+
+fn kind_text(k: LocationKind) -> &'static str {
+    match k {
+        LocationKind::CentralKitchen => "Central kitchen",
+        LocationKind::Outlet => "Outlet",
+    }
+}
+
+/// The location form as typed.
+#[derive(Clone, Debug, Default)]
+struct LocationForm {
+    name: String,
+    kind: String,
+    version: String,
+}
+
+impl LocationForm {
+    fn of(l: &Location) -> Self {
+        Self {
+            name: l.name.clone(),
+            kind: l.kind.to_string(),
+            version: l.version.to_string(),
+        }
+    }
+
+    fn typed(f: &Fields) -> Self {
+        Self {
+            name: f.get("name").to_owned(),
+            kind: f.get("kind").to_owned(),
+            version: f.get("version").to_owned(),
+        }
+    }
+}
+
+fn location_command(f: &Fields) -> Result<LocationCommand, AppError> {
+    Ok(LocationCommand {
+        name: text("name", f.get("name"), Name::parse)?,
+        kind: f
+            .get("kind")
+            .parse::<LocationKind>()
+            .map_err(|e| AppError::invalid("kind", e))?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tenancy/locations.html")]
+struct LocationsPage {
+    nav: &'static str,
+    tenant_name: String,
+    editable: bool,
+    saved: bool,
+    error: Option<String>,
+    locations: Vec<LocationView>,
+    form: LocationForm,
+}
+
+#[derive(Template)]
+#[template(path = "tenancy/location_form.html")]
+struct LocationFormPage {
+    nav: &'static str,
+    tenant_name: String,
+    id: LocationId,
+    error: Option<String>,
+    form: LocationForm,
+}
+
+async fn locations_page(
+    s: &AppState,
+    p: larder_app::Principal,
+    form: LocationForm,
+    error: Option<String>,
+) -> Result<LocationsPage, PageError> {
+    let me = s.app.me(p).await?;
+    let list = s.app.list_locations(p, Some(500), None).await?;
+    Ok(LocationsPage {
+        nav: "locations",
+        tenant_name: me.tenant_name,
+        editable: p.require(Permission::CatalogWrite).is_ok(),
+        saved: false,
+        error,
+        locations: list
+            .data
+            .into_iter()
+            .map(|l| LocationView {
+                id: l.id,
+                kind: kind_text(l.kind),
+                name: l.name,
+            })
+            .collect(),
+        form,
+    })
+}
+
+/// The locations (500 at most: a group has tens) and, for those who may, the add form.
+async fn locations(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    let form = LocationForm {
+        kind: "outlet".into(),
+        ..LocationForm::default()
+    };
+    let mut page = locations_page(&s, p, form, None).await?;
+    page.saved = q.saved.is_some();
+    render(&page)
+}
+
+/// Adds a location and shows the list; a refused one shows the list again with what was
+/// typed and the reason.
+async fn create_location(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
+    let f = Fields(f);
+    let result = match location_command(&f) {
+        Ok(cmd) => s.app.create_location(p, cmd, None).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/locations?saved=1").into_response()),
+        Err(e) => match shown_again(&e) {
+            Some(status) => {
+                let page =
+                    locations_page(&s, p, LocationForm::typed(&f), Some(message(&e))).await?;
+                with_status(render(&page)?, status)
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The edit form of one location, with its version.
+async fn edit_location(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Path(id): Path<LocationId>,
+) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
+    let me = s.app.me(p).await?;
+    let l = s.app.get_location(p, id).await?;
+    render(&LocationFormPage {
+        nav: "locations",
+        tenant_name: me.tenant_name,
+        id,
+        error: None,
+        form: LocationForm::of(&l),
+    })
+}
+
+/// Saves a location when the form's version is still current: a stale form is shown again
+/// (412) with the current values and a sentence saying nothing was saved.
+async fn save_location(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Path(id): Path<LocationId>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    p.require(Permission::CatalogWrite)?;
+    let f = Fields(f);
+    let result = match (location_command(&f), f.version()) {
+        (Ok(cmd), Ok(v)) => s.app.update_location(p, id, cmd, v).await.map(drop),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/locations?saved=1").into_response()),
+        Err(e) => match shown_again(&e) {
+            Some(status) => {
+                let me = s.app.me(p).await?;
+                let form = if status == StatusCode::PRECONDITION_FAILED {
+                    LocationForm::of(&s.app.get_location(p, id).await?)
+                } else {
+                    LocationForm::typed(&f)
+                };
+                let page = LocationFormPage {
+                    nav: "locations",
+                    tenant_name: me.tenant_name,
+                    id,
+                    error: Some(message(&e)),
+                    form,
+                };
+                with_status(render(&page)?, status)
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// `res` with `status`.
+pub(crate) fn with_status(mut res: Response, status: StatusCode) -> Result<Response, PageError> {
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 /// The sign-up and settings fields for currency, time zone and the day's start, as typed.

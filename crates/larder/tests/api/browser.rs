@@ -680,3 +680,293 @@ async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
     let _ = std::fs::remove_file(file);
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// Where screenshots go: `target/screenshots` of the workspace.
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+async fn shoot(c: &fantoccini::Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits up to five seconds for the element's text to be `want`; its last text otherwise.
+async fn text_becomes(c: &fantoccini::Client, id: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = c.find(Locator::Id(id)).await.unwrap().text().await.unwrap();
+        if last == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// Waits up to five seconds for the browser to be at a URL ending with `suffix` (after a
+/// form post or a link, before reading the new page).
+async fn url_ends_with(c: &fantoccini::Client, suffix: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = c.current_url().await.unwrap().to_string();
+        if last.ends_with(suffix) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("still at {last}, not at …{suffix}");
+}
+
+/// Waits up to five seconds for an element's text to satisfy `ok` (reading it again when a
+/// navigation replaced it); its last text.
+async fn text_until(c: &fantoccini::Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Id(id)).await
+            && let Ok(t) = e.text().await
+        {
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_sets_up_the_kitchen_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Pilau House").await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "email", &t.email).await;
+    fill(&c, "password", "correct horse battery").await;
+    click(&c, "#login").await;
+
+    // The dashboard starts with the checklist: the location is there, the rest is to do.
+    let list = c
+        .wait()
+        .for_element(Locator::Id("checklist"))
+        .await
+        .unwrap();
+    let text = list.text().await.unwrap();
+    assert!(
+        text.contains("Add the items you stock") && text.contains("import them"),
+        "{text}"
+    );
+    shoot(&c, "dashboard-checklist-phone").await;
+
+    // A second location.
+    c.goto(&format!("{base}/locations")).await.unwrap();
+    fill(&c, "location-name", "Peckham").await;
+    click(&c, "#add-location").await;
+    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    let locations = c
+        .find(Locator::Id("locations"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        locations.contains("Peckham") && locations.contains("Brixton"),
+        "{locations}"
+    );
+
+    // An item with a 25 kg sack at £1.60/kg.
+    c.goto(&format!("{base}/items/new")).await.unwrap();
+    fill(&c, "item-name", "Basmati rice").await;
+    fill(&c, "category", "dry goods").await;
+    fill(&c, "pack_name_0", "sack").await;
+    fill(&c, "pack_quantity_0", "25").await;
+    fill(&c, "unit_cost", "1.60").await;
+    shoot(&c, "item-form-phone").await;
+    click(&c, "#save").await;
+    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    let details = c.find(Locator::Css("main .card:nth-of-type(2)")).await;
+    let page_text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page_text.contains("£1.60/kg") && page_text.contains("sack (25 kg)"),
+        "{page_text} {details:?}"
+    );
+    let item_url = c.current_url().await.unwrap();
+
+    // Its par level at the first location: 10 kg, reorder at 4 kg.
+    fill(&c, "par_level_0", "10").await;
+    fill(&c, "reorder_point_0", "4").await;
+    click(&c, "#save_par_0").await;
+    url_ends_with(&c, "#par-levels").await;
+    // Read back from the server, not from what was typed.
+    c.goto(item_url.as_str()).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("par_level_0"))
+        .await
+        .unwrap();
+    let par = c.find(Locator::Id("par_level_0")).await.unwrap();
+    assert_eq!(par.prop("value").await.unwrap().as_deref(), Some("10"));
+    let reorder = c.find(Locator::Id("reorder_point_0")).await.unwrap();
+    assert_eq!(reorder.prop("value").await.unwrap().as_deref(), Some("4"));
+    shoot(&c, "item-phone").await;
+
+    // A recipe: the live cost appears as the quantity is typed (300 g at £1.60/kg = £0.48 a
+    // batch of 4 portions, £0.12 each).
+    c.goto(&format!("{base}/recipes/new")).await.unwrap();
+    fill(&c, "recipe-name", "Pilau").await;
+    fill(&c, "yield_quantity", "4").await;
+    let option = c
+        .find(Locator::XPath(
+            "//select[@id='line_component_0']//option[starts-with(., 'Basmati rice')]",
+        ))
+        .await
+        .unwrap();
+    option.click().await.unwrap();
+    fill(&c, "line_quantity_0", "300").await;
+    assert_eq!(text_becomes(&c, "batch-cost", "£0.48").await, "£0.48");
+    assert_eq!(
+        text_becomes(&c, "unit-cost", "£0.12 per portion").await,
+        "£0.12 per portion"
+    );
+    shoot(&c, "recipe-form-phone").await;
+    click(&c, "#save").await;
+    c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    let cost = c
+        .find(Locator::Id("cost"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(cost, "£0.12 per portion");
+
+    // Two menu items; the menu shows food cost % and sorts by it.
+    for (name, price) in [("Pilau plate", "3.00"), ("Pilau box", "0.60")] {
+        c.goto(&format!("{base}/menu-items/new")).await.unwrap();
+        fill(&c, "menu-item-name", name).await;
+        click(&c, "#menu-item-recipe option:nth-child(2)").await;
+        fill(&c, "price", price).await;
+        click(&c, "#preview").await;
+        let shown = text_until(&c, "mi-food-cost", |t| t.ends_with('%')).await;
+        assert!(shown.ends_with('%'), "{shown}");
+        if name == "Pilau plate" {
+            shoot(&c, "menu-item-form-phone").await;
+        }
+        click(&c, "#save").await;
+        c.wait().for_element(Locator::Id("saved")).await.unwrap();
+    }
+    let menu = c
+        .find(Locator::Id("menu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(menu.contains("4.0%") && menu.contains("20.0%"), "{menu}");
+    assert!(
+        menu.find("Pilau box") < menu.find("Pilau plate"),
+        "by name: {menu}"
+    );
+    c.find(Locator::LinkText("Food cost %"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_ends_with(&c, "sort=food_cost").await;
+    c.find(Locator::Css("th a[href='/menu?sort=-food_cost']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    url_ends_with(&c, "sort=-food_cost").await;
+    let menu = c
+        .find(Locator::Id("menu"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        menu.find("Pilau box") < menu.find("Pilau plate"),
+        "by food cost, highest first: {menu}"
+    );
+    shoot(&c, "menu-phone").await;
+
+    // Every new page fits a phone and a laptop, tables included (with a second member, so
+    // the members page has someone to change).
+    app.add_member(&t, "staff").await;
+    let recipe_id = app
+        .get("/api/v1/recipes", &t.token)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pages = [
+        ("dashboard", "/".to_owned()),
+        ("locations", "/locations".to_owned()),
+        (
+            "location-form",
+            format!("/locations/{}/edit", t.location_id),
+        ),
+        ("items", "/items".to_owned()),
+        ("item", item_url.path().to_owned()),
+        ("item-form", format!("{}/edit", item_url.path())),
+        ("recipes", "/recipes".to_owned()),
+        ("recipe", format!("/recipes/{recipe_id}")),
+        ("recipe-form", format!("/recipes/{recipe_id}/edit")),
+        ("menu", "/menu".to_owned()),
+        ("menu-item-form", "/menu-items/new".to_owned()),
+        ("members", "/members".to_owned()),
+    ];
+    for (width, height, label) in [(390, 844, "phone"), (1366, 900, "laptop")] {
+        c.set_window_size(width, height).await.unwrap();
+        for (name, path) in &pages {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            let o = overflow(&c).await;
+            assert!(o <= 0, "{path} is {o} px wider than a {label} ({width} px)");
+            let tables = table_overflow(&c).await;
+            assert!(
+                tables <= 0,
+                "{path}: a table is {tables} px wider than a {label}"
+            );
+            shoot(&c, &format!("{name}-{label}")).await;
+        }
+    }
+
+    // The checklist is gone once a sale is recorded.
+    app.sell(&t, "Pilau plate", "1", "2026-11-30T12:00:00Z")
+        .await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    assert!(c.find(Locator::Id("checklist")).await.is_err());
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

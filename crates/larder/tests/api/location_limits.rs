@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 31] = [
+const NO_LOCATION_DATA: [(&str, &str); 37] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -53,6 +53,12 @@ const NO_LOCATION_DATA: [(&str, &str); 31] = [
     // The catalog as CSV: items, recipes and menu items belong to no location.
     ("get", "/api/v1/catalog/export/{kind}"),
     ("post", "/api/v1/catalog/import/{kind}"),
+    ("post", "/api/v1/items/{id}/retire"),
+    ("put", "/api/v1/recipes/{id}"),
+    ("post", "/api/v1/recipes/{id}/retire"),
+    ("get", "/api/v1/menu-items/{id}"),
+    ("put", "/api/v1/menu-items/{id}"),
+    ("post", "/api/v1/menu-items/{id}/retire"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {

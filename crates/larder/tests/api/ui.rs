@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn_app};
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -117,7 +117,7 @@ fn cookie_header(res: &reqwest::Response) -> String {
         .join("; ")
 }
 
-async fn logged_in(app: &crate::helpers::TestApp, email: &str) -> reqwest::Client {
+pub(crate) async fn logged_in(app: &crate::helpers::TestApp, email: &str) -> reqwest::Client {
     let web = browser();
     let res = web
         .post(app.url("/login"))
@@ -411,14 +411,9 @@ async fn sign_up_and_settings_pages_refuse_bad_input_and_only_owners_change_sett
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("approval_threshold"));
     assert_eq!(threshold("2", "750").await.status(), StatusCode::SEE_OTHER);
+    let login = app.login("maria@example.com", "wood fired oven 1970").await;
     let s: Value = app
-        .get(
-            "/api/v1/settings",
-            &app.login("maria@example.com", "wood fired oven 1970").await["access_token"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        )
+        .get("/api/v1/settings", login["access_token"].as_str().unwrap())
         .await
         .json()
         .await
