@@ -339,6 +339,7 @@ impl App {
             None => None,
         };
         let filter = ItemFilter {
+            include_retired: false,
             name_contains: query.q.map(Label::into_string),
             category: query.category.map(Label::into_string),
             barcode: query.barcode.map(Code::into_string),

@@ -1344,9 +1344,11 @@ fn parse(kind: CatalogKind, csv_bytes: &[u8]) -> Result<Parsed, AppError> {
     })
 }
 
+/// Every item, retired ones too: their names and SKUs stay taken, and recipes may name them.
 fn all_items_filter() -> ItemFilter {
     ItemFilter {
         limit: u32::MAX,
+        include_retired: true,
         ..Default::default()
     }
 }

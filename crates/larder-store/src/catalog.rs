@@ -59,6 +59,9 @@ pub struct ItemFilter {
     pub after: Option<(String, ItemId)>,
     /// At most this many.
     pub limit: u32,
+    /// Retired items too (the catalog import and export: a retired item's name and SKU stay
+    /// taken, and recipes may still name it).
+    pub include_retired: bool,
 }
 
 /// An item's par level and reorder point at a location.

@@ -48,6 +48,14 @@
       setBusy(false);
       progress.hidden = true;
       status.textContent = xhr.status < 300 ? (dry ? "Checked." : "Done.") : "Refused (" + xhr.status + ").";
+      // Only this page's own report (or refusal) fragment is shown; anything else (a login
+      // page after a session ended, a proxy's error) is named by its status.
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (type.indexOf("text/html") !== 0 || xhr.responseURL.indexOf("/sales/import/upload") === -1) {
+        report.textContent = "";
+        status.textContent = xhr.status === 200 ? "Your session has ended: log in again." : "Refused (" + xhr.status + " " + xhr.statusText + ").";
+        return;
+      }
       report.innerHTML = xhr.responseText;
       report.scrollIntoView({ behavior: "smooth", block: "start" });
     });

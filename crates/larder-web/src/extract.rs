@@ -18,7 +18,10 @@ pub const ACCESS_COOKIE: &str = "larder_access";
 pub const REFRESH_COOKIE: &str = "larder_refresh";
 
 /// The caller, from `Authorization: Bearer <access token>` (API clients) or the access cookie
-/// (the web UI; see [`crate::ui`] for its CSRF rules).
+/// (the web UI; see [`crate::ui`] for its CSRF rules). A request that changes state on the
+/// strength of the cookie alone must come from our own origin (403 otherwise): a page of
+/// another origin cannot send one in the caller's name, even as a "simple" request (a form
+/// post, a body-less POST) that no CORS preflight stops.
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
@@ -30,6 +33,13 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let token = access_token(&parts.headers)
             .ok_or(ApiError(AppError::Unauthenticated("missing bearer token")))?;
+        let by_cookie = !parts.headers.contains_key(header::AUTHORIZATION);
+        if by_cookie && !parts.method.is_safe() && !crate::ui::session::same_origin(&parts.headers)
+        {
+            return Err(ApiError(AppError::Forbidden(
+                "a cookie-authenticated change from another origin",
+            )));
+        }
         state
             .app
             .authenticate(&token)
@@ -314,6 +324,28 @@ pub fn etag(version: i64) -> String {
 /// no limit.
 pub const UPLOAD_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How long an upload may pause between two chunks of its body.
+pub const UPLOAD_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Imports through HTTP running at once in this process: each holds a spooled file on disk
+/// and, while it reads, a few dozen bytes per ticket.
+pub const UPLOAD_CONCURRENCY: usize = 2;
+
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(UPLOAD_CONCURRENCY);
+
+/// A turn among [`UPLOAD_CONCURRENCY`] uploads, held until dropped.
+///
+/// # Errors
+/// 503 (`Retry-After`) when none is free within five seconds.
+pub async fn upload_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), UPLOADS.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(AppError::Unavailable(
+            "other imports are running; retry shortly".into(),
+        )),
+    }
+}
+
 /// A CSV upload spooled to a temporary file (deleted when dropped), so the import can read it
 /// twice without holding it in memory.
 pub struct Upload {
@@ -341,18 +373,22 @@ pub fn upload_too_large() -> Response {
     )
 }
 
-/// Reads a CSV upload to a temporary file: the body must be `text/csv` (or `text/plain`),
-/// not larger than [`UPLOAD_LIMIT_BYTES`] (refused up front on its `Content-Length`, or as
-/// soon as it grows past it), and not empty. Memory stays at one chunk of the body.
+/// Reads a CSV upload to a temporary file: the body must be `text/csv`, not larger than
+/// [`UPLOAD_LIMIT_BYTES`] (refused up front on its `Content-Length`, or as soon as it grows
+/// past it), not empty, and keep coming (a pause longer than [`UPLOAD_STALL`] ends it). Memory
+/// stays at one chunk of the body. Callers check the caller's permission first and hold an
+/// [`upload_turn`].
 ///
 /// # Errors
-/// 415 for another media type, 413 over the limit, 422 on `body` when empty or when the body
-/// stops before its end, 500 when the temporary file cannot be written.
+/// 415 for another media type, 413 over the limit, 422 on `body` when empty, when it stops
+/// before its end or stalls, 500 when the temporary file cannot be written.
 pub async fn spool(req: Request) -> Result<Upload, Response> {
     use http_body_util::BodyExt as _;
     use tokio::io::AsyncWriteExt as _;
+    // Only text/csv: unlike text/plain it is not a CORS-safelisted type, so no page of another
+    // origin can send an upload without a preflight.
     if !media_type_is(req.headers(), |essence| {
-        essence.eq_ignore_ascii_case("text/csv") || essence.eq_ignore_ascii_case("text/plain")
+        essence.eq_ignore_ascii_case("text/csv")
     }) {
         return Err(unsupported_media_type("a CSV file (text/csv)"));
     }
@@ -372,7 +408,20 @@ pub async fn spool(req: Request) -> Result<Upload, Response> {
     let mut file = tokio::fs::File::from_std(std_file);
     let mut body = req.into_body();
     let mut bytes = 0u64;
-    while let Some(frame) = body.frame().await {
+    loop {
+        let next = tokio::time::timeout(UPLOAD_STALL, body.frame())
+            .await
+            .map_err(|_| {
+                ApiError(AppError::invalid(
+                    "body",
+                    format!(
+                        "the upload stalled (nothing for {} s)",
+                        UPLOAD_STALL.as_secs()
+                    ),
+                ))
+                .into_response()
+            })?;
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| {
             ApiError(AppError::invalid(
                 "body",

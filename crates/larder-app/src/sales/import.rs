@@ -39,6 +39,10 @@ pub const CHUNK_TICKETS: usize = 500;
 /// Lines a dry run shows as parsed.
 pub const SAMPLE_LINES: usize = 20;
 
+/// Bad rows an import lists (it counts them all): a file of nothing but bad rows does not make
+/// a report, or the memory holding it, as large as the file.
+pub const MAX_ERRORS_LISTED: usize = 1000;
+
 /// How an import treats bad rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -127,8 +131,10 @@ pub struct ImportReport {
     pub last_sale: Option<DateTime<Utc>>,
     /// A dry run's first lines as parsed (empty otherwise).
     pub sample: Vec<SampleLine>,
-    /// Every bad row.
+    /// The first [`MAX_ERRORS_LISTED`] bad rows (the tickets file's first).
     pub errors: Vec<RowError>,
+    /// How many errors the bad rows have in all.
+    pub errors_total: u64,
     /// True when nothing was written because of bad rows (all-or-nothing).
     pub aborted: bool,
     /// Seconds the import took.
@@ -155,8 +161,9 @@ pub struct ParsedTicket {
     pub lines: Vec<(String, Quantity, Option<Money>)>,
 }
 
-/// Ticket number to time, from a tickets file.
-pub type TicketTimes = HashMap<String, DateTime<Utc>>;
+/// Ticket number to time, from a tickets file; `None` for a ticket the file lists with two
+/// different times (its rows are refused).
+pub type TicketTimes = HashMap<String, Option<DateTime<Utc>>>;
 
 /// What reads a file: the mapping applied to it, the tenant's time zone, and the ticket times
 /// when they come from a second file.
@@ -220,7 +227,14 @@ fn read_line(
     }
     let at = match &r.times {
         Some(times) => match times.get(&ticket) {
-            Some(t) => Some(*t),
+            Some(Some(t)) => Some(*t),
+            Some(None) => {
+                err(
+                    Col::Ticket,
+                    format!("ticket {ticket} has two times in the tickets file"),
+                );
+                None
+            }
             None => {
                 if !ticket.is_empty() {
                     err(
@@ -384,8 +398,10 @@ fn rows<R: Read>(
     }
 }
 
-/// Reads a tickets file (ticket number and time per row): the times, and every bad row (field
-/// `tickets_file.<column>`). A ticket listed twice with two times is a bad row.
+/// Reads a tickets file (ticket number and time per row): the times, the first
+/// [`MAX_ERRORS_LISTED`] bad rows (field `tickets_file.<column>`) and how many there are. A
+/// ticket listed twice with two times is a bad row, and the ticket's rows in the sales file
+/// are refused.
 ///
 /// # Errors
 /// 422 on `tickets_file.header` or `mapping.tickets_file.<field>`.
@@ -393,23 +409,27 @@ pub fn read_ticket_times(
     input: impl Read,
     mapping: &SalesMapping,
     tz: Tz,
-) -> Result<(TicketTimes, Vec<RowError>), AppError> {
+) -> Result<(TicketTimes, Vec<RowError>, u64), AppError> {
     let files = mapping.tickets_file.clone().unwrap_or_default();
     let mut times = TicketTimes::new();
     let mut errors = Vec::new();
+    let mut total = 0u64;
     rows(
         input,
         |h| Layout::of_tickets(&files, mapping, h),
         |layout, line, row| {
             let mut bad = |c: Option<Col>, message: String| {
-                errors.push(RowError {
-                    line,
-                    field: format!(
-                        "tickets_file.{}",
-                        c.map_or("row".into(), |c| layout.name(c))
-                    ),
-                    message,
-                });
+                total += 1;
+                if errors.len() < MAX_ERRORS_LISTED {
+                    errors.push(RowError {
+                        line,
+                        field: format!(
+                            "tickets_file.{}",
+                            c.map_or("row".into(), |c| layout.name(c))
+                        ),
+                        message,
+                    });
+                }
             };
             let record = match row {
                 Ok(r) => r,
@@ -427,22 +447,25 @@ pub fn read_ticket_times(
                     }
                 };
             match layout.instant(record, tz) {
-                Ok(at) => {
-                    if let Some(before) = times.insert(ticket.clone(), at)
-                        && before != at
-                    {
+                Ok(at) => match times.get_mut(&ticket) {
+                    None => {
+                        times.insert(ticket, Some(at));
+                    }
+                    Some(known) if *known == Some(at) => {}
+                    Some(known) => {
+                        *known = None;
                         bad(
                             Some(Col::Date),
                             format!("ticket {ticket} is listed earlier with another time"),
                         );
                     }
-                }
+                },
                 Err((c, m)) => bad(Some(c), m),
             }
             Ok(())
         },
     )?;
-    Ok((times, errors))
+    Ok((times, errors, total))
 }
 
 /// A fingerprint of a ticket's rows, in file order: the second pass must read the same rows.
@@ -469,8 +492,10 @@ pub struct Scan {
     pub rows_read: u64,
     /// Rows whose name is one to ignore.
     pub rows_ignored: u64,
-    /// Every bad row, by line.
+    /// The first [`MAX_ERRORS_LISTED`] bad rows, by line.
     pub errors: Vec<RowError>,
+    /// Every bad row's errors, counted.
+    pub errors_total: u64,
     /// Whether the file has a quantity column (without one, identical rows are summed).
     pub has_quantity: bool,
     /// Whether the file has a price column (without one, prices come from the menu).
@@ -480,6 +505,14 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// Counts a bad row's error, and keeps it while fewer than [`MAX_ERRORS_LISTED`] are.
+    fn add_error(&mut self, e: RowError) {
+        self.errors_total += 1;
+        if self.errors.len() < MAX_ERRORS_LISTED {
+            self.errors.push(e);
+        }
+    }
+
     /// Distinct tickets in the file, good or bad.
     pub fn tickets_in_file(&self) -> usize {
         self.tickets.len()
@@ -514,7 +547,7 @@ pub fn scan(input: impl Read, r: &Reading) -> Result<Scan, AppError> {
             let record = match row {
                 Ok(r) => r,
                 Err(Unreadable { message, ticket }) => {
-                    scan.errors.push(RowError {
+                    scan.add_error(RowError {
                         line,
                         field: "row".into(),
                         message,
@@ -530,13 +563,14 @@ pub fn scan(input: impl Read, r: &Reading) -> Result<Scan, AppError> {
                 Ok(Some(l)) => {
                     if let Some(t) = scan.tickets.get_mut(&l.ticket) {
                         if t.occurred_at != l.at {
-                            scan.errors.push(RowError {
+                            let message = format!(
+                                "ticket {} has another date on line {}",
+                                l.ticket, t.first_line
+                            );
+                            scan.add_error(RowError {
                                 line,
                                 field: layout.name(Col::Date),
-                                message: format!(
-                                    "ticket {} has another date on line {}",
-                                    l.ticket, t.first_line
-                                ),
+                                message,
                             });
                             scan.bad.insert(l.ticket);
                         } else {
@@ -557,7 +591,9 @@ pub fn scan(input: impl Read, r: &Reading) -> Result<Scan, AppError> {
                     }
                 }
                 Err((ticket, errors)) => {
-                    scan.errors.extend(errors);
+                    for e in errors {
+                        scan.add_error(e);
+                    }
                     scan.bad.insert(ticket);
                 }
             }
@@ -885,11 +921,20 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         let started = std::time::Instant::now();
         req.mapping.validate()?;
-        if req.mapping.tickets_file.is_some() != req.tickets.is_some() {
-            return Err(AppError::invalid(
-                "tickets_file",
-                "a tickets file and the mapping's tickets_file go together",
-            ));
+        match (&req.mapping.tickets_file, &req.tickets) {
+            (Some(_), None) => {
+                return Err(AppError::invalid(
+                    "tickets_file",
+                    "this mapping reads ticket times from a second file: import with `larder import sales --tickets FILE`, or untick it in the mapping",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(AppError::invalid(
+                    "tickets_file",
+                    "a tickets file needs the mapping's tickets_file (its columns)",
+                ));
+            }
+            _ => {}
         }
         let tz = self.tenant_tz(tenant).await?;
         run_tenant(self.db(), tenant, Mode::Read, move |tx| {
@@ -906,15 +951,17 @@ impl App {
             times: None,
         };
         let mut ticket_errors = Vec::new();
+        let mut ticket_errors_total = 0;
         if let Some(open) = req.tickets.clone() {
             let m = req.mapping.clone();
-            let (times, errors) = tokio::task::spawn_blocking(move || {
+            let (times, errors, total) = tokio::task::spawn_blocking(move || {
                 read_ticket_times(open().map_err(unreadable)?, &m, tz)
             })
             .await
             .map_err(task_failed)??;
             reading.times = Some(Arc::new(times));
             ticket_errors = errors;
+            ticket_errors_total = total;
         }
         let first = req.lines.clone();
         let r = reading.clone();
@@ -933,7 +980,9 @@ impl App {
             errors: ticket_errors
                 .into_iter()
                 .chain(scan.errors.iter().cloned())
+                .take(MAX_ERRORS_LISTED)
                 .collect(),
+            errors_total: ticket_errors_total + scan.errors_total,
             ..Default::default()
         };
         if req.mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
@@ -1267,6 +1316,37 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_bad_rows_lists_the_first_thousand_and_counts_them_all() {
+        let mut csv = String::from("ticket,date,item,qty\n");
+        for i in 0..1500 {
+            csv.push_str(&format!("{i},2024-05-01 12:00,A,x\n"));
+        }
+        let s = scan(csv.as_bytes(), &Reading::generic(Tz::UTC)).unwrap();
+        assert_eq!((s.errors.len(), s.errors_total), (MAX_ERRORS_LISTED, 1500));
+        assert_eq!(s.errors[999].line, 1001);
+    }
+
+    #[test]
+    fn a_ticket_with_two_times_in_the_tickets_file_is_refused() {
+        let orders = "order_id,date,time\n1,2015-01-01,11:00:00\n1,2015-01-01,12:00:00\n1,2015-01-01,13:00:00\n2,2015-01-01,11:30:00\n";
+        let m = SalesMapping {
+            tickets_file: Some(super::super::mapping::TicketsFileMapping::default()),
+            ..SalesMapping::default()
+        };
+        let (times, errors, total) = read_ticket_times(orders.as_bytes(), &m, Tz::UTC).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(errors[0].line, 3);
+        let r = Reading {
+            mapping: m,
+            tz: Tz::UTC,
+            times: Some(Arc::new(times)),
+        };
+        let (s, tickets) = parse_with(b"order_id,item\n1,A\n2,B\n", &r).unwrap();
+        assert_eq!(tickets.len(), 1);
+        assert!(s.errors[0].message.contains("two times"), "{:?}", s.errors);
+    }
+
+    #[test]
     fn ticket_times_come_from_a_tickets_file_joined_on_the_number() {
         let orders = "order_id,date,time\n1,2015-01-01,11:38:36\n2,2015-01-01,11:57:40\n";
         let lines = "order_details_id,order_id,pizza_id,quantity
@@ -1282,7 +1362,7 @@ mod tests {
             ..SalesMapping::default()
         };
         let chicago: Tz = "America/Chicago".parse().unwrap();
-        let (times, errors) = read_ticket_times(orders.as_bytes(), &m, chicago).unwrap();
+        let (times, errors, _) = read_ticket_times(orders.as_bytes(), &m, chicago).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         let r = Reading {
             mapping: m,

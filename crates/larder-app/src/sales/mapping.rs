@@ -649,6 +649,32 @@ pub fn parse_price(raw: &str, decimal_comma: bool) -> Result<Money, String> {
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-'))
         .collect();
+    let (thousands, decimal) = if decimal_comma {
+        ('.', ',')
+    } else {
+        (',', '.')
+    };
+    // A thousands separator stands before exactly three digits (`1,234.50`); anything else is
+    // most likely the other decimal mark, which must not be read as a number 100 times larger.
+    let chars: Vec<char> = kept.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c == thousands {
+            let digits = chars[i + 1..]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            let next = chars.get(i + 1 + digits);
+            if digits != 3 || next.is_some_and(|n| *n != thousands && *n != decimal) {
+                return Err(if decimal_comma {
+                    format!("'{raw}' is not a price with a decimal comma (0,90 or 1.234,50)")
+                } else {
+                    format!(
+                        "'{raw}' is not a price (12.95 or 1,234.50; for 0,90 set decimal_comma)"
+                    )
+                });
+            }
+        }
+    }
     let normal = if decimal_comma {
         kept.replace('.', "").replace(',', ".")
     } else {
@@ -863,6 +889,18 @@ mod tests {
             Ok(Money::from_raw(1_234_500_000))
         );
         assert!(parse_price("free", false).unwrap_err().contains("'free'"));
+        // The other decimal mark is refused, not read 100 times larger.
+        assert!(
+            parse_price("0,90 €", false)
+                .unwrap_err()
+                .contains("decimal_comma")
+        );
+        assert!(parse_price("12,5", false).is_err());
+        assert!(parse_price("0.90", true).is_err());
+        assert_eq!(
+            parse_price("1,234,567.5", false),
+            Ok(Money::from_raw(1_234_567_500_000))
+        );
     }
 
     #[test]

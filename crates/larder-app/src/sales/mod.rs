@@ -21,7 +21,7 @@ use crate::{App, AppError, Principal};
 pub use depletion::{Depleter, PreparedSale, name_key, write_sales};
 pub use import::{ImportMode, ImportReport, ImportRequest, Opener, RowError, UnmappedName};
 pub use mapping::{Preset, SalesMapping, SizeMode, TicketsFileMapping, presets};
-pub use pos::{ImportTarget, SaleAlias, SaleAliasCommand, SavedMapping};
+pub use pos::{ImportTarget, SaleAlias, SaleAliasCommand, SavedMapping, may_import};
 
 /// Sales' constraints, by the field clients write.
 const CONFLICTS: Conflicts = Conflicts(&[("sales_external_ref", "external_ref")]);

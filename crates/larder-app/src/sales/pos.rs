@@ -50,9 +50,17 @@ pub struct SaleAlias {
 pub struct ImportTarget {
     /// The location sold at.
     pub location_id: LocationId,
-    /// The POS's name (`pos` by default): a ticket number already imported under it is
-    /// skipped.
+    /// The POS's name: a ticket number already imported under it is skipped.
     pub source: String,
+}
+
+/// Whether `p` may import sales: `sales.write` and `sales.read` (the report shows sales).
+///
+/// # Errors
+/// 403 naming the missing scope.
+pub fn may_import(p: &Principal) -> Result<(), AppError> {
+    p.require(Permission::SalesWrite)?;
+    p.require(Permission::SalesRead)
 }
 
 impl App {
@@ -151,8 +159,7 @@ impl App {
         target: ImportTarget,
         req: ImportRequest,
     ) -> Result<ImportReport, AppError> {
-        p.require(Permission::SalesWrite)?;
-        p.require(Permission::SalesRead)?;
+        may_import(&p)?;
         let source = larder_core::Code::parse(&target.source)
             .map_err(|e| AppError::invalid("source", e.to_string()))?
             .into_string();

@@ -26,7 +26,7 @@ const GET_ITEM: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, b
      FROM items WHERE tenant_id = $1 AND id = $2";
 const LIST_ITEMS: &str = "SELECT id, name, sku, category, base_unit, pack_sizes, barcode,
      unit_cost, version, created_at, updated_at, retired_at
-     FROM items WHERE tenant_id = $1 AND retired_at IS NULL
+     FROM items WHERE tenant_id = $1 AND ($8 = 1 OR retired_at IS NULL)
        AND ($2 IS NULL OR lower(name) LIKE $2 ESCAPE '!')
        AND ($3 IS NULL OR category = $3)
        AND ($4 IS NULL OR barcode = $4)
@@ -176,7 +176,8 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                         f.barcode,
                         name,
                         id,
-                        i64::from(f.limit)
+                        i64::from(f.limit),
+                        i64::from(f.include_retired)
                     ],
                 )
                 .await?,

@@ -22,36 +22,48 @@ async fn a_retired_item_leaves_the_list_and_stays_readable(store: S) {
     let ghee = item_row("Ghee", None);
     let g = ghee.clone();
     let id = s.item;
-    let (first, again, missing, listed, got, units) = write(&store, s.tenant, move |tx| {
-        Box::pin(async move {
-            tx.insert_item(&g).await?;
-            let first = tx.retire_item(id, at(3, 9)).await;
-            // Retiring again keeps the first time.
-            let again = tx.retire_item(id, at(4, 9)).await;
-            let missing = tx.retire_item(ItemId::new(), at(3, 9)).await;
-            let listed = tx
-                .list_items(&ItemFilter {
-                    limit: 10,
-                    ..Default::default()
-                })
-                .await?;
-            Ok((
-                first,
-                again,
-                missing,
-                listed,
-                tx.get_item(id).await?,
-                tx.all_item_units().await?,
-            ))
+    let (first, again, missing, listed, with_retired, got, units) =
+        write(&store, s.tenant, move |tx| {
+            Box::pin(async move {
+                tx.insert_item(&g).await?;
+                let first = tx.retire_item(id, at(3, 9)).await;
+                // Retiring again keeps the first time.
+                let again = tx.retire_item(id, at(4, 9)).await;
+                let missing = tx.retire_item(ItemId::new(), at(3, 9)).await;
+                let listed = tx
+                    .list_items(&ItemFilter {
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .await?;
+                let with_retired = tx
+                    .list_items(&ItemFilter {
+                        limit: 10,
+                        include_retired: true,
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok((
+                    first,
+                    again,
+                    missing,
+                    listed,
+                    with_retired,
+                    tx.get_item(id).await?,
+                    tx.all_item_units().await?,
+                ))
+            })
         })
-    })
-    .await;
+        .await;
     assert_eq!((first, again), (Ok(()), Ok(())));
     assert_eq!(missing, Err(StoreError::NotFound));
     assert_eq!(
         listed.iter().map(|i| i.id).collect::<Vec<_>>(),
         vec![ghee.id]
     );
+    // The catalog import and export see retired items too.
+    assert_eq!(with_retired.len(), 2);
+    assert!(with_retired.iter().any(|i| i.id == id));
     assert_eq!(got.and_then(|i| i.retired_at), Some(at(3, 9)));
     // Costing still sees it: recipes that use it keep their cost.
     assert_eq!(units.len(), 2);
@@ -404,6 +416,7 @@ async fn items_filter_by_name_category_and_barcode(store: S) {
                     barcode: barcode.map(Into::into),
                     after: None,
                     limit: 10,
+                    include_retired: false,
                 };
             let filters = vec![
                 f(Some("milk"), None, None),

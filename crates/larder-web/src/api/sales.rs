@@ -52,7 +52,8 @@ impl PresetName {
 pub(crate) struct ImportQuery {
     /// The location sold at.
     location_id: larder_core::LocationId,
-    /// The POS's name (default `pos`): a ticket number already imported under it is skipped.
+    /// The POS's name (default `pos-<location_id>`, one per location, since tills number their
+    /// tickets apart): a ticket number already imported under it is skipped.
     #[param(value_type = Option<String>, max_length = 64)]
     source: Option<larder_core::Code>,
     /// A built-in mapping instead of the tenant's saved one.
@@ -70,6 +71,10 @@ pub(crate) async fn import_sales(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: axum::extract::Request,
 ) -> Result<Response, Response> {
+    let refuse = |e: larder_app::AppError| crate::error::ApiError(e).into_response();
+    // Who may import is known before a byte of the file is read.
+    larder_app::sales::may_import(&p).map_err(refuse)?;
+    let _turn = crate::extract::upload_turn().await.map_err(refuse)?;
     let upload = crate::extract::spool(req).await?;
     let report = import_upload(
         &s,
@@ -112,7 +117,10 @@ pub(crate) async fn import_upload(
             p,
             larder_app::sales::ImportTarget {
                 location_id,
-                source: source.map_or_else(|| "pos".to_owned(), larder_core::Code::into_string),
+                source: source.map_or_else(
+                    || format!("pos-{location_id}"),
+                    larder_core::Code::into_string,
+                ),
             },
             larder_app::sales::ImportRequest {
                 lines,

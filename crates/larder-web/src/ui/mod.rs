@@ -17,7 +17,7 @@ mod forms;
 mod inventory;
 mod menu;
 mod sales;
-mod session;
+pub(crate) mod session;
 mod tenancy;
 
 use axum::Router;

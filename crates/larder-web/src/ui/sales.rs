@@ -75,6 +75,9 @@ struct MappingForm {
     ignore: String,
     #[serde(default)]
     decimal_comma: Option<String>,
+    /// Ticket times come from a second file (a CLI matter).
+    #[serde(default)]
+    tickets_file: Option<String>,
 }
 
 fn blank(s: &str) -> Option<String> {
@@ -103,10 +106,12 @@ impl MappingForm {
             price: s(&m.price),
             ignore: m.ignore.join(", "),
             decimal_comma: m.decimal_comma.then(|| "on".into()),
+            tickets_file: m.tickets_file.is_some().then(|| "on".into()),
         }
     }
 
-    /// The mapping the form describes (the tickets file, a CLI matter, is kept as saved).
+    /// The mapping the form describes; its tickets file's columns (a CLI matter) are kept as
+    /// saved while the box stays ticked, found by header name when it is newly ticked.
     fn mapping(&self, keep: &SalesMapping) -> Result<SalesMapping, AppError> {
         let mut size_factors = std::collections::BTreeMap::new();
         for part in self
@@ -144,7 +149,10 @@ impl MappingForm {
             price: blank(&self.price),
             ignore: self.ignore.split([',', '\n']).filter_map(blank).collect(),
             decimal_comma: self.decimal_comma.is_some(),
-            tickets_file: keep.tickets_file.clone(),
+            tickets_file: self
+                .tickets_file
+                .is_some()
+                .then(|| keep.tickets_file.clone().unwrap_or_default()),
         })
     }
 }
@@ -305,6 +313,18 @@ async fn upload(
             html,
         )
             .into_response()
+    };
+    if let Err(e) = larder_app::sales::may_import(&p) {
+        return Ok(fragment_error(StatusCode::FORBIDDEN, e.to_string()));
+    }
+    let _turn = match crate::extract::upload_turn().await {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(fragment_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                e.to_string(),
+            ));
+        }
     };
     let upload = match crate::extract::spool(req).await {
         Ok(u) => u,

@@ -132,7 +132,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
 /// Whether the `Origin` header, when there is one, names the `Host` the request was sent to.
 /// Browsers send `Origin` on every cross-origin POST, so its absence means a same-origin form
 /// of an older browser, or a client that is not a browser and carries no ambient cookies.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
