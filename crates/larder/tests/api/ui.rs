@@ -578,3 +578,74 @@ async fn a_batch_recipe_lists_its_ingredients_for_the_batch() {
     );
     assert!(html.contains("£3.75/kg"), "{html}");
 }
+
+/// The API takes the UI's cookie, but a change made on the strength of the cookie alone must
+/// come from our own origin: a page elsewhere cannot retire an item or import sales in the
+/// caller's name with a "simple" request that no CORS preflight stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_authenticated_api_change_from_another_origin_is_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Origin Bistro").await;
+    let okra = app.create_item(&t, "Okra", "g", "0.006").await;
+    let web = logged_in(&app, &t.email).await;
+    let origin = app.address.clone();
+    let retire = app.url(&format!("/api/v1/items/{okra}/retire"));
+    let res = web
+        .post(&retire)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let import = app.url(&format!(
+        "/api/v1/sales/imports?location_id={}",
+        t.location_id
+    ));
+    let res = web
+        .post(&import)
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
+        .body("ticket,date,item\n1,2024-05-01 12:00,Okra\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Nothing changed: the item is still listed, no sale recorded.
+    let item: Value = app
+        .get(&format!("/api/v1/items/{okra}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["retired_at"], Value::Null);
+    let sales: Value = app
+        .get("/api/v1/sales", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sales["data"], json!([]));
+    // From our own origin the cookie works; a bearer token needs no origin at all.
+    let res = web
+        .post(&retire)
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = app
+        .client
+        .post(&import)
+        .bearer_auth(&t.token)
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
+        .body("ticket,date,item\n1,2024-05-01 12:00,Okra\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "an upload is text/csv"
+    );
+}
