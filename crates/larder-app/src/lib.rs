@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod menu;
 pub mod page;
+pub mod procurement;
 pub mod sales;
 pub mod tenancy;
 

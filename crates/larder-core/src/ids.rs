@@ -95,3 +95,7 @@ id_type!(
     /// An API key of a tenant.
     ApiKeyId
 );
+id_type!(
+    /// A supplier of a tenant (procurement).
+    SupplierId
+);

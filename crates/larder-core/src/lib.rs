@@ -11,6 +11,7 @@ pub mod decimal;
 pub mod ids;
 pub mod inventory;
 pub mod menu;
+pub mod procurement;
 pub mod rational;
 pub mod tenancy;
 pub mod text;

@@ -35,6 +35,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261206000011_sales_import.sql"
     )),
+    M::up(include_str!("../migrations/20261206000031_procurement.sql")),
 ];
 
 /// Brings the schema up to date.

@@ -19,6 +19,7 @@ mod error;
 pub mod idempotency;
 pub mod inventory;
 pub mod menu;
+pub mod procurement;
 pub mod sales;
 pub mod sql;
 pub mod tenancy;
@@ -36,6 +37,7 @@ pub use error::StoreError;
 pub use idempotency::*;
 pub use inventory::*;
 pub use menu::*;
+pub use procurement::*;
 pub use sales::*;
 pub use tenancy::*;
 
@@ -194,6 +196,7 @@ pub trait TenantTx:
     + MenuTx
     + SalesTx
     + AnalyticsTx
+    + ProcurementTx
 {
 }
 
@@ -207,13 +210,14 @@ impl<T> TenantTx for T where
         + MenuTx
         + SalesTx
         + AnalyticsTx
+        + ProcurementTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
     pub use crate::{
-        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, IdempotencyTx, InventoryTx, MenuTx, SalesTx,
-        TenancyTx, TenantTx,
+        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, IdempotencyTx, InventoryTx, MenuTx,
+        ProcurementTx, SalesTx, TenancyTx, TenantTx,
     };
 }

@@ -20,6 +20,7 @@ mod catalog;
 mod idempotency;
 mod inventory;
 mod menu;
+mod procurement;
 mod sales;
 mod tenancy;
 
@@ -116,7 +117,8 @@ id_args!(
     SaleId,
     RefreshTokenId,
     TokenFamilyId,
-    ApiKeyId
+    ApiKeyId,
+    SupplierId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

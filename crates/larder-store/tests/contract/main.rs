@@ -45,6 +45,7 @@ mod idempotency;
 mod inventory;
 mod menu;
 mod parity;
+mod procurement;
 mod sales;
 mod store;
 mod tenancy;

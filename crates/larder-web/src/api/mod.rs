@@ -7,6 +7,7 @@ mod catalog;
 mod catalog_csv;
 mod inventory;
 mod menu;
+mod procurement;
 pub(crate) mod sales;
 mod tenancy;
 
@@ -35,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "menu", description = "Recipes and menu items, costed"),
         (name = "sales", description = "Sales and theoretical depletion"),
         (name = "reports", description = "Usage and menu mix"),
+        (name = "procurement", description = "Suppliers"),
     )
 )]
 pub struct ApiDoc;
@@ -69,6 +71,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(menu::router())
         .merge(sales::router())
         .merge(analytics::router())
+        .merge(procurement::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

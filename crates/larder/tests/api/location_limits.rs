@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 37] = [
+const NO_LOCATION_DATA: [(&str, &str); 41] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -45,6 +45,11 @@ const NO_LOCATION_DATA: [(&str, &str); 37] = [
     ("get", "/api/v1/recipes/{id}"),
     ("post", "/api/v1/menu-items"),
     ("get", "/api/v1/auth/me"),
+    // Suppliers belong to the tenant, not to a location.
+    ("get", "/api/v1/suppliers"),
+    ("post", "/api/v1/suppliers"),
+    ("get", "/api/v1/suppliers/{id}"),
+    ("put", "/api/v1/suppliers/{id}"),
     ("get", "/api/v1/sales/import-presets"),
     ("get", "/api/v1/sales/import-mapping"),
     ("put", "/api/v1/sales/import-mapping"),

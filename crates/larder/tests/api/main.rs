@@ -16,6 +16,7 @@ mod inventory;
 mod isolation;
 mod location_limits;
 mod ops;
+mod procurement;
 mod sales;
 mod tenancy;
 mod ui;

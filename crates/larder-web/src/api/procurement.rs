@@ -1,0 +1,64 @@
+//! procurement: `/suppliers` (issue 8's first part).
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use larder_app::procurement::{SupplierCommand, SupplierQuery};
+use larder_core::SupplierId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{created, with_etag};
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey, IfMatch};
+
+/// Procurement's routes with their OpenAPI paths.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_suppliers, create_supplier))
+        .routes(routes!(get_supplier, update_supplier))
+}
+
+#[utoipa::path(post, path = "/suppliers", tag = "procurement", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = SupplierCommand, responses((status = 201, description = "Created", body = larder_app::procurement::Supplier), (status = 409, description = "A supplier of that name exists", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn create_supplier(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    IdemKey(k): IdemKey,
+    ApiJson(cmd): ApiJson<SupplierCommand>,
+) -> ApiResult<Response> {
+    let r = s.app.create_supplier(p, cmd, k).await?;
+    let location = format!("/api/v1/suppliers/{}", r.value.id);
+    Ok(created(r, location))
+}
+
+#[utoipa::path(get, path = "/suppliers/{id}", tag = "procurement", params(("id" = larder_core::SupplierId, Path)), responses((status = 200, description = "The supplier, with its version as the ETag", body = larder_app::procurement::Supplier)), security(("bearer" = [])))]
+pub(crate) async fn get_supplier(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<SupplierId>,
+) -> ApiResult<Response> {
+    let v = s.app.get_supplier(p, id).await?;
+    Ok(with_etag(v.version, v))
+}
+
+#[utoipa::path(put, path = "/suppliers/{id}", tag = "procurement", params(("id" = larder_core::SupplierId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = SupplierCommand, responses((status = 200, description = "The supplier, with its version as the ETag", body = larder_app::procurement::Supplier), (status = 409, description = "A supplier of that name exists", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn update_supplier(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<SupplierId>,
+    IfMatch(v): IfMatch,
+    ApiJson(cmd): ApiJson<SupplierCommand>,
+) -> ApiResult<Response> {
+    let r = s.app.update_supplier(p, id, cmd, v).await?;
+    Ok(with_etag(r.version, r))
+}
+
+#[utoipa::path(get, path = "/suppliers", tag = "procurement", params(SupplierQuery), responses((status = 200, description = "Suppliers by name", body = larder_app::Page<larder_app::procurement::Supplier>)), security(("bearer" = [])))]
+pub(crate) async fn list_suppliers(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<SupplierQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.list_suppliers(p, q).await?).into_response())
+}
