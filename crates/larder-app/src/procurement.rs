@@ -4,10 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;
-use larder_core::procurement::OrderDays;
+use larder_core::catalog::is_valid_gtin;
+use larder_core::procurement::{OrderDays, PackLevel, pack_base_quantity};
 use larder_core::tenancy::CurrencyCode;
-use larder_core::{Code, Email, Label, Money, Name, SupplierId};
-use larder_store::{Mode, SupplierRow, run_tenant};
+use larder_core::{
+    Code, Email, ItemId, Label, LocationId, Money, Name, Quantity, SupplierId, SupplierItemId,
+};
+use larder_store::{
+    Mode, PreferredSupplierRow, SupplierItemRow, SupplierPriceRow, SupplierRow, TenantTx,
+    run_tenant,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
@@ -16,7 +22,11 @@ use crate::page::{self, Page};
 use crate::{App, AppError, Principal};
 
 /// Procurement's constraints, by the field clients write.
-const CONFLICTS: Conflicts = Conflicts(&[("suppliers_name", "name")]);
+const CONFLICTS: Conflicts = Conflicts(&[
+    ("suppliers_name", "name"),
+    ("supplier_items_supplier_sku", "supplier_sku"),
+    ("supplier_item_prices_effective_from", "effective_from"),
+]);
 
 /// The longest lead time a supplier may state, in days.
 pub const MAX_LEAD_TIME_DAYS: i32 = 90;
@@ -319,5 +329,396 @@ impl App {
             limit,
             |s: &Supplier| page::encode(&[&s.name, &s.id.to_string()]),
         ))
+    }
+}
+
+/// A price of a supplier item from a date on.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SupplierPrice {
+    /// From when (until the next price's).
+    pub effective_from: DateTime<Utc>,
+    /// Price of one outermost pack, in the supplier's currency.
+    pub price_per_pack: Money,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What a supplier sells: one of the tenant's items in the supplier's packs, with its prices.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SupplierItem {
+    /// Id.
+    pub id: SupplierItemId,
+    /// The supplier.
+    pub supplier_id: SupplierId,
+    /// The tenant's item.
+    pub item_id: ItemId,
+    /// The supplier's code.
+    pub supplier_sku: String,
+    /// The supplier's description.
+    pub description: Option<String>,
+    /// GTIN of the outermost pack.
+    pub gtin: Option<String>,
+    /// The pack levels, outermost first.
+    pub packs: Vec<PackLevel>,
+    /// One outermost pack in the item's base unit (exact).
+    pub pack_quantity: Quantity,
+    /// The smallest order, in packs.
+    pub moq_packs: i32,
+    /// The price in force now (the latest from a date not after now).
+    pub current_price: Option<Money>,
+    /// Every price, oldest first; none is ever changed.
+    pub prices: Vec<SupplierPrice>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Add a supplier item.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierItemCommand {
+    /// The supplier.
+    pub supplier_id: SupplierId,
+    /// The tenant's item it is.
+    pub item_id: ItemId,
+    /// The supplier's code, unique per supplier, up to 64 characters.
+    pub supplier_sku: Code,
+    /// The supplier's description.
+    pub description: Option<Name>,
+    /// GTIN-8, -12, -13 or -14 of the outermost pack, with a valid check digit.
+    #[schema(pattern = "^([0-9]{8}|[0-9]{12,14})$")]
+    pub gtin: Option<String>,
+    /// Pack levels, outermost first (`[{case, 6}, {bag, 1, kg}]`), 1 to 4; converted exactly
+    /// to the item's base unit.
+    #[schema(min_items = 1, max_items = 4)]
+    pub packs: Vec<PackLevel>,
+    /// The smallest order in packs, 1..=10000 (default 1).
+    #[schema(minimum = 1, maximum = 10000)]
+    pub moq_packs: Option<i32>,
+    /// A first price per pack, from `price_effective_from` (default now).
+    pub price_per_pack: Option<Money>,
+    /// When the first price takes effect.
+    pub price_effective_from: Option<DateTime<Utc>>,
+}
+
+/// Record a supplier item's price from a date on.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierPriceCommand {
+    /// Price of one outermost pack, not negative, in the supplier's currency.
+    pub price_per_pack: Money,
+    /// From when (default now); a past date records a price that was in force then.
+    pub effective_from: Option<DateTime<Utc>>,
+}
+
+/// Choose the supplier item an item is bought as at a location.
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferredSupplierCommand {
+    /// A supplier item of this item.
+    pub supplier_item_id: SupplierItemId,
+}
+
+/// Filters for listing supplier items.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierItemQuery {
+    /// Of this supplier.
+    pub supplier_id: Option<SupplierId>,
+    /// Of this item.
+    pub item_id: Option<ItemId>,
+}
+
+/// The price in force at `now`: the latest from a date not after it.
+fn price_at(prices: &[SupplierPriceRow], now: DateTime<Utc>) -> Option<Money> {
+    prices
+        .iter()
+        .filter(|p| p.effective_from <= now)
+        .max_by_key(|p| p.effective_from)
+        .map(|p| p.price_per_pack)
+}
+
+/// A supplier item with its prices, as shown.
+async fn supplier_item_view(
+    tx: &mut dyn TenantTx,
+    row: SupplierItemRow,
+) -> Result<SupplierItem, AppError> {
+    let prices = tx.supplier_prices(row.id).await?;
+    let packs: Vec<PackLevel> = serde_json::from_str(&row.packs)
+        .map_err(|e| AppError::Internal(format!("stored packs do not read: {e}")))?;
+    Ok(SupplierItem {
+        current_price: price_at(&prices, Utc::now()),
+        prices: prices
+            .into_iter()
+            .map(|p| SupplierPrice {
+                effective_from: p.effective_from,
+                price_per_pack: p.price_per_pack,
+                recorded_at: p.recorded_at,
+            })
+            .collect(),
+        id: row.id,
+        supplier_id: row.supplier_id,
+        item_id: row.item_id,
+        supplier_sku: row.supplier_sku,
+        description: row.description,
+        gtin: row.gtin,
+        packs,
+        pack_quantity: row.pack_quantity,
+        moq_packs: row.moq_packs,
+        created_at: row.created_at,
+    })
+}
+
+/// Checks a price command: the amount not negative, the date (default `now`) not more than a
+/// year ahead.
+fn checked_price(
+    price: Money,
+    effective_from: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    field: &str,
+) -> Result<DateTime<Utc>, AppError> {
+    if price.is_negative() {
+        return Err(AppError::invalid(field, "must not be negative"));
+    }
+    let at = effective_from.unwrap_or(now);
+    if at > now + chrono::Duration::days(366) {
+        return Err(AppError::invalid(
+            "effective_from",
+            "must be within a year from now",
+        ));
+    }
+    Ok(at)
+}
+
+impl App {
+    /// Adds what a supplier sells: one of the tenant's items in the supplier's packs, converted
+    /// exactly to the item's base unit, with an optional first price.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404 on the supplier or item; 422 naming the field
+    /// (`packs[1].unit`: a pack that cannot be made in the item's base unit); 409 on
+    /// `supplier_sku`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn create_supplier_item(
+        &self,
+        p: Principal,
+        cmd: SupplierItemCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<SupplierItem>, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        if let Some(g) = &cmd.gtin
+            && !is_valid_gtin(g)
+        {
+            return Err(AppError::invalid(
+                "gtin",
+                "is not a valid GTIN-8, -12, -13 or -14 (check digit)",
+            ));
+        }
+        let moq = cmd.moq_packs.unwrap_or(1);
+        if !(1..=10_000).contains(&moq) {
+            return Err(AppError::invalid("moq_packs", "must be 1 to 10000 packs"));
+        }
+        let now = Utc::now();
+        let first_price = match cmd.price_per_pack {
+            Some(price) => Some((
+                checked_price(price, cmd.price_effective_from, now, "price_per_pack")?,
+                price,
+            )),
+            None => None,
+        };
+        let packs_json = serde_json::to_string(&cmd.packs)
+            .map_err(|e| AppError::Internal(format!("packs: {e}")))?;
+        let c = cmd.clone();
+        run_once(
+            self.db(),
+            &p,
+            key,
+            "create_supplier_item",
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_supplier(c.supplier_id)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier"))?;
+                    let item = tx
+                        .get_item(c.item_id)
+                        .await?
+                        .ok_or(AppError::NotFound("item"))?;
+                    let pack_quantity =
+                        pack_base_quantity(&c.packs, item.base_unit).map_err(|e| {
+                            AppError::invalid(format!("packs[{}].{}", e.level, e.field), e.message)
+                        })?;
+                    let row = SupplierItemRow {
+                        id: SupplierItemId::new(),
+                        supplier_id: c.supplier_id,
+                        item_id: c.item_id,
+                        supplier_sku: c.supplier_sku.into_string(),
+                        description: c.description.map(Name::into_string),
+                        gtin: c.gtin,
+                        packs: packs_json,
+                        pack_quantity,
+                        moq_packs: moq,
+                        version: 1,
+                        created_at: now,
+                    };
+                    tx.insert_supplier_item(&row).await?;
+                    if let Some((effective_from, price_per_pack)) = first_price {
+                        tx.insert_supplier_price(&SupplierPriceRow {
+                            supplier_item_id: row.id,
+                            effective_from,
+                            price_per_pack,
+                            recorded_at: now,
+                        })
+                        .await?;
+                    }
+                    supplier_item_view(tx, row).await
+                })
+            },
+        )
+        .await
+        .map_err(|e| CONFLICTS.name(e))
+    }
+
+    /// Records a supplier item's price from a date on. Prices are appended, never replaced: the
+    /// history is what was paid.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404; 422 on `price_per_pack` or `effective_from`; 409 on
+    /// `effective_from` when a price from that same instant exists.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn add_supplier_price(
+        &self,
+        p: Principal,
+        id: SupplierItemId,
+        cmd: SupplierPriceCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<SupplierItem>, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let now = Utc::now();
+        let effective_from = checked_price(
+            cmd.price_per_pack,
+            cmd.effective_from,
+            now,
+            "price_per_pack",
+        )?;
+        let price = cmd.price_per_pack;
+        run_once(
+            self.db(),
+            &p,
+            key,
+            "add_supplier_price",
+            &(id, &cmd),
+            move |tx| {
+                Box::pin(async move {
+                    let row = tx
+                        .get_supplier_item(id)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier item"))?;
+                    tx.insert_supplier_price(&SupplierPriceRow {
+                        supplier_item_id: id,
+                        effective_from,
+                        price_per_pack: price,
+                        recorded_at: now,
+                    })
+                    .await?;
+                    supplier_item_view(tx, row).await
+                })
+            },
+        )
+        .await
+        .map_err(|e| CONFLICTS.name(e))
+    }
+
+    /// One supplier item with its prices.
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`; 404.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn get_supplier_item(
+        &self,
+        p: Principal,
+        id: SupplierItemId,
+    ) -> Result<SupplierItem, AppError> {
+        p.require(Permission::CatalogRead)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let row = tx
+                    .get_supplier_item(id)
+                    .await?
+                    .ok_or(AppError::NotFound("supplier item"))?;
+                supplier_item_view(tx, row).await
+            })
+        })
+        .await
+    }
+
+    /// Supplier items of a supplier and/or an item, by SKU, with their prices.
+    ///
+    /// # Errors
+    /// 403 without `catalog.read`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn list_supplier_items(
+        &self,
+        p: Principal,
+        q: SupplierItemQuery,
+    ) -> Result<Page<SupplierItem>, AppError> {
+        p.require(Permission::CatalogRead)?;
+        let data = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let rows = tx.list_supplier_items(q.supplier_id, q.item_id).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(supplier_item_view(tx, r).await?);
+                }
+                Ok::<_, AppError>(out)
+            })
+        })
+        .await?;
+        Ok(Page {
+            data,
+            next_cursor: None,
+        })
+    }
+
+    /// Makes a supplier item the one an item is bought as at a location (replacing the one
+    /// before).
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404 on the item, the location (one outside a limited
+    /// member's included) or the supplier item; 422 on `supplier_item_id` when it sells
+    /// another item.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn set_preferred_supplier(
+        &self,
+        p: Principal,
+        item: ItemId,
+        location: LocationId,
+        cmd: PreferredSupplierCommand,
+    ) -> Result<SupplierItem, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+            Box::pin(async move {
+                crate::tenancy::require_location(tx, p.locations, location).await?;
+                tx.get_location(location)
+                    .await?
+                    .ok_or(AppError::NotFound("location"))?;
+                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                let si = tx
+                    .get_supplier_item(cmd.supplier_item_id)
+                    .await?
+                    .ok_or(AppError::NotFound("supplier item"))?;
+                if si.item_id != item {
+                    return Err(AppError::invalid("supplier_item_id", "sells another item"));
+                }
+                tx.set_preferred_supplier(&PreferredSupplierRow {
+                    item_id: item,
+                    location_id: location,
+                    supplier_item_id: si.id,
+                })
+                .await?;
+                supplier_item_view(tx, si).await
+            })
+        })
+        .await
     }
 }

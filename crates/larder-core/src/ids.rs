@@ -99,3 +99,7 @@ id_type!(
     /// A supplier of a tenant (procurement).
     SupplierId
 );
+id_type!(
+    /// What a supplier sells a tenant: one of its items in the supplier's packs.
+    SupplierItemId
+);

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use larder_core::{Money, SupplierId};
+use larder_core::{ItemId, LocationId, Money, Quantity, SupplierId, SupplierItemId};
 
 use crate::StoreError;
 
@@ -35,6 +35,57 @@ pub struct SupplierRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a supplier sells: one of the tenant's items in the supplier's packs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupplierItemRow {
+    /// Id.
+    pub id: SupplierItemId,
+    /// The supplier.
+    pub supplier_id: SupplierId,
+    /// The tenant's item.
+    pub item_id: ItemId,
+    /// The supplier's code, unique per supplier.
+    pub supplier_sku: String,
+    /// The supplier's description.
+    pub description: Option<String>,
+    /// GTIN of the outermost pack.
+    pub gtin: Option<String>,
+    /// The pack levels, outermost first, as JSON (`PackLevel`s).
+    pub packs: String,
+    /// One outermost pack in the item's base unit, thousandths.
+    pub pack_quantity: Quantity,
+    /// The smallest order, in packs.
+    pub moq_packs: i32,
+    /// Edit version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A supplier item's price per pack from `effective_from` on (until the next one's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SupplierPriceRow {
+    /// The supplier item.
+    pub supplier_item_id: SupplierItemId,
+    /// From when.
+    pub effective_from: DateTime<Utc>,
+    /// Price of one outermost pack, in the supplier's currency.
+    pub price_per_pack: Money,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The supplier item an item is bought as at a location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreferredSupplierRow {
+    /// The item.
+    pub item_id: ItemId,
+    /// The location.
+    pub location_id: LocationId,
+    /// The supplier item.
+    pub supplier_item_id: SupplierItemId,
+}
+
 /// The procurement port.
 #[async_trait]
 pub trait ProcurementTx: Send {
@@ -58,4 +109,37 @@ pub trait ProcurementTx: Send {
         limit: u32,
         include_inactive: bool,
     ) -> Result<Vec<SupplierRow>, StoreError>;
+    /// Adds a supplier item. Conflict `supplier_items_supplier_sku` when the supplier has the
+    /// SKU; `Other` when its supplier or item is not the tenant's (the app checks first).
+    async fn insert_supplier_item(&mut self, item: &SupplierItemRow) -> Result<(), StoreError>;
+    /// One supplier item.
+    async fn get_supplier_item(
+        &mut self,
+        id: SupplierItemId,
+    ) -> Result<Option<SupplierItemRow>, StoreError>;
+    /// Supplier items of a supplier and/or of an item (both `None`: all), by SKU.
+    async fn list_supplier_items(
+        &mut self,
+        supplier: Option<SupplierId>,
+        item: Option<ItemId>,
+    ) -> Result<Vec<SupplierItemRow>, StoreError>;
+    /// Appends a price. Conflict `supplier_item_prices_effective_from` when the supplier item
+    /// has a price from that same instant (prices are never replaced).
+    async fn insert_supplier_price(&mut self, price: &SupplierPriceRow) -> Result<(), StoreError>;
+    /// A supplier item's prices, oldest first.
+    async fn supplier_prices(
+        &mut self,
+        id: SupplierItemId,
+    ) -> Result<Vec<SupplierPriceRow>, StoreError>;
+    /// Makes a supplier item the preferred one of its item at a location (replacing the one
+    /// before).
+    async fn set_preferred_supplier(
+        &mut self,
+        row: &PreferredSupplierRow,
+    ) -> Result<(), StoreError>;
+    /// The preferred supplier items of an item, by location.
+    async fn preferred_suppliers(
+        &mut self,
+        item: ItemId,
+    ) -> Result<Vec<PreferredSupplierRow>, StoreError>;
 }

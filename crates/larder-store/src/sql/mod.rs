@@ -118,7 +118,8 @@ id_args!(
     RefreshTokenId,
     TokenFamilyId,
     ApiKeyId,
-    SupplierId
+    SupplierId,
+    SupplierItemId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

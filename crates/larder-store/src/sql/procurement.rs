@@ -1,10 +1,12 @@
 //! procurement's statements: suppliers.
 
 use async_trait::async_trait;
-use larder_core::SupplierId;
+use larder_core::{ItemId, SupplierId, SupplierItemId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
-use crate::{ProcurementTx, StoreError, SupplierRow};
+use crate::{
+    PreferredSupplierRow, ProcurementTx, StoreError, SupplierItemRow, SupplierPriceRow, SupplierRow,
+};
 
 const INSERT_SUPPLIER: &str = "INSERT INTO suppliers (tenant_id, id, name, email, phone,
      account_number, order_days, lead_time_days, min_order_value, currency, active, version,
@@ -138,4 +140,149 @@ impl<E: Exec> ProcurementTx for SqlTx<E> {
             supplier,
         )
     }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_supplier_item(&mut self, s: &SupplierItemRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_SUPPLIER_ITEM,
+                args![
+                    self.tenant,
+                    s.id,
+                    s.supplier_id,
+                    s.item_id,
+                    s.supplier_sku,
+                    s.description,
+                    s.gtin,
+                    s.packs,
+                    s.pack_quantity,
+                    s.moq_packs,
+                    s.version,
+                    s.created_at
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_supplier_item(&mut self, id: SupplierItemId) -> R<Option<SupplierItemRow>> {
+        self.exec
+            .fetch_optional(GET_SUPPLIER_ITEM, args![self.tenant, id])
+            .await?
+            .map(supplier_item)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_supplier_items(
+        &mut self,
+        supplier: Option<SupplierId>,
+        item: Option<ItemId>,
+    ) -> R<Vec<SupplierItemRow>> {
+        rows(
+            self.exec
+                .fetch_all(LIST_SUPPLIER_ITEMS, args![self.tenant, supplier, item])
+                .await?,
+            supplier_item,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn insert_supplier_price(&mut self, p: &SupplierPriceRow) -> R<()> {
+        self.exec
+            .execute(
+                INSERT_PRICE,
+                args![
+                    self.tenant,
+                    p.supplier_item_id,
+                    p.effective_from,
+                    p.price_per_pack,
+                    p.recorded_at
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn supplier_prices(&mut self, id: SupplierItemId) -> R<Vec<SupplierPriceRow>> {
+        rows(
+            self.exec.fetch_all(PRICES, args![self.tenant, id]).await?,
+            |mut r| {
+                Ok(SupplierPriceRow {
+                    supplier_item_id: r.get()?,
+                    effective_from: r.get()?,
+                    price_per_pack: r.get()?,
+                    recorded_at: r.get()?,
+                })
+            },
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_preferred_supplier(&mut self, p: &PreferredSupplierRow) -> R<()> {
+        self.exec
+            .execute(
+                SET_PREFERRED,
+                args![self.tenant, p.item_id, p.location_id, p.supplier_item_id],
+            )
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn preferred_suppliers(&mut self, item: ItemId) -> R<Vec<PreferredSupplierRow>> {
+        rows(
+            self.exec
+                .fetch_all(PREFERRED, args![self.tenant, item])
+                .await?,
+            |mut r| {
+                Ok(PreferredSupplierRow {
+                    item_id: r.get()?,
+                    location_id: r.get()?,
+                    supplier_item_id: r.get()?,
+                })
+            },
+        )
+    }
+}
+
+const INSERT_SUPPLIER_ITEM: &str = "INSERT INTO supplier_items (tenant_id, id, supplier_id,
+     item_id, supplier_sku, description, gtin, packs, pack_quantity, moq_packs, version,
+     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const GET_SUPPLIER_ITEM: &str = "SELECT id, supplier_id, item_id, supplier_sku, description, gtin,
+     packs, pack_quantity, moq_packs, version, created_at
+     FROM supplier_items WHERE tenant_id = $1 AND id = $2";
+const LIST_SUPPLIER_ITEMS: &str = "SELECT id, supplier_id, item_id, supplier_sku, description,
+     gtin, packs, pack_quantity, moq_packs, version, created_at
+     FROM supplier_items WHERE tenant_id = $1
+       AND ($2 IS NULL OR supplier_id = $2) AND ($3 IS NULL OR item_id = $3)
+     ORDER BY supplier_sku, id";
+const INSERT_PRICE: &str = "INSERT INTO supplier_item_prices (tenant_id, supplier_item_id,
+     effective_from, price_per_pack, recorded_at) VALUES ($1, $2, $3, $4, $5)";
+const PRICES: &str = "SELECT supplier_item_id, effective_from, price_per_pack, recorded_at
+     FROM supplier_item_prices WHERE tenant_id = $1 AND supplier_item_id = $2
+     ORDER BY effective_from";
+const SET_PREFERRED: &str = "INSERT INTO preferred_suppliers (tenant_id, item_id, location_id,
+     supplier_item_id) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, item_id, location_id)
+     DO UPDATE SET supplier_item_id = excluded.supplier_item_id";
+const PREFERRED: &str = "SELECT item_id, location_id, supplier_item_id FROM preferred_suppliers
+     WHERE tenant_id = $1 AND item_id = $2 ORDER BY location_id";
+
+fn supplier_item(mut r: Row) -> R<SupplierItemRow> {
+    Ok(SupplierItemRow {
+        id: r.get()?,
+        supplier_id: r.get()?,
+        item_id: r.get()?,
+        supplier_sku: r.get()?,
+        description: r.get()?,
+        gtin: r.get()?,
+        packs: r.get()?,
+        pack_quantity: r.get()?,
+        moq_packs: r.get()?,
+        version: r.get()?,
+        created_at: r.get()?,
+    })
 }

@@ -3,13 +3,136 @@
 //! stay in their tenant.
 
 use crate::*;
-use larder_core::SupplierId;
-use larder_store::SupplierRow;
+use larder_core::{SupplierId, SupplierItemId};
+use larder_store::{PreferredSupplierRow, SupplierItemRow, SupplierPriceRow, SupplierRow};
 
 contract!(
     suppliers_round_trip_and_change_only_at_their_version,
     suppliers_list_by_name_with_a_cursor_and_inactive_ones_on_request,
+    supplier_items_keep_their_price_history_and_one_preferred_per_item_and_location,
 );
+
+fn supplier_item_row(supplier: SupplierId, item: ItemId, sku: &str) -> SupplierItemRow {
+    SupplierItemRow {
+        id: SupplierItemId::new(),
+        supplier_id: supplier,
+        item_id: item,
+        supplier_sku: sku.into(),
+        description: Some("Basmati rice 6 x 1 kg".into()),
+        gtin: None,
+        packs: r#"[{"name":"case","quantity":"6","unit":null},{"name":"bag","quantity":"1","unit":"kg"}]"#.into(),
+        pack_quantity: q("6000"),
+        moq_packs: 2,
+        version: 1,
+        created_at: at(1, 9),
+    }
+}
+
+async fn supplier_items_keep_their_price_history_and_one_preferred_per_item_and_location(store: S) {
+    let s = seed(&store, "supplier-items").await;
+    let other = seed(&store, "supplier-items-other").await;
+    let brakes = supplier_row("Brakes");
+    let bidfood = supplier_row("Bidfood");
+    let a = supplier_item_row(brakes.id, s.item, "R-6KG");
+    let b = supplier_item_row(bidfood.id, s.item, "BR1");
+    let price = |id, day, amount: &str| SupplierPriceRow {
+        supplier_item_id: id,
+        effective_from: at(day, 0),
+        price_per_pack: money(amount),
+        recorded_at: at(day, 12),
+    };
+    let prices = vec![price(a.id, 5, "9.60"), price(a.id, 2, "9.00")];
+    let (sup1, sup2, a2, b2, p2) = (
+        brakes.clone(),
+        bidfood.clone(),
+        a.clone(),
+        b.clone(),
+        prices.clone(),
+    );
+    let (location, item) = (s.location, s.item);
+    let (got, of_brakes, of_item, history, preferred) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_supplier(&sup1).await?;
+            tx.insert_supplier(&sup2).await?;
+            tx.insert_supplier_item(&a2).await?;
+            tx.insert_supplier_item(&b2).await?;
+            for p in &p2 {
+                tx.insert_supplier_price(p).await?;
+            }
+            let pick = |si| PreferredSupplierRow {
+                item_id: item,
+                location_id: location,
+                supplier_item_id: si,
+            };
+            tx.set_preferred_supplier(&pick(a2.id)).await?;
+            tx.set_preferred_supplier(&pick(b2.id)).await?;
+            Ok((
+                tx.get_supplier_item(a2.id).await?,
+                tx.list_supplier_items(Some(sup1.id), None).await?,
+                tx.list_supplier_items(None, Some(item)).await?,
+                tx.supplier_prices(a2.id).await?,
+                tx.preferred_suppliers(item).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(got, Some(a.clone()));
+    assert_eq!(of_brakes, vec![a.clone()]);
+    assert_eq!(of_item.len(), 2);
+    // Oldest first; a second price from the same instant is refused, never replacing one.
+    assert_eq!(history, vec![prices[1].clone(), prices[0].clone()]);
+    let again = price(a.id, 5, "11.00");
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_supplier_price(&again).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("supplier_item_prices_effective_from")));
+    // One preferred per item and location: the later choice replaced the first.
+    assert_eq!(
+        preferred,
+        vec![PreferredSupplierRow {
+            item_id: s.item,
+            location_id: s.location,
+            supplier_item_id: b.id,
+        }]
+    );
+    // A supplier's SKU is unique per supplier.
+    let dup = SupplierItemRow {
+        id: SupplierItemId::new(),
+        ..a.clone()
+    };
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.insert_supplier_item(&dup).await })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("supplier_items_supplier_sku")));
+    // Another tenant neither reads them nor attaches its own rows to them.
+    let (a_id, brakes_id) = (a.id, brakes.id);
+    let theirs = read(&store, other.tenant, move |tx| {
+        Box::pin(async move {
+            Ok((
+                tx.get_supplier_item(a_id).await?,
+                tx.list_supplier_items(Some(brakes_id), None).await?,
+                tx.supplier_prices(a_id).await?,
+            ))
+        })
+    })
+    .await;
+    assert_eq!(theirs, (None, Vec::new(), Vec::new()));
+    let foreign = SupplierItemRow {
+        id: SupplierItemId::new(),
+        item_id: other.item,
+        ..a.clone()
+    };
+    let err = attempt(&store, other.tenant, move |tx| {
+        Box::pin(async move { tx.insert_supplier_item(&foreign).await })
+    })
+    .await;
+    assert!(
+        err.is_err(),
+        "a row naming another tenant's supplier was written"
+    );
+}
 
 fn supplier_row(name: &str) -> SupplierRow {
     SupplierRow {

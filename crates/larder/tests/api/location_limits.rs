@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 41] = [
+const NO_LOCATION_DATA: [(&str, &str); 45] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -50,6 +50,10 @@ const NO_LOCATION_DATA: [(&str, &str); 41] = [
     ("post", "/api/v1/suppliers"),
     ("get", "/api/v1/suppliers/{id}"),
     ("put", "/api/v1/suppliers/{id}"),
+    ("get", "/api/v1/supplier-items"),
+    ("post", "/api/v1/supplier-items"),
+    ("get", "/api/v1/supplier-items/{id}"),
+    ("post", "/api/v1/supplier-items/{id}/prices"),
     ("get", "/api/v1/sales/import-presets"),
     ("get", "/api/v1/sales/import-mapping"),
     ("put", "/api/v1/sales/import-mapping"),
@@ -375,6 +379,21 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "dry_run={dry_run}");
     }
+    cover("put", "/items/{id}/preferred-supplier/{location_id}");
+    let res = app
+        .put(
+            &format!("/api/v1/items/{item}/preferred-supplier/{peckham}"),
+            &m,
+            &json!({"supplier_item_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        json_of(res).await["detail"]
+            .as_str()
+            .map(|d| d.contains("location")),
+        Some(true)
+    );
     cover("put", "/items/{id}/par-levels/{location_id}");
     let res = app
         .put(

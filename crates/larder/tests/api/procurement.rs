@@ -11,7 +11,194 @@ use crate::helpers::TestApp;
 both!(
     suppliers_are_created_changed_at_their_version_and_listed,
     bad_supplier_fields_are_named_and_suppliers_stay_in_their_tenant,
+    supplier_items_convert_packs_exactly_and_keep_every_price,
 );
+
+async fn supplier_items_convert_packs_exactly_and_keep_every_price(app: TestApp) {
+    let t = app.register("Pack Bistro").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let oil = app.create_item(&t, "Rapeseed oil", "ml", "0.0013").await;
+    let res = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes"}),
+        )
+        .await;
+    let brakes = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let case =
+        json!([{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}]);
+    let body = json!({"supplier_id": brakes, "item_id": rice, "supplier_sku": "R-6KG",
+                      "description": "Basmati 6 x 1 kg", "gtin": "5000000000000", "packs": case,
+                      "moq_packs": 2, "price_per_pack": "9.00",
+                      "price_effective_from": "2026-01-01T00:00:00Z"});
+    let bad_gtin = app
+        .post("/api/v1/supplier-items", Some(&t.token), &body)
+        .await;
+    assert_eq!(bad_gtin.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_gtin.json::<Value>().await.unwrap()["field"], "gtin");
+    let mut body = body;
+    body["gtin"] = json!("5000000000005");
+    let res = app
+        .post_with_key("/api/v1/supplier-items", &t.token, "rice-case", &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let si: Value = res.json().await.unwrap();
+    assert_eq!(
+        si["pack_quantity"], "6000.000",
+        "6 x 1 kg in grams, exactly"
+    );
+    assert_eq!(
+        (si["current_price"].as_str(), si["moq_packs"].as_i64()),
+        (Some("9.00"), Some(2))
+    );
+    let again = app
+        .post_with_key("/api/v1/supplier-items", &t.token, "rice-case", &body)
+        .await;
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], si["id"]);
+    let id = si["id"].as_str().unwrap().to_owned();
+
+    // Prices are appended: a later one takes over, a future one waits, the same instant twice
+    // is a conflict, and the history keeps them all.
+    let price = |body: Value| {
+        let (app, t, id) = (&app, &t, id.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/supplier-items/{id}/prices"),
+                Some(&t.token),
+                &body,
+            )
+            .await
+        }
+    };
+    let res =
+        price(json!({"price_per_pack": "9.60", "effective_from": "2026-06-01T00:00:00Z"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res =
+        price(json!({"price_per_pack": "12.00", "effective_from": "2099-01-01T00:00:00Z"})).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "more than a year ahead"
+    );
+    let res =
+        price(json!({"price_per_pack": "9.90", "effective_from": "2026-06-01T00:00:00Z"})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "effective_from"
+    );
+    let res = price(json!({"price_per_pack": "-1"})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let got: Value = app
+        .get(&format!("/api/v1/supplier-items/{id}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["current_price"], "9.60");
+    assert_eq!(
+        got["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["price_per_pack"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["9.00", "9.60"]
+    );
+
+    // A pack that cannot be made in the item's base unit names its level.
+    for (packs, field) in [
+        (
+            json!([{"name": "case", "quantity": "12"}, {"name": "tub", "quantity": "1", "unit": "lb"}]),
+            "packs[1].unit",
+        ),
+        (
+            json!([{"name": "bottle", "quantity": "1", "unit": "l"}]),
+            "packs[0].unit",
+        ),
+        (json!([{"name": "case", "quantity": "6"}]), "packs[0].unit"),
+    ] {
+        let body =
+            json!({"supplier_id": brakes, "item_id": rice, "supplier_sku": "X", "packs": packs});
+        let res = app
+            .post("/api/v1/supplier-items", Some(&t.token), &body)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{packs}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["field"],
+            field,
+            "{packs}"
+        );
+    }
+    let oil_case = json!({"supplier_id": brakes, "item_id": oil, "supplier_sku": "OIL-4",
+                          "packs": [{"name": "case", "quantity": "4"}, {"name": "bottle", "quantity": "2.5", "unit": "l"}]});
+    let res = app
+        .post("/api/v1/supplier-items", Some(&t.token), &oil_case)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let oil_item: Value = res.json().await.unwrap();
+    assert_eq!(oil_item["pack_quantity"], "10000.000");
+    let listed: Value = app
+        .get(
+            &format!("/api/v1/supplier-items?supplier_id={brakes}"),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
+
+    // The preferred supplier item of an item at a location: one of its own.
+    let url = format!("/api/v1/items/{rice}/preferred-supplier/{}", t.location_id);
+    let res = app
+        .put(&url, &t.token, &json!({"supplier_item_id": id}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .put(&url, &t.token, &json!({"supplier_item_id": oil_item["id"]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Staff may not add them; another tenant's ids are not found.
+    let (_, _, staff) = app.add_member(&t, "staff").await;
+    let mut staff_body = body.clone();
+    staff_body["supplier_sku"] = json!("STAFF");
+    let res = app
+        .post("/api/v1/supplier-items", Some(&staff), &staff_body)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let other = app.register("Other Pack Bistro").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/supplier-items/{id}"), &other.token)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let their_rice = app.create_item(&other, "Rice", "g", "0.002").await;
+    let foreign = json!({"supplier_id": brakes, "item_id": their_rice, "supplier_sku": "F",
+                         "packs": [{"name": "bag", "quantity": "1", "unit": "kg"}]});
+    let res = app
+        .post("/api/v1/supplier-items", Some(&other.token), &foreign)
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "another tenant's supplier"
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/supplier-items/{id}/prices"),
+            Some(&other.token),
+            &json!({"price_per_pack": "1"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
 
 async fn suppliers_are_created_changed_at_their_version_and_listed(app: TestApp) {
     let t = app.register("Supplier Bistro").await;
