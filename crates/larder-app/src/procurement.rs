@@ -722,3 +722,350 @@ impl App {
         .await
     }
 }
+
+/// What a supplier's price list import did (or, dry, would do).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PriceListReport {
+    /// Nothing was written: a dry run, or bad rows.
+    pub committed: bool,
+    /// Data rows read.
+    pub rows: usize,
+    /// Supplier items the file adds.
+    pub new_items: usize,
+    /// Prices it appends.
+    pub prices: usize,
+    /// Every bad row by line and column; any means nothing was written.
+    pub errors: Vec<crate::sales::RowError>,
+}
+
+/// One good row of a price list, planned.
+#[derive(Clone, Debug)]
+struct PriceListLine {
+    new_item: Option<SupplierItemRow>,
+    price: SupplierPriceRow,
+}
+
+/// Parses `case=6; bag=1 kg` (levels outermost first, `name=quantity[ unit]`).
+fn parse_pack(text: &str) -> Result<Vec<PackLevel>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|level| {
+            let (name, rest) = level
+                .split_once('=')
+                .ok_or_else(|| format!("'{level}' is not name=quantity (case=6; bag=1 kg)"))?;
+            let mut parts = rest.split_whitespace();
+            let q = parts.next().unwrap_or("");
+            let quantity = Quantity::parse(q).map_err(|e| format!("'{q}' {e}"))?;
+            let unit = match parts.next() {
+                Some(u) => Some(u.parse::<larder_core::Unit>().map_err(|e| e.to_string())?),
+                None => None,
+            };
+            Ok(PackLevel {
+                name: name.trim().to_owned(),
+                quantity,
+                unit,
+            })
+        })
+        .collect()
+}
+
+/// The columns of a price list: `supplier_sku` and `price_per_pack` always; `item` (the
+/// tenant's item by SKU or name) and `pack` for a SKU the supplier item list does not have yet;
+/// `description`, `gtin`, `moq_packs`, `effective_from` (`YYYY-MM-DD`, local midnight; default
+/// now) optional.
+const PRICE_LIST_COLUMNS: [&str; 8] = [
+    "supplier_sku",
+    "item",
+    "description",
+    "gtin",
+    "pack",
+    "moq_packs",
+    "price_per_pack",
+    "effective_from",
+];
+
+impl App {
+    /// Imports a supplier's price list (CSV, `docs/price-list.md`): each row appends a price to
+    /// the supplier item of its SKU, adding the supplier item first when the SKU is new. Every
+    /// bad row is reported by line and column and then nothing is written; a dry run writes
+    /// nothing either way. The whole file is one transaction.
+    ///
+    /// # Errors
+    /// 403 without `catalog.write`; 404 on the supplier; 422 on `header` (a missing column) or
+    /// `file` (not UTF-8 CSV).
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn import_price_list(
+        &self,
+        p: Principal,
+        supplier: SupplierId,
+        csv_bytes: Vec<u8>,
+        dry_run: bool,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<PriceListReport>, AppError> {
+        p.require(Permission::CatalogWrite)?;
+        let tz = self.tenant_tz(p.tenant_id).await?;
+        let now = Utc::now();
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(csv_bytes.as_slice());
+        let headers = reader
+            .headers()
+            .map_err(|e| AppError::invalid("file", e.to_string()))?
+            .clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        };
+        for required in ["supplier_sku", "price_per_pack"] {
+            if col(required).is_none() {
+                return Err(AppError::invalid(
+                    "header",
+                    format!(
+                        "missing column {required} (columns: {})",
+                        PRICE_LIST_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let idx: Vec<Option<usize>> = PRICE_LIST_COLUMNS.iter().map(|c| col(c)).collect();
+        let mut records = Vec::new();
+        for (i, r) in reader.records().enumerate() {
+            let line = r
+                .as_ref()
+                .ok()
+                .and_then(|r| r.position())
+                .map_or(i as u64 + 2, |p| p.line());
+            let r = r.map_err(|e| AppError::invalid("file", format!("line {line}: {e}")))?;
+            let cell = |c: usize| {
+                idx[c]
+                    .and_then(|j| r.get(j))
+                    .map(str::to_owned)
+                    .unwrap_or_default()
+            };
+            records.push((
+                line,
+                (0..PRICE_LIST_COLUMNS.len()).map(cell).collect::<Vec<_>>(),
+            ));
+        }
+        if records.len() > 10_000 {
+            return Err(AppError::invalid("file", "at most 10,000 rows"));
+        }
+        let body = (supplier, &csv_bytes, dry_run);
+        run_once(self.db(), &p, key, "import_price_list", &body, move |tx| {
+            Box::pin(async move {
+                tx.get_supplier(supplier)
+                    .await?
+                    .ok_or(AppError::NotFound("supplier"))?;
+                let items = tx
+                    .list_items(&larder_store::ItemFilter {
+                        limit: u32::MAX,
+                        include_retired: true,
+                        ..Default::default()
+                    })
+                    .await?;
+                let existing: std::collections::HashMap<String, SupplierItemRow> = tx
+                    .list_supplier_items(Some(supplier), None)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.supplier_sku.clone(), s))
+                    .collect();
+                let mut report = PriceListReport {
+                    rows: records.len(),
+                    ..Default::default()
+                };
+                let mut planned: Vec<PriceListLine> = Vec::new();
+                let mut seen: std::collections::HashMap<(String, DateTime<Utc>), u64> =
+                    std::collections::HashMap::new();
+                let mut new_skus: std::collections::HashMap<String, SupplierItemId> =
+                    std::collections::HashMap::new();
+                for (line, cells) in records {
+                    macro_rules! bad {
+                        ($field:expr, $message:expr $(,)?) => {
+                            report.errors.push(crate::sales::RowError {
+                                line,
+                                field: $field.to_owned(),
+                                message: $message,
+                            })
+                        };
+                    }
+                    let before = report.errors.len();
+                    let sku = match Code::parse(&cells[0]) {
+                        Ok(c) => c.into_string(),
+                        Err(e) => {
+                            bad!("supplier_sku", e.to_string());
+                            String::new()
+                        }
+                    };
+                    let price = match Money::parse(&cells[6]) {
+                        Ok(m) if !m.is_negative() => Some(m),
+                        Ok(_) => {
+                            bad!("price_per_pack", "must not be negative".into());
+                            None
+                        }
+                        Err(e) => {
+                            bad!("price_per_pack", format!("'{}' {e}", cells[6]));
+                            None
+                        }
+                    };
+                    let effective_from = if cells[7].is_empty() {
+                        Some(now)
+                    } else {
+                        match chrono::NaiveDate::parse_from_str(&cells[7], "%Y-%m-%d") {
+                            Ok(d) => d
+                                .and_hms_opt(0, 0, 0)
+                                .and_then(|n| {
+                                    use chrono::TimeZone;
+                                    tz.from_local_datetime(&n).earliest()
+                                })
+                                .map(|t| t.with_timezone(&Utc)),
+                            Err(_) => {
+                                bad!(
+                                    "effective_from",
+                                    format!("'{}' is not a date (YYYY-MM-DD)", cells[7]),
+                                );
+                                None
+                            }
+                        }
+                    };
+                    let existing_id = existing
+                        .get(&sku)
+                        .map(|s| s.id)
+                        .or_else(|| new_skus.get(&sku).copied());
+                    let mut new_item = None;
+                    if existing_id.is_none() && !sku.is_empty() {
+                        let item = items.iter().find(|i| {
+                            i.sku.as_deref() == Some(cells[1].as_str()) || i.name == cells[1]
+                        });
+                        let Some(item) = item else {
+                            bad!(
+                                "item",
+                                if cells[1].is_empty() {
+                                    "a new supplier_sku needs the item it is (our SKU or name)"
+                                        .into()
+                                } else {
+                                    format!("no item with the SKU or name '{}'", cells[1])
+                                },
+                            );
+                            continue;
+                        };
+                        let packs = match parse_pack(&cells[4]) {
+                            Ok(p) if !p.is_empty() => p,
+                            Ok(_) => {
+                                bad!(
+                                    "pack",
+                                    "a new supplier_sku needs its pack (case=6; bag=1 kg)".into()
+                                );
+                                continue;
+                            }
+                            Err(e) => {
+                                bad!("pack", e);
+                                continue;
+                            }
+                        };
+                        let pack_quantity = match pack_base_quantity(&packs, item.base_unit) {
+                            Ok(q) => q,
+                            Err(e) => {
+                                bad!("pack", e.to_string());
+                                continue;
+                            }
+                        };
+                        let gtin = Some(cells[3].clone()).filter(|g| !g.is_empty());
+                        if let Some(g) = &gtin
+                            && !is_valid_gtin(g)
+                        {
+                            bad!("gtin", format!("'{g}' is not a valid GTIN (check digit)"));
+                        }
+                        let moq = if cells[5].is_empty() {
+                            1
+                        } else {
+                            match cells[5].parse::<i32>() {
+                                Ok(m) if (1..=10_000).contains(&m) => m,
+                                _ => {
+                                    bad!("moq_packs", format!("'{}' is not 1 to 10000", cells[5]));
+                                    1
+                                }
+                            }
+                        };
+                        let description = Some(cells[2].clone()).filter(|d| !d.is_empty());
+                        if let Some(d) = &description
+                            && let Err(e) = Name::parse(d)
+                        {
+                            bad!("description", e.to_string());
+                        }
+                        let row = SupplierItemRow {
+                            id: SupplierItemId::new(),
+                            supplier_id: supplier,
+                            item_id: item.id,
+                            supplier_sku: sku.clone(),
+                            description,
+                            gtin,
+                            packs: serde_json::to_string(&packs)
+                                .map_err(|e| AppError::Internal(e.to_string()))?,
+                            pack_quantity,
+                            moq_packs: moq,
+                            version: 1,
+                            created_at: now,
+                        };
+                        new_skus.insert(sku.clone(), row.id);
+                        new_item = Some(row);
+                    }
+                    let (Some(price), Some(effective_from)) = (price, effective_from) else {
+                        continue;
+                    };
+                    if report.errors.len() > before {
+                        continue;
+                    }
+                    if let Some(first) = seen.insert((sku.clone(), effective_from), line) {
+                        bad!(
+                            "effective_from",
+                            format!("line {first} prices {sku} from the same date"),
+                        );
+                        continue;
+                    }
+                    let id = existing_id.or(new_item.as_ref().map(|r| r.id));
+                    let Some(id) = id else { continue };
+                    if existing_id.is_some()
+                        && tx
+                            .supplier_prices(id)
+                            .await?
+                            .iter()
+                            .any(|p| p.effective_from == effective_from)
+                    {
+                        report.errors.push(crate::sales::RowError {
+                            line,
+                            field: "effective_from".into(),
+                            message: format!("{sku} has a price from that date already"),
+                        });
+                        continue;
+                    }
+                    planned.push(PriceListLine {
+                        new_item,
+                        price: SupplierPriceRow {
+                            supplier_item_id: id,
+                            effective_from,
+                            price_per_pack: price,
+                            recorded_at: now,
+                        },
+                    });
+                }
+                report.new_items = planned.iter().filter(|l| l.new_item.is_some()).count();
+                report.prices = planned.len();
+                if dry_run || !report.errors.is_empty() {
+                    return Ok(report);
+                }
+                for l in &planned {
+                    if let Some(row) = &l.new_item {
+                        tx.insert_supplier_item(row).await?;
+                    }
+                    tx.insert_supplier_price(&l.price).await?;
+                }
+                report.committed = true;
+                Ok(report)
+            })
+        })
+        .await
+        .map_err(|e| CONFLICTS.name(e))
+    }
+}

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_supplier_item))
         .routes(routes!(add_supplier_price))
         .routes(routes!(set_preferred_supplier))
+        .routes(routes!(import_price_list))
 }
 
 #[utoipa::path(post, path = "/supplier-items", tag = "procurement", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = SupplierItemCommand, responses((status = 201, description = "Created, its pack converted exactly to the item's base unit", body = larder_app::procurement::SupplierItem), (status = 409, description = "The supplier has that SKU", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
@@ -122,4 +123,29 @@ pub(crate) async fn list_suppliers(
     ApiQuery(q): ApiQuery<SupplierQuery>,
 ) -> ApiResult<Response> {
     Ok(Json(s.app.list_suppliers(p, q).await?).into_response())
+}
+
+/// Preview or import a price list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PriceListQuery {
+    /// Check the file and report, writing nothing.
+    dry_run: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/suppliers/{id}/price-list", tag = "procurement", params(("id" = larder_core::SupplierId, Path), PriceListQuery, ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body(content = String, content_type = "text/csv", description = "The price list (`docs/price-list.md`), at most 1 MiB and 10,000 rows"), responses((status = 200, description = "What the file adds (new supplier items, prices); with any bad row (every one listed by line and column) or a dry run nothing is written (`committed: false`)", body = larder_app::procurement::PriceListReport)), security(("bearer" = [])))]
+pub(crate) async fn import_price_list(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<SupplierId>,
+    ApiQuery(q): ApiQuery<PriceListQuery>,
+    IdemKey(k): IdemKey,
+    crate::extract::ApiCsv(body): crate::extract::ApiCsv,
+) -> ApiResult<Response> {
+    let r = s
+        .app
+        .import_price_list(p, id, body, q.dry_run.unwrap_or(false), k)
+        .await?;
+    Ok(Json(r.value).into_response())
 }

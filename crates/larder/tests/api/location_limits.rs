@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 45] = [
+const NO_LOCATION_DATA: [(&str, &str); 46] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -50,6 +50,7 @@ const NO_LOCATION_DATA: [(&str, &str); 45] = [
     ("post", "/api/v1/suppliers"),
     ("get", "/api/v1/suppliers/{id}"),
     ("put", "/api/v1/suppliers/{id}"),
+    ("post", "/api/v1/suppliers/{id}/price-list"),
     ("get", "/api/v1/supplier-items"),
     ("post", "/api/v1/supplier-items"),
     ("get", "/api/v1/supplier-items/{id}"),

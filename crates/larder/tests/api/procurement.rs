@@ -12,7 +12,161 @@ both!(
     suppliers_are_created_changed_at_their_version_and_listed,
     bad_supplier_fields_are_named_and_suppliers_stay_in_their_tenant,
     supplier_items_convert_packs_exactly_and_keep_every_price,
+    a_price_list_adds_supplier_items_and_prices_or_names_every_bad_row,
 );
+
+async fn a_price_list_adds_supplier_items_and_prices_or_names_every_bad_row(app: TestApp) {
+    let t = app.register("Price List Bistro").await;
+    let res = app
+        .post(
+            "/api/v1/items",
+            Some(&t.token),
+            &json!({"name": "Basmati rice", "sku": "RICE-1", "base_unit": "g"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.create_item(&t, "Rapeseed oil", "ml", "0.0013").await;
+    let res = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes"}),
+        )
+        .await;
+    let brakes = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let send = |csv: &'static str, query: &'static str, token: String, supplier: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&format!("/api/v1/suppliers/{supplier}/price-list{query}")))
+                .bearer_auth(token)
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let good = "supplier_sku,item,description,pack,moq_packs,price_per_pack,effective_from
+R-6KG,RICE-1,Basmati 6 x 1 kg,case=6; bag=1 kg,2,9.00,2026-01-01
+R-6KG,,,,,9.60,2026-06-01
+OIL,Rapeseed oil,,case=4; bottle=2.5 l,,18.40,
+";
+    let res = send(good, "?dry_run=true", t.token.clone(), brakes.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            r["committed"].as_bool(),
+            r["new_items"].as_u64(),
+            r["prices"].as_u64()
+        ),
+        (Some(false), Some(2), Some(3))
+    );
+    let none: Value = app
+        .get("/api/v1/supplier-items", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["data"], json!([]), "a dry run writes nothing");
+
+    let bad = "supplier_sku,item,pack,price_per_pack,effective_from
+A,NO-SUCH,case=6; bag=1 kg,1.00,
+B,RICE-1,case=12; tub=1 lb,1.00,
+C,RICE-1,bag=1 kg,-2,
+D,RICE-1,bag=1 kg,1.00,2026-13-01
+E,RICE-1,bag=1 kg,1.00,2026-01-01
+E,,,1.10,2026-01-01
+";
+    let r: Value = send(bad, "", t.token.clone(), brakes.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["committed"], false);
+    let errors: Vec<(u64, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "item".to_string()),
+            (3, "pack".to_string()),
+            (4, "price_per_pack".to_string()),
+            (5, "effective_from".to_string()),
+            (7, "effective_from".to_string()),
+        ]
+    );
+    let none: Value = app
+        .get("/api/v1/supplier-items", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        none["data"],
+        json!([]),
+        "a file with a bad row writes nothing"
+    );
+
+    let res = send(good, "", t.token.clone(), brakes.clone()).await;
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["committed"], true);
+    let items: Value = app
+        .get(
+            &format!("/api/v1/supplier-items?supplier_id={brakes}"),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // By SKU: OIL, then R-6KG.
+    let rice = &items["data"][1];
+    assert_eq!(
+        (
+            rice["supplier_sku"].as_str(),
+            rice["pack_quantity"].as_str()
+        ),
+        (Some("R-6KG"), Some("6000.000"))
+    );
+    assert_eq!(
+        rice["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["price_per_pack"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["9.00", "9.60"]
+    );
+    // 2026-01-01 at midnight in London is midnight UTC (winter).
+    assert_eq!(rice["prices"][0]["effective_from"], "2026-01-01T00:00:00Z");
+    assert_eq!(items["data"][0]["pack_quantity"], "10000.000");
+    // The same dated prices again are refused, not doubled.
+    let r: Value = send(good, "", t.token.clone(), brakes.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["committed"], false);
+    assert_eq!(r["errors"][0]["field"], "effective_from");
+
+    let other = app.register("Other Price Bistro").await;
+    let res = send(good, "", other.token.clone(), brakes.clone()).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
 
 async fn supplier_items_convert_packs_exactly_and_keep_every_price(app: TestApp) {
     let t = app.register("Pack Bistro").await;
