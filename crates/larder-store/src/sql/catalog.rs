@@ -5,10 +5,7 @@ use chrono::{DateTime, Utc};
 use larder_core::{BaseUnit, ItemId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
-use crate::{
-    CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, StoreError, decode_packs,
-    encode_packs,
-};
+use crate::{CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, decode_packs, encode_packs};
 
 const INSERT_ITEM: &str = "INSERT INTO items
      (tenant_id, id, name, sku, category, base_unit, pack_sizes, barcode, unit_cost, version,
@@ -114,19 +111,8 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
                 ],
             )
             .await?;
-        if n == 1 {
-            return Ok(());
-        }
-        match self
-            .exec
-            .fetch_optional(ITEM_EXISTS, args![self.tenant, i.id])
-            .await?
-        {
-            Some(_) => Err(StoreError::Conflict {
-                constraint: "items_version".into(),
-            }),
-            None => Err(StoreError::NotFound),
-        }
+        self.versioned(n, ITEM_EXISTS, i.id.as_uuid(), "items")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -140,18 +140,8 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                 ],
             )
             .await?;
-        if n != 1 {
-            return match self
-                .exec
-                .fetch_optional(RECIPE_EXISTS, args![self.tenant, rec.id])
-                .await?
-            {
-                Some(_) => Err(StoreError::Conflict {
-                    constraint: "recipes_version".into(),
-                }),
-                None => Err(StoreError::NotFound),
-            };
-        }
+        self.versioned(n, RECIPE_EXISTS, rec.id.as_uuid(), "recipes")
+            .await?;
         self.exec
             .execute(DELETE_RECIPE_LINES, args![self.tenant, rec.id])
             .await?;
@@ -185,19 +175,8 @@ impl<E: Exec> MenuTx for SqlTx<E> {
                 ],
             )
             .await?;
-        if n == 1 {
-            return Ok(());
-        }
-        match self
-            .exec
-            .fetch_optional(MENU_ITEM_EXISTS, args![self.tenant, m.id])
-            .await?
-        {
-            Some(_) => Err(StoreError::Conflict {
-                constraint: "menu_items_version".into(),
-            }),
-            None => Err(StoreError::NotFound),
-        }
+        self.versioned(n, MENU_ITEM_EXISTS, m.id.as_uuid(), "menu_items")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -501,6 +501,27 @@ fn rows<T>(rows: Vec<Row>, read: impl FnMut(Row) -> R<T>) -> R<Vec<T>> {
 }
 
 /// [`StoreError::NotFound`] when a statement changed no row.
+impl<E: Exec> SqlTx<E> {
+    /// After an update guarded by the row's version changed `n` rows: `Ok` for one; otherwise
+    /// Conflict `<table>_version` when the row still exists (its version moved on), NotFound
+    /// when it does not. `exists` selects the row by `($1 tenant, $2 id)`.
+    async fn versioned(&mut self, n: u64, exists: &'static str, id: Uuid, table: &str) -> R<()> {
+        if n == 1 {
+            return Ok(());
+        }
+        match self
+            .exec
+            .fetch_optional(exists, args![self.tenant, id])
+            .await?
+        {
+            Some(_) => Err(StoreError::Conflict {
+                constraint: format!("{table}_version"),
+            }),
+            None => Err(StoreError::NotFound),
+        }
+    }
+}
+
 fn changed(n: u64) -> R<()> {
     if n == 0 {
         Err(StoreError::NotFound)

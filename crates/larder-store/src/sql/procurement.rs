@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use larder_core::{ItemId, SupplierId, SupplierItemId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
-use crate::{
-    PreferredSupplierRow, ProcurementTx, StoreError, SupplierItemRow, SupplierPriceRow, SupplierRow,
-};
+use crate::{PreferredSupplierRow, ProcurementTx, SupplierItemRow, SupplierPriceRow, SupplierRow};
 
 const INSERT_SUPPLIER: &str = "INSERT INTO suppliers (tenant_id, id, name, email, phone,
      account_number, order_days, lead_time_days, min_order_value, currency, active, version,
@@ -92,19 +90,8 @@ impl<E: Exec> ProcurementTx for SqlTx<E> {
                 ],
             )
             .await?;
-        if n == 1 {
-            return Ok(());
-        }
-        match self
-            .exec
-            .fetch_optional(SUPPLIER_EXISTS, args![self.tenant, s.id])
-            .await?
-        {
-            Some(_) => Err(StoreError::Conflict {
-                constraint: "suppliers_version".into(),
-            }),
-            None => Err(StoreError::NotFound),
-        }
+        self.versioned(n, SUPPLIER_EXISTS, s.id.as_uuid(), "suppliers")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -154,19 +154,8 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
                 args![self.tenant, l.id, l.name, l.kind.as_str(), expected_version],
             )
             .await?;
-        if n == 1 {
-            return Ok(());
-        }
-        match self
-            .exec
-            .fetch_optional(LOCATION_EXISTS, args![self.tenant, l.id])
-            .await?
-        {
-            Some(_) => Err(StoreError::Conflict {
-                constraint: "locations_version".into(),
-            }),
-            None => Err(StoreError::NotFound),
-        }
+        self.versioned(n, LOCATION_EXISTS, l.id.as_uuid(), "locations")
+            .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
