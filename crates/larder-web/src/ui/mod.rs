@@ -16,6 +16,7 @@ mod format;
 mod forms;
 mod inventory;
 mod menu;
+mod procurement;
 mod sales;
 pub(crate) mod session;
 mod tenancy;
@@ -53,5 +54,6 @@ pub fn router() -> Router<AppState> {
         .merge(catalog_csv::router())
         .merge(menu::router())
         .merge(sales::router())
+        .merge(procurement::router())
         .merge(tenancy::router())
 }

@@ -970,3 +970,80 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A manager adds a supplier on a phone (order days ticked), then sees what it sells with the
+/// pack in the item's units, the price in force and the cost per kilogram it makes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_adds_a_supplier_and_sees_its_packs_and_prices_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Supplier House").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/suppliers")).await.unwrap();
+    fill(&c, "supplier-name", "Brakes").await;
+    fill(&c, "supplier-lead", "2").await;
+    for day in ["day-monday", "day-thursday"] {
+        c.find(Locator::Id(day))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("add-supplier"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let details = text_of(&c, "supplier").await;
+    assert!(
+        details.contains("Mon, Thu") && details.contains("2 days"),
+        "{details}"
+    );
+    let url = c.current_url().await.unwrap().to_string();
+    let id = url.rsplit('/').next().unwrap().to_owned();
+    // What it sells, through the API: 6 x 1 kg at 9.60 a case.
+    let body = serde_json::json!({"supplier_id": id, "item_id": rice, "supplier_sku": "R-6KG",
+        "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}],
+        "price_per_pack": "9.60"});
+    let res = app
+        .post("/api/v1/supplier-items", Some(&t.token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    c.refresh().await.unwrap();
+    let items = text_of(&c, "supplier-items").await;
+    assert!(items.contains("Basmati rice"), "{items}");
+    assert!(
+        items.contains("£9.60") && items.contains("£1.60/kg"),
+        "{items}"
+    );
+    assert!(
+        overflow(&c).await <= 0,
+        "the supplier page is wider than a phone"
+    );
+    assert!(table_overflow(&c).await <= 0);
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(screenshot_path("supplier-390.png"), png);
+    c.goto(&format!("{base}/suppliers")).await.unwrap();
+    let list = text_of(&c, "suppliers").await;
+    assert!(
+        list.contains("Brakes") && list.contains("Mon, Thu"),
+        "{list}"
+    );
+    assert!(overflow(&c).await <= 0 && table_overflow(&c).await <= 0);
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!("{base}/suppliers/{id}")).await.unwrap();
+    let items = text_of(&c, "supplier-items").await;
+    assert!(items.contains("case of 6 × bag 1 kg = 6 kg"), "{items}");
+    assert!(overflow(&c).await <= 0);
+    let png = c.screenshot().await.unwrap();
+    let _ = std::fs::write(screenshot_path("supplier-1366.png"), png);
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

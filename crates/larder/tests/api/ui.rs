@@ -649,3 +649,77 @@ async fn a_cookie_authenticated_api_change_from_another_origin_is_refused() {
         "an upload is text/csv"
     );
 }
+
+/// The suppliers pages: a refused supplier shows the form again (422) naming the field and
+/// keeping what was typed; staff see the list but no form and may not post; another tenant's
+/// supplier is a 404 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supplier_pages_name_bad_fields_and_keep_to_their_tenant_and_role() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Supplier Pages").await;
+    let web = logged_in(&app, &t.email).await;
+    let res = web
+        .post(app.url("/suppliers"))
+        .form(&[
+            ("name", "Brakes"),
+            ("lead_time_days", "120"),
+            ("order_days", "monday"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("lead_time_days") && page.contains("value=\"Brakes\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"day-monday\" style") && page.contains("checked"),
+        "the ticked day stays ticked"
+    );
+    let res = web
+        .post(app.url("/suppliers"))
+        .form(&[("name", "Brakes"), ("lead_time_days", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/suppliers/"), "{location}");
+
+    let email = format!("staff-{}@example.com", uuid::Uuid::now_v7().simple());
+    let res = app
+        .post(
+            "/api/v1/members",
+            Some(&t.token),
+            &json!({"email": email, "name": "S", "password": "correct horse battery", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let staff = logged_in(&app, &email).await;
+    let list = staff
+        .get(app.url("/suppliers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Brakes") && !list.contains("id=\"add-supplier\""),
+        "{list}"
+    );
+    let res = staff
+        .post(app.url("/suppliers"))
+        .form(&[("name", "Staff's own")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let other = app.register("Other Supplier Pages").await;
+    let theirs = logged_in(&app, &other.email).await;
+    let res = theirs.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
