@@ -120,6 +120,18 @@ impl Book {
         self.names.insert(row.id, row.name.clone());
     }
 
+    /// Explodes a recipe being saved or costed, blaming its `lines` for a cycle (it would
+    /// contain itself) or an overflow.
+    ///
+    /// # Errors
+    /// 422 on `lines`.
+    pub(crate) fn lines_usage(&self, id: RecipeId) -> Result<Usage, AppError> {
+        self.usage(id).map_err(|e| match e {
+            AppError::Validation { message, .. } => AppError::invalid("lines", message),
+            other => other,
+        })
+    }
+
     /// Adds or replaces a menu item (one being imported).
     pub(crate) fn put_menu_item(&mut self, row: MenuItemRow) {
         self.menu_items.insert(row.id, row);
@@ -611,12 +623,8 @@ impl App {
                     retired_at: current.retired_at,
                     ..fresh
                 };
-                book.recipes.insert(id, def_of(&row));
-                book.names.insert(id, row.name.clone());
-                book.usage(id).map_err(|e| match e {
-                    AppError::Validation { message, .. } => AppError::invalid("lines", message),
-                    other => other,
-                })?;
+                book.put_recipe(&row);
+                book.lines_usage(id)?;
                 book.check_costs("lines")?;
                 tx.update_recipe(&row, expected)
                     .await
@@ -675,12 +683,8 @@ impl App {
                 if let Some(id) = editing {
                     row.id = id;
                 }
-                book.recipes.insert(row.id, def_of(&row));
-                book.names.insert(row.id, row.name.clone());
-                book.usage(row.id).map_err(|e| match e {
-                    AppError::Validation { message, .. } => AppError::invalid("lines", message),
-                    other => other,
-                })?;
+                book.put_recipe(&row);
+                book.lines_usage(row.id)?;
                 view(&book, &row)
             })
         })
