@@ -565,15 +565,7 @@ async fn a_manager_imports_items_from_a_csv_file_on_a_phone_and_a_desktop() {
     let t = app.register("Brixton Curry House").await;
     let (_driver, c, profile) = start_browser(&driver_bin).await;
     let base = format!("http://localhost:{}", app.port);
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(&c, "email", &t.email).await;
-    fill(&c, "password", "correct horse battery").await;
-    c.find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser_login(&c, &base, &t.email).await;
     c.wait().for_element(Locator::Id("stock")).await.unwrap();
 
     let file = profile.with_extension("items.csv");
@@ -756,10 +748,7 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
     let t = app.register("Pilau House").await;
     let (_driver, c, profile) = start_browser(&driver_bin).await;
     let base = format!("http://localhost:{}", app.port);
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(&c, "email", &t.email).await;
-    fill(&c, "password", "correct horse battery").await;
-    click(&c, "#login").await;
+    browser_login(&c, &base, &t.email).await;
 
     // The dashboard starts with the checklist: the location is there, the rest is to do.
     let list = c
