@@ -387,6 +387,7 @@ async fn create_tenant(
         week_start: larder_core::tenancy::WeekStart::Monday,
         units: larder_core::tenancy::UnitSystem::Metric,
         approval_threshold: None,
+        valuation_method: Default::default(),
         settings_version: 1,
         created_at: now,
     })

@@ -1,13 +1,15 @@
 //! Inventory use cases: posting adjustments (and waste, receipts, openings, count
 //! adjustments) to the ledger, reading stock levels and movements, and the ledger check.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use larder_core::auth::Permission;
 use larder_core::inventory::{MovementKind, MovementOrder, StockFlags, WasteReason};
-use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, MovementId, Quantity, TenantId};
+use larder_core::{
+    BaseUnit, Code, ItemId, Label, LocationId, Money, MovementId, Quantity, TenantId,
+};
 use larder_store::{
-    LedgerMismatch, LocationScope, Mode, MovementFilter, MovementRow, StockFilter, StockLevelRow,
-    run_tenant,
+    Costing, LedgerMismatch, LocationScope, LotSpec, Mode, MovementFilter, MovementRow,
+    StockFilter, StockLevelRow, run_tenant,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +30,19 @@ pub struct Movement {
     pub kind: MovementKind,
     /// Signed change, base unit.
     pub quantity: Quantity,
-    /// Cost per base unit at the time.
+    /// The item's book cost per base unit at the time (a receipt's: what it cost).
     pub unit_cost: Option<Money>,
+    /// Its effect on stock value (millionths, signed): the purchase value of an increase,
+    /// minus the cost a decrease took from the lots (ADR 014).
+    pub value: Money,
+    /// Of an increase that settled a shortfall: provisional minus actual cost of what it
+    /// settled.
+    pub cost_variance: Money,
+    /// Of a decrease: the quantity no lot covered, costed provisionally at the last known
+    /// cost. Flagged: a later receipt settles it.
+    pub shortfall: Quantity,
+    /// Of an increase: the shortfall it settled.
+    pub settled: Quantity,
     /// Waste or adjustment reason.
     pub reason: Option<String>,
     /// The sale behind a `sale` movement.
@@ -38,6 +51,16 @@ pub struct Movement {
     pub occurred_at: DateTime<Utc>,
     /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
+}
+
+impl Movement {
+    /// The view of an appended row with the cost the ledger worked out for it.
+    pub fn costed(mut row: MovementRow, cost: Option<&larder_store::MovementCost>) -> Self {
+        if let Some(c) = cost {
+            row.costing = c.costing;
+        }
+        Self::from(row)
+    }
 }
 
 impl From<MovementRow> for Movement {
@@ -49,6 +72,10 @@ impl From<MovementRow> for Movement {
             kind: m.kind,
             quantity: m.quantity,
             unit_cost: m.unit_cost,
+            value: m.costing.value,
+            cost_variance: m.costing.cost_variance,
+            shortfall: m.costing.shortfall,
+            settled: m.costing.settled,
             reason: m.reason,
             sale_id: m.sale_id,
             occurred_at: m.occurred_at,
@@ -77,6 +104,13 @@ pub struct AdjustmentCommand {
     pub reason: Option<Label>,
     /// When it happened (default now); not more than 5 minutes in the future.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Of an increase: the lot or batch code of the lot it opens.
+    #[serde(default)]
+    pub lot_code: Option<Code>,
+    /// Of an increase: the lot's expiry or best-before date (`YYYY-MM-DD`), not before the
+    /// day it happened.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
 }
 
 /// A stock level with its flags.
@@ -201,6 +235,33 @@ fn adjustment_row(
             "must not be in the future",
         ));
     }
+    let lot = if cmd.lot_code.is_some() || cmd.expires_on.is_some() {
+        if quantity.is_negative() {
+            let field = if cmd.lot_code.is_some() {
+                "lot_code"
+            } else {
+                "expires_on"
+            };
+            return Err(AppError::invalid(
+                field,
+                "belongs to an increase; a decrease takes lots first-expiry-first-out",
+            ));
+        }
+        if let Some(d) = cmd.expires_on
+            && d < occurred_at.date_naive()
+        {
+            return Err(AppError::invalid(
+                "expires_on",
+                "must not be before the day the stock arrived",
+            ));
+        }
+        Some(LotSpec {
+            code: cmd.lot_code.clone().map(Code::into_string),
+            expires_on: cmd.expires_on,
+        })
+    } else {
+        None
+    };
     Ok(MovementRow {
         id: MovementId::new(),
         item_id: cmd.item_id,
@@ -213,6 +274,8 @@ fn adjustment_row(
         created_by: Some(p.user_id),
         occurred_at,
         recorded_at: now,
+        lot,
+        costing: Costing::default(),
     })
 }
 
@@ -282,8 +345,8 @@ impl App {
                     return Err(AppError::NotFound("location"));
                 }
                 row.unit_cost = cost;
-                tx.append_movements(std::slice::from_ref(&row)).await?;
-                Ok(Movement::from(row))
+                let costs = tx.append_movements(std::slice::from_ref(&row)).await?;
+                Ok(Movement::costed(row, costs.first()))
             })
         })
         .await
@@ -334,8 +397,12 @@ impl App {
                     };
                     row.unit_cost = cost;
                 }
-                tx.append_movements(&rows).await?;
-                Ok(rows.into_iter().map(Movement::from).collect())
+                let costs = tx.append_movements(&rows).await?;
+                Ok(rows
+                    .into_iter()
+                    .zip(costs.iter())
+                    .map(|(r, c)| Movement::costed(r, Some(c)))
+                    .collect())
             })
         })
         .await
@@ -455,6 +522,8 @@ mod tests {
             kind,
             reason: reason.map(|r| Label::parse(r).unwrap_or_else(|e| panic!("{e}"))),
             occurred_at: None,
+            lot_code: None,
+            expires_on: None,
         }
     }
 

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 use larder_core::auth::Permission;
+use larder_core::inventory::costing::ValuationMethod;
 use larder_core::tenancy::{CurrencyCode, LocationKind, UnitSystem, WeekStart};
 use larder_core::{LocationId, Money, Name, TenantId};
 use larder_store::{LocationRow, LocationScope, Mode, TenantRow, TenantTx, run_tenant};
@@ -132,6 +133,9 @@ pub struct Settings {
     /// Purchase orders above this total will need approval; `null`: never (kept for the
     /// purchasing context, which uses it).
     pub approval_threshold: Option<Money>,
+    /// How stock and the cost of goods used are valued: `fifo` or `moving_average`
+    /// (ADR 014); fixed once stock has moved.
+    pub valuation_method: ValuationMethod,
     /// Edit version (also the `ETag`).
     pub version: i64,
 }
@@ -149,6 +153,7 @@ impl Settings {
             week_start: t.week_start,
             units: t.units,
             approval_threshold: t.approval_threshold,
+            valuation_method: t.valuation_method,
             version: t.settings_version,
         }
     }
@@ -175,6 +180,10 @@ pub struct SettingsCommand {
     /// Purchase orders above this total need approval; absent or `null`: never.
     #[serde(default)]
     pub approval_threshold: Option<Money>,
+    /// `fifo` or `moving_average`; absent keeps the current method. Changing it once any
+    /// stock has moved is a 409: it would revalue what is already recorded.
+    #[serde(default)]
+    pub valuation_method: Option<ValuationMethod>,
 }
 
 /// Refuses a location outside `scope` as if it did not exist (404 `location`), so a member
@@ -377,7 +386,23 @@ impl App {
                 if expected != current.settings_version {
                     return Err(AppError::PreconditionFailed("settings"));
                 }
+                let valuation_method = cmd.valuation_method.unwrap_or(current.valuation_method);
+                if valuation_method != current.valuation_method {
+                    let moved = tx
+                        .list_movements(&larder_store::MovementFilter {
+                            limit: 1,
+                            ..Default::default()
+                        })
+                        .await?;
+                    if !moved.is_empty() {
+                        return Err(AppError::conflict(
+                            "valuation_method",
+                            "stock has already moved: changing the valuation method would revalue what is recorded",
+                        ));
+                    }
+                }
                 let row = TenantRow {
+                    valuation_method,
                     currency: locale.currency,
                     time_zone: locale.time_zone,
                     day_cutoff_minutes: locale.day_cutoff_minutes,

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::decimal::Quantity;
 
+pub mod costing;
+
 /// The order movements are listed in, newest first either way: by when Larder recorded them
 /// (their id; the default), or by when they happened in the kitchen (`occurred_at`, then id).
 #[derive(

@@ -11,31 +11,45 @@ pub static DIALECT: Dialect = Dialect {
     set_user: Some("SELECT set_config('app.user_id', $1, true)"),
     insert_movements: "INSERT INTO stock_movements
          (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
-          created_by, occurred_at, recorded_at)
+          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[],
               $7::bigint[], $8::text[], $9::uuid[], $10::uuid[], $11::timestamptz[],
-              $12::timestamptz[])",
+              $12::timestamptz[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])",
     add_to_stock_levels: "INSERT INTO stock_levels
          (tenant_id, item_id, location_id, on_hand, updated_at)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[])
          ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
          SET on_hand = stock_levels.on_hand + excluded.on_hand,
-             updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at)",
-    append_ledger: Some(
-        "WITH movements AS (
-             INSERT INTO stock_movements
-                 (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
-                  created_by, occurred_at, recorded_at)
-             SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
-                  $6::bigint[], $7::bigint[], $8::text[], $9::uuid[], $10::uuid[],
-                  $11::timestamptz[], $12::timestamptz[])
-         )
-         INSERT INTO stock_levels (tenant_id, item_id, location_id, on_hand, updated_at)
-         SELECT $1, * FROM unnest($13::uuid[], $14::uuid[], $15::bigint[], $16::timestamptz[])
-         ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
-         SET on_hand = stock_levels.on_hand + excluded.on_hand,
-             updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at)",
-    ),
+             updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at)
+         RETURNING item_id, location_id, on_hand, value, last_cost,
+             (SELECT t.valuation_method FROM tenants t WHERE t.id = $1)",
+    open_lots: "SELECT l.item_id, l.location_id, l.id, l.expires_on,
+             l.received_at, l.remaining, l.remaining_value
+         FROM lots l
+         JOIN unnest($2::uuid[], $3::uuid[]) AS p (item_id, location_id)
+           ON l.item_id = p.item_id AND l.location_id = p.location_id
+         WHERE l.tenant_id = $1 AND l.remaining > 0",
+    insert_lots: "INSERT INTO lots
+         (tenant_id, id, item_id, location_id, code, expires_on, received_at, received_quantity,
+          unit_cost, remaining, remaining_value, movement_id)
+         SELECT $1, t.id, t.item_id, t.location_id, t.code, t.expires_on,
+                t.received_at, t.received_quantity, t.unit_cost, t.remaining,
+                t.remaining_value, t.movement_id
+         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
+              $7::timestamptz[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+              $12::uuid[])
+           AS t (id, item_id, location_id, code, expires_on, received_at, received_quantity,
+                 unit_cost, remaining, remaining_value, movement_id)",
+    update_lots: "UPDATE lots l SET remaining = t.remaining, remaining_value = t.remaining_value
+         FROM unnest($2::uuid[], $3::bigint[], $4::bigint[]) AS t (id, remaining, remaining_value)
+         WHERE l.tenant_id = $1 AND l.id = t.id",
+    insert_lot_consumptions: "INSERT INTO lot_consumptions
+         (tenant_id, movement_id, lot_id, quantity, cost)
+         SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[])",
+    set_level_costs: "UPDATE stock_levels s SET value = t.value, last_cost = t.last_cost
+         FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[])
+           AS t (item_id, location_id, value, last_cost)
+         WHERE s.tenant_id = $1 AND s.item_id = t.item_id AND s.location_id = t.location_id",
     insert_sales: "INSERT INTO sales
          (tenant_id, id, location_id, source, external_ref, occurred_at, recorded_at)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[],

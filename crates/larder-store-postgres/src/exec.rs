@@ -218,4 +218,20 @@ impl Exec for PgExec<'_> {
             .map(|r| r.rows_affected())
             .map_err(classify)
     }
+
+    async fn fetch_batch(
+        &mut self,
+        sql: &'static str,
+        scalars: &[Arg<'_>],
+        columns: &[Column],
+    ) -> Result<Vec<Row>, StoreError> {
+        read_rows(
+            &columns
+                .iter()
+                .fold(query(sql, scalars), bind_column)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(classify)?,
+        )
+    }
 }

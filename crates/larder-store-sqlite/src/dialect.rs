@@ -10,14 +10,29 @@ pub static DIALECT: Dialect = Dialect {
     set_user: None,
     insert_movements: "INSERT INTO stock_movements
          (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
-          created_by, occurred_at, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     add_to_stock_levels: "INSERT INTO stock_levels
          (tenant_id, item_id, location_id, on_hand, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE
          SET on_hand = stock_levels.on_hand + excluded.on_hand,
-             updated_at = max(stock_levels.updated_at, excluded.updated_at)",
-    append_ledger: None,
+             updated_at = max(stock_levels.updated_at, excluded.updated_at)
+         RETURNING item_id, location_id, on_hand, value, last_cost,
+             (SELECT t.valuation_method FROM tenants t WHERE t.id = $1)",
+    open_lots: "SELECT item_id, location_id, id, expires_on, received_at, remaining,
+             remaining_value
+         FROM lots
+         WHERE tenant_id = $1 AND item_id = $2 AND location_id = $3 AND remaining > 0",
+    insert_lots: "INSERT INTO lots
+         (tenant_id, id, item_id, location_id, code, expires_on, received_at, received_quantity,
+          unit_cost, remaining, remaining_value, movement_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    update_lots: "UPDATE lots SET remaining = $3, remaining_value = $4
+         WHERE tenant_id = $1 AND id = $2",
+    insert_lot_consumptions: "INSERT INTO lot_consumptions
+         (tenant_id, movement_id, lot_id, quantity, cost) VALUES ($1, $2, $3, $4, $5)",
+    set_level_costs: "UPDATE stock_levels SET value = $4, last_cost = $5
+         WHERE tenant_id = $1 AND item_id = $2 AND location_id = $3",
     insert_sales: "INSERT INTO sales
          (tenant_id, id, location_id, source, external_ref, occurred_at, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

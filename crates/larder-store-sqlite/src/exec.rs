@@ -209,4 +209,34 @@ impl Exec for SqliteExec<'_> {
         }
         Ok(changed)
     }
+
+    async fn fetch_batch(
+        &mut self,
+        sql: &'static str,
+        scalars: &[Arg<'_>],
+        columns: &[Column],
+    ) -> Result<Vec<Row>, StoreError> {
+        let rows = columns.first().map_or(0, Column::len);
+        if columns.iter().any(|c| c.len() != rows) {
+            return Err(StoreError::Other(
+                "a batch's columns differ in length".into(),
+            ));
+        }
+        let mut stmt = self.conn.prepare_cached(sql).map_err(classify)?;
+        let map = placeholders(&stmt)?;
+        let width = stmt.column_count();
+        let mut out = Vec::new();
+        for row in 0..rows {
+            bind(&mut stmt, &map, |n| match n.checked_sub(1) {
+                Some(i) if i < scalars.len() => scalars.get(i).copied(),
+                Some(i) => columns.get(i - scalars.len()).map(|c| c.arg(row)),
+                None => None,
+            })?;
+            let mut found = stmt.raw_query();
+            while let Some(r) = found.next().map_err(classify)? {
+                out.push(read_row(r, width)?);
+            }
+        }
+        Ok(out)
+    }
 }

@@ -36,6 +36,7 @@ static MIGRATIONS: &[M<'static>] = &[
         "../migrations/20261206000011_sales_import.sql"
     )),
     M::up(include_str!("../migrations/20261206000031_procurement.sql")),
+    M::up(include_str!("../migrations/20261207000001_lots.sql")),
 ];
 
 /// Brings the schema up to date.

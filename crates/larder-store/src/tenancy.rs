@@ -30,6 +30,8 @@ pub struct TenantRow {
     pub units: UnitSystem,
     /// Purchase orders above this total need approval; `None`: never.
     pub approval_threshold: Option<Money>,
+    /// How stock and the cost of goods used are valued.
+    pub valuation_method: larder_core::inventory::costing::ValuationMethod,
     /// Edit version of the settings, for `If-Match`.
     pub settings_version: i64,
     /// Created.

@@ -442,6 +442,8 @@ pub(crate) async fn stock_the_kitchen(
             kind: MovementKind::Opening,
             reason: Some(opening_reason.clone()),
             occurred_at: Some(opening_at),
+            lot_code: None,
+            expires_on: None,
         })
         .collect();
     let openings = cmds.len();
@@ -476,6 +478,8 @@ pub(crate) async fn stock_the_kitchen(
                     kind: MovementKind::Receipt,
                     reason: Some(text("weekly delivery up to par (demo)")?),
                     occurred_at: Some(at),
+                    lot_code: None,
+                    expires_on: None,
                 });
             }
         }

@@ -11,7 +11,7 @@ use larder_core::inventory::MovementKind;
 use larder_core::menu::{self, Usage};
 use larder_core::{ItemId, MenuItemId, Money, MovementId};
 use larder_store::prelude::*;
-use larder_store::{MenuItemRow, MovementRow, SaleRow};
+use larder_store::{Costing, MenuItemRow, MovementRow, SaleRow};
 
 use crate::AppError;
 use crate::menu::Book;
@@ -145,6 +145,8 @@ impl<'b> Depleter<'b> {
                     created_by: recorded_by,
                     occurred_at: sale.occurred_at,
                     recorded_at: sale.recorded_at,
+                    lot: None,
+                    costing: Costing::default(),
                 })
             })
             .collect();

@@ -1,15 +1,24 @@
-//! inventory's statements: the ledger and stock levels. Appending to the ledger is a
-//! [`Dialect`](super::Dialect) batch: movements and the atomic level increments computed once
-//! by [`level_deltas`](crate::level_deltas).
+//! inventory's statements: the ledger, stock levels and lots. Appending to the ledger is a
+//! sequence of [`Dialect`](super::Dialect) batches: the atomic level increments computed once
+//! by [`level_deltas`](crate::level_deltas) (which lock the levels and return their cost
+//! state), the open lots of those levels, then the movements, lots, consumptions and level
+//! values worked out by [`larder_core::inventory::costing`].
+
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
+use larder_core::inventory::costing::{
+    Incoming, LevelCost, OpenLot, Outgoing, Take, ValuationMethod,
+};
 use larder_core::inventory::{MovementKind, MovementOrder};
-use larder_core::{BaseUnit, ItemId, LocationId, MovementId, Quantity};
+use larder_core::{BaseUnit, ItemId, LocationId, LotId, Money, MovementId, Quantity};
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
-    InventoryTx, LedgerMismatch, LevelDelta, MovementFilter, MovementRow, MovementTarget,
-    StockFilter, StockLevelRow, level_deltas,
+    CostMismatch, Costing, InventoryTx, LedgerMismatch, LevelDelta, LotFilter, LotRow,
+    MovementCost, MovementFilter, MovementRow, MovementTarget, StockFilter, StockLevelRow,
+    StoreError, UsedFilter, UsedRow, ValueFilter, ValueRow, level_deltas,
 };
 
 const MOVEMENT_TARGET: &str = "SELECT i.base_unit, i.unit_cost, l.id
@@ -33,7 +42,8 @@ const LIST_STOCK: &str = "SELECT s.item_id, i.name, i.base_unit, s.location_id, 
 const GET_STOCK_LEVEL: &str = "SELECT on_hand FROM stock_levels
      WHERE tenant_id = $1 AND item_id = $2 AND location_id = $3";
 const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
-     reason, sale_id, created_by, occurred_at, recorded_at
+     reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance, shortfall,
+     settled
      FROM stock_movements WHERE tenant_id = $1
        AND ($2 IS NULL OR item_id = $2)
        AND ($3 IS NULL OR location_id = $3)
@@ -46,7 +56,8 @@ const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, u
      ORDER BY id DESC LIMIT $8";
 /// As [`LIST_MOVEMENTS`], latest occurred first.
 const LIST_MOVEMENTS_BY_OCCURRENCE: &str = "SELECT id, item_id, location_id, kind, quantity,
-     unit_cost, reason, sale_id, created_by, occurred_at, recorded_at
+     unit_cost, reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance,
+     shortfall, settled
      FROM stock_movements WHERE tenant_id = $1
        AND ($2 IS NULL OR item_id = $2)
        AND ($3 IS NULL OR location_id = $3)
@@ -58,7 +69,8 @@ const LIST_MOVEMENTS_BY_OCCURRENCE: &str = "SELECT id, item_id, location_id, kin
             WHERE ml.tenant_id = $1 AND ml.user_id = $9))
      ORDER BY occurred_at DESC, id DESC LIMIT $8";
 const GET_MOVEMENT: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
-     reason, sale_id, created_by, occurred_at, recorded_at
+     reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance, shortfall,
+     settled
      FROM stock_movements WHERE tenant_id = $1 AND id = $2";
 const LEDGER_MISMATCHES: &str = "WITH sums AS (
          SELECT item_id, location_id, CAST(SUM(quantity) AS BIGINT) AS total
@@ -74,6 +86,65 @@ const LEDGER_MISMATCHES: &str = "WITH sums AS (
        FROM sums s
        LEFT JOIN levels l ON l.item_id = s.item_id AND l.location_id = s.location_id
       WHERE l.item_id IS NULL AND s.total <> 0";
+const COST_MISMATCHES: &str = "WITH sums AS (
+         SELECT item_id, location_id, CAST(SUM(value) AS BIGINT) AS total
+         FROM stock_movements WHERE tenant_id = $1 GROUP BY item_id, location_id
+     ),
+     held AS (
+         SELECT item_id, location_id, CAST(SUM(remaining) AS BIGINT) AS total
+         FROM lots WHERE tenant_id = $1 AND remaining > 0 GROUP BY item_id, location_id
+     )
+     SELECT l.item_id, l.location_id, 'value', l.value, COALESCE(s.total, CAST(0 AS BIGINT))
+       FROM stock_levels l
+       LEFT JOIN sums s ON s.item_id = l.item_id AND s.location_id = l.location_id
+      WHERE l.tenant_id = $1 AND l.value <> COALESCE(s.total, 0)
+     UNION ALL
+     SELECT l.item_id, l.location_id, 'lots',
+            CASE WHEN l.on_hand > 0 THEN l.on_hand ELSE CAST(0 AS BIGINT) END,
+            COALESCE(h.total, CAST(0 AS BIGINT))
+       FROM stock_levels l
+       LEFT JOIN held h ON h.item_id = l.item_id AND h.location_id = l.location_id
+      WHERE l.tenant_id = $1
+        AND CASE WHEN l.on_hand > 0 THEN l.on_hand ELSE 0 END <> COALESCE(h.total, 0)";
+const LIST_LOTS: &str = "SELECT id, item_id, location_id, code, expires_on, received_at,
+     received_quantity, unit_cost, remaining, remaining_value, movement_id
+     FROM lots WHERE tenant_id = $1
+       AND ($2 IS NULL OR item_id = $2)
+       AND ($3 IS NULL OR location_id = $3)
+       AND ($4 = 0 OR remaining > 0)
+       AND ($5 IS NULL OR expires_on <= $5)
+       AND ($6 IS NULL OR COALESCE(expires_on, '9999-12-31') > $6
+            OR (COALESCE(expires_on, '9999-12-31') = $6 AND id > $7))
+       AND ($9 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $9))
+     ORDER BY COALESCE(expires_on, '9999-12-31'), id LIMIT $8";
+const MOVEMENT_LOTS: &str = "SELECT c.lot_id, c.quantity, c.cost
+     FROM lot_consumptions c
+     JOIN lots l ON l.tenant_id = c.tenant_id AND l.id = c.lot_id
+     WHERE c.tenant_id = $1 AND c.movement_id = $2
+     ORDER BY (l.expires_on IS NULL), l.expires_on, l.received_at, l.id";
+const STOCK_VALUE_NOW: &str = "SELECT item_id, location_id, on_hand, value
+     FROM stock_levels WHERE tenant_id = $1
+       AND ($2 IS NULL OR location_id = $2)
+       AND ($3 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $3))
+     ORDER BY item_id, location_id";
+const STOCK_VALUE_AS_OF: &str = "SELECT item_id, location_id, CAST(SUM(quantity) AS BIGINT),
+     CAST(SUM(value) AS BIGINT)
+     FROM stock_movements WHERE tenant_id = $1 AND occurred_at <= $4
+       AND ($2 IS NULL OR location_id = $2)
+       AND ($3 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $3))
+     GROUP BY item_id, location_id ORDER BY item_id, location_id";
+const GOODS_USED: &str = "SELECT item_id, location_id, kind,
+     CAST(SUM(CASE WHEN quantity < 0 THEN -quantity ELSE 0 END) AS BIGINT),
+     CAST(SUM(CASE WHEN quantity < 0 THEN -value ELSE 0 END) - SUM(cost_variance) AS BIGINT)
+     FROM stock_movements WHERE tenant_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+       AND (quantity < 0 OR cost_variance <> 0)
+       AND ($4 IS NULL OR location_id = $4)
+       AND ($5 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
+            WHERE ml.tenant_id = $1 AND ml.user_id = $5))
+     GROUP BY item_id, location_id, kind ORDER BY item_id, location_id, kind";
 
 fn movement(mut r: Row) -> R<MovementRow> {
     Ok(MovementRow {
@@ -88,7 +159,169 @@ fn movement(mut r: Row) -> R<MovementRow> {
         created_by: r.get()?,
         occurred_at: r.get()?,
         recorded_at: r.get()?,
+        lot: None,
+        costing: Costing {
+            value: r.get()?,
+            cost_variance: r.get()?,
+            shortfall: r.get()?,
+            settled: r.get()?,
+        },
     })
+}
+
+/// A stored `YYYY-MM-DD` date.
+fn date(s: Option<String>) -> R<Option<NaiveDate>> {
+    s.map(|s| {
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| StoreError::Other(format!("bad date '{s}'")))
+    })
+    .transpose()
+}
+
+fn lot(mut r: Row) -> R<LotRow> {
+    Ok(LotRow {
+        id: r.get()?,
+        item_id: r.get()?,
+        location_id: r.get()?,
+        code: r.get()?,
+        expires_on: date(r.get()?)?,
+        received_at: r.get()?,
+        received_quantity: r.get()?,
+        unit_cost: r.get()?,
+        remaining: r.get()?,
+        remaining_value: r.get()?,
+        movement_id: r.get()?,
+    })
+}
+
+fn value_row(mut r: Row) -> R<ValueRow> {
+    Ok(ValueRow {
+        item_id: r.get()?,
+        location_id: r.get()?,
+        on_hand: r.get()?,
+        value: r.get()?,
+    })
+}
+
+fn used_row(mut r: Row) -> R<UsedRow> {
+    Ok(UsedRow {
+        item_id: r.get()?,
+        location_id: r.get()?,
+        kind: r.spelled::<MovementKind>()?,
+        quantity: r.get()?,
+        cost: r.get()?,
+    })
+}
+
+fn cost_mismatch(mut r: Row) -> R<CostMismatch> {
+    Ok(CostMismatch {
+        item_id: r.get()?,
+        location_id: r.get()?,
+        check: r.get()?,
+        recorded: r.get()?,
+        expected: r.get()?,
+    })
+}
+
+fn overflow(_: larder_core::inventory::costing::CostOverflow) -> StoreError {
+    StoreError::Other("the stock value is out of range".into())
+}
+
+/// A new lot to insert: the lot and its item, location, code, what it opened with, and the
+/// movement that opened it.
+struct NewLot {
+    lot: OpenLot,
+    item_id: ItemId,
+    location_id: LocationId,
+    code: Option<String>,
+    received_quantity: Quantity,
+    unit_cost: Money,
+    movement_id: MovementId,
+}
+
+/// What one posting writes beside its movements, worked out from the levels' cost state.
+#[derive(Default)]
+struct CostWrites {
+    costs: Vec<MovementCost>,
+    new_lots: Vec<NewLot>,
+    consumptions: Vec<(MovementId, Take)>,
+}
+
+/// Costs `movements` in order against `levels` (their state before the posting), changing
+/// the levels as it goes.
+fn cost_movements(
+    movements: &[MovementRow],
+    levels: &mut BTreeMap<(ItemId, LocationId), LevelCost>,
+    method: ValuationMethod,
+) -> R<CostWrites> {
+    let mut w = CostWrites::default();
+    for m in movements {
+        let level = levels.entry((m.item_id, m.location_id)).or_default();
+        if m.quantity.raw() > 0 {
+            let unit_cost = match m.kind {
+                MovementKind::Receipt | MovementKind::Opening => m.unit_cost.or(level.last_cost),
+                _ => level.last_cost.or(m.unit_cost),
+            }
+            .unwrap_or(Money::ZERO);
+            let spec = m.lot.clone().unwrap_or_default();
+            let r = level
+                .receive(&Incoming {
+                    lot_id: LotId::new(),
+                    quantity: m.quantity,
+                    unit_cost,
+                    received_at: m.occurred_at,
+                    expires_on: spec.expires_on,
+                })
+                .map_err(overflow)?;
+            if let Some(l) = &r.lot {
+                w.new_lots.push(NewLot {
+                    lot: l.clone(),
+                    item_id: m.item_id,
+                    location_id: m.location_id,
+                    code: spec.code,
+                    received_quantity: l.remaining,
+                    unit_cost,
+                    movement_id: m.id,
+                });
+            }
+            w.costs.push(MovementCost {
+                costing: Costing {
+                    value: r.value,
+                    cost_variance: r.cost_variance,
+                    shortfall: Quantity::ZERO,
+                    settled: r.settled,
+                },
+                lot_id: r.lot.map(|l| l.id),
+                taken: Vec::new(),
+            });
+        } else {
+            let quantity = m
+                .quantity
+                .checked_neg()
+                .ok_or_else(|| StoreError::Other("on hand overflows".into()))?;
+            let c = level
+                .consume(
+                    method,
+                    Outgoing {
+                        quantity,
+                        fallback_cost: m.unit_cost,
+                    },
+                )
+                .map_err(overflow)?;
+            w.consumptions.extend(c.taken.iter().map(|t| (m.id, *t)));
+            w.costs.push(MovementCost {
+                costing: Costing {
+                    value: c.value,
+                    cost_variance: Money::ZERO,
+                    shortfall: c.shortfall,
+                    settled: Quantity::ZERO,
+                },
+                lot_id: None,
+                taken: c.taken,
+            });
+        }
+    }
+    Ok(w)
 }
 
 fn stock_level(mut r: Row) -> R<StockLevelRow> {
@@ -113,8 +346,12 @@ fn mismatch(mut r: Row) -> R<LedgerMismatch> {
     })
 }
 
-/// The batch columns of movements, in the order of `Dialect::insert_movements`.
-fn movement_columns(ms: &[MovementRow]) -> Vec<Column> {
+/// The batch columns of movements with their costs, in the order of
+/// `Dialect::insert_movements`.
+fn movement_columns(ms: &[MovementRow], costs: &[MovementCost]) -> Vec<Column> {
+    let cost = |f: fn(&Costing) -> i64| -> Column {
+        Column::Int(costs.iter().map(|c| Some(f(&c.costing))).collect())
+    };
     vec![
         Column::Uuid(ms.iter().map(|m| Some(m.id.as_uuid())).collect()),
         Column::Uuid(ms.iter().map(|m| Some(m.item_id.as_uuid())).collect()),
@@ -135,6 +372,35 @@ fn movement_columns(ms: &[MovementRow]) -> Vec<Column> {
         ),
         Column::Time(ms.iter().map(|m| Some(m.occurred_at)).collect()),
         Column::Time(ms.iter().map(|m| Some(m.recorded_at)).collect()),
+        cost(|c| c.value.raw()),
+        cost(|c| c.cost_variance.raw()),
+        cost(|c| c.shortfall.raw()),
+        cost(|c| c.settled.raw()),
+    ]
+}
+
+/// The batch columns of new lots, in the order of `Dialect::insert_lots`.
+fn lot_columns(ls: &[NewLot]) -> Vec<Column> {
+    vec![
+        Column::Uuid(ls.iter().map(|l| Some(l.lot.id.as_uuid())).collect()),
+        Column::Uuid(ls.iter().map(|l| Some(l.item_id.as_uuid())).collect()),
+        Column::Uuid(ls.iter().map(|l| Some(l.location_id.as_uuid())).collect()),
+        Column::Text(ls.iter().map(|l| l.code.clone()).collect()),
+        Column::Text(
+            ls.iter()
+                .map(|l| l.lot.expires_on.map(|d| d.format("%Y-%m-%d").to_string()))
+                .collect(),
+        ),
+        Column::Time(ls.iter().map(|l| Some(l.lot.received_at)).collect()),
+        Column::Int(ls.iter().map(|l| Some(l.received_quantity.raw())).collect()),
+        Column::Int(ls.iter().map(|l| Some(l.unit_cost.raw())).collect()),
+        Column::Int(ls.iter().map(|l| Some(l.lot.remaining.raw())).collect()),
+        Column::Int(
+            ls.iter()
+                .map(|l| Some(l.lot.remaining_value.raw()))
+                .collect(),
+        ),
+        Column::Uuid(ls.iter().map(|l| Some(l.movement_id.as_uuid())).collect()),
     ]
 }
 
@@ -151,34 +417,154 @@ fn delta_columns(ds: &[LevelDelta]) -> Vec<Column> {
 #[async_trait]
 impl<E: Exec> InventoryTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant, movements = movements.len()))]
-    async fn append_movements(&mut self, movements: &[MovementRow]) -> R<()> {
+    async fn append_movements(&mut self, movements: &[MovementRow]) -> R<Vec<MovementCost>> {
         if movements.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let deltas = level_deltas(movements)?;
         let dialect = self.exec.dialect();
-        let mut columns = movement_columns(movements);
-        match dialect.append_ledger {
-            Some(both) => {
-                columns.extend(delta_columns(&deltas));
-                self.exec
-                    .execute_batch(both, args![self.tenant], &columns)
-                    .await?;
-            }
-            None => {
-                self.exec
-                    .execute_batch(dialect.insert_movements, args![self.tenant], &columns)
-                    .await?;
-                self.exec
-                    .execute_batch(
-                        dialect.add_to_stock_levels,
-                        args![self.tenant],
-                        &delta_columns(&deltas),
-                    )
-                    .await?;
-            }
+        // 1. Move on hand (locking the levels) and read their cost state back.
+        let after = self
+            .exec
+            .fetch_batch(
+                dialect.add_to_stock_levels,
+                args![self.tenant],
+                &delta_columns(&deltas),
+            )
+            .await?;
+        let delta_of: HashMap<(ItemId, LocationId), i64> = deltas
+            .iter()
+            .map(|d| ((d.item_id, d.location_id), d.delta))
+            .collect();
+        let mut levels: BTreeMap<(ItemId, LocationId), LevelCost> = BTreeMap::new();
+        let mut method = ValuationMethod::Fifo;
+        for mut r in after {
+            let key: (ItemId, LocationId) = (r.get()?, r.get()?);
+            let on_hand: Quantity = r.get()?;
+            let value: Money = r.get()?;
+            let last_cost: Option<Money> = r.get()?;
+            method = r.spelled::<ValuationMethod>()?;
+            let before = on_hand.raw() - delta_of.get(&key).copied().unwrap_or(0);
+            levels.insert(
+                key,
+                LevelCost {
+                    on_hand: Quantity::from_raw(before),
+                    value,
+                    last_cost,
+                    lots: Vec::new(),
+                },
+            );
         }
-        Ok(())
+        // 2. Their open lots.
+        let pairs = vec![
+            Column::Uuid(deltas.iter().map(|d| Some(d.item_id.as_uuid())).collect()),
+            Column::Uuid(
+                deltas
+                    .iter()
+                    .map(|d| Some(d.location_id.as_uuid()))
+                    .collect(),
+            ),
+        ];
+        let mut existing: HashMap<LotId, (i64, i64)> = HashMap::new();
+        for mut r in self
+            .exec
+            .fetch_batch(dialect.open_lots, args![self.tenant], &pairs)
+            .await?
+        {
+            let key: (ItemId, LocationId) = (r.get()?, r.get()?);
+            let lot = OpenLot {
+                id: r.get()?,
+                expires_on: date(r.get()?)?,
+                received_at: r.get()?,
+                remaining: r.get()?,
+                remaining_value: r.get()?,
+            };
+            existing.insert(lot.id, (lot.remaining.raw(), lot.remaining_value.raw()));
+            levels.entry(key).or_default().lots.push(lot);
+        }
+        // 3. Cost each movement in order, then write what changed.
+        let mut w = cost_movements(movements, &mut levels, method)?;
+        self.exec
+            .execute_batch(
+                dialect.insert_movements,
+                args![self.tenant],
+                &movement_columns(movements, &w.costs),
+            )
+            .await?;
+        let left: HashMap<LotId, (i64, i64)> = levels
+            .values()
+            .flat_map(|l| l.lots.iter())
+            .map(|l| (l.id, (l.remaining.raw(), l.remaining_value.raw())))
+            .collect();
+        let now_of = |id: &LotId| left.get(id).copied().unwrap_or((0, 0));
+        if !w.new_lots.is_empty() {
+            for n in &mut w.new_lots {
+                let (remaining, value) = now_of(&n.lot.id);
+                n.lot.remaining = Quantity::from_raw(remaining);
+                n.lot.remaining_value = Money::from_raw(value);
+            }
+            self.exec
+                .execute_batch(
+                    dialect.insert_lots,
+                    args![self.tenant],
+                    &lot_columns(&w.new_lots),
+                )
+                .await?;
+        }
+        let mut changed: Vec<(LotId, (i64, i64))> = existing
+            .iter()
+            .filter_map(|(id, was)| {
+                let now = now_of(id);
+                (now != *was).then_some((*id, now))
+            })
+            .collect();
+        changed.sort_by_key(|(id, _)| *id);
+        if !changed.is_empty() {
+            self.exec
+                .execute_batch(
+                    dialect.update_lots,
+                    args![self.tenant],
+                    &[
+                        Column::Uuid(changed.iter().map(|(id, _)| Some(id.as_uuid())).collect()),
+                        Column::Int(changed.iter().map(|(_, (r, _))| Some(*r)).collect()),
+                        Column::Int(changed.iter().map(|(_, (_, v))| Some(*v)).collect()),
+                    ],
+                )
+                .await?;
+        }
+        if !w.consumptions.is_empty() {
+            let c = &w.consumptions;
+            self.exec
+                .execute_batch(
+                    dialect.insert_lot_consumptions,
+                    args![self.tenant],
+                    &[
+                        Column::Uuid(c.iter().map(|(m, _)| Some(m.as_uuid())).collect()),
+                        Column::Uuid(c.iter().map(|(_, t)| Some(t.lot_id.as_uuid())).collect()),
+                        Column::Int(c.iter().map(|(_, t)| Some(t.quantity.raw())).collect()),
+                        Column::Int(c.iter().map(|(_, t)| Some(t.cost.raw())).collect()),
+                    ],
+                )
+                .await?;
+        }
+        let ls: Vec<(&(ItemId, LocationId), &LevelCost)> = levels.iter().collect();
+        self.exec
+            .execute_batch(
+                dialect.set_level_costs,
+                args![self.tenant],
+                &[
+                    Column::Uuid(ls.iter().map(|((i, _), _)| Some(i.as_uuid())).collect()),
+                    Column::Uuid(ls.iter().map(|((_, l), _)| Some(l.as_uuid())).collect()),
+                    Column::Int(ls.iter().map(|(_, c)| Some(c.value.raw())).collect()),
+                    Column::Int(
+                        ls.iter()
+                            .map(|(_, c)| c.last_cost.map(Money::raw))
+                            .collect(),
+                    ),
+                ],
+            )
+            .await?;
+        Ok(w.costs)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
@@ -308,6 +694,96 @@ impl<E: Exec> InventoryTx for SqlTx<E> {
                 .fetch_all(LEDGER_MISMATCHES, args![self.tenant])
                 .await?,
             mismatch,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn cost_mismatches(&mut self) -> R<Vec<CostMismatch>> {
+        rows(
+            self.exec
+                .fetch_all(COST_MISMATCHES, args![self.tenant])
+                .await?,
+            cost_mismatch,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn list_lots(&mut self, f: &LotFilter) -> R<Vec<LotRow>> {
+        let (after_key, after_id) = f
+            .after
+            .clone()
+            .map_or((None, None), |(k, i)| (Some(k), Some(i)));
+        let expires_by = f.expires_by.map(|d| d.format("%Y-%m-%d").to_string());
+        rows(
+            self.exec
+                .fetch_all(
+                    LIST_LOTS,
+                    args![
+                        self.tenant,
+                        f.item_id,
+                        f.location_id,
+                        i64::from(f.open_only),
+                        expires_by,
+                        after_key,
+                        after_id,
+                        i64::from(f.limit),
+                        f.scope.member()
+                    ],
+                )
+                .await?,
+            lot,
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn movement_lots(&mut self, movement: MovementId) -> R<Vec<Take>> {
+        rows(
+            self.exec
+                .fetch_all(MOVEMENT_LOTS, args![self.tenant, movement])
+                .await?,
+            |mut r| {
+                Ok(Take {
+                    lot_id: r.get()?,
+                    quantity: r.get()?,
+                    cost: r.get()?,
+                })
+            },
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn stock_value(&mut self, f: &ValueFilter) -> R<Vec<ValueRow>> {
+        let found = match f.as_of {
+            None => {
+                self.exec
+                    .fetch_all(
+                        STOCK_VALUE_NOW,
+                        args![self.tenant, f.location_id, f.scope.member()],
+                    )
+                    .await?
+            }
+            Some(at) => {
+                self.exec
+                    .fetch_all(
+                        STOCK_VALUE_AS_OF,
+                        args![self.tenant, f.location_id, f.scope.member(), at],
+                    )
+                    .await?
+            }
+        };
+        rows(found, value_row)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn goods_used(&mut self, f: &UsedFilter) -> R<Vec<UsedRow>> {
+        rows(
+            self.exec
+                .fetch_all(
+                    GOODS_USED,
+                    args![self.tenant, f.from, f.to, f.location_id, f.scope.member()],
+                )
+                .await?,
+            used_row,
         )
     }
 }

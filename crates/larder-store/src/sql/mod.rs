@@ -119,7 +119,8 @@ id_args!(
     TokenFamilyId,
     ApiKeyId,
     SupplierId,
-    SupplierItemId
+    SupplierItemId,
+    LotId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]
@@ -364,17 +365,33 @@ pub struct Dialect {
     /// `app.user_id`): `$1` the user id as text. `None` where nothing is needed.
     pub set_user: Option<&'static str>,
     /// inventory, batch: `$1` tenant; columns id, item_id, location_id, kind, quantity,
-    /// unit_cost, reason, sale_id, created_by, occurred_at, recorded_at.
+    /// unit_cost, reason, sale_id, created_by, occurred_at, recorded_at, value,
+    /// cost_variance, shortfall, settled.
     pub insert_movements: &'static str,
-    /// inventory, batch: `$1` tenant; columns item_id, location_id, delta, at. Adds each
-    /// delta to its stock level by an atomic increment (creating the level at the delta), and
-    /// moves `updated_at` forward to `at`.
+    /// inventory, batch query ([`Exec::fetch_batch`]): `$1` tenant; columns item_id,
+    /// location_id, delta, at. Adds each delta to its stock level by an atomic increment
+    /// (creating the level at the delta), moves `updated_at` forward to `at`, and returns
+    /// item_id, location_id, on_hand (after), value, last_cost and the tenant's
+    /// valuation_method. On PostgreSQL the increment locks the level rows until commit, so
+    /// the lots behind them are read and written by one posting at a time.
     pub add_to_stock_levels: &'static str,
-    /// inventory, batch: both of the above in one statement, where the backend binds a
-    /// batch's columns as arrays (one round trip for a whole posting): `$1` tenant; the
-    /// movement columns, then the level columns, which may be shorter. `None` where a batch
-    /// runs row by row (SQLite), which then runs the two statements.
-    pub append_ledger: Option<&'static str>,
+    /// inventory, batch query: `$1` tenant; columns item_id, location_id. The open lots
+    /// (remaining > 0) of those levels: item_id, location_id, id, expires_on (text
+    /// `YYYY-MM-DD` or NULL), received_at, remaining, remaining_value.
+    pub open_lots: &'static str,
+    /// inventory, batch: `$1` tenant; columns id, item_id, location_id, code, expires_on
+    /// (text `YYYY-MM-DD`), received_at, received_quantity, unit_cost, remaining,
+    /// remaining_value, movement_id.
+    pub insert_lots: &'static str,
+    /// inventory, batch: `$1` tenant; columns id, remaining, remaining_value: sets what is
+    /// left of existing lots.
+    pub update_lots: &'static str,
+    /// inventory, batch: `$1` tenant; columns movement_id, lot_id, quantity, cost.
+    pub insert_lot_consumptions: &'static str,
+    /// inventory, batch: `$1` tenant; columns item_id, location_id, value, last_cost: sets
+    /// each level's stock value and last cost (the rows are locked by
+    /// `add_to_stock_levels` in the same transaction).
+    pub set_level_costs: &'static str,
     /// sales, batch: `$1` tenant; columns id, location_id, source, external_ref, occurred_at,
     /// recorded_at.
     pub insert_sales: &'static str,
@@ -397,7 +414,14 @@ impl Dialect {
             ("set_user", self.set_user),
             ("insert_movements", Some(self.insert_movements)),
             ("add_to_stock_levels", Some(self.add_to_stock_levels)),
-            ("append_ledger", self.append_ledger),
+            ("open_lots", Some(self.open_lots)),
+            ("insert_lots", Some(self.insert_lots)),
+            ("update_lots", Some(self.update_lots)),
+            (
+                "insert_lot_consumptions",
+                Some(self.insert_lot_consumptions),
+            ),
+            ("set_level_costs", Some(self.set_level_costs)),
             ("insert_sales", Some(self.insert_sales)),
             ("insert_sale_lines", Some(self.insert_sale_lines)),
             ("existing_sale_refs", Some(self.existing_sale_refs)),
@@ -466,6 +490,16 @@ pub trait Exec: Send {
         scalars: &[Arg<'_>],
         columns: &[Column],
     ) -> Result<u64, StoreError>;
+
+    /// Runs a [`Dialect`] batch *query* as [`Exec::execute_batch`] runs a batch statement,
+    /// and returns every row it selects or returns (for all the batch's rows, in no
+    /// particular order).
+    async fn fetch_batch(
+        &mut self,
+        sql: &'static str,
+        scalars: &[Arg<'_>],
+        columns: &[Column],
+    ) -> Result<Vec<Row>, StoreError>;
 }
 
 /// A tenant's transaction over a backend's [`Exec`]: implements every context's port.

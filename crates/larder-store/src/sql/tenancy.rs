@@ -9,14 +9,14 @@ use crate::{LocationRow, LocationScope, StoreError, TenancyTx, TenantRow};
 
 const INSERT_TENANT: &str = "INSERT INTO tenants
      (id, name, slug, currency, time_zone, day_cutoff_minutes, week_start, units,
-      approval_threshold, settings_version, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+      approval_threshold, settings_version, created_at, valuation_method)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 const GET_TENANT: &str = "SELECT id, name, slug, currency, time_zone, day_cutoff_minutes,
-     week_start, units, approval_threshold, settings_version, created_at
+     week_start, units, approval_threshold, settings_version, created_at, valuation_method
      FROM tenants WHERE id = $1";
 const UPDATE_SETTINGS: &str = "UPDATE tenants SET currency = $2, time_zone = $3,
      day_cutoff_minutes = $4, week_start = $5, units = $6, approval_threshold = $7,
-     settings_version = settings_version + 1
+     valuation_method = $9, settings_version = settings_version + 1
      WHERE id = $1 AND settings_version = $8";
 const INSERT_LOCATION: &str = "INSERT INTO locations (tenant_id, id, name, kind, version,
      created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -44,6 +44,7 @@ fn tenant(mut r: Row) -> R<TenantRow> {
         approval_threshold: r.get()?,
         settings_version: r.get()?,
         created_at: r.get()?,
+        valuation_method: r.spelled()?,
     })
 }
 
@@ -84,7 +85,8 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
                     t.units.as_str(),
                     t.approval_threshold,
                     t.settings_version,
-                    t.created_at
+                    t.created_at,
+                    t.valuation_method.as_str()
                 ],
             )
             .await
@@ -114,7 +116,8 @@ impl<E: Exec> TenancyTx for SqlTx<E> {
                     t.week_start.as_str(),
                     t.units.as_str(),
                     t.approval_threshold,
-                    expected_version
+                    expected_version,
+                    t.valuation_method.as_str()
                 ],
             )
             .await?;

@@ -17,6 +17,9 @@ contract!(
     postings_naming_missing_rows_are_refused_and_write_nothing,
     on_hand_stays_within_the_range_of_a_quantity,
     an_empty_posting_writes_nothing,
+    lots_are_consumed_fefo_and_the_ledger_values_stock,
+    moving_average_takes_the_average_cost,
+    concurrent_postings_take_each_lot_once,
 );
 
 /// Ids sorted newest first, as the ledger lists them.
@@ -190,6 +193,15 @@ async fn a_movement_round_trips_with_every_field(store: S) {
         created_by: Some(UserId::new()),
         occurred_at: plus_micros(at(2, 20), 1),
         recorded_at: plus_micros(at(2, 21), 999_999),
+        lot: None,
+        // 0.001 short on an empty level, at the book cost 1.234567: 0.0012346 rounds to
+        // 0.001235.
+        costing: Costing {
+            value: Money::from_raw(-1235),
+            cost_variance: Money::ZERO,
+            shortfall: q("0.001"),
+            settled: Quantity::ZERO,
+        },
     };
     let bare = mv(s.item, s.location, MovementKind::Opening, "0", at(1, 0));
     let (f, b) = (full.clone(), bare.clone());
@@ -235,7 +247,7 @@ async fn movements_filter_and_page_newest_first(store: S) {
             tx.insert_item(&flour).await?;
             tx.insert_location(&peckham).await?;
             tx.append_movements(&second).await?;
-            tx.append_movements(&first).await
+            tx.append_movements(&first).await.map(drop)
         })
     })
     .await;
@@ -356,7 +368,7 @@ async fn stock_lists_filter_and_page_by_item_name_item_and_location(store: S) {
                 tx.insert_item(a).await?;
             }
             tx.insert_location(&peckham).await?;
-            tx.append_movements(&posting).await
+            tx.append_movements(&posting).await.map(drop)
         })
     })
     .await;
@@ -530,7 +542,7 @@ async fn postings_naming_missing_rows_are_refused_and_write_nothing(store: S) {
     ];
     for posting in postings {
         let err = attempt(&store, s.tenant, move |tx| {
-            Box::pin(async move { tx.append_movements(&posting).await })
+            Box::pin(async move { tx.append_movements(&posting).await.map(drop) })
         })
         .await;
         assert_eq!(err, Err(conflict("foreign_key")));
@@ -562,7 +574,7 @@ async fn on_hand_stays_within_the_range_of_a_quantity(store: S) {
     };
     let posting = vec![big(i64::MAX), big(1)];
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.append_movements(&posting).await })
+        Box::pin(async move { tx.append_movements(&posting).await.map(drop) })
     })
     .await;
     assert_eq!(err, Err(StoreError::Other("on hand overflows".into())));
@@ -578,7 +590,7 @@ async fn on_hand_stays_within_the_range_of_a_quantity(store: S) {
     post(&store, s.tenant, vec![big(Quantity::MAX_RAW)]).await;
     for posting in [vec![big(1)], vec![big(-1), big(2)]] {
         let err = attempt(&store, s.tenant, move |tx| {
-            Box::pin(async move { tx.append_movements(&posting).await })
+            Box::pin(async move { tx.append_movements(&posting).await.map(drop) })
         })
         .await;
         assert_eq!(err, range());
@@ -589,7 +601,7 @@ async fn on_hand_stays_within_the_range_of_a_quantity(store: S) {
     post(&store, s.tenant, vec![big(-Quantity::MAX_RAW)]).await;
     let posting = vec![big(-1)];
     let err = attempt(&store, s.tenant, move |tx| {
-        Box::pin(async move { tx.append_movements(&posting).await })
+        Box::pin(async move { tx.append_movements(&posting).await.map(drop) })
     })
     .await;
     assert_eq!(err, range());
@@ -817,4 +829,276 @@ async fn postgres_ledger_mismatches_report_tampered_levels() {
     tx.commit().await.unwrap();
     mismatches_after_tampering(&store, &t).await;
     store.close().await;
+}
+
+/// A receipt of `qty` at `cost` per base unit opening a lot with `code` and `expires`.
+fn receipt(
+    s: &Seed,
+    qty: &str,
+    cost: &str,
+    code: Option<&str>,
+    expires: Option<(u32, u32)>,
+    occurred: DateTime<Utc>,
+) -> MovementRow {
+    MovementRow {
+        unit_cost: Some(money(cost)),
+        lot: Some(LotSpec {
+            code: code.map(Into::into),
+            expires_on: expires.and_then(|(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)),
+        }),
+        ..mv(s.item, s.location, MovementKind::Receipt, qty, occurred)
+    }
+}
+
+async fn lots_are_consumed_fefo_and_the_ledger_values_stock(store: S) {
+    let s = seed(&store, "lots").await;
+    // Lot A: 10 at 2.00 expiring 20 March; lot B: 10 at 1.00 expiring 10 March (received
+    // later, used first); lot C: 5 at 3.00 undated (used last).
+    let a = receipt(&s, "10", "2", Some("A"), Some((3, 20)), at(1, 9));
+    let b = receipt(&s, "10", "1", Some("B"), Some((3, 10)), at(2, 9));
+    let c = receipt(&s, "5", "3", None, None, at(2, 10));
+    post(&store, s.tenant, vec![a.clone(), b.clone(), c.clone()]).await;
+    let sale1 = mv(s.item, s.location, MovementKind::Sale, "-15", at(3, 12));
+    let sale1_id = sale1.id;
+    let (item, location) = (s.item, s.location);
+    let (costs, taken, open, now, then, used, bad) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let costs = tx.append_movements(&[sale1]).await?;
+            let taken = tx.movement_lots(sale1_id).await?;
+            let open = tx
+                .list_lots(&LotFilter {
+                    item_id: Some(item),
+                    open_only: true,
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            let now = tx.stock_value(&ValueFilter::default()).await?;
+            let then = tx
+                .stock_value(&ValueFilter {
+                    as_of: Some(at(2, 23)),
+                    location_id: Some(location),
+                    ..Default::default()
+                })
+                .await?;
+            let used = tx
+                .goods_used(&UsedFilter {
+                    from: at(3, 0),
+                    to: at(4, 0),
+                    location_id: None,
+                    scope: LocationScope::All,
+                })
+                .await?;
+            Ok((
+                costs,
+                taken,
+                open,
+                now,
+                then,
+                used,
+                tx.cost_mismatches().await?,
+            ))
+        })
+    })
+    .await;
+    // B's 10 at 1.00, then 5 of A's at 2.00: 20.00.
+    assert_eq!(costs[0].costing.value, money("-20"));
+    assert_eq!(costs[0].costing.shortfall, Quantity::ZERO);
+    let lot_of = |code: Option<&str>| {
+        open.iter()
+            .find(|l| l.code.as_deref() == code)
+            .map(|l| l.id)
+    };
+    assert_eq!(taken.len(), 2);
+    assert_eq!((taken[0].quantity, taken[0].cost), (q("10"), money("10")));
+    assert_eq!((taken[1].quantity, taken[1].cost), (q("5"), money("10")));
+    assert_eq!(Some(taken[1].lot_id), lot_of(Some("A")));
+    // Open lots in FEFO order: A (5 left, 10.00), then the undated C (5, 15.00).
+    let summary: Vec<_> = open
+        .iter()
+        .map(|l| {
+            (
+                l.code.clone(),
+                l.remaining,
+                l.remaining_value,
+                l.received_quantity,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Some("A".to_owned()), q("5"), money("10"), q("10")),
+            (None, q("5"), money("15"), q("5")),
+        ]
+    );
+    assert_eq!(
+        open[0].expires_on,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 20)
+    );
+    assert_eq!(open[0].movement_id, Some(a.id));
+    assert_eq!(
+        now.iter().map(|v| (v.on_hand, v.value)).collect::<Vec<_>>(),
+        vec![(q("10"), money("25"))]
+    );
+    // As of the end of 2 January: 10 x 2 + 10 x 1 + 5 x 3 = 45.00 for 25.
+    assert_eq!(
+        then.iter()
+            .map(|v| (v.on_hand, v.value))
+            .collect::<Vec<_>>(),
+        vec![(q("25"), money("45"))]
+    );
+    assert_eq!(
+        used.iter()
+            .map(|u| (u.kind, u.quantity, u.cost))
+            .collect::<Vec<_>>(),
+        vec![(MovementKind::Sale, q("15"), money("20"))]
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+
+    // 12 more: A's 5 (10.00), C's 5 (15.00) and 2 short at the last cost, 3.00: 31.00.
+    let sale2 = mv(s.item, s.location, MovementKind::Sale, "-12", at(4, 12));
+    // Then 4 arrive at 4.00: 2 settle the shortfall (provisionally 6.00, actually 8.00).
+    let late = receipt(&s, "4", "4", Some("D"), Some((3, 30)), at(5, 9));
+    let (costs, open, used, bad) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let mut costs = tx.append_movements(&[sale2]).await?;
+            costs.extend(tx.append_movements(&[late]).await?);
+            let open = tx
+                .list_lots(&LotFilter {
+                    open_only: true,
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            let used = tx
+                .goods_used(&UsedFilter {
+                    from: at(4, 0),
+                    to: at(6, 0),
+                    location_id: Some(location),
+                    scope: LocationScope::All,
+                })
+                .await?;
+            Ok((costs, open, used, tx.cost_mismatches().await?))
+        })
+    })
+    .await;
+    assert_eq!(costs[0].costing.value, money("-31"));
+    assert_eq!(costs[0].costing.shortfall, q("2"));
+    assert_eq!(costs[1].costing.settled, q("2"));
+    assert_eq!(costs[1].costing.cost_variance, money("-2"));
+    assert_eq!(costs[1].costing.value, money("14"));
+    assert_eq!(
+        open.iter()
+            .map(|l| (l.code.clone(), l.remaining, l.remaining_value))
+            .collect::<Vec<_>>(),
+        vec![(Some("D".to_owned()), q("2"), money("8"))]
+    );
+    // Cost of goods used: the sale's 31.00 and the 2.00 the settled shortfall cost more.
+    assert_eq!(
+        used.iter()
+            .map(|u| (u.kind, u.quantity, u.cost))
+            .collect::<Vec<_>>(),
+        vec![
+            (MovementKind::Receipt, Quantity::ZERO, money("2")),
+            (MovementKind::Sale, q("12"), money("31")),
+        ]
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+    let value = read(&store, s.tenant, |tx| {
+        Box::pin(async move { tx.stock_value(&ValueFilter::default()).await })
+    })
+    .await;
+    assert_eq!(
+        value
+            .iter()
+            .map(|v| (v.on_hand, v.value))
+            .collect::<Vec<_>>(),
+        vec![(q("2"), money("8"))]
+    );
+}
+
+async fn moving_average_takes_the_average_cost(store: S) {
+    let s = seed(&store, "average").await;
+    let row = TenantRow {
+        valuation_method: ValuationMethod::MovingAverage,
+        settings_version: 2,
+        ..s.tenant_row.clone()
+    };
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.update_settings(&row, 1).await })
+    })
+    .await;
+    post(
+        &store,
+        s.tenant,
+        vec![
+            receipt(&s, "10", "1", None, None, at(1, 9)),
+            receipt(&s, "30", "2", None, None, at(1, 10)),
+        ],
+    )
+    .await;
+    let sale = mv(s.item, s.location, MovementKind::Sale, "-8", at(2, 12));
+    let (costs, bad) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let costs = tx.append_movements(&[sale]).await?;
+            Ok((costs, tx.cost_mismatches().await?))
+        })
+    })
+    .await;
+    // 70.00 for 40 is 1.75 each: 8 cost 14.00 (FIFO would take 8 x 1.00).
+    assert_eq!(costs[0].costing.value, money("-14"));
+    assert_eq!(costs[0].taken.len(), 1);
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+async fn concurrent_postings_take_each_lot_once(store: S) {
+    let s = seed(&store, "concurrent lots").await;
+    post(
+        &store,
+        s.tenant,
+        vec![receipt(&s, "100", "1", Some("BIG"), Some((4, 1)), at(1, 9))],
+    )
+    .await;
+    // Twenty sales of 3 at once, each its own transaction.
+    let mut tasks = Vec::new();
+    for i in 0..20u32 {
+        let (store, tenant) = (store.clone(), s.tenant);
+        let m = mv(s.item, s.location, MovementKind::Sale, "-3", at(2, i));
+        tasks.push(tokio::spawn(async move {
+            write(&store, tenant, move |tx| {
+                Box::pin(async move { tx.append_movements(&[m]).await.map(drop) })
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (open, value, bad) = read(&store, s.tenant, |tx| {
+        Box::pin(async move {
+            let open = tx
+                .list_lots(&LotFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            let value = tx.stock_value(&ValueFilter::default()).await?;
+            Ok((open, value, tx.cost_mismatches().await?))
+        })
+    })
+    .await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].remaining, open[0].remaining_value),
+        (q("40"), money("40"))
+    );
+    assert_eq!(
+        value
+            .iter()
+            .map(|v| (v.on_hand, v.value))
+            .collect::<Vec<_>>(),
+        vec![(q("40"), money("40"))]
+    );
+    assert!(bad.is_empty(), "{bad:?}");
 }

@@ -55,6 +55,7 @@ use std::sync::Arc;
 pub(crate) use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 pub(crate) use larder_core::auth::Role;
 pub(crate) use larder_core::inventory::MovementKind;
+pub(crate) use larder_core::inventory::costing::ValuationMethod;
 pub(crate) use larder_core::menu::Component;
 pub(crate) use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 pub(crate) use larder_core::{
@@ -63,11 +64,12 @@ pub(crate) use larder_core::{
 };
 pub(crate) use larder_store::prelude::*;
 pub(crate) use larder_store::{
-    BoxFuture, DailyUsageRow, GlobalJob, IdempotencyRow, ItemFilter, ItemRow, ItemUnitRow,
-    LedgerMismatch, LocationRow, LocationScope, MembershipRow, MenuItemRow, Mode, MovementFilter,
-    MovementRow, MovementTarget, PackSize, ParLevelRow, RecipeLineRow, RecipeRow, RefreshTokenRow,
-    SaleAliasRow, SaleFilter, SaleLineRow, SaleRow, StockFilter, StockLevelRow, Store, StoreError,
-    TenantJob, TenantRow, TopMenuItemRow, UnmappedRow, UserRow, run_global, run_tenant,
+    BoxFuture, Costing, DailyUsageRow, GlobalJob, IdempotencyRow, ItemFilter, ItemRow, ItemUnitRow,
+    LedgerMismatch, LocationRow, LocationScope, LotFilter, LotSpec, MembershipRow, MenuItemRow,
+    Mode, MovementFilter, MovementRow, MovementTarget, PackSize, ParLevelRow, RecipeLineRow,
+    RecipeRow, RefreshTokenRow, SaleAliasRow, SaleFilter, SaleLineRow, SaleRow, StockFilter,
+    StockLevelRow, Store, StoreError, TenantJob, TenantRow, TopMenuItemRow, UnmappedRow,
+    UsedFilter, UserRow, ValueFilter, run_global, run_tenant,
 };
 
 /// The store under test.
@@ -129,6 +131,7 @@ pub(crate) fn tenant_row(tenant: TenantId, name: &str) -> TenantRow {
         week_start: WeekStart::Monday,
         units: UnitSystem::Metric,
         approval_threshold: None,
+        valuation_method: Default::default(),
         settings_version: 1,
         created_at: at(1, 8),
     }
@@ -200,6 +203,8 @@ pub(crate) fn mv(
         created_by: None,
         occurred_at,
         recorded_at: occurred_at + chrono::Duration::hours(1),
+        lot: None,
+        costing: Costing::default(),
     }
 }
 
@@ -296,7 +301,7 @@ where
 /// Appends `movements` in one posting.
 pub(crate) async fn post(store: &S, tenant: TenantId, movements: Vec<MovementRow>) {
     write(store, tenant, move |tx| {
-        Box::pin(async move { tx.append_movements(&movements).await })
+        Box::pin(async move { tx.append_movements(&movements).await.map(drop) })
     })
     .await;
 }

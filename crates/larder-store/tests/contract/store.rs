@@ -227,7 +227,7 @@ async fn sixty_four_concurrent_adjustments_lose_nothing(store: S) {
                 if i % 2 == 0 { "1.5" } else { "-0.25" },
             );
             run_tenant(store.as_ref(), seed.tenant, Mode::Write, move |tx| {
-                Box::pin(async move { tx.append_movements(&[m]).await })
+                Box::pin(async move { tx.append_movements(&[m]).await.map(drop) })
             })
             .await
         }));
@@ -629,6 +629,7 @@ async fn another_tenant_changes_none_of_the_first_tenants_rows(store: S) {
             .await?;
             tx.append_movements(&[mv(bi, bl, MovementKind::Receipt, "1", at(3, 1))])
                 .await
+                .map(drop)
         })
     })
     .await;
@@ -661,6 +662,7 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                 Box::pin(async move {
                     tx.append_movements(&[mv(ai, bl, MovementKind::Receipt, "1", at(3, 1))])
                         .await
+                        .map(drop)
                 })
             }),
         ),
@@ -670,6 +672,7 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                 Box::pin(async move {
                     tx.append_movements(&[mv(bi, al, MovementKind::Receipt, "1", at(3, 1))])
                         .await
+                        .map(drop)
                 })
             }),
         ),
@@ -681,7 +684,7 @@ async fn foreign_keys_never_cross_tenants(store: S) {
                         sale_id: Some(a_sale),
                         ..mv(bi, bl, MovementKind::Sale, "-1", at(3, 1))
                     };
-                    tx.append_movements(&[m]).await
+                    tx.append_movements(&[m]).await.map(drop)
                 })
             }),
         ),

@@ -13,6 +13,7 @@ use larder_app::tenancy::{
     COMMON_CURRENCIES, Location, LocationCommand, Settings, SettingsCommand, time_zone_names,
 };
 use larder_core::auth::Permission;
+use larder_core::inventory::costing::ValuationMethod;
 use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};
 use larder_core::{LocationId, Money, Name};
 use serde::Deserialize;
@@ -282,6 +283,7 @@ struct SettingsForm {
     week_start: String,
     units: String,
     approval_threshold: String,
+    valuation_method: String,
 }
 
 impl From<&Settings> for SettingsForm {
@@ -293,6 +295,7 @@ impl From<&Settings> for SettingsForm {
                 .approval_threshold
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
+            valuation_method: s.valuation_method.to_string(),
         }
     }
 }
@@ -372,11 +375,23 @@ struct SettingsFormData {
     units: String,
     #[serde(default)]
     approval_threshold: String,
+    #[serde(default)]
+    valuation_method: String,
 }
 
 fn settings_command(f: &SettingsFormData) -> Result<SettingsCommand, AppError> {
     let threshold = f.approval_threshold.trim();
+    let method = f.valuation_method.trim();
     Ok(SettingsCommand {
+        valuation_method: if method.is_empty() {
+            None
+        } else {
+            Some(
+                method
+                    .parse::<ValuationMethod>()
+                    .map_err(|e| AppError::invalid("valuation_method", e))?,
+            )
+        },
         currency: f.locale.currency.trim().to_owned(),
         time_zone: f.locale.time_zone.trim().to_owned(),
         day_cutoff_minutes: cutoff_minutes(&f.locale.day_cutoff)?,
@@ -429,6 +444,7 @@ async fn save_settings(
                     week_start: f.week_start,
                     units: f.units,
                     approval_threshold: f.approval_threshold,
+                    valuation_method: f.valuation_method,
                 };
                 page.version = f.version;
             }

@@ -278,13 +278,18 @@ pub(crate) async fn postgres(url: &str, dir: &Path, seconds: u64) -> anyhow::Res
     } else {
         format!("SELECT set_config('app.tenant_id', '{tenant}', true);\n")
     };
-    // The statements Larder's adjustment runs (its `append_ledger`, as two statements), over
-    // the same 50 items, without the idempotency record and the HTTP around it.
+    // The statements Larder's adjustment (an increase) runs, over the same 50 items, without
+    // the idempotency record and the HTTP around it: move on hand and read the level's cost
+    // state back, read its open lots, append the movement and the lot it opens (one statement
+    // here, two in Larder), set the level's value.
+    let item = format!("('{ITEM_PREFIX}' || lpad(:n::text, 12, '0'))::uuid");
     let write = format!(
         "\\set n random(0, {last})
 BEGIN;
-{set_tenant}INSERT INTO stock_movements (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id, created_by, occurred_at, recorded_at) VALUES ('{tenant}', gen_random_uuid(), ('{ITEM_PREFIX}' || lpad(:n::text, 12, '0'))::uuid, '{location}', 'adjustment', 1000, NULL, NULL, NULL, NULL, now(), now());
-INSERT INTO stock_levels (tenant_id, item_id, location_id, on_hand, updated_at) VALUES ('{tenant}', ('{ITEM_PREFIX}' || lpad(:n::text, 12, '0'))::uuid, '{location}', 1000, now()) ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at);
+{set_tenant}INSERT INTO stock_levels (tenant_id, item_id, location_id, on_hand, updated_at) VALUES ('{tenant}', {item}, '{location}', 1000, now()) ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE SET on_hand = stock_levels.on_hand + excluded.on_hand, updated_at = GREATEST(stock_levels.updated_at, excluded.updated_at) RETURNING item_id, location_id, on_hand, value, last_cost, (SELECT t.valuation_method FROM tenants t WHERE t.id = '{tenant}');
+SELECT l.item_id, l.location_id, l.id, l.expires_on, l.received_at, l.remaining, l.remaining_value FROM lots l WHERE l.tenant_id = '{tenant}' AND l.item_id = {item} AND l.location_id = '{location}' AND l.remaining > 0;
+WITH m AS (INSERT INTO stock_movements (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled) VALUES ('{tenant}', gen_random_uuid(), {item}, '{location}', 'adjustment', 1000, NULL, NULL, NULL, NULL, now(), now(), 0, 0, 0, 0) RETURNING id) INSERT INTO lots (tenant_id, id, item_id, location_id, code, expires_on, received_at, received_quantity, unit_cost, remaining, remaining_value, movement_id) SELECT '{tenant}', gen_random_uuid(), {item}, '{location}', NULL, NULL, now(), 1000, 0, 1000, 0, m.id FROM m;
+UPDATE stock_levels SET value = value, last_cost = 0 WHERE tenant_id = '{tenant}' AND item_id = {item} AND location_id = '{location}';
 END;
 ",
         last = ITEMS - 1
