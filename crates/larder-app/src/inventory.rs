@@ -13,6 +13,8 @@ use larder_store::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod valuation;
+
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
 use crate::{App, AppError, Principal};

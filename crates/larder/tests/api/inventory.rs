@@ -11,6 +11,7 @@ both!(
     sixty_four_concurrent_adjustments_to_one_item_lose_nothing,
     negative_stock_is_kept_and_flagged_and_quantities_are_exact,
     movements_are_listed_newest_first_with_a_cursor,
+    stock_is_valued_from_its_lots_now_and_as_of_a_date,
 );
 
 async fn an_adjustment_retried_with_its_key_writes_once_and_answers_the_same(app: TestApp) {
@@ -253,5 +254,171 @@ async fn larder_check_reports_a_stock_level_that_disagrees_with_its_movements() 
     assert!(
         stdout.contains(&item) && stdout.contains("500.001,500.000"),
         "{stdout}"
+    );
+}
+
+async fn stock_is_valued_from_its_lots_now_and_as_of_a_date(app: TestApp) {
+    let t = app.register("Valued").await;
+    let item = app.create_item(&t, "Paneer", "g", "0.008").await;
+    let post = |body: Value| {
+        let app = &app;
+        let token = t.token.clone();
+        async move {
+            app.post("/api/v1/stock/adjustments", Some(&token), &body)
+                .await
+        }
+    };
+    // Two deliveries at the book cost, 8.00 per kg: the later one expires first.
+    for (code, at, expires) in [
+        ("L1", "2026-11-01T09:00:00Z", "2026-11-10"),
+        ("L2", "2026-11-02T09:00:00Z", "2026-11-05"),
+    ] {
+        let res = post(
+            json!({"item_id": item, "location_id": t.location_id, "quantity": "1000",
+            "kind": "receipt", "occurred_at": at, "lot_code": code, "expires_on": expires}),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let m: Value = res.json().await.unwrap();
+        assert_eq!(m["value"], "8.00");
+    }
+    // Bad lots: an expiry before the delivery, a lot on a decrease.
+    let res = post(
+        json!({"item_id": item, "location_id": t.location_id, "quantity": "1",
+        "kind": "receipt", "occurred_at": "2026-11-02T09:00:00Z", "expires_on": "2026-11-01"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "expires_on");
+    let res = post(
+        json!({"item_id": item, "location_id": t.location_id, "quantity": "1",
+        "kind": "waste", "reason": "spoilage", "lot_code": "L1"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "lot_code");
+    // 1.5 kg spoiled: all of L2 (expiring first), then half of L1; 12.00.
+    let res = post(
+        json!({"item_id": item, "location_id": t.location_id, "quantity": "1500",
+        "kind": "waste", "reason": "spoilage", "occurred_at": "2026-11-03T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let waste: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&waste["value"], &waste["shortfall"]),
+        (&json!("-12.00"), &json!("0.000"))
+    );
+    let lots: Value = app
+        .get(&format!("/api/v1/lots?item_id={item}&open=false"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lots = lots["data"].as_array().unwrap();
+    assert_eq!(
+        lots.iter()
+            .map(|l| (
+                l["code"].as_str().unwrap(),
+                l["remaining"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("L2", "0.000"), ("L1", "500.000")]
+    );
+    let taken: Value = app
+        .get(
+            &format!(
+                "/api/v1/stock-movements/{}/lots",
+                waste["id"].as_str().unwrap()
+            ),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        json!([
+            {"lot_id": lots[0]["id"], "quantity": "1000.000", "cost": "8.00"},
+            {"lot_id": lots[1]["id"], "quantity": "500.000", "cost": "4.00"},
+        ])
+    );
+    let value = |q: &str| {
+        let app = &app;
+        let token = t.token.clone();
+        let path = format!("/api/v1/stock-value{q}");
+        async move {
+            let res = app.get(&path, &token).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let now = value("").await;
+    assert_eq!(
+        (&now["total"], &now["method"]),
+        (&json!("4.00"), &json!("fifo"))
+    );
+    assert_eq!(now["lines"][0]["quantity"], "500.000");
+    let then = value("?as_of=2026-11-02T12:00:00Z&group_by=category").await;
+    assert_eq!(then["total"], "16.00");
+    let used: Value = app
+        .get(
+            "/api/v1/cost-of-goods-used?from=2026-11-01T00:00:00Z&to=2026-11-04T00:00:00Z",
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(used["total"], "12.00");
+    assert_eq!(used["by_kind"], json!([{"kind": "waste", "cost": "12.00"}]));
+    // Stock has moved: the valuation method is fixed.
+    let s: Value = app
+        .get("/api/v1/settings", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .put(
+            "/api/v1/settings",
+            &t.token,
+            &json!({"currency": s["currency"], "time_zone": s["time_zone"],
+                    "day_cutoff_minutes": s["day_cutoff_minutes"], "week_start": s["week_start"],
+                    "units": s["units"], "valuation_method": "moving_average"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "valuation_method"
+    );
+    // Another tenant sees none of it.
+    let other = app.register("Other valued").await;
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/stock-movements/{}/lots",
+                waste["id"].as_str().unwrap()
+            ),
+            &other.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let lots: Value = app
+        .get("/api/v1/lots", &other.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lots["data"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/stock-value", &other.token)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["total"],
+        "0.00"
     );
 }

@@ -261,6 +261,17 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             recipe.clone(),
         ),
         ("/auth/me", "/auth/me".to_owned(), manager.clone()),
+        (
+            "/stock-value",
+            "/stock-value?group_by=location".to_owned(),
+            brixton.clone(),
+        ),
+        (
+            "/cost-of-goods-used",
+            format!("/cost-of-goods-used?{period}&group_by=location"),
+            brixton.clone(),
+        ),
+        ("/lots", "/lots".to_owned(), brixton.clone()),
     ] {
         cover("get", template);
         let res = app.get(&format!("/api/v1{url}"), &m).await;
@@ -283,6 +294,9 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             "/sales",
             "/sales/unmapped",
             "/reports/top-menu-items",
+            "/stock-value",
+            "/cost-of-goods-used",
+            "/lots",
         ]
         .contains(&template)
         {
@@ -339,7 +353,13 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(stock["data"][0]["on_hand"], "9.800");
 
     // Peckham by id or by filter: not found, or nothing.
-    for url in [format!("/locations/{peckham}"), format!("/sales/{sale_b}")] {
+    cover("get", "/stock-movements/{id}/lots");
+    for url in [
+        format!("/locations/{peckham}"),
+        format!("/sales/{sale_b}"),
+        format!("/stock-movements/{receipt_b}/lots"),
+        format!("/stock-value?location_id={peckham}"),
+    ] {
         assert_eq!(
             app.get(&format!("/api/v1{url}"), &m).await.status(),
             StatusCode::NOT_FOUND,

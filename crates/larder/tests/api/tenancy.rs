@@ -24,11 +24,11 @@ async fn settings_are_read_by_members_and_changed_by_owners_at_their_version(app
         json!({"name": "Settings Bistro", "currency": "GBP", "currency_minor_units": 2,
                "currency_symbol": "£", "time_zone": "Europe/London", "day_cutoff_minutes": 240,
                "week_start": "monday", "units": "metric", "approval_threshold": null,
-               "version": 1})
+               "valuation_method": "fifo", "version": 1})
     );
     let new = json!({"currency": "JPY", "time_zone": "Asia/Tokyo", "day_cutoff_minutes": 300,
                      "week_start": "sunday", "units": "us_customary",
-                     "approval_threshold": "50000"});
+                     "approval_threshold": "50000", "valuation_method": "moving_average"});
     // A manager reads them but may not change them.
     let (_, _, manager) = app.add_member(&t, "manager").await;
     assert_eq!(
@@ -79,7 +79,8 @@ async fn settings_are_read_by_members_and_changed_by_owners_at_their_version(app
             &s["time_zone"],
             &s["week_start"],
             &s["units"],
-            &s["approval_threshold"]
+            &s["approval_threshold"],
+            &s["valuation_method"]
         ),
         (
             &json!("JPY"),
@@ -87,7 +88,8 @@ async fn settings_are_read_by_members_and_changed_by_owners_at_their_version(app
             &json!("Asia/Tokyo"),
             &json!("sunday"),
             &json!("us_customary"),
-            &json!("50000.00")
+            &json!("50000.00"),
+            &json!("moving_average")
         )
     );
     // The same If-Match again is stale: 412, and nothing changes.
