@@ -19,10 +19,172 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         app.app.check_ledger().await.unwrap().is_empty(),
         "on hand must equal the sum of movements"
     );
-    // Loading again is a no-op.
+    assert_eq!(
+        (report.supply.suppliers, report.supply.supplier_items),
+        (3, 70)
+    );
+    the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
+    // Loading again is a no-op, and duplicates no supplier.
     let again = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
     assert!(!again.loaded);
     assert_eq!(again.sales.tickets_already_imported, 13_397);
+    assert!(!again.supply.any());
+    the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
+}
+
+/// The takeaway's three suppliers, every item with exactly one preferred supplier item at the
+/// demo location, and every price per pack exactly the item's unit cost x the pack (as exact
+/// decimal strings).
+async fn the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(
+    app: &crate::helpers::TestApp,
+) {
+    use larder_app::procurement::{SupplierItemQuery, SupplierQuery};
+    let owner = app
+        .app
+        .operator_principal(&larder::demo::DEMO_EMAIL.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let suppliers = app
+        .app
+        .list_suppliers(
+            owner,
+            SupplierQuery {
+                include_inactive: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .data;
+    let mut names: Vec<&str> = suppliers.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Al-Noor Halal Butchers",
+            "Borough Fresh Produce & Dairy",
+            "Southside Catering Wholesale"
+        ]
+    );
+    let wholesaler = suppliers
+        .iter()
+        .find(|s| s.name == "Southside Catering Wholesale")
+        .unwrap();
+    assert_eq!(wholesaler.order_days, ["monday", "thursday"]);
+    assert_eq!(wholesaler.currency, "GBP");
+    let items = app
+        .app
+        .list_items(
+            owner,
+            larder_app::catalog::ItemQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(items.len(), 70);
+    let supplier_items = app
+        .app
+        .list_supplier_items(owner, SupplierItemQuery::default())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(supplier_items.len(), 70);
+    let prices_from = chrono::DateTime::parse_from_rfc3339(larder::demo::PRICES_FROM)
+        .unwrap()
+        .to_utc();
+    for si in &supplier_items {
+        let item = items.iter().find(|i| i.id == si.item_id).unwrap();
+        let unit_cost = item.unit_cost.unwrap();
+        // unit cost (millionths) x pack (thousandths): exact when a whole millionth.
+        let product = i128::from(unit_cost.raw()) * i128::from(si.pack_quantity.raw());
+        assert_eq!(product % 1000, 0, "{}", si.supplier_sku);
+        let expected =
+            larder_core::Money::from_raw(i64::try_from(product / 1000).unwrap()).to_string();
+        assert_eq!(si.prices.len(), 1, "{}", si.supplier_sku);
+        assert_eq!(si.prices[0].effective_from, prices_from);
+        assert_eq!(
+            si.prices[0].price_per_pack.to_string(),
+            expected,
+            "{} ({} x {})",
+            si.supplier_sku,
+            unit_cost,
+            si.pack_quantity
+        );
+        assert_eq!(
+            si.current_price.map(|p| p.to_string()),
+            Some(expected.clone())
+        );
+    }
+    let rice = supplier_items
+        .iter()
+        .find(|s| s.supplier_sku == "SCW-RICE-10")
+        .unwrap();
+    assert_eq!(
+        (
+            rice.pack_quantity.to_string(),
+            rice.prices[0].price_per_pack.to_string()
+        ),
+        ("10000.000".to_string(), "16.00".to_string())
+    );
+    // Preferred supplier items have no read use case yet: read the table (this test's SQLite
+    // file holds only the takeaway tenant). One row per item, at the one location, each a
+    // supplier item of that same item.
+    let db = app.data_dir.join("larder.db");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let (rows, distinct_items, locations, matching): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(DISTINCT ps.item_id), count(DISTINCT ps.location_id),
+                    count(si.id)
+             FROM preferred_suppliers ps
+             LEFT JOIN supplier_items si ON si.tenant_id = ps.tenant_id
+                  AND si.id = ps.supplier_item_id AND si.item_id = ps.item_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((rows, distinct_items, locations, matching), (70, 70, 1, 70));
+    let location = app
+        .app
+        .find_location(owner.tenant_id, larder::demo::DEMO_LOCATION)
+        .await
+        .unwrap();
+    let at_demo: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM preferred_suppliers WHERE location_id = ?1",
+            [location.as_uuid().as_bytes().to_vec()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(at_demo, 70);
+    // What the purchasing replay will read: the same, with shelf lives.
+    let supply = larder::demo::demo_supply(&app.app, owner).await.unwrap();
+    assert_eq!(supply.len(), 70);
+    let chicken = supply
+        .values()
+        .find(|s| s.supplier_sku == "AN-CHICKEN-BREAST-5")
+        .unwrap();
+    assert_eq!(
+        (
+            chicken.pack_quantity.to_string(),
+            chicken.price_per_pack.to_string(),
+            chicken.shelf_life_days,
+            chicken.lead_time_days,
+            chicken.order_days.to_string()
+        ),
+        (
+            "5000.000".to_string(),
+            "27.50".to_string(),
+            4,
+            1,
+            "tuesday,friday".to_string()
+        )
+    );
 }
 
 /// The pizza place's own two files through the import with a saved mapping, as a restaurant
