@@ -1092,6 +1092,8 @@ pub async fn load(config: &Config) -> anyhow::Result<App> {
             sale_movements = s.movements,
             openings = pizza.openings,
             receipts = pizza.receipts,
+            suppliers = pizza.supply.suppliers,
+            supplier_items = pizza.supply.supplier_items,
             seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
             "pizza demo loaded"
         );
