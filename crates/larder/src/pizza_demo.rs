@@ -4,7 +4,9 @@
 //! items (POS aliases), a saved import mapping, and the dataset's own two files (order lines,
 //! with the orders file giving each ticket's date and time) through the sales import as they
 //! are, with no conversion. Then stock as the takeaway's: par levels from the usage, an opening
-//! count and weekly deliveries ([`crate::demo`]).
+//! count and weekly deliveries ([`crate::demo`]). Its two suppliers and the supplier item each
+//! item is bought as come from the book too, loaded as the takeaway's
+//! ([`crate::demo::load_supply`], [`pizza_supply`]).
 //!
 //! The recipe book (`demo/pizza/book.toml`) holds the items, with how much of each goes on a
 //! medium pizza that lists it, and the portion of each size; the pizza types and their
@@ -24,7 +26,9 @@ use larder_core::{BaseUnit, ItemId, Label, LocationId, Money, Name, Quantity, Un
 use larder_store::PackSize;
 use serde::Deserialize;
 
-use crate::demo::{BookLoaded, failed, text};
+use crate::demo::{
+    BookLoaded, DemoSupply, SupplierItemSpec, SupplierSpec, SupplyLoaded, failed, prices_from, text,
+};
 
 /// Larder's recipe book for the pizzas (see its header).
 pub const BOOK_TOML: &str = include_str!("../../../demo/pizza/book.toml");
@@ -47,6 +51,9 @@ pub const PIZZA_TENANT: &str = "Plato's Pizza (demo, synthetic sales)";
 pub const PIZZA_LOCATION: &str = "Pizza kitchen";
 /// The source its sales are imported under.
 pub const PIZZA_SOURCE: &str = "pos";
+/// When the pizza place's supplier prices take effect: midnight in New York on 2014-12-01, a
+/// month before its first sale (2015-01-01).
+pub const PIZZA_PRICES_FROM: &str = "2014-12-01T00:00:00-05:00";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +82,10 @@ struct Book {
     sauces: Vec<String>,
     sizes: BTreeMap<String, Quantity>,
     item: Vec<BookItem>,
+    #[serde(default)]
+    supplier: Vec<SupplierSpec>,
+    #[serde(default)]
+    supplier_item: Vec<SupplierItemSpec>,
 }
 
 /// A pizza type from `pizza_types.csv`.
@@ -172,6 +183,8 @@ pub struct PizzaReport {
     pub openings: usize,
     /// Delivery movements posted.
     pub receipts: usize,
+    /// Suppliers, supplier items and prices added (zero when they were there already).
+    pub supply: SupplyLoaded,
 }
 
 /// Creates the pizza tenant with its book, mapping and sales, then stocks it; finishes what an
@@ -217,6 +230,18 @@ pub async fn load_pizza(
             (p, location)
         }
     };
+    progress.set_message("pizza suppliers");
+    let book: Book = toml::from_str(BOOK_TOML).context("demo/pizza/book.toml")?;
+    report.supply = crate::demo::load_supply(
+        app,
+        p,
+        location,
+        &book.supplier,
+        &book.supplier_item,
+        prices_from(PIZZA_PRICES_FROM)?,
+    )
+    .await
+    .context("loading the pizza place's suppliers")?;
     progress.set_message("pizza sales");
     let lines = crate::sales_import::embedded(ORDER_DETAILS_CSV.as_bytes(), progress.clone());
     let tickets = crate::sales_import::embedded(ORDERS_CSV.as_bytes(), progress.clone());
@@ -257,8 +282,28 @@ pub async fn load_pizza(
     };
     report.openings = stock.0;
     report.receipts = stock.1;
-    report.loaded = report.book.items > 0 || report.sales.tickets_imported > 0 || stock.2;
+    report.loaded = report.book.items > 0
+        || report.supply.any()
+        || report.sales.tickets_imported > 0
+        || stock.2;
     Ok(report)
+}
+
+/// Each pizza item's [`DemoSupply`] (its preferred supplier item at the pizza kitchen), as
+/// [`crate::demo::demo_supply`] gives the takeaway's.
+///
+/// # Errors
+/// A supplier, supplier item or price the book names that is not stored; the use cases' errors.
+pub async fn pizza_supply(app: &App, p: Principal) -> anyhow::Result<BTreeMap<ItemId, DemoSupply>> {
+    let book: Book = toml::from_str(BOOK_TOML).context("demo/pizza/book.toml")?;
+    crate::demo::supply_from(
+        app,
+        p,
+        &book.supplier,
+        &book.supplier_item,
+        prices_from(PIZZA_PRICES_FROM)?,
+    )
+    .await
 }
 
 /// The location of a pizza tenant whose book and aliases are complete.
@@ -414,6 +459,42 @@ async fn load_book(app: &App, p: Principal) -> anyhow::Result<(BookLoaded, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pizza_book_buys_every_item_as_exactly_one_supplier_item_priced_at_its_unit_cost() {
+        let book: Book = toml::from_str(BOOK_TOML).unwrap();
+        let costs: BTreeMap<String, (BaseUnit, Money)> = book
+            .item
+            .iter()
+            .map(|i| (i.name.as_str().to_owned(), (BaseUnit::G, i.unit_cost)))
+            .collect();
+        let plan = crate::demo::supply_plan(&costs, &book.supplier, &book.supplier_item)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(book.supplier.len(), 2);
+        assert_eq!(plan.len(), book.item.len());
+        let mut per_item: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &plan {
+            *per_item.entry(s.item.as_str()).or_default() += 1;
+            let item = book
+                .item
+                .iter()
+                .find(|i| i.name.as_str() == s.item)
+                .unwrap();
+            // Every pack converts, and is the item's own pack (what par levels count in).
+            assert_eq!(s.pack_quantity, item.pack.quantity, "{}", s.sku);
+        }
+        assert_eq!(per_item.len(), book.item.len());
+        assert!(per_item.values().all(|n| *n == 1));
+        let dough = plan.iter().find(|s| s.item == "Pizza Dough").unwrap();
+        // 40 x 250 g balls at 0.0012 USD/g.
+        assert_eq!(
+            (
+                dough.pack_quantity.to_string(),
+                dough.price_per_pack.to_string()
+            ),
+            ("10000.000".to_string(), "12.00".to_string())
+        );
+    }
 
     #[test]
     fn the_pizza_types_decode_from_windows_1252() {

@@ -19,10 +19,175 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         app.app.check_ledger().await.unwrap().is_empty(),
         "on hand must equal the sum of movements"
     );
-    // Loading again is a no-op.
+    assert_eq!(
+        (report.supply.suppliers, report.supply.supplier_items),
+        (3, 70)
+    );
+    the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
+    // Loading again is a no-op, and duplicates no supplier.
     let again = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
     assert!(!again.loaded);
     assert_eq!(again.sales.tickets_already_imported, 13_397);
+    assert!(!again.supply.any());
+    the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
+}
+
+/// A demo tenant's suppliers (by name), every item with exactly one preferred supplier item at
+/// its one location, and every price per pack, from `prices_from`, exactly the item's unit cost
+/// x the pack (as exact decimal strings). The test's SQLite file must hold only this tenant.
+async fn every_item_has_one_preferred_supplier_item_priced_at_its_unit_cost(
+    app: &crate::helpers::TestApp,
+    owner: larder_app::Principal,
+    location: &str,
+    suppliers: &[&str],
+    prices_from: &str,
+) -> Vec<larder_app::procurement::SupplierItem> {
+    use larder_app::procurement::{SupplierItemQuery, SupplierQuery};
+    let stored = app
+        .app
+        .list_suppliers(
+            owner,
+            SupplierQuery {
+                include_inactive: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .data;
+    let mut names: Vec<&str> = stored.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, suppliers);
+    let items = app
+        .app
+        .list_items(
+            owner,
+            larder_app::catalog::ItemQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .data;
+    let supplier_items = app
+        .app
+        .list_supplier_items(owner, SupplierItemQuery::default())
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(supplier_items.len(), items.len());
+    let prices_from = chrono::DateTime::parse_from_rfc3339(prices_from)
+        .unwrap()
+        .to_utc();
+    for si in &supplier_items {
+        let item = items.iter().find(|i| i.id == si.item_id).unwrap();
+        let unit_cost = item.unit_cost.unwrap();
+        // unit cost (millionths) x pack (thousandths): exact when a whole millionth.
+        let product = i128::from(unit_cost.raw()) * i128::from(si.pack_quantity.raw());
+        assert_eq!(product % 1000, 0, "{}", si.supplier_sku);
+        let expected =
+            larder_core::Money::from_raw(i64::try_from(product / 1000).unwrap()).to_string();
+        assert_eq!(si.prices.len(), 1, "{}", si.supplier_sku);
+        assert_eq!(si.prices[0].effective_from, prices_from);
+        assert_eq!(
+            si.prices[0].price_per_pack.to_string(),
+            expected,
+            "{} ({} x {})",
+            si.supplier_sku,
+            unit_cost,
+            si.pack_quantity
+        );
+        assert_eq!(
+            si.current_price.map(|p| p.to_string()),
+            Some(expected.clone())
+        );
+    }
+    // Preferred supplier items have no read use case yet: read the table. One row per item,
+    // at the demo location, each a supplier item of that same item.
+    let location = app
+        .app
+        .find_location(owner.tenant_id, location)
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open_with_flags(
+        app.data_dir.join("larder.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let (rows, distinct_items, at_location, matching): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(DISTINCT ps.item_id), count(ps.location_id = ?1 OR NULL),
+                    count(si.id)
+             FROM preferred_suppliers ps
+             LEFT JOIN supplier_items si ON si.tenant_id = ps.tenant_id
+                  AND si.id = ps.supplier_item_id AND si.item_id = ps.item_id",
+            [location.as_uuid().as_bytes().to_vec()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let n = i64::try_from(items.len()).unwrap();
+    assert_eq!((rows, distinct_items, at_location, matching), (n, n, n, n));
+    supplier_items
+}
+
+/// The takeaway's three suppliers, each item bought as one supplier item at its unit cost; and
+/// what the purchasing replay will read of them.
+async fn the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(
+    app: &crate::helpers::TestApp,
+) {
+    let owner = app
+        .app
+        .operator_principal(&larder::demo::DEMO_EMAIL.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let supplier_items = every_item_has_one_preferred_supplier_item_priced_at_its_unit_cost(
+        app,
+        owner,
+        larder::demo::DEMO_LOCATION,
+        &[
+            "Al-Noor Halal Butchers",
+            "Borough Fresh Produce & Dairy",
+            "Southside Catering Wholesale",
+        ],
+        larder::demo::PRICES_FROM,
+    )
+    .await;
+    assert_eq!(supplier_items.len(), 70);
+    let rice = supplier_items
+        .iter()
+        .find(|s| s.supplier_sku == "SCW-RICE-10")
+        .unwrap();
+    assert_eq!(
+        (
+            rice.pack_quantity.to_string(),
+            rice.prices[0].price_per_pack.to_string()
+        ),
+        ("10000.000".to_string(), "16.00".to_string())
+    );
+    let supply = larder::demo::demo_supply(&app.app, owner).await.unwrap();
+    assert_eq!(supply.len(), 70);
+    let chicken = supply
+        .values()
+        .find(|s| s.supplier_sku == "AN-CHICKEN-BREAST-5")
+        .unwrap();
+    assert_eq!(
+        (
+            chicken.pack_quantity.to_string(),
+            chicken.price_per_pack.to_string(),
+            chicken.shelf_life_days,
+            chicken.lead_time_days,
+            chicken.order_days.to_string()
+        ),
+        (
+            "5000.000".to_string(),
+            "27.50".to_string(),
+            4,
+            1,
+            "tuesday,friday".to_string()
+        )
+    );
 }
 
 /// The pizza place's own two files through the import with a saved mapping, as a restaurant
@@ -82,11 +247,58 @@ async fn the_pizza_demo_imports_its_two_files_with_a_mapping_and_maps_every_line
         larder_core::Money::from_raw(revenue).to_string(),
         "817860.05"
     );
+    // Two suppliers; each item bought as one supplier item at its unit cost.
+    assert_eq!(
+        (report.supply.suppliers, report.supply.supplier_items),
+        (2, 66)
+    );
+    let pizza_suppliers = [
+        "Empire Foodservice Distributors",
+        "Hudson Valley Produce & Dairy",
+    ];
+    every_item_has_one_preferred_supplier_item_priced_at_its_unit_cost(
+        &app,
+        owner,
+        larder::pizza_demo::PIZZA_LOCATION,
+        &pizza_suppliers,
+        larder::pizza_demo::PIZZA_PRICES_FROM,
+    )
+    .await;
+    let supply = larder::pizza_demo::pizza_supply(&app.app, owner)
+        .await
+        .unwrap();
+    let dough = supply
+        .values()
+        .find(|s| s.supplier_sku == "EFD-DOUGH-40X250")
+        .unwrap();
+    assert_eq!(
+        (
+            dough.pack_quantity.to_string(),
+            dough.price_per_pack.to_string(),
+            dough.shelf_life_days,
+            dough.order_days.to_string()
+        ),
+        (
+            "10000.000".to_string(),
+            "12.00".to_string(),
+            90,
+            "tuesday,friday".to_string()
+        )
+    );
     let again = larder::pizza_demo::load_pizza(&app.app, &hidden)
         .await
         .unwrap();
     assert!(!again.loaded);
     assert_eq!(again.sales.tickets_already_imported, 21_350);
+    assert!(!again.supply.any());
+    every_item_has_one_preferred_supplier_item_priced_at_its_unit_cost(
+        &app,
+        owner,
+        larder::pizza_demo::PIZZA_LOCATION,
+        &pizza_suppliers,
+        larder::pizza_demo::PIZZA_PRICES_FROM,
+    )
+    .await;
 }
 
 /// `kill -9` in the middle of the demo's sales replay: the ledger is consistent, and running
