@@ -508,6 +508,27 @@ impl App {
         }
         Ok(out)
     }
+
+    /// Operator check of every tenant's costs (ADR 014): each stock level's value must equal
+    /// the sum of its movements' values, and its open lots must hold exactly its positive on
+    /// hand. Returns the offending rows (empty when consistent).
+    ///
+    /// # Errors
+    /// Storage errors.
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn check_costs(
+        &self,
+    ) -> Result<Vec<(TenantId, larder_store::CostMismatch)>, AppError> {
+        let mut out = Vec::new();
+        for tenant in self.store.tenant_ids().await? {
+            let rows = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+                Box::pin(async move { tx.cost_mismatches().await.map_err(AppError::from) })
+            })
+            .await?;
+            out.extend(rows.into_iter().map(|r| (tenant, r)));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

@@ -394,22 +394,44 @@ async fn check(config: &Config) -> anyhow::Result<ExitCode> {
         .check_ledger()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let costs = app
+        .check_costs()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.close().await;
-    if bad.is_empty() {
-        println!("ledger ok: on hand equals the sum of movements everywhere");
+    if bad.is_empty() && costs.is_empty() {
+        println!(
+            "ledger ok: on hand equals the sum of movements everywhere, stock value the sum of \
+             their values, and open lots hold exactly what is on hand"
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("tenant_id,item_id,location_id,on_hand,movements_sum");
-    for (t, m) in &bad {
-        println!(
-            "{t},{},{},{},{}",
-            m.item_id, m.location_id, m.on_hand, m.movements_sum
+    if !bad.is_empty() {
+        println!("tenant_id,item_id,location_id,on_hand,movements_sum");
+        for (t, m) in &bad {
+            println!(
+                "{t},{},{},{},{}",
+                m.item_id, m.location_id, m.on_hand, m.movements_sum
+            );
+        }
+        eprintln!(
+            "ledger check failed: {} stock level(s) differ from their movements",
+            bad.len()
         );
     }
-    eprintln!(
-        "ledger check failed: {} stock level(s) differ from their movements",
-        bad.len()
-    );
+    if !costs.is_empty() {
+        println!("tenant_id,item_id,location_id,check,recorded,expected");
+        for (t, m) in &costs {
+            println!(
+                "{t},{},{},{},{},{}",
+                m.item_id, m.location_id, m.check, m.recorded, m.expected
+            );
+        }
+        eprintln!(
+            "cost check failed: {} stock level(s) disagree with their values or lots",
+            costs.len()
+        );
+    }
     Ok(ExitCode::FAILURE)
 }
 

@@ -161,6 +161,10 @@ struct DashboardPage {
     unmapped_lines: i64,
     unmapped_names: Vec<String>,
     reports: bool,
+    /// Stock value now and its method, when the caller may read reports.
+    stock_value: Option<(String, &'static str)>,
+    /// Stock value by category, largest first.
+    value_by_category: Vec<(String, String)>,
 }
 
 /// Sale names listed in the "sales without a recipe" note; the count covers them all.
@@ -220,6 +224,8 @@ impl DashboardPage {
                 .map(|u| format!("{} ({})", u.item_name, u.lines))
                 .collect(),
             reports: d.reports,
+            stock_value: None,
+            value_by_category: Vec::new(),
         }
     }
 }
@@ -233,7 +239,39 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let d = s.app.dashboard(p, q).await?;
     let settings = s.app.get_settings(p).await?;
-    let mut page = DashboardPage::new(d, &Numbers::of(&settings), settings.week_start);
+    let n = Numbers::of(&settings);
+    let mut page = DashboardPage::new(d, &n, settings.week_start);
     page.checklist = checklist(&s, p).await?;
+    if p.require(larder_core::auth::Permission::ReportsRead)
+        .is_ok()
+    {
+        let v = s
+            .app
+            .stock_value(
+                p,
+                larder_app::inventory::valuation::StockValueQuery {
+                    group_by: Some(larder_app::inventory::valuation::ValueGroup::Category),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let method = match v.method {
+            larder_core::inventory::costing::ValuationMethod::Fifo => "FIFO",
+            larder_core::inventory::costing::ValuationMethod::MovingAverage => "moving average",
+        };
+        page.stock_value = Some((n.money(Some(v.total)), method));
+        page.value_by_category = v
+            .lines
+            .into_iter()
+            .map(|l| {
+                let name = if l.name.is_empty() {
+                    "Uncategorised".to_owned()
+                } else {
+                    l.name
+                };
+                (name, n.money(Some(l.value)))
+            })
+            .collect();
+    }
     render(&page)
 }

@@ -98,17 +98,15 @@ pub(crate) async fn in_process(config: &Config) -> anyhow::Result<InProcess> {
         .map_err(|e| anyhow!("{e}"))?;
     let seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let bad = app.check_ledger().await.map_err(|e| anyhow!("{e}"))?;
+    let mut bad = app.check_ledger().await.map_err(|e| anyhow!("{e}"))?.len();
+    bad += app.check_costs().await.map_err(|e| anyhow!("{e}"))?.len();
     let check_seconds = started.elapsed().as_secs_f64();
     store.close().await;
     if report.aborted || !report.errors.is_empty() {
         bail!("the import reported {} bad row(s)", report.errors.len());
     }
-    if !bad.is_empty() {
-        bail!(
-            "ledger check failed after the import: {} stock level(s) differ",
-            bad.len()
-        );
+    if bad > 0 {
+        bail!("ledger check failed after the import: {bad} stock level(s) differ");
     }
     Ok(InProcess {
         lines: report.rows_read,

@@ -19,6 +19,8 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         app.app.check_ledger().await.unwrap().is_empty(),
         "on hand must equal the sum of movements"
     );
+    let costs = app.app.check_costs().await.unwrap();
+    assert!(costs.is_empty(), "values and lots must agree: {costs:?}");
     assert_eq!(
         (report.supply.suppliers, report.supply.supplier_items),
         (3, 70)
