@@ -103,3 +103,7 @@ id_type!(
     /// What a supplier sells a tenant: one of its items in the supplier's packs.
     SupplierItemId
 );
+id_type!(
+    /// A purchase order of a tenant (procurement).
+    PurchaseOrderId
+);

@@ -36,6 +36,9 @@ static MIGRATIONS: &[M<'static>] = &[
         "../migrations/20261206000011_sales_import.sql"
     )),
     M::up(include_str!("../migrations/20261206000031_procurement.sql")),
+    M::up(include_str!(
+        "../migrations/20261207000002_purchase_orders.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

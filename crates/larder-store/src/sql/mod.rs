@@ -119,7 +119,8 @@ id_args!(
     TokenFamilyId,
     ApiKeyId,
     SupplierId,
-    SupplierItemId
+    SupplierItemId,
+    PurchaseOrderId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]
