@@ -245,7 +245,7 @@ pub struct PurchaseOrderDocument {
 }
 
 /// A pack as people read it: `case of 6 × bag 1 kg`.
-pub(crate) fn pack_text(levels: &[PackLevel]) -> String {
+pub fn pack_text(levels: &[PackLevel]) -> String {
     levels
         .iter()
         .map(|l| match l.unit {
