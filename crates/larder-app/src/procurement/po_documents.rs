@@ -251,7 +251,10 @@ pub(crate) fn render_pdf(d: &OrderDocument) -> Vec<u8> {
             "Account number",
             d.account_number.clone().unwrap_or_else(|| "-".into()),
         ),
-        ("Deliver to", format!("{}, {}", d.location_name, d.tenant_name)),
+        (
+            "Deliver to",
+            format!("{}, {}", d.location_name, d.tenant_name),
+        ),
         ("Order number", d.number.clone()),
         ("Ordered", d.ordered_on.format("%-d %B %Y").to_string()),
         (
@@ -267,7 +270,13 @@ pub(crate) fn render_pdf(d: &OrderDocument) -> Vec<u8> {
     for (label, value) in facts {
         let y = p.y;
         p.text(MARGIN, y, BOLD, 9.5, label);
-        p.text(MARGIN + 110.0, y, FONT, 9.5, &fit(&value, A4.0 - 2.0 * MARGIN - 110.0, 9.5));
+        p.text(
+            MARGIN + 110.0,
+            y,
+            FONT,
+            9.5,
+            &fit(&value, A4.0 - 2.0 * MARGIN - 110.0, 9.5),
+        );
         p.y -= ROW;
     }
     p.y -= 10.0;
@@ -283,7 +292,13 @@ pub(crate) fn render_pdf(d: &OrderDocument) -> Vec<u8> {
         }
         let y = p.y;
         p.text(COL_LINE, y, FONT, 8.5, &l.line_no.to_string());
-        p.text(COL_SKU, y, FONT, 8.5, &fit(&l.supplier_sku, COL_DESC - COL_SKU - 4.0, 8.5));
+        p.text(
+            COL_SKU,
+            y,
+            FONT,
+            8.5,
+            &fit(&l.supplier_sku, COL_DESC - COL_SKU - 4.0, 8.5),
+        );
         p.text(
             COL_DESC,
             y,
@@ -389,7 +404,14 @@ mod tests {
         let pdf = render_pdf(&order(1));
         assert!(pdf.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&pdf);
-        for s in ["(PO-000007)", "(BR-1042)", "(R-1)", "(28.80)", "(28.80 GBP)", "WinAnsiEncoding"] {
+        for s in [
+            "(PO-000007)",
+            "(BR-1042)",
+            "(R-1)",
+            "(28.80)",
+            "(28.80 GBP)",
+            "WinAnsiEncoding",
+        ] {
             assert!(text.contains(s), "{s} missing");
         }
         // Non-ASCII text is written in WinAnsi (× is 0xD7, — is 0x97), as a hex string.
@@ -397,7 +419,10 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02X}"))
             .collect();
-        assert!(hex.contains("D7") && text.contains(&format!("<{hex}>")), "× not in WinAnsi");
+        assert!(
+            hex.contains("D7") && text.contains(&format!("<{hex}>")),
+            "× not in WinAnsi"
+        );
         assert!(text.trim_end().ends_with("%%EOF"));
     }
 
@@ -405,7 +430,9 @@ mod tests {
     fn a_long_order_continues_on_more_pages() {
         let pdf = String::from_utf8_lossy(&render_pdf(&order(120))).into_owned();
         assert!(pdf.contains("/Count 3"), "120 lines take three pages");
-        assert!(pdf.contains("(PO-000007 \\(continued\\))") || pdf.contains("(PO-000007 (continued))"));
+        assert!(
+            pdf.contains("(PO-000007 \\(continued\\))") || pdf.contains("(PO-000007 (continued))")
+        );
     }
 
     #[test]
@@ -454,7 +481,10 @@ mod tests {
 
     #[test]
     fn text_is_fitted_and_encoded() {
-        assert_eq!(win_ansi("€5 – ok 漢"), vec![0x80, b'5', b' ', 0x96, b' ', b'o', b'k', b' ', b'?']);
+        assert_eq!(
+            win_ansi("€5 – ok 漢"),
+            vec![0x80, b'5', b' ', 0x96, b' ', b'o', b'k', b' ', b'?']
+        );
         let long = "x".repeat(200);
         let cut = fit(&long, 50.0, 10.0);
         assert!(cut.ends_with('…') && width(&cut, 10.0) <= 50.0 + width("…", 10.0));

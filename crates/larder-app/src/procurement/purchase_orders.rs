@@ -14,8 +14,7 @@ use larder_core::auth::Permission;
 use larder_core::procurement::purchase_orders::{self as rules, PoAction, PoStatus};
 use larder_core::procurement::{OrderDays, PackLevel};
 use larder_core::{
-    ItemId, LocationId, Money, Note, PurchaseOrderId, Quantity, SupplierId, SupplierItemId,
-    UserId,
+    ItemId, LocationId, Money, Note, PurchaseOrderId, Quantity, SupplierId, SupplierItemId, UserId,
 };
 use larder_store::{
     Mode, PurchaseOrderDocumentRow, PurchaseOrderFilter, PurchaseOrderLineRow, PurchaseOrderRow,
@@ -389,11 +388,13 @@ async fn plan(
                 )
             })?,
         };
-        let quantity = rules::line_quantity(l.packs, si.pack_quantity).ok_or_else(|| {
-            AppError::invalid(field("packs"), "is beyond the largest quantity")
-        })?;
+        let quantity = rules::line_quantity(l.packs, si.pack_quantity)
+            .ok_or_else(|| AppError::invalid(field("packs"), "is beyond the largest quantity"))?;
         let line_total = rules::line_total(l.packs, price_per_pack).ok_or_else(|| {
-            AppError::invalid(field("packs"), "makes a line total beyond the largest amount")
+            AppError::invalid(
+                field("packs"),
+                "makes a line total beyond the largest amount",
+            )
         })?;
         lines.push(PurchaseOrderLineRow {
             line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
@@ -843,27 +844,35 @@ impl App {
                 let mut locations: HashMap<LocationId, String> = HashMap::new();
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
-                    if !suppliers.contains_key(&r.supplier_id) {
-                        let name = tx
-                            .get_supplier(r.supplier_id)
-                            .await?
-                            .map(|s| s.name)
-                            .unwrap_or_default();
-                        suppliers.insert(r.supplier_id, name);
-                    }
-                    if !locations.contains_key(&r.location_id) {
-                        let name = tx
-                            .get_location(r.location_id)
-                            .await?
-                            .map(|l| l.name)
-                            .unwrap_or_default();
-                        locations.insert(r.location_id, name);
-                    }
+                    let supplier_name = match suppliers.get(&r.supplier_id) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n = tx
+                                .get_supplier(r.supplier_id)
+                                .await?
+                                .map(|s| s.name)
+                                .unwrap_or_default();
+                            suppliers.insert(r.supplier_id, n.clone());
+                            n
+                        }
+                    };
+                    let location_name = match locations.get(&r.location_id) {
+                        Some(n) => n.clone(),
+                        None => {
+                            let n = tx
+                                .get_location(r.location_id)
+                                .await?
+                                .map(|l| l.name)
+                                .unwrap_or_default();
+                            locations.insert(r.location_id, n.clone());
+                            n
+                        }
+                    };
                     out.push(PurchaseOrderSummary {
                         id: r.id,
                         number: rules::po_number(r.number),
-                        supplier_name: suppliers.get(&r.supplier_id).cloned().unwrap_or_default(),
-                        location_name: locations.get(&r.location_id).cloned().unwrap_or_default(),
+                        supplier_name,
+                        location_name,
                         supplier_id: r.supplier_id,
                         location_id: r.location_id,
                         status: r.status,

@@ -257,7 +257,11 @@ pub fn approval_needs_scope(total: Money, threshold: Option<Money>) -> bool {
 
 /// When an order placed on `today` should arrive: the first day on or after `today` that the
 /// supplier takes orders (any day when it names none), plus its lead time in days.
-pub fn expected_delivery(today: NaiveDate, order_days: OrderDays, lead_time_days: i32) -> NaiveDate {
+pub fn expected_delivery(
+    today: NaiveDate,
+    order_days: OrderDays,
+    lead_time_days: i32,
+) -> NaiveDate {
     let mut order_day = today;
     if order_days != OrderDays::default() {
         for _ in 0..7 {
@@ -268,7 +272,9 @@ pub fn expected_delivery(today: NaiveDate, order_days: OrderDays, lead_time_days
         }
     }
     order_day
-        .checked_add_days(chrono::Days::new(u64::try_from(lead_time_days).unwrap_or(0)))
+        .checked_add_days(chrono::Days::new(
+            u64::try_from(lead_time_days).unwrap_or(0),
+        ))
         .unwrap_or(order_day)
 }
 
@@ -343,9 +349,18 @@ mod tests {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         // 2026-12-07 is a Monday.
         let mon_thu = OrderDays::parse(&["monday", "thursday"]).unwrap();
-        assert_eq!(expected_delivery(d("2026-12-07"), mon_thu, 2), d("2026-12-09"));
-        assert_eq!(expected_delivery(d("2026-12-08"), mon_thu, 2), d("2026-12-12"));
-        assert_eq!(expected_delivery(d("2026-12-12"), mon_thu, 1), d("2026-12-15"));
+        assert_eq!(
+            expected_delivery(d("2026-12-07"), mon_thu, 2),
+            d("2026-12-09")
+        );
+        assert_eq!(
+            expected_delivery(d("2026-12-08"), mon_thu, 2),
+            d("2026-12-12")
+        );
+        assert_eq!(
+            expected_delivery(d("2026-12-12"), mon_thu, 1),
+            d("2026-12-15")
+        );
         assert_eq!(
             expected_delivery(d("2026-12-12"), OrderDays::default(), 0),
             d("2026-12-12")

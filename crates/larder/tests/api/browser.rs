@@ -1092,7 +1092,10 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
         .await
         .unwrap();
     fill(&c, "po-packs-1", "3").await;
-    assert!(overflow(&c).await <= 0, "the order form is wider than a phone");
+    assert!(
+        overflow(&c).await <= 0,
+        "the order form is wider than a phone"
+    );
     shoot(&c, "purchase-order-new-390").await;
     click(&c, "#create-po").await;
     assert_eq!(text_until(&c, "po-status", |s| s == "Draft").await, "Draft");
@@ -1107,12 +1110,20 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
         assert_eq!(text_until(&c, "po-status", |s| s == status).await, status);
     }
     let history = text_of(&c, "po-history").await;
-    for step in ["Created by Owner", "Submitted by Owner", "Approved by Owner", "Sent by Owner"] {
+    for step in [
+        "Created by Owner",
+        "Submitted by Owner",
+        "Approved by Owner",
+        "Sent by Owner",
+    ] {
         assert!(history.contains(step), "{history}");
     }
     let docs = text_of(&c, "po-documents").await;
     assert!(docs.contains("PDF") && docs.contains("CSV"), "{docs}");
-    assert!(overflow(&c).await <= 0, "the order page is wider than a phone");
+    assert!(
+        overflow(&c).await <= 0,
+        "the order page is wider than a phone"
+    );
     assert!(table_overflow(&c).await <= 0);
     shoot(&c, "purchase-order-390").await;
     let url = c.current_url().await.unwrap().to_string();

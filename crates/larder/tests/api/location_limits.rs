@@ -496,7 +496,11 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
                "lines": [{"supplier_item_id": si, "packs": 1}]})
     };
     let res = app
-        .post("/api/v1/purchase-orders", Some(&t.token), &order_at(&peckham))
+        .post(
+            "/api/v1/purchase-orders",
+            Some(&t.token),
+            &order_at(&peckham),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let po_b = id_of(&json_of(res).await);
@@ -533,7 +537,10 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .text()
         .await
         .unwrap();
-    assert!(listed.contains(&po_a) && !listed.contains(&po_b), "{listed}");
+    assert!(
+        listed.contains(&po_a) && !listed.contains(&po_b),
+        "{listed}"
+    );
     assert!(leaks(&listed).is_empty(), "{listed}");
     let all = app
         .get("/api/v1/purchase-orders", &t.token)
@@ -543,9 +550,13 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .unwrap();
     assert!(all.contains(&po_b), "the owner should see Peckham's order");
     cover("get", "/purchase-orders/{id}");
-    let res = app.get(&format!("/api/v1/purchase-orders/{po_a}"), &m).await;
+    let res = app
+        .get(&format!("/api/v1/purchase-orders/{po_a}"), &m)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.get(&format!("/api/v1/purchase-orders/{po_b}"), &m).await;
+    let res = app
+        .get(&format!("/api/v1/purchase-orders/{po_b}"), &m)
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     cover("put", "/purchase-orders/{id}");
     let res = app

@@ -9,8 +9,7 @@ use larder_core::{LocationId, PurchaseOrderId};
 use crate::sql::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
     OnOrderRow, PurchaseOrderDocumentRow, PurchaseOrderEventRow, PurchaseOrderFilter,
-    PurchaseOrderLineRow, PurchaseOrderRow, PurchaseOrderStatusChange, PurchaseOrderTx,
-    StoreError,
+    PurchaseOrderLineRow, PurchaseOrderRow, PurchaseOrderStatusChange, PurchaseOrderTx, StoreError,
 };
 
 // The upsert takes the counter row's lock on PostgreSQL, so a concurrent create waits and then
@@ -305,9 +304,11 @@ impl<E: Exec> PurchaseOrderTx for SqlTx<E> {
             |mut r| {
                 Ok(PurchaseOrderEventRow {
                     version: r.get()?,
-                    from_status: r.get::<Option<String>>()?.map(|s| s.parse()).transpose().map_err(
-                        |e: String| StoreError::Other(format!("from_status: {e}")),
-                    )?,
+                    from_status: r
+                        .get::<Option<String>>()?
+                        .map(|s| s.parse())
+                        .transpose()
+                        .map_err(|e: String| StoreError::Other(format!("from_status: {e}")))?,
                     to_status: r.spelled()?,
                     actor: r.get()?,
                     at: r.get()?,

@@ -308,7 +308,8 @@ async fn purchase_orders_list_newest_first_by_filter_and_member_locations(store:
             tx.set_member_locations(cook.id, Some(&[brixton]), at(2, 2))
                 .await?;
             for r in &r2 {
-                tx.insert_purchase_order(r, &[line(1, &si2, 1, "0")]).await?;
+                tx.insert_purchase_order(r, &[line(1, &si2, 1, "0")])
+                    .await?;
             }
             Ok(())
         })

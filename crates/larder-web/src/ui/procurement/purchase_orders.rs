@@ -13,8 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use larder_app::AppError;
 use larder_app::procurement::SupplierItemQuery;
 use larder_app::procurement::purchase_orders::{
-    DocumentKind, PurchaseOrder, PurchaseOrderCommand, PurchaseOrderLineCommand,
-    PurchaseOrderQuery,
+    DocumentKind, PurchaseOrder, PurchaseOrderCommand, PurchaseOrderLineCommand, PurchaseOrderQuery,
 };
 use larder_core::auth::Permission;
 use larder_core::procurement::purchase_orders::{PoAction, PoStatus, approval_needs_scope};
@@ -245,10 +244,7 @@ async fn new_page(
             };
             offers.push(Offer {
                 id: si.id,
-                label: format!(
-                    "{} · {} ({pack}) {price}{moq}",
-                    item.name, si.supplier_sku
-                ),
+                label: format!("{} · {} ({pack}) {price}{moq}", item.name, si.supplier_sku),
             });
         }
     }
@@ -261,7 +257,8 @@ async fn new_page(
         .map(|l| (l.id, l.name))
         .collect();
     let mut form = form;
-    form.lines.resize(FORM_ROWS.max(form.lines.len()), LineForm::default());
+    form.lines
+        .resize(FORM_ROWS.max(form.lines.len()), LineForm::default());
     Ok(NewPage {
         nav: "purchase-orders",
         tenant_name: me.tenant_name,
@@ -322,12 +319,13 @@ fn command(f: &OrderForm) -> Result<PurchaseOrderCommand, AppError> {
         .location_id
         .parse()
         .map_err(|_| AppError::invalid("location_id", "choose where it is delivered"))?;
-    let expected_delivery = match f.expected_delivery.trim() {
-        "" => None,
-        d => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-            AppError::invalid("expected_delivery", format!("'{d}' is not a date"))
-        })?),
-    };
+    let expected_delivery =
+        match f.expected_delivery.trim() {
+            "" => None,
+            d => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                AppError::invalid("expected_delivery", format!("'{d}' is not a date"))
+            })?),
+        };
     let note = match f.note.trim() {
         "" => None,
         t => Some(Note::parse(t).map_err(|e| AppError::invalid("note", e.to_string()))?),
@@ -525,7 +523,9 @@ async fn detail_page(
                         None => "Created",
                         Some(_) => status_text(e.to_status),
                     },
-                    e.actor_name.clone().unwrap_or_else(|| "a former member".into())
+                    e.actor_name
+                        .clone()
+                        .unwrap_or_else(|| "a former member".into())
                 ),
                 when: when(e.at),
                 note: e.note.clone(),
@@ -563,7 +563,9 @@ async fn act(
     let result = async {
         let version = f.version()?;
         let reason = match f.opt("reason").map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) => Some(Note::parse(r).map_err(|e| AppError::invalid("reason", e.to_string()))?),
+            Some(r) => {
+                Some(Note::parse(r).map_err(|e| AppError::invalid("reason", e.to_string()))?)
+            }
             None => None,
         };
         s.app

@@ -98,7 +98,13 @@ async fn act(
     req.send().await.unwrap()
 }
 
-async fn put_if(app: &TestApp, token: &str, id: &str, version: i64, body: &Value) -> reqwest::Response {
+async fn put_if(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    version: i64,
+    body: &Value,
+) -> reqwest::Response {
     app.client
         .put(app.url(&format!("/api/v1/purchase-orders/{id}")))
         .bearer_auth(token)
@@ -206,7 +212,11 @@ async fn a_purchase_order_goes_from_draft_to_sent_with_its_history_and_documents
         );
         assert_eq!(json_of(res).await["status"], status);
     }
-    let sent = json_of(app.get(&format!("/api/v1/purchase-orders/{id}"), &t.token).await).await;
+    let sent = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{id}"), &t.token)
+            .await,
+    )
+    .await;
     let events: Vec<(Value, Value, Value)> = sent["events"]
         .as_array()
         .unwrap()
@@ -235,7 +245,10 @@ async fn a_purchase_order_goes_from_draft_to_sent_with_its_history_and_documents
 
     // The documents as sent: a PDF with the number in its text, a CSV of the lines.
     let pdf = app
-        .get(&format!("/api/v1/purchase-orders/{id}/documents/pdf"), &t.token)
+        .get(
+            &format!("/api/v1/purchase-orders/{id}/documents/pdf"),
+            &t.token,
+        )
         .await;
     assert_eq!(pdf.status(), StatusCode::OK);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
@@ -252,13 +265,13 @@ async fn a_purchase_order_goes_from_draft_to_sent_with_its_history_and_documents
         assert!(text.contains(s), "the PDF lacks {s}");
     }
     let csv_res = app
-        .get(&format!("/api/v1/purchase-orders/{id}/documents/csv"), &t.token)
+        .get(
+            &format!("/api/v1/purchase-orders/{id}/documents/csv"),
+            &t.token,
+        )
         .await;
     assert_eq!(csv_res.status(), StatusCode::OK);
-    assert_eq!(
-        csv_res.headers()["content-type"],
-        "text/csv; charset=utf-8"
-    );
+    assert_eq!(csv_res.headers()["content-type"], "text/csv; charset=utf-8");
     let body = csv_res.bytes().await.unwrap();
     let mut r = csv::Reader::from_reader(body.as_ref());
     assert_eq!(
@@ -432,8 +445,15 @@ async fn a_draft_is_edited_at_its_version_and_bad_lines_are_named(app: TestApp) 
     }
     let list = json_of(app.get("/api/v1/purchase-orders", &t.token).await).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
-    let got = json_of(app.get(&format!("/api/v1/purchase-orders/{id}"), &t.token).await).await;
-    assert_eq!((got["version"].as_i64(), got["total"].as_str()), (Some(2), Some("48.00")));
+    let got = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{id}"), &t.token)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (got["version"].as_i64(), got["total"].as_str()),
+        (Some(2), Some("48.00"))
+    );
 
     // Once submitted it is no longer edited.
     assert_eq!(
@@ -506,7 +526,11 @@ async fn approving_above_the_threshold_needs_the_approve_scope(app: TestApp) {
     let big = submitted(manager.clone(), big_order).await;
     let res = act(&app, &manager, &big, "approve", 2, None).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "45.81 is above it");
-    let got = json_of(app.get(&format!("/api/v1/purchase-orders/{big}"), &admin).await).await;
+    let got = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{big}"), &admin)
+            .await,
+    )
+    .await;
     assert_eq!(
         (got["status"].as_str(), got["version"].as_i64()),
         (Some("submitted"), Some(2)),
@@ -547,7 +571,11 @@ async fn wrong_transitions_are_conflicts_and_a_cancellation_keeps_its_reason(app
     );
     for (action, body) in [("submit", None), ("send", None), ("close", reason())] {
         let res = act(&app, &t.token, &id, action, 2, body).await;
-        assert_eq!(res.status(), StatusCode::CONFLICT, "{action} when submitted");
+        assert_eq!(
+            res.status(),
+            StatusCode::CONFLICT,
+            "{action} when submitted"
+        );
     }
     // Cancelling needs a reason, which the event keeps.
     let res = act(&app, &t.token, &id, "cancel", 2, Some(json!({}))).await;
@@ -557,7 +585,15 @@ async fn wrong_transitions_are_conflicts_and_a_cancellation_keeps_its_reason(app
         problem["detail"].as_str().unwrap().contains("reason"),
         "{problem}"
     );
-    let res = act(&app, &t.token, &id, "cancel", 2, Some(json!({"reason": " "}))).await;
+    let res = act(
+        &app,
+        &t.token,
+        &id,
+        "cancel",
+        2,
+        Some(json!({"reason": " "})),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(res).await["field"], "reason");
     let res = act(&app, &t.token, &id, "cancel", 2, reason()).await;
@@ -583,7 +619,11 @@ async fn wrong_transitions_are_conflicts_and_a_cancellation_keeps_its_reason(app
         ("close", reason()),
     ] {
         let res = act(&app, &t.token, &id, action, 3, body).await;
-        assert_eq!(res.status(), StatusCode::CONFLICT, "{action} when cancelled");
+        assert_eq!(
+            res.status(),
+            StatusCode::CONFLICT,
+            "{action} when cancelled"
+        );
     }
     // A sent order may still be cancelled while nothing is received.
     let po = create(&app, &t.token, &order(&s, &t.location_id)).await;
@@ -600,7 +640,10 @@ async fn wrong_transitions_are_conflicts_and_a_cancellation_keeps_its_reason(app
     assert_eq!(res.status(), StatusCode::OK);
     // Its documents stay as they were sent.
     let res = app
-        .get(&format!("/api/v1/purchase-orders/{id}/documents/csv"), &t.token)
+        .get(
+            &format!("/api/v1/purchase-orders/{id}/documents/csv"),
+            &t.token,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
