@@ -45,11 +45,20 @@ pub enum Permission {
     SalesWrite,
     /// `reports.read`: dashboards and analytics.
     ReportsRead,
+    /// `purchase_orders.read`: purchase orders, their history and documents.
+    PurchaseOrdersRead,
+    /// `purchase_orders.write`: create, edit, submit, send, cancel and close purchase orders,
+    /// and approve those at or below the tenant's approval threshold.
+    PurchaseOrdersWrite,
+    /// `purchase_orders.approve`: approve a purchase order above the tenant's approval
+    /// threshold (or any, when the tenant sets none).
+    PurchaseOrdersApprove,
 }
 
 impl Permission {
-    /// Every scope.
-    pub const ALL: [Permission; 11] = [
+    /// Every scope. An API key's scopes are stored by name, and [`Scopes`] holds them as bits
+    /// in this order: new scopes go at the end.
+    pub const ALL: [Permission; 14] = [
         Permission::TenantManage,
         Permission::MembersManage,
         Permission::CatalogRead,
@@ -61,6 +70,9 @@ impl Permission {
         Permission::SalesRead,
         Permission::SalesWrite,
         Permission::ReportsRead,
+        Permission::PurchaseOrdersRead,
+        Permission::PurchaseOrdersWrite,
+        Permission::PurchaseOrdersApprove,
     ];
 
     /// The wire spelling.
@@ -77,6 +89,9 @@ impl Permission {
             Permission::SalesRead => "sales.read",
             Permission::SalesWrite => "sales.write",
             Permission::ReportsRead => "reports.read",
+            Permission::PurchaseOrdersRead => "purchase_orders.read",
+            Permission::PurchaseOrdersWrite => "purchase_orders.write",
+            Permission::PurchaseOrdersApprove => "purchase_orders.approve",
         }
     }
 }
@@ -186,7 +201,10 @@ impl Role {
         match self {
             Role::Owner => true,
             Role::Admin => p != P::TenantManage,
-            Role::Manager => !matches!(p, P::TenantManage | P::MembersManage),
+            Role::Manager => !matches!(
+                p,
+                P::TenantManage | P::MembersManage | P::PurchaseOrdersApprove
+            ),
             Role::Staff => matches!(
                 p,
                 P::CatalogRead
@@ -194,6 +212,7 @@ impl Role {
                     | P::InventoryAdjust
                     | P::RecipesRead
                     | P::SalesWrite
+                    | P::PurchaseOrdersRead
             ),
         }
     }
@@ -244,6 +263,12 @@ mod tests {
         assert!(!Role::Staff.grants(Permission::CatalogWrite));
         assert!(!Role::Manager.grants(Permission::MembersManage));
         assert!(!Role::Admin.grants(Permission::TenantManage));
+        // Purchase orders: staff read them, managers write them, admins approve them too.
+        assert!(Role::Staff.grants(Permission::PurchaseOrdersRead));
+        assert!(!Role::Staff.grants(Permission::PurchaseOrdersWrite));
+        assert!(Role::Manager.grants(Permission::PurchaseOrdersWrite));
+        assert!(!Role::Manager.grants(Permission::PurchaseOrdersApprove));
+        assert!(Role::Admin.grants(Permission::PurchaseOrdersApprove));
     }
 
     #[test]
@@ -256,6 +281,15 @@ mod tests {
         assert!(s.contains(Permission::CatalogRead));
         assert!(!s.contains(Permission::CatalogWrite));
         assert!("catalog.read nonsense".parse::<Scopes>().is_err());
+        // A key stored before the purchase-order scopes existed reads as it did.
+        let old: Scopes = "reports.read sales.write".parse().unwrap();
+        assert_eq!(
+            old.to_vec(),
+            [Permission::SalesWrite, Permission::ReportsRead]
+        );
+        let po: Scopes = "purchase_orders.approve".parse().unwrap();
+        assert!(po.contains(Permission::PurchaseOrdersApprove));
+        assert!(!po.contains(Permission::ReportsRead));
         let all: Scopes = Permission::ALL.into_iter().collect();
         assert_eq!(all.to_vec(), Permission::ALL.to_vec());
         assert_eq!(

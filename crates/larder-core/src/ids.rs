@@ -107,3 +107,7 @@ id_type!(
     /// A lot: what one increase of stock brought in at one location (inventory).
     LotId
 );
+id_type!(
+    /// A purchase order of a tenant (procurement).
+    PurchaseOrderId
+);

@@ -37,6 +37,9 @@ static MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/20261206000031_procurement.sql")),
     M::up(include_str!("../migrations/20261207000001_lots.sql")),
+    M::up(include_str!(
+        "../migrations/20261207000002_purchase_orders.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

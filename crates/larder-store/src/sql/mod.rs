@@ -120,7 +120,8 @@ id_args!(
     ApiKeyId,
     SupplierId,
     SupplierItemId,
-    LotId
+    LotId,
+    PurchaseOrderId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

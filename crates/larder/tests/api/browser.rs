@@ -1036,3 +1036,109 @@ async fn a_manager_adds_a_supplier_and_sees_its_packs_and_prices_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A manager orders from a supplier on a phone: picks the supplier, then its item and packs in
+/// the form's rows, saves the draft, and submits, approves and sends it from the order's page,
+/// which then offers the PDF and CSV as sent; the list and the order at 1366 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Order House").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let res = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes", "account_number": "BR-1042", "lead_time_days": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let supplier = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"supplier_id": supplier, "item_id": rice, "supplier_sku": "R-6KG",
+        "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}],
+        "moq_packs": 2, "price_per_pack": "9.60"});
+    let res = app
+        .post("/api/v1/supplier-items", Some(&t.token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let si = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/purchase-orders")).await.unwrap();
+    click(&c, "#new-po").await;
+    c.wait()
+        .for_element(Locator::Id("po-supplier"))
+        .await
+        .unwrap()
+        .select_by_value(&supplier)
+        .await
+        .unwrap();
+    click(&c, "#choose-supplier").await;
+    c.wait()
+        .for_element(Locator::Id("po-item-1"))
+        .await
+        .unwrap()
+        .select_by_value(&si)
+        .await
+        .unwrap();
+    fill(&c, "po-packs-1", "3").await;
+    assert!(
+        overflow(&c).await <= 0,
+        "the order form is wider than a phone"
+    );
+    shoot(&c, "purchase-order-new-390").await;
+    click(&c, "#create-po").await;
+    assert_eq!(text_until(&c, "po-status", |s| s == "Draft").await, "Draft");
+    let total = text_of(&c, "po-total").await;
+    assert_eq!(total, "£28.80");
+    for (button, status) in [
+        ("#po-submit", "Submitted"),
+        ("#po-approve", "Approved"),
+        ("#po-send", "Sent"),
+    ] {
+        click(&c, button).await;
+        assert_eq!(text_until(&c, "po-status", |s| s == status).await, status);
+    }
+    let history = text_of(&c, "po-history").await;
+    for step in [
+        "Created by Owner",
+        "Submitted by Owner",
+        "Approved by Owner",
+        "Sent by Owner",
+    ] {
+        assert!(history.contains(step), "{history}");
+    }
+    let docs = text_of(&c, "po-documents").await;
+    assert!(docs.contains("PDF") && docs.contains("CSV"), "{docs}");
+    assert!(
+        overflow(&c).await <= 0,
+        "the order page is wider than a phone"
+    );
+    assert!(table_overflow(&c).await <= 0);
+    shoot(&c, "purchase-order-390").await;
+    let url = c.current_url().await.unwrap().to_string();
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!("{base}/purchase-orders")).await.unwrap();
+    let list = text_of(&c, "purchase-orders").await;
+    assert!(
+        list.contains("PO-000001") && list.contains("Brakes") && list.contains("Sent"),
+        "{list}"
+    );
+    shoot(&c, "purchase-orders-1366").await;
+    c.goto(&url).await.unwrap();
+    c.wait().for_element(Locator::Id("po-lines")).await.unwrap();
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "purchase-order-1366").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -486,6 +486,130 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     let owner_sales = json_of(app.get("/api/v1/sales", &t.token).await).await;
     assert_eq!(owner_sales["data"].as_array().unwrap().len(), 2);
 
+    // Purchase orders belong to the location they are delivered to: the manager neither sees,
+    // edits, moves nor downloads Peckham's, nor orders for Peckham; Brixton's work as usual.
+    let supplier = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/suppliers",
+                Some(&t.token),
+                &json!({"name": "Spice Co"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let si = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/supplier-items",
+                Some(&t.token),
+                &json!({"supplier_id": supplier, "item_id": item, "supplier_sku": "SAF-10",
+                        "price_per_pack": "5", "packs": [{"name": "tin", "quantity": "10", "unit": "g"}]}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let order_at = |location: &str| {
+        json!({"supplier_id": supplier, "location_id": location,
+               "lines": [{"supplier_item_id": si, "packs": 1}]})
+    };
+    let res = app
+        .post(
+            "/api/v1/purchase-orders",
+            Some(&t.token),
+            &order_at(&peckham),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let po_b = id_of(&json_of(res).await);
+    let po_action = |token: String, id: String, action: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&format!("/api/v1/purchase-orders/{id}/{action}")))
+                .bearer_auth(token)
+                .json(&json!({"reason": "limits"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for action in ["submit", "approve", "send"] {
+        let res = po_action(t.token.clone(), po_b.clone(), action).await;
+        assert_eq!(res.status(), StatusCode::OK, "{action}");
+    }
+    cover("post", "/purchase-orders");
+    let res = app
+        .post("/api/v1/purchase-orders", Some(&m), &order_at(&peckham))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post("/api/v1/purchase-orders", Some(&m), &order_at(&brixton))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let po_a = id_of(&json_of(res).await);
+    cover("get", "/purchase-orders");
+    let listed = app
+        .get("/api/v1/purchase-orders", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(&po_a) && !listed.contains(&po_b),
+        "{listed}"
+    );
+    assert!(leaks(&listed).is_empty(), "{listed}");
+    let all = app
+        .get("/api/v1/purchase-orders", &t.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(all.contains(&po_b), "the owner should see Peckham's order");
+    cover("get", "/purchase-orders/{id}");
+    let res = app
+        .get(&format!("/api/v1/purchase-orders/{po_a}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get(&format!("/api/v1/purchase-orders/{po_b}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("put", "/purchase-orders/{id}");
+    let res = app
+        .put(
+            &format!("/api/v1/purchase-orders/{po_b}"),
+            &m,
+            &order_at(&brixton),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for action in ["submit", "approve", "send", "cancel", "close"] {
+        cover("post", &format!("/purchase-orders/{{id}}/{action}"));
+        let res = po_action(m.clone(), po_b.clone(), action).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    cover("get", "/purchase-orders/{id}/documents/{kind}");
+    for kind in ["pdf", "csv"] {
+        let res = app
+            .get(
+                &format!("/api/v1/purchase-orders/{po_b}/documents/{kind}"),
+                &m,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{kind}");
+        let res = app
+            .get(
+                &format!("/api/v1/purchase-orders/{po_b}/documents/{kind}"),
+                &t.token,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{kind}");
+    }
+
     // Member administration is the owner's and admins': the manager may not lift their limit.
     for (method, template) in [
         ("get", "/members"),

@@ -723,3 +723,188 @@ async fn the_supplier_pages_name_bad_fields_and_keep_to_their_tenant_and_role() 
     let res = theirs.get(app.url(&location)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// The purchase order pages: a line below the minimum order shows the form again (422) naming
+/// it and keeping what was typed; the order's page offers only the actions its status allows,
+/// a page read before a change is refused (412) showing the order as it is; staff see orders
+/// but no buttons and may not post; another tenant's order is a 404 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purchase_order_pages_name_bad_lines_follow_the_status_and_keep_to_their_tenant() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("PO Pages").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let supplier = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let si = app
+        .post(
+            "/api/v1/supplier-items",
+            Some(&t.token),
+            &json!({"supplier_id": supplier, "item_id": rice, "supplier_sku": "R-6KG", "moq_packs": 2,
+                    "price_per_pack": "9.60",
+                    "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}]}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let web = logged_in(&app, &t.email).await;
+    let form = web
+        .get(app.url(&format!("/purchase-orders/new?supplier_id={supplier}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("R-6KG") && form.contains("at least 2"),
+        "{form}"
+    );
+    let order = |packs: &'static str| {
+        vec![
+            ("supplier_id", supplier.clone()),
+            ("location_id", t.location_id.clone()),
+            ("expected_delivery", String::new()),
+            ("supplier_item_id", si.clone()),
+            ("packs", packs.to_owned()),
+            ("supplier_item_id", String::new()),
+            ("packs", String::new()),
+            ("note", "Back door".to_owned()),
+        ]
+    };
+    let res = web
+        .post(app.url("/purchase-orders"))
+        .form(&order("1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("lines[0].packs")
+            && page.contains("value=\"1\"")
+            && page.contains("Back door"),
+        "{page}"
+    );
+    let res = web
+        .post(app.url("/purchase-orders"))
+        .form(&order("3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let at = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(at.starts_with("/purchase-orders/"), "{at}");
+    let page = web
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("PO-000001") && page.contains("£28.80"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"po-submit\"")
+            && page.contains("id=\"po-cancel\"")
+            && !page.contains("id=\"po-approve\""),
+        "a draft is submitted or cancelled"
+    );
+    let post = |action: &str, version: &str| {
+        web.post(app.url(&format!("{at}/{action}")))
+            .form(&[("version", version)])
+            .send()
+    };
+    assert_eq!(
+        post("submit", "1").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = post("submit", "1").await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Submitted") && page.contains("id=\"po-approve\""),
+        "{page}"
+    );
+    assert_eq!(
+        post("approve", "2").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        post("send", "3").await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = web
+        .get(app.url(&format!("{at}/documents/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    let (_, staff_email, _) = app.add_member(&t, "staff").await;
+    let staff = browser();
+    let res = staff
+        .post(app.url("/login"))
+        .form(&[
+            ("email", staff_email.as_str()),
+            ("password", crate::helpers::MEMBER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let list = staff
+        .get(app.url("/purchase-orders"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("PO-000001") && !list.contains("id=\"new-po\""),
+        "{list}"
+    );
+    let page = staff
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"po-actions\""), "staff get no buttons");
+    let res = staff
+        .post(app.url(&format!("{at}/cancel")))
+        .form(&[("version", "4"), ("reason", "staff")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let other = app.register("Other PO Pages").await;
+    let theirs = logged_in(&app, &other.email).await;
+    for path in [at.clone(), format!("{at}/documents/csv")] {
+        let res = theirs.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}

@@ -1,6 +1,8 @@
 //! procurement: suppliers over the API on both backends: created in the tenant's currency,
 //! changed at their version, listed by name (inactive ones on request), refused with the field
-//! named, kept in their tenant.
+//! named, kept in their tenant. Purchase orders are in [`purchase_orders`].
+
+mod purchase_orders;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

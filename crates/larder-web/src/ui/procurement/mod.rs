@@ -1,6 +1,9 @@
 //! procurement pages: `/suppliers` (the suppliers, and for those who may, the add form) and
 //! `/suppliers/{id}` (a supplier with what it sells: packs in the item's units and the price in
-//! force, with the cost per kg, L or each it makes).
+//! force, with the cost per kg, L or each it makes); purchase orders' pages are in
+//! [`purchase_orders`].
+
+mod purchase_orders;
 
 use askama::Template;
 use axum::Router;
@@ -24,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/suppliers", get(suppliers).post(create_supplier))
         .route("/suppliers/{id}", get(supplier))
+        .merge(purchase_orders::router())
 }
 
 const DAYS: [(&str, &str); 7] = [

@@ -1,4 +1,9 @@
-//! procurement: the suppliers a tenant buys from.
+//! procurement: the suppliers a tenant buys from, and ([`purchase_orders`]) what it orders
+//! from them.
+
+mod purchase_orders;
+
+pub use purchase_orders::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -86,9 +91,10 @@ pub struct PreferredSupplierRow {
     pub supplier_item_id: SupplierItemId,
 }
 
-/// The procurement port.
+/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`] (a
+/// supertrait, so one context keeps one trait in `TenantTx`).
 #[async_trait]
-pub trait ProcurementTx: Send {
+pub trait ProcurementTx: PurchaseOrderTx + Send {
     /// Adds a supplier. Conflict `suppliers_name` on a duplicate name.
     async fn insert_supplier(&mut self, supplier: &SupplierRow) -> Result<(), StoreError>;
     /// Replaces a supplier's fields when its version is `expected_version` (the row carries the

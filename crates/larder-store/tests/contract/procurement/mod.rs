@@ -1,6 +1,8 @@
 //! procurement (`ProcurementTx`): suppliers round trip, change only at their version, keep
 //! their names unique per tenant, list by name with a cursor (inactive ones on request), and
-//! stay in their tenant.
+//! stay in their tenant. Purchase orders are in [`purchase_orders`].
+
+mod purchase_orders;
 
 use crate::*;
 use larder_core::{SupplierId, SupplierItemId};

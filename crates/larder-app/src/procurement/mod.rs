@@ -1,6 +1,9 @@
 //! procurement: the suppliers a tenant buys from (issue 8's first part). Suppliers are
-//! catalog data: `catalog.read` to see them, `catalog.write` to add and change them; approving
-//! purchase orders will have its own scope.
+//! catalog data: `catalog.read` to see them, `catalog.write` to add and change them. Purchase
+//! orders, with their own scopes, are in [`purchase_orders`].
+
+mod po_documents;
+pub mod purchase_orders;
 
 use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;

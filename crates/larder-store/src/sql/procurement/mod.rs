@@ -1,4 +1,6 @@
-//! procurement's statements: suppliers.
+//! procurement's statements: suppliers here, purchase orders in [`purchase_orders`].
+
+mod purchase_orders;
 
 use async_trait::async_trait;
 use larder_core::{ItemId, SupplierId, SupplierItemId};

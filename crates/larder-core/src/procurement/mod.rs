@@ -1,6 +1,8 @@
 //! procurement: suppliers and what is bought from them. This module holds the rules that need
 //! no storage: the days a supplier takes orders, and a supplier's pack hierarchy in the item's
-//! base unit.
+//! base unit; [`purchase_orders`] holds those of purchase orders.
+
+pub mod purchase_orders;
 
 use std::fmt;
 
