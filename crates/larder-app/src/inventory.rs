@@ -260,6 +260,7 @@ fn adjustment_row(
         Some(LotSpec {
             code: cmd.lot_code.clone().map(Code::into_string),
             expires_on: cmd.expires_on,
+            value: None,
         })
     } else {
         None

@@ -111,3 +111,7 @@ id_type!(
     /// A purchase order of a tenant (procurement).
     PurchaseOrderId
 );
+id_type!(
+    /// A goods receipt: one delivery received at a location (procurement).
+    GoodsReceiptId
+);

@@ -40,6 +40,9 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261207000002_purchase_orders.sql"
     )),
+    M::up(include_str!(
+        "../migrations/20261207000003_goods_receipts.sql"
+    )),
 ];
 
 /// Brings the schema up to date.

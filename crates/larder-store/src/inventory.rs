@@ -19,6 +19,9 @@ pub struct LotSpec {
     pub code: Option<String>,
     /// Expiry or best-before date.
     pub expires_on: Option<NaiveDate>,
+    /// The exact value of what came in, when known (a receipt's packs x price per pack);
+    /// `None`: quantity x unit cost.
+    pub value: Option<Money>,
 }
 
 /// What a movement did to stock value (ADR 014). Set by [`InventoryTx::append_movements`]

@@ -2,6 +2,7 @@
 //! catalog data: `catalog.read` to see them, `catalog.write` to add and change them. Purchase
 //! orders, with their own scopes, are in [`purchase_orders`].
 
+pub mod goods_receipts;
 mod po_documents;
 pub mod purchase_orders;
 

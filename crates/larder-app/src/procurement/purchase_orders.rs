@@ -263,7 +263,7 @@ fn count(q: Quantity) -> String {
 
 /// The purchase order `id` as `p` may see it: 404 when absent, or at a location outside a
 /// limited member's (as if it did not exist).
-async fn visible(
+pub(super) async fn visible(
     tx: &mut dyn TenantTx,
     p: &Principal,
     id: PurchaseOrderId,

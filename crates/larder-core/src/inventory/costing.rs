@@ -122,6 +122,9 @@ pub struct Incoming {
     pub quantity: Quantity,
     /// Cost per base unit, millionths of the currency.
     pub unit_cost: Money,
+    /// Its exact purchase value when known (a receipt's packs x price per pack); `None`:
+    /// `quantity x unit_cost`, rounded half to even.
+    pub value: Option<Money>,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
     /// Expiry or best-before date.
@@ -222,7 +225,10 @@ impl LevelCost {
     /// [`CostOverflow`] when a value or on hand leaves its range.
     pub fn receive(&mut self, inc: &Incoming) -> Result<Received, CostOverflow> {
         let q = inc.quantity.raw();
-        let purchase = inc.quantity.cost_at(inc.unit_cost).ok_or(CostOverflow)?;
+        let purchase = match inc.value {
+            Some(v) => v,
+            None => inc.quantity.cost_at(inc.unit_cost).ok_or(CostOverflow)?,
+        };
         let short = (-self.on_hand.raw()).max(0);
         let settled = q.min(short);
         let mut cost_variance = Money::ZERO;
@@ -349,6 +355,7 @@ mod tests {
             lot_id: LotId::new(),
             quantity: Quantity::from_raw(q),
             unit_cost: Money::from_raw(cost),
+            value: None,
             received_at: at(day),
             expires_on: expires,
         }

@@ -2,6 +2,7 @@
 //! no storage: the days a supplier takes orders, and a supplier's pack hierarchy in the item's
 //! base unit; [`purchase_orders`] holds those of purchase orders.
 
+pub mod goods_receipts;
 pub mod purchase_orders;
 
 use std::fmt;

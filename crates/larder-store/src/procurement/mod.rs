@@ -1,8 +1,10 @@
 //! procurement: the suppliers a tenant buys from, and ([`purchase_orders`]) what it orders
 //! from them.
 
+mod goods_receipts;
 mod purchase_orders;
 
+pub use goods_receipts::*;
 pub use purchase_orders::*;
 
 use async_trait::async_trait;
@@ -91,10 +93,10 @@ pub struct PreferredSupplierRow {
     pub supplier_item_id: SupplierItemId,
 }
 
-/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`] (a
-/// supertrait, so one context keeps one trait in `TenantTx`).
+/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`] and goods
+/// receipts in [`GoodsReceiptTx`] (supertraits, so one context keeps one trait in `TenantTx`).
 #[async_trait]
-pub trait ProcurementTx: PurchaseOrderTx + Send {
+pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + Send {
     /// Adds a supplier. Conflict `suppliers_name` on a duplicate name.
     async fn insert_supplier(&mut self, supplier: &SupplierRow) -> Result<(), StoreError>;
     /// Replaces a supplier's fields when its version is `expected_version` (the row carries the

@@ -269,6 +269,7 @@ fn cost_movements(
                     lot_id: LotId::new(),
                     quantity: m.quantity,
                     unit_cost,
+                    value: spec.value,
                     received_at: m.occurred_at,
                     expires_on: spec.expires_on,
                 })

@@ -121,6 +121,7 @@ id_args!(
     SupplierId,
     SupplierItemId,
     LotId,
+    GoodsReceiptId,
     PurchaseOrderId
 );
 

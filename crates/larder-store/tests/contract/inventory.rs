@@ -845,6 +845,7 @@ fn receipt(
         lot: Some(LotSpec {
             code: code.map(Into::into),
             expires_on: expires.and_then(|(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)),
+            value: None,
         }),
         ..mv(s.item, s.location, MovementKind::Receipt, qty, occurred)
     }

@@ -446,6 +446,7 @@ fn every_port_method_has_a_contract_test() {
         "AnalyticsTx",
         "ProcurementTx",
         "PurchaseOrderTx",
+        "GoodsReceiptTx",
         "Store",
     ] {
         assert!(

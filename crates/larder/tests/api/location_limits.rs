@@ -177,6 +177,20 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     let (peckham, sale_b, receipt_b) =
         site(&app, &t, None, "Peckham", &item, "3", "Mystery B").await;
     let (manager, manager_email, m) = app.add_member(&t, "manager").await;
+    // A walk-in delivery at each site.
+    let mut deliveries = Vec::new();
+    for at in [&brixton, &peckham] {
+        let res = app
+            .post(
+                "/api/v1/goods-receipts",
+                Some(&t.token),
+                &json!({"location_id": at, "lines": [{"item_id": item, "quantity": "2", "unit_cost": "2.5"}]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        deliveries.push(id_of(&json_of(res).await));
+    }
+    let (delivery_a, delivery_b) = (deliveries[0].clone(), deliveries[1].clone());
 
     // The owner limits the manager to Brixton; it applies to the token they already hold.
     let limited = app
@@ -196,6 +210,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         peckham.clone(),
         sale_b.clone(),
         receipt_b.clone(),
+        delivery_b.clone(),
         "Peckham".to_owned(),
         "Mystery B".to_owned(),
     ];
@@ -272,6 +287,16 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             brixton.clone(),
         ),
         ("/lots", "/lots".to_owned(), brixton.clone()),
+        (
+            "/goods-receipts",
+            "/goods-receipts".to_owned(),
+            delivery_a.clone(),
+        ),
+        (
+            "/goods-receipts/{id}",
+            format!("/goods-receipts/{delivery_a}"),
+            delivery_a.clone(),
+        ),
     ] {
         cover("get", template);
         let res = app.get(&format!("/api/v1{url}"), &m).await;
@@ -297,6 +322,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             "/stock-value",
             "/cost-of-goods-used",
             "/lots",
+            "/goods-receipts",
         ]
         .contains(&template)
         {
@@ -350,7 +376,8 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(usage["data"][0]["total"], "0.800");
     let stock = json_of(app.get("/api/v1/stock", &m).await).await;
     assert_eq!(stock["data"].as_array().unwrap().len(), 1);
-    assert_eq!(stock["data"][0]["on_hand"], "9.800");
+    // 10 received by hand and 2 delivered, 0.2 sold.
+    assert_eq!(stock["data"][0]["on_hand"], "11.800");
 
     // Peckham by id or by filter: not found, or nothing.
     cover("get", "/stock-movements/{id}/lots");
@@ -358,6 +385,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         format!("/locations/{peckham}"),
         format!("/sales/{sale_b}"),
         format!("/stock-movements/{receipt_b}/lots"),
+        format!("/goods-receipts/{delivery_b}"),
         format!("/stock-value?location_id={peckham}"),
     ] {
         assert_eq!(
@@ -378,6 +406,15 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     cover("post", "/stock/adjustments");
     let adj = json!({"item_id": item, "location_id": peckham, "quantity": "5", "kind": "receipt"});
     let res = app.post("/api/v1/stock/adjustments", Some(&m), &adj).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("post", "/goods-receipts");
+    let res = app
+        .post(
+            "/api/v1/goods-receipts",
+            Some(&m),
+            &json!({"location_id": peckham, "lines": [{"item_id": item, "quantity": "1", "unit_cost": "1"}]}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     cover("post", "/sales");
     let sale =

@@ -1,5 +1,6 @@
 //! procurement's statements: suppliers here, purchase orders in [`purchase_orders`].
 
+mod goods_receipts;
 mod purchase_orders;
 
 use async_trait::async_trait;

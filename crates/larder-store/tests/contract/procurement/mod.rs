@@ -2,6 +2,7 @@
 //! their names unique per tenant, list by name with a cursor (inactive ones on request), and
 //! stay in their tenant. Purchase orders are in [`purchase_orders`].
 
+mod goods_receipts;
 mod purchase_orders;
 
 use crate::*;

@@ -19,7 +19,7 @@ contract!(
     sent_documents_are_kept_once_and_on_order_sums_open_lines,
 );
 
-fn po_row(
+pub(super) fn po_row(
     number: i64,
     supplier: &SupplierRow,
     location: LocationId,
@@ -41,7 +41,12 @@ fn po_row(
     }
 }
 
-fn line(no: i32, si: &SupplierItemRow, packs: i32, received: &str) -> PurchaseOrderLineRow {
+pub(super) fn line(
+    no: i32,
+    si: &SupplierItemRow,
+    packs: i32,
+    received: &str,
+) -> PurchaseOrderLineRow {
     PurchaseOrderLineRow {
         line_no: no,
         supplier_item_id: si.id,
@@ -56,7 +61,7 @@ fn line(no: i32, si: &SupplierItemRow, packs: i32, received: &str) -> PurchaseOr
 }
 
 /// A supplier and one supplier item of the seed's item, written.
-async fn supplier_with_item(store: &S, s: &Seed) -> (SupplierRow, SupplierItemRow) {
+pub(super) async fn supplier_with_item(store: &S, s: &Seed) -> (SupplierRow, SupplierItemRow) {
     let sup = supplier_row("Brakes");
     let si = supplier_item_row(sup.id, s.item, "R-6KG");
     let (a, b) = (sup.clone(), si.clone());

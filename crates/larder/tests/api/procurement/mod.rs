@@ -2,6 +2,7 @@
 //! changed at their version, listed by name (inactive ones on request), refused with the field
 //! named, kept in their tenant. Purchase orders are in [`purchase_orders`].
 
+mod goods_receipts;
 mod purchase_orders;
 
 use reqwest::StatusCode;

@@ -20,17 +20,17 @@ both!(
 
 /// What a test orders from: Brakes (account BR-1042, Mondays and Thursdays, 2 days), selling
 /// rice as a case of 6 x 1 kg at 9.60 (at least 2 cases) and oil as 4 x 2.5 l at 18.40.
-struct Shop {
-    supplier: String,
-    rice: String,
-    oil: String,
+pub(super) struct Shop {
+    pub(super) supplier: String,
+    pub(super) rice: String,
+    pub(super) oil: String,
 }
 
-async fn json_of(res: reqwest::Response) -> Value {
+pub(super) async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
 
-async fn shop(app: &TestApp, t: &Tenant) -> Shop {
+pub(super) async fn shop(app: &TestApp, t: &Tenant) -> Shop {
     let rice_item = app.create_item(t, "Basmati rice", "g", "0.0016").await;
     let oil_item = app.create_item(t, "Rapeseed oil", "ml", "0.0013").await;
     let res = app
@@ -66,20 +66,20 @@ async fn shop(app: &TestApp, t: &Tenant) -> Shop {
 }
 
 /// A PO of 3 cases of rice (28.80) and 1 of oil at an agreed 17.00, delivered to `location`.
-fn order(s: &Shop, location: &str) -> Value {
+pub(super) fn order(s: &Shop, location: &str) -> Value {
     json!({"supplier_id": s.supplier, "location_id": location, "note": "Back door, before 10:00",
            "lines": [{"supplier_item_id": s.rice, "packs": 3},
                      {"supplier_item_id": s.oil, "packs": 1, "price_per_pack": "17.00"}]})
 }
 
-async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
+pub(super) async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
     let res = app.post("/api/v1/purchase-orders", Some(token), body).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
     json_of(res).await
 }
 
 /// `POST /purchase-orders/{id}/{action}` with `If-Match: "version"` and an optional body.
-async fn act(
+pub(super) async fn act(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -115,7 +115,7 @@ async fn put_if(
         .unwrap()
 }
 
-fn id_of(v: &Value) -> String {
+pub(super) fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
