@@ -503,13 +503,13 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    // Peckham is as it was.
+    // Peckham is as it was: 10 received by hand and 2 delivered, 0.6 sold.
     let owner_stock = json_of(
         app.get(&format!("/api/v1/stock?location_id={peckham}"), &t.token)
             .await,
     )
     .await;
-    assert_eq!(owner_stock["data"][0]["on_hand"], "10.400");
+    assert_eq!(owner_stock["data"][0]["on_hand"], "12.400");
     assert_eq!(owner_stock["data"][0]["par_level"], "50.000");
     let owner_loc = json_of(
         app.get(&format!("/api/v1/locations/{peckham}"), &t.token)
