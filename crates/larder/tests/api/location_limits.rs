@@ -699,7 +699,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // (One location left to see: the dashboard drops its location column.)
     for (page, must_show) in [
-        ("/".to_owned(), "14.8 g"),
+        ("/".to_owned(), "16.8 g"),
         (format!("/items/{item}"), "Brixton Market"),
     ] {
         let res = web.get(app.url(&page)).send().await.unwrap();
