@@ -15,6 +15,7 @@ mod http;
 mod import;
 mod limits;
 mod procfs;
+mod procurement;
 mod report;
 
 use std::ffi::OsString;
@@ -226,6 +227,7 @@ struct BackendRun {
     soak: Option<AdjustRun>,
     import: Option<import::InProcess>,
     import_process: Option<import::AsProcess>,
+    procurement: Option<procurement::Procurement>,
     failures: Vec<String>,
 }
 
@@ -431,6 +433,13 @@ async fn backend(db: &Db, config: &Config, dir: &Path, opts: &Options) -> Backen
         Err(e) => run
             .failures
             .push(format!("{name} import as a process: {e:#}")),
+    }
+    eprintln!("bench: {name}: purchasing and valuation over the demo");
+    match procurement::run(&db.config(config, dir.join("procurement"))).await {
+        Ok(r) => run.procurement = Some(r),
+        Err(e) => run
+            .failures
+            .push(format!("{name} purchasing and valuation: {e:#}")),
     }
     run
 }

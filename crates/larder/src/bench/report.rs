@@ -596,6 +596,30 @@ pub(super) fn render(r: &Report) -> String {
             )),
         }
     }
+    md.push_str(
+        "\n## Purchasing and valuation over the demo's history\n\n\
+         In process, after loading the whole demo (four years of the takeaway's sales, its \
+         openings and deliveries): stock value as of 100 dates spread over the history (the \
+         ledger summed up to each, `App::stock_value`), and receiving a 40-line purchase \
+         order 25 times (`App::receive_goods`: 40 receipt movements into lots, the order's \
+         lines and status).\n\n\
+         | backend | valuation as of a date p50 (ms) | p95 (ms) | receive a 40-line PO p50 (ms) | p95 (ms) |\n\
+         |---|---:|---:|---:|---:|\n",
+    );
+    for b in &runs {
+        let pr = b.procurement.as_ref();
+        let pct = |v: Option<&Vec<f64>>, q: f64| {
+            num(v.and_then(|v| super::procurement::percentile(v, q)), 1)
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            b.name,
+            pct(pr.map(|p| &p.valuation_ms), 50.0),
+            pct(pr.map(|p| &p.valuation_ms), 95.0),
+            pct(pr.map(|p| &p.receive_ms), 50.0),
+            pct(pr.map(|p| &p.receive_ms), 95.0),
+        ));
+    }
     md
 }
 
