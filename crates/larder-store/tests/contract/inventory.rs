@@ -20,6 +20,7 @@ contract!(
     lots_are_consumed_fefo_and_the_ledger_values_stock,
     moving_average_takes_the_average_cost,
     concurrent_postings_take_each_lot_once,
+    a_backdated_receipt_settles_the_shortfall_it_finds_and_values_from_its_own_date,
 );
 
 /// Ids sorted newest first, as the ledger lists them.
@@ -1102,4 +1103,106 @@ async fn concurrent_postings_take_each_lot_once(store: S) {
         vec![(q("40"), money("40"))]
     );
     assert!(bad.is_empty(), "{bad:?}");
+}
+
+async fn a_backdated_receipt_settles_the_shortfall_it_finds_and_values_from_its_own_date(store: S) {
+    let s = seed(&store, "backdated").await;
+    // 2 at 1.00 on the 1st; 5 sold on the 5th: the lot's 2 (2.00) and 3 short at the last
+    // cost, 1.00 (3.00).
+    post(
+        &store,
+        s.tenant,
+        vec![receipt(&s, "2", "1", Some("EARLY"), None, at(1, 9))],
+    )
+    .await;
+    post(
+        &store,
+        s.tenant,
+        vec![mv(s.item, s.location, MovementKind::Sale, "-5", at(5, 12))],
+    )
+    .await;
+    // Then a delivery of the 3rd is recorded late: 10 at 1.50. It settles the 3 short (4.50
+    // actual against 3.00 provisional: 1.50 more cost of goods used) and opens a lot of 7
+    // worth 10.50, dated the 3rd. The sale of the 5th is not reposted.
+    let late = receipt(&s, "10", "1.5", Some("LATE"), None, at(3, 9));
+    let (cost, bad) = write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            let c = tx.append_movements(&[late]).await?;
+            Ok((c, tx.cost_mismatches().await?))
+        })
+    })
+    .await;
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(
+        (
+            cost[0].costing.settled,
+            cost[0].costing.cost_variance,
+            cost[0].costing.value
+        ),
+        (q("3"), money("-1.5"), money("13.5"))
+    );
+    let value_at = |day: u32| {
+        let store = store.clone();
+        let tenant = s.tenant;
+        async move {
+            let rows = read(&store, tenant, move |tx| {
+                Box::pin(async move {
+                    tx.stock_value(&ValueFilter {
+                        as_of: Some(at(day, 23)),
+                        ..Default::default()
+                    })
+                    .await
+                })
+            })
+            .await;
+            rows.first().map(|r| (r.on_hand, r.value))
+        }
+    };
+    // Before the late delivery's date: as it was.
+    assert_eq!(value_at(2).await, Some((q("2"), money("2"))));
+    // From its date on it counts, with the variance of what it settled dated with it (ADR 014:
+    // a backdated receipt revalues only the shortfall it settles, not the days between).
+    assert_eq!(value_at(4).await, Some((q("12"), money("15.5"))));
+    // After the sale: 7 left worth 10.50, the late lot's.
+    assert_eq!(value_at(6).await, Some((q("7"), money("10.5"))));
+    let (lots, used) = read(&store, s.tenant, |tx| {
+        Box::pin(async move {
+            let lots = tx
+                .list_lots(&LotFilter {
+                    open_only: true,
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await?;
+            let used = tx
+                .goods_used(&UsedFilter {
+                    from: at(1, 0),
+                    to: at(7, 0),
+                    location_id: None,
+                    scope: LocationScope::All,
+                })
+                .await?;
+            Ok((lots, used))
+        })
+    })
+    .await;
+    assert_eq!(
+        lots.iter()
+            .map(|l| (
+                l.code.clone(),
+                l.remaining,
+                l.remaining_value,
+                l.received_at
+            ))
+            .collect::<Vec<_>>(),
+        vec![(Some("LATE".to_owned()), q("7"), money("10.5"), at(3, 9))]
+    );
+    // Cost of goods used: the sale's 5.00 and the 1.50 the settlement added.
+    assert_eq!(
+        used.iter().map(|u| (u.kind, u.cost)).collect::<Vec<_>>(),
+        vec![
+            (MovementKind::Receipt, money("1.5")),
+            (MovementKind::Sale, money("5"))
+        ]
+    );
 }
