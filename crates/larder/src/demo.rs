@@ -176,8 +176,10 @@ pub struct DemoReport {
     pub sales: ImportReport,
     /// Opening-count movements posted.
     pub openings: usize,
-    /// Delivery (receipt) movements posted.
+    /// Deliveries received (goods receipts; for the pizza place, weekly receipt movements).
     pub receipts: usize,
+    /// Purchase orders placed by the replay.
+    pub orders: usize,
     /// Suppliers, supplier items and prices added (zero when they were there already).
     pub supply: SupplyLoaded,
 }
@@ -790,38 +792,43 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
     };
     progress.set_message("takeaway suppliers");
     report.supply = load_takeaway_supply(app, p, location).await?;
-    progress.set_message("takeaway sales");
-    report.sales = app
-        .import_sales_with(
-            p.tenant_id,
-            location,
-            DEMO_SALES_SOURCE,
-            ImportRequest {
-                lines: crate::sales_import::embedded(ORDERS_CSV.as_bytes(), progress.clone()),
-                tickets: None,
-                mapping: SalesMapping::default(),
-                mode: ImportMode::AllOrNothing,
-                dry_run: false,
-            },
-        )
-        .await
-        .map_err(failed)
-        .context("importing the takeaway's sales")?;
-    // A complete demo (no ticket was missing, and the opening count that is posted with every
-    // delivery is there) is left as it is, whatever was imported into it since.
-    let complete = report.sales.tickets_imported == 0 && opening_posted(app, p, location).await?;
-    let stock = if complete {
-        (0, 0, false)
-    } else {
-        progress.set_message("takeaway stock");
-        stock_the_kitchen(app, p, location).await?
+    progress.set_message("takeaway sales and purchasing");
+    // The history replayed day by day with the purchasing around it (crate::demo_replay): a
+    // complete demo (every ticket stored) is left as it is.
+    let tz = app.tenant_tz(p.tenant_id).await.map_err(failed)?;
+    let (scan, tickets) =
+        larder_app::sales::import::parse_all(ORDERS_CSV.as_bytes(), tz).map_err(failed)?;
+    if let Some(e) = scan.errors.first() {
+        anyhow::bail!("the takeaway's sales file has a bad row: {e:?}");
+    }
+    let in_file = tickets.len();
+    let supply = demo_supply(app, p).await?;
+    let replayed = crate::demo_replay::replay(
+        app,
+        p,
+        location,
+        DEMO_SALES_SOURCE,
+        tickets,
+        &supply,
+        progress,
+    )
+    .await
+    .context("replaying the takeaway's sales and purchasing")?;
+    progress.inc(2 * ORDERS_CSV.len() as u64);
+    report.sales = ImportReport {
+        rows_read: scan.rows_read,
+        tickets_in_file: in_file,
+        tickets_imported: replayed.tickets,
+        tickets_already_imported: in_file - replayed.tickets,
+        lines_depleted: replayed.lines_depleted,
+        movements: replayed.movements,
+        time_zone: tz.name().to_owned(),
+        ..Default::default()
     };
-    report.openings = stock.0;
-    report.receipts = stock.1;
-    report.loaded = report.book.items > 0
-        || report.supply.any()
-        || report.sales.tickets_imported > 0
-        || stock.2;
+    report.openings = replayed.openings;
+    report.orders = replayed.orders;
+    report.receipts = replayed.deliveries;
+    report.loaded = report.book.items > 0 || report.supply.any() || replayed.tickets > 0;
     Ok(report)
 }
 
@@ -1038,7 +1045,7 @@ async fn item_packs(app: &App, p: Principal) -> anyhow::Result<HashMap<ItemId, Q
 
 /// Par level 1.5 x the largest weekly usage, rounded up to whole packs (at least one pack);
 /// reorder point half that usage, rounded down to the thousandth (integer halving).
-fn derive_par_levels(
+pub(crate) fn derive_par_levels(
     usage: &[larder_app::analytics::UsageSeries],
     packs: &HashMap<ItemId, Quantity>,
 ) -> BTreeMap<ItemId, (Quantity, Quantity)> {

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_replay;
 pub mod pizza_demo;
 mod sales_import;
 pub mod telemetry;

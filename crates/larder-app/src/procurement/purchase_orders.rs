@@ -280,7 +280,7 @@ pub(super) async fn visible(
 }
 
 /// The tenant's time zone, read in the transaction.
-async fn tenant_zone(tx: &mut dyn TenantTx) -> Result<(Tz, Option<Money>, String), AppError> {
+pub(super) async fn tenant_zone(tx: &mut dyn TenantTx) -> Result<(Tz, Option<Money>, String), AppError> {
     let t = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
     let tz = t
         .time_zone
@@ -290,16 +290,16 @@ async fn tenant_zone(tx: &mut dyn TenantTx) -> Result<(Tz, Option<Money>, String
 }
 
 /// A command's header and lines, checked against the supplier, its items and prices.
-struct Planned {
-    supplier: SupplierRow,
-    expected_delivery: NaiveDate,
-    note: Option<String>,
-    total: Money,
-    lines: Vec<PurchaseOrderLineRow>,
+pub(super) struct Planned {
+    pub(super) supplier: SupplierRow,
+    pub(super) expected_delivery: NaiveDate,
+    pub(super) note: Option<String>,
+    pub(super) total: Money,
+    pub(super) lines: Vec<PurchaseOrderLineRow>,
 }
 
 /// The checks that need no storage: 1 to 200 lines, packs in range, prices not negative.
-fn check_shape(cmd: &PurchaseOrderCommand) -> Result<(), AppError> {
+pub(super) fn check_shape(cmd: &PurchaseOrderCommand) -> Result<(), AppError> {
     if cmd.lines.is_empty() || cmd.lines.len() > rules::MAX_LINES {
         return Err(AppError::invalid(
             "lines",
@@ -327,7 +327,7 @@ fn check_shape(cmd: &PurchaseOrderCommand) -> Result<(), AppError> {
 /// tenant's and active, each line's supplier item is that supplier's, its item not retired,
 /// its packs at least the minimum order, its price given or in force now; computes the
 /// quantities and totals exactly, and the expected delivery when none is given.
-async fn plan(
+pub(super) async fn plan(
     tx: &mut dyn TenantTx,
     p: &Principal,
     cmd: &PurchaseOrderCommand,
@@ -446,7 +446,7 @@ async fn plan(
 }
 
 /// A purchase order as shown: names, lines with their supplier items, events with names.
-async fn view(tx: &mut dyn TenantTx, row: PurchaseOrderRow) -> Result<PurchaseOrder, AppError> {
+pub(super) async fn view(tx: &mut dyn TenantTx, row: PurchaseOrderRow) -> Result<PurchaseOrder, AppError> {
     let supplier_name = tx
         .get_supplier(row.supplier_id)
         .await?

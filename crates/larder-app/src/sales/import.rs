@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use larder_core::{LocationId, MenuItemId, Money, Quantity, SaleId, TenantId};
+use larder_core::{ItemId, LocationId, MenuItemId, Money, Quantity, SaleId, TenantId};
 use larder_store::prelude::*;
 use larder_store::{Mode, SaleLineRow, SaleRow, run_tenant};
 use serde::{Deserialize, Serialize};
@@ -1068,6 +1068,117 @@ impl App {
         report.unmapped = tally.unmapped();
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
+    }
+}
+
+/// What [`App::import_tickets`] wrote.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TicketsWritten {
+    /// Tickets written (those already stored are not counted).
+    pub tickets: usize,
+    /// Their lines that depleted stock through a recipe.
+    pub lines_depleted: usize,
+    /// Sale movements written.
+    pub movements: usize,
+}
+
+impl App {
+    /// Writes tickets already parsed (one day of a history being replayed, say) into
+    /// `location` of `tenant` under `source`, depleting stock, in one transaction; tickets
+    /// already stored under their reference are skipped. Returns what was written. An
+    /// operator command, as [`App::import_sales_with`] is.
+    ///
+    /// # Errors
+    /// 422 when a recipe cannot be exploded or a depletion overflows; storage errors.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant, tickets = tickets.len()))]
+    pub async fn import_tickets(
+        &self,
+        tenant: TenantId,
+        location: LocationId,
+        source: &str,
+        tickets: Vec<ParsedTicket>,
+    ) -> Result<TicketsWritten, AppError> {
+        if tickets.is_empty() {
+            return Ok(TicketsWritten::default());
+        }
+        let src = source.to_owned();
+        run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let book = Book::load(tx).await?;
+                let aliases = tx.list_sale_aliases().await?;
+                let depleter = Depleter::new(&book)?.with_aliases(&aliases);
+                let now = Utc::now();
+                let prepared = tickets
+                    .iter()
+                    .map(|t| depleter.prepare(ticket_sale(t, location, &src, now, &depleter), None))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (new, _) = write_new(tx, &src, prepared, false).await?;
+                Ok(TicketsWritten {
+                    tickets: new.len(),
+                    lines_depleted: new.iter().map(|n| n.lines_depleted).sum(),
+                    movements: new.iter().map(|n| n.movements.len()).sum(),
+                })
+            })
+        })
+        .await
+    }
+}
+
+impl App {
+    /// The references among `refs` already stored under `source` for `tenant`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn stored_sale_refs(
+        &self,
+        tenant: TenantId,
+        source: &str,
+        refs: Vec<String>,
+    ) -> Result<HashSet<String>, AppError> {
+        let src = source.to_owned();
+        run_tenant(self.db(), tenant, Mode::Read, move |tx| {
+            Box::pin(async move {
+                Ok::<_, AppError>(
+                    tx.existing_sale_refs(&src, &refs)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                )
+            })
+        })
+        .await
+    }
+
+    /// What `tickets` would deplete, without writing anything: (when, item, quantity
+    /// removed) per ingredient of each ticket, through the tenant's recipes as they are now.
+    ///
+    /// # Errors
+    /// 422 when a recipe cannot be exploded; storage errors.
+    pub async fn usage_of_tickets(
+        &self,
+        tenant: TenantId,
+        location: LocationId,
+        tickets: &[ParsedTicket],
+    ) -> Result<Vec<(DateTime<Utc>, ItemId, Quantity)>, AppError> {
+        let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+            Box::pin(async move {
+                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
+            })
+        })
+        .await?;
+        let depleter = Depleter::new(&book)?.with_aliases(&aliases);
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for t in tickets {
+            let prepared =
+                depleter.prepare(ticket_sale(t, location, "usage", now, &depleter), None)?;
+            out.extend(prepared.movements.into_iter().filter_map(|m| {
+                m.quantity
+                    .checked_neg()
+                    .map(|q| (m.occurred_at, m.item_id, q))
+            }));
+        }
+        Ok(out)
     }
 }
 
