@@ -218,6 +218,6 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, IdempotencyTx, InventoryTx, MenuTx,
-        ProcurementTx, PurchaseOrderTx, SalesTx, TenancyTx, TenantTx,
+        ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
     };
 }
