@@ -39,7 +39,7 @@ use larder_app::procurement::{
     PreferredSupplierCommand, SupplierCommand, SupplierItemCommand, SupplierItemQuery,
     SupplierPriceCommand, SupplierQuery,
 };
-use larder_app::sales::{ImportMode, ImportReport, ImportRequest, SalesMapping, name_key};
+use larder_app::sales::{ImportReport, name_key};
 use larder_app::tenancy::LocationCommand;
 use larder_app::{App, AppError, Principal};
 use larder_core::auth::Role;

@@ -33,7 +33,6 @@ use larder_core::inventory::MovementKind;
 use larder_core::procurement::purchase_orders::{PoStatus, expected_delivery};
 use larder_core::{ItemId, LocationId, PurchaseOrderId, Quantity, SupplierId};
 
-
 use crate::demo::{DemoSupply, failed, text};
 
 /// What the replay did.
@@ -88,7 +87,7 @@ fn weekly_usage(
         .map(|(item, weeks)| UsageSeries {
             item_id: item,
             name: String::new(),
-            base_unit: larder_core::BaseUnit::Gram,
+            base_unit: larder_core::BaseUnit::G,
             total: Quantity::from_raw(weeks.values().sum()),
             weeks: weeks
                 .into_iter()
@@ -131,7 +130,10 @@ pub async fn replay(
         )
         .await
         .map_err(failed)?;
-    let Some(resume) = tickets.iter().position(|t| !stored.contains(&t.external_ref)) else {
+    let Some(resume) = tickets
+        .iter()
+        .position(|t| !stored.contains(&t.external_ref))
+    else {
         return Ok(out);
     };
     let first_day = cal.business_date(tickets[0].occurred_at);
@@ -152,10 +154,8 @@ pub async fn replay(
             .usage_of_tickets(p.tenant_id, location, &tickets)
             .await
             .map_err(failed)?;
-        let packs: HashMap<ItemId, Quantity> = supply
-            .iter()
-            .map(|(i, s)| (*i, s.pack_quantity))
-            .collect();
+        let packs: HashMap<ItemId, Quantity> =
+            supply.iter().map(|(i, s)| (*i, s.pack_quantity)).collect();
         let pars = crate::demo::derive_par_levels(&weekly_usage(&usage, &cal), &packs);
         for (item, (par, reorder)) in &pars {
             app.set_par_level(
@@ -171,7 +171,7 @@ pub async fn replay(
             .map_err(failed)?;
         }
         let opening_at = cal.day_start(cal.week_of(first_day)) - Duration::days(1);
-        let reason = text("opening count (demo)")?;
+        let reason: larder_core::Label = text("opening count (demo)")?;
         let cmds: Vec<AdjustmentCommand> = pars
             .iter()
             .map(|(item, (par, _))| AdjustmentCommand {
@@ -293,10 +293,8 @@ pub async fn replay(
             .iter()
             .filter(|(id, s)| {
                 s.order_days.contains(weekday)
-                    && !placed.contains(&(
-                        **id,
-                        expected_delivery(day, s.order_days, s.lead_time_days),
-                    ))
+                    && !placed
+                        .contains(&(**id, expected_delivery(day, s.order_days, s.lead_time_days)))
             })
             .map(|(id, _)| *id)
             .collect();

@@ -1,11 +1,13 @@
 //! procurement: the suppliers a tenant buys from (issue 8's first part). Suppliers are
 //! catalog data: `catalog.read` to see them, `catalog.write` to add and change them. Purchase
-//! orders, with their own scopes, are in [`purchase_orders`].
+//! orders, with their own scopes, are in [`purchase_orders`], reorder suggestions (which make
+//! draft purchase orders) in [`reorder`].
 
 pub mod goods_receipts;
 pub mod history;
 mod po_documents;
 pub mod purchase_orders;
+pub mod reorder;
 
 use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;

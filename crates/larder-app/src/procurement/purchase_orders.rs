@@ -30,7 +30,7 @@ use crate::page::{self, Page};
 use crate::{App, AppError, Principal};
 
 /// Purchase orders' constraints, by the field clients write.
-const CONFLICTS: Conflicts = Conflicts(&[
+pub(super) const CONFLICTS: Conflicts = Conflicts(&[
     ("purchase_orders_number", "number"),
     ("purchase_order_documents_kind", "status"),
 ]);
@@ -280,7 +280,9 @@ pub(super) async fn visible(
 }
 
 /// The tenant's time zone, read in the transaction.
-pub(super) async fn tenant_zone(tx: &mut dyn TenantTx) -> Result<(Tz, Option<Money>, String), AppError> {
+pub(super) async fn tenant_zone(
+    tx: &mut dyn TenantTx,
+) -> Result<(Tz, Option<Money>, String), AppError> {
     let t = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
     let tz = t
         .time_zone
@@ -446,7 +448,10 @@ pub(super) async fn plan(
 }
 
 /// A purchase order as shown: names, lines with their supplier items, events with names.
-pub(super) async fn view(tx: &mut dyn TenantTx, row: PurchaseOrderRow) -> Result<PurchaseOrder, AppError> {
+pub(super) async fn view(
+    tx: &mut dyn TenantTx,
+    row: PurchaseOrderRow,
+) -> Result<PurchaseOrder, AppError> {
     let supplier_name = tx
         .get_supplier(row.supplier_id)
         .await?
@@ -588,6 +593,39 @@ async fn render(
     ])
 }
 
+/// Checks `cmd` (its shape, then against the supplier, its items and prices) and inserts it
+/// as a draft numbered next in the tenant, in the supplier's currency: the one way a purchase
+/// order is created, by hand or from reorder suggestions, inside the caller's transaction.
+///
+/// # Errors
+/// As [`App::create_purchase_order`], the fields named as in `cmd`.
+pub(super) async fn insert_draft(
+    tx: &mut dyn TenantTx,
+    p: &Principal,
+    cmd: &PurchaseOrderCommand,
+    now: DateTime<Utc>,
+) -> Result<PurchaseOrder, AppError> {
+    check_shape(cmd)?;
+    let plan = plan(tx, p, cmd, now).await?;
+    let number = tx.next_purchase_order_number().await?;
+    let row = PurchaseOrderRow {
+        id: PurchaseOrderId::new(),
+        number,
+        supplier_id: plan.supplier.id,
+        location_id: cmd.location_id,
+        status: PoStatus::Draft,
+        currency: plan.supplier.currency,
+        expected_delivery: plan.expected_delivery,
+        note: plan.note,
+        total: plan.total,
+        version: 1,
+        created_by: p.user_id,
+        created_at: now,
+    };
+    tx.insert_purchase_order(&row, &plan.lines).await?;
+    view(tx, row).await
+}
+
 /// A version conflict from the store as a stale `If-Match`.
 fn stale(e: StoreError) -> AppError {
     match e {
@@ -623,28 +661,7 @@ impl App {
             key,
             "create_purchase_order",
             &cmd,
-            move |tx| {
-                Box::pin(async move {
-                    let plan = plan(tx, &p, &c, now).await?;
-                    let number = tx.next_purchase_order_number().await?;
-                    let row = PurchaseOrderRow {
-                        id: PurchaseOrderId::new(),
-                        number,
-                        supplier_id: plan.supplier.id,
-                        location_id: c.location_id,
-                        status: PoStatus::Draft,
-                        currency: plan.supplier.currency,
-                        expected_delivery: plan.expected_delivery,
-                        note: plan.note,
-                        total: plan.total,
-                        version: 1,
-                        created_by: p.user_id,
-                        created_at: now,
-                    };
-                    tx.insert_purchase_order(&row, &plan.lines).await?;
-                    view(tx, row).await
-                })
-            },
+            move |tx| Box::pin(async move { insert_draft(tx, &p, &c, now).await }),
         )
         .await
         .map_err(|e| CONFLICTS.name(e))

@@ -1,9 +1,11 @@
 //! procurement: suppliers and what is bought from them. This module holds the rules that need
 //! no storage: the days a supplier takes orders, and a supplier's pack hierarchy in the item's
-//! base unit; [`purchase_orders`] holds those of purchase orders.
+//! base unit; [`purchase_orders`] holds those of purchase orders, [`reorder`] the rule of
+//! reorder suggestions.
 
 pub mod goods_receipts;
 pub mod purchase_orders;
+pub mod reorder;
 
 use std::fmt;
 

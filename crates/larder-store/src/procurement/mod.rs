@@ -1,11 +1,13 @@
-//! procurement: the suppliers a tenant buys from, and ([`purchase_orders`]) what it orders
-//! from them.
+//! procurement: the suppliers a tenant buys from, ([`purchase_orders`]) what it orders from
+//! them, and ([`reorder`]) what reorder suggestions read.
 
 mod goods_receipts;
 mod purchase_orders;
+mod reorder;
 
 pub use goods_receipts::*;
 pub use purchase_orders::*;
+pub use reorder::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -93,10 +95,11 @@ pub struct PreferredSupplierRow {
     pub supplier_item_id: SupplierItemId,
 }
 
-/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`] and goods
-/// receipts in [`GoodsReceiptTx`] (supertraits, so one context keeps one trait in `TenantTx`).
+/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`], goods
+/// receipts in [`GoodsReceiptTx`] and what reorder suggestions read in [`ReorderTx`]
+/// (supertraits, so one context keeps one trait in `TenantTx`).
 #[async_trait]
-pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + Send {
+pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + ReorderTx + Send {
     /// Adds a supplier. Conflict `suppliers_name` on a duplicate name.
     async fn insert_supplier(&mut self, supplier: &SupplierRow) -> Result<(), StoreError>;
     /// Replaces a supplier's fields when its version is `expected_version` (the row carries the

@@ -36,7 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "menu", description = "Recipes and menu items, costed"),
         (name = "sales", description = "Sales and theoretical depletion"),
         (name = "reports", description = "Usage and menu mix"),
-        (name = "procurement", description = "Suppliers, their items and prices, and purchase orders"),
+        (name = "procurement", description = "Suppliers, their items and prices, purchase orders and reorder suggestions"),
     )
 )]
 pub struct ApiDoc;

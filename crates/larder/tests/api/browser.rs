@@ -1142,3 +1142,106 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A manager turns reorder suggestions into draft orders on a phone: the reorder page (one
+/// location, so no picker) shows Brakes' card with the rice it suggests in whole cases, the
+/// same page fits 1366 px, and with one more case typed "Create draft orders" lands on the
+/// drafts list with the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_turns_reorder_suggestions_into_draft_orders_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Reorder House").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "20000", "reorder_point": "8000"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes", "lead_time_days": 2, "min_order_value": "100"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let supplier = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"supplier_id": supplier, "item_id": rice, "supplier_sku": "R-6KG",
+        "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}],
+        "price_per_pack": "9.60"});
+    let res = app
+        .post("/api/v1/supplier-items", Some(&t.token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let si = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice}/preferred-supplier/{}", t.location_id),
+            &t.token,
+            &json!({"supplier_item_id": si}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/reorder")).await.unwrap();
+    // Nothing on hand, par 20 kg: 20 kg in 6 kg cases is 4 cases, £38.40, below £100.
+    let card = text_of(&c, &format!("supplier-{supplier}")).await;
+    for want in [
+        "Brakes",
+        "Basmati rice",
+        "case of 6 × bag 1 kg",
+        "£38.40",
+        "Below the minimum order",
+    ] {
+        assert!(card.contains(want), "{want} missing: {card}");
+    }
+    let packs = c
+        .find(Locator::Id(&format!("packs-{si}")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(packs.as_deref(), Some("4"));
+    assert!(
+        overflow(&c).await <= 0,
+        "the reorder page is wider than a phone"
+    );
+    shoot(&c, "reorder-390").await;
+    c.set_window_size(1366, 900).await.unwrap();
+    c.refresh().await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("reorder-form"))
+        .await
+        .unwrap();
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "reorder-1366").await;
+    c.set_window_size(390, 844).await.unwrap();
+    fill(&c, &format!("packs-{si}"), "5").await;
+    click(&c, "#create-drafts").await;
+    url_ends_with(&c, "/purchase-orders?status=draft").await;
+    let list = text_of(&c, "purchase-orders").await;
+    assert!(
+        list.contains("PO-000001")
+            && list.contains("Brakes")
+            && list.contains("Draft")
+            && list.contains("£48.00"),
+        "{list}"
+    );
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -647,6 +647,46 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         assert_eq!(res.status(), StatusCode::OK, "{kind}");
     }
 
+    // Reorder suggestions are a location's: the manager reads and orders for Brixton only.
+    cover("get", "/reorder-suggestions");
+    let res = app
+        .get(
+            &format!("/api/v1/reorder-suggestions?location_id={peckham}"),
+            &m,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .get(
+            &format!("/api/v1/reorder-suggestions?location_id={brixton}"),
+            &m,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains(&brixton), "{body}");
+    assert!(leaks(&body).is_empty(), "{body}");
+    cover("post", "/reorder-suggestions/purchase-orders");
+    let reorder_at = |location: &str| json!({"location_id": location, "lines": [{"supplier_item_id": si, "packs": 1}]});
+    let res = app
+        .post(
+            "/api/v1/reorder-suggestions/purchase-orders",
+            Some(&m),
+            &reorder_at(&peckham),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post(
+            "/api/v1/reorder-suggestions/purchase-orders",
+            Some(&m),
+            &reorder_at(&brixton),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let made = res.text().await.unwrap();
+    assert!(leaks(&made).is_empty(), "{made}");
+
     // Member administration is the owner's and admins': the manager may not lift their limit.
     for (method, template) in [
         ("get", "/members"),

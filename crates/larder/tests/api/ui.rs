@@ -908,3 +908,154 @@ async fn the_purchase_order_pages_name_bad_lines_follow_the_status_and_keep_to_t
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// The reorder page: with two locations it asks which first; a location's suggestions come in
+/// supplier cards with the packs to edit; packs below the minimum order show the page again
+/// (422) naming the line with what was typed; good packs make the draft and open the drafts;
+/// staff see suggestions without the button and may not post; another tenant's location is a
+/// 404 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reorder_page_picks_a_location_names_bad_packs_and_makes_drafts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Reorder Pages").await;
+    let rice = app.create_item(&t, "Basmati rice", "g", "0.0016").await;
+    let res = app
+        .post(
+            "/api/v1/locations",
+            Some(&t.token),
+            &json!({"name": "Peckham", "kind": "outlet"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "20000", "reorder_point": "8000"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let supplier = id(app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes", "lead_time_days": 2}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap());
+    let si = id(app
+        .post(
+            "/api/v1/supplier-items",
+            Some(&t.token),
+            &json!({"supplier_id": supplier, "item_id": rice, "supplier_sku": "R-6KG", "moq_packs": 2,
+                    "price_per_pack": "9.60",
+                    "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}]}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap());
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice}/preferred-supplier/{}", t.location_id),
+            &t.token,
+            &json!({"supplier_item_id": si}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let web = logged_in(&app, &t.email).await;
+    let text = |res: reqwest::Response| async move { res.text().await.unwrap() };
+    let res = web.get(app.url("/reorder")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    assert!(
+        page.contains("id=\"reorder-location\"")
+            && page.contains("Peckham")
+            && !page.contains("id=\"reorder-form\""),
+        "{page}"
+    );
+    let here = format!("/reorder?location_id={}", t.location_id);
+    let page = text(web.get(app.url(&here)).send().await.unwrap()).await;
+    assert!(
+        page.contains("Basmati rice")
+            && page.contains(&format!("id=\"packs-{si}\""))
+            && page.contains("value=\"4\"")
+            && page.contains("£38.40")
+            && page.contains("id=\"create-drafts\""),
+        "{page}"
+    );
+    let form = |packs: &'static str| {
+        vec![
+            ("location_id", t.location_id.clone()),
+            ("days", "28".to_owned()),
+            ("supplier_item_id", si.clone()),
+            ("packs", packs.to_owned()),
+        ]
+    };
+    let res = web
+        .post(app.url("/reorder"))
+        .form(&form("1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(res).await;
+    assert!(
+        page.contains("lines[0].packs") && page.contains("value=\"1\""),
+        "{page}"
+    );
+    let res = web
+        .post(app.url("/reorder"))
+        .form(&form("5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/purchase-orders?status=draft");
+    let list = text(
+        web.get(app.url("/purchase-orders?status=draft"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        list.contains("PO-000001") && list.contains("Draft") && list.contains("£48.00"),
+        "{list}"
+    );
+
+    let (_, staff_email, _) = app.add_member(&t, "staff").await;
+    let staff = browser();
+    let res = staff
+        .post(app.url("/login"))
+        .form(&[
+            ("email", staff_email.as_str()),
+            ("password", crate::helpers::MEMBER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = text(staff.get(app.url(&here)).send().await.unwrap()).await;
+    assert!(
+        page.contains("Basmati rice") && !page.contains("id=\"create-drafts\""),
+        "{page}"
+    );
+    let res = staff
+        .post(app.url("/reorder"))
+        .form(&form("5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let other = app.register("Other Reorder Pages").await;
+    let theirs = logged_in(&app, &other.email).await;
+    for path in [here.clone(), "/reorder?location_id=nonsense".to_owned()] {
+        let res = theirs.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}

@@ -1,7 +1,9 @@
-//! procurement's statements: suppliers here, purchase orders in [`purchase_orders`].
+//! procurement's statements: suppliers here, purchase orders in [`purchase_orders`], what
+//! reorder suggestions read in [`reorder`].
 
 mod goods_receipts;
 mod purchase_orders;
+mod reorder;
 
 use async_trait::async_trait;
 use larder_core::{ItemId, SupplierId, SupplierItemId};

@@ -1,9 +1,11 @@
 //! procurement (`ProcurementTx`): suppliers round trip, change only at their version, keep
 //! their names unique per tenant, list by name with a cursor (inactive ones on request), and
-//! stay in their tenant. Purchase orders are in [`purchase_orders`].
+//! stay in their tenant. Purchase orders are in [`purchase_orders`], what reorder suggestions
+//! read in [`reorder`].
 
 mod goods_receipts;
 mod purchase_orders;
+mod reorder;
 
 use crate::*;
 use larder_core::{SupplierId, SupplierItemId};

@@ -1,9 +1,10 @@
 //! procurement: `/suppliers`, `/supplier-items` with their price history, and the preferred
 //! supplier of an item at a location (issue 8's first part); `/purchase-orders` in
-//! [`purchase_orders`].
+//! [`purchase_orders`], `/reorder-suggestions` in [`reorder`].
 
 mod goods_receipts;
 mod purchase_orders;
+mod reorder;
 
 use axum::Json;
 use axum::extract::State;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_price_list))
         .merge(purchase_orders::router())
         .merge(goods_receipts::router())
+        .merge(reorder::router())
 }
 
 #[utoipa::path(post, path = "/supplier-items", tag = "procurement", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = SupplierItemCommand, responses((status = 201, description = "Created, its pack converted exactly to the item's base unit", body = larder_app::procurement::SupplierItem), (status = 409, description = "The supplier has that SKU", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]

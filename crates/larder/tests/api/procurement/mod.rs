@@ -1,9 +1,11 @@
 //! procurement: suppliers over the API on both backends: created in the tenant's currency,
 //! changed at their version, listed by name (inactive ones on request), refused with the field
-//! named, kept in their tenant. Purchase orders are in [`purchase_orders`].
+//! named, kept in their tenant. Purchase orders are in [`purchase_orders`], reorder
+//! suggestions in [`reorder`].
 
 mod goods_receipts;
 mod purchase_orders;
+mod reorder;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
