@@ -40,8 +40,9 @@ pub struct ReorderQuery {
     /// Days of sales history to average daily usage over, 7..=365 (default 28).
     #[param(minimum = 7, maximum = 365)]
     pub days: Option<u32>,
-    /// The instant to compute at (default now): the history ends here, stock and prices are
-    /// as of now.
+    /// The instant to compute at (default now; at most a day ahead): the sales history ends
+    /// here, today is its local date and prices are those in force then; on hand and on
+    /// order are always as of now.
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -451,7 +452,10 @@ impl App {
         let now = Utc::now();
         let as_of = q.as_of.unwrap_or(now);
         if as_of > now + chrono::Duration::days(1) {
-            return Err(AppError::invalid("as_of", "must not be in the future"));
+            return Err(AppError::invalid(
+                "as_of",
+                "must not be more than a day ahead",
+            ));
         }
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { compute(tx, &p, q.location_id, as_of, days).await })
