@@ -20,6 +20,13 @@ use crate::demo::{DEMO_EMAIL, text};
 /// What the purchasing bench measured on one backend.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Procurement {
+    /// The demo's load (book, suppliers, and the four years replayed with their purchasing),
+    /// seconds.
+    pub replay_seconds: f64,
+    /// Purchase orders the replay placed.
+    pub orders: usize,
+    /// Deliveries it received.
+    pub deliveries: usize,
     /// Stock value as of a date: milliseconds, sorted.
     pub valuation_ms: Vec<f64>,
     /// Receiving one 40-line order: milliseconds, sorted.
@@ -54,15 +61,22 @@ impl Dates {
 pub(crate) async fn run(config: &Config) -> anyhow::Result<Procurement> {
     let store = crate::open_store(config).await?;
     let app = crate::build_app(config, store.clone())?;
-    crate::demo::load_demo(&app, &indicatif::ProgressBar::hidden())
+    let started = Instant::now();
+    let loaded = crate::demo::load_demo(&app, &indicatif::ProgressBar::hidden())
         .await
         .context("loading the demo")?;
+    let replay_seconds = started.elapsed().as_secs_f64();
     let p = app
         .operator_principal(&text(DEMO_EMAIL)?)
         .await
         .map_err(|e| anyhow!("{e}"))?
         .ok_or_else(|| anyhow!("the demo owner is missing"))?;
-    let mut out = Procurement::default();
+    let mut out = Procurement {
+        replay_seconds,
+        orders: loaded.orders,
+        deliveries: loaded.receipts,
+        ..Procurement::default()
+    };
 
     // Valuation as of 100 dates over the history.
     let (first, last) = app

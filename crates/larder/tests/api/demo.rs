@@ -25,6 +25,7 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         (report.supply.suppliers, report.supply.supplier_items),
         (3, 70)
     );
+    the_takeaway_bought_its_stock_and_stayed_plausible(&app, &report).await;
     the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
     // Loading again is a no-op, and duplicates no supplier.
     let again = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
@@ -367,4 +368,87 @@ async fn a_demo_killed_mid_replay_leaves_a_consistent_ledger_and_resumes() {
     assert_eq!(openings, 70 + 66);
     assert!(run(&["check"]).status().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The takeaway's four years were bought for: hundreds of orders from the reorder
+/// suggestions, each delivered (but the last few, still on their way), and at the end of each
+/// month items rarely below zero, stock worth something, and the cost of goods used counted.
+async fn the_takeaway_bought_its_stock_and_stayed_plausible(
+    app: &crate::helpers::TestApp,
+    report: &larder::demo::DemoReport,
+) {
+    use chrono::{Datelike, TimeZone};
+    use larder_app::inventory::valuation::{GoodsUsedQuery, StockValueQuery};
+    assert!(report.orders > 300, "orders placed: {}", report.orders);
+    assert!(
+        report.receipts + 6 >= report.orders && report.receipts <= report.orders,
+        "{} orders, {} deliveries",
+        report.orders,
+        report.receipts
+    );
+    let owner = app
+        .app
+        .operator_principal(&larder_core::Email::parse(larder::demo::DEMO_EMAIL).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let (mut lines, mut negative) = (0usize, 0usize);
+    for year in 2015..=2019 {
+        for month in 1..=12u32 {
+            let Some(at) = chrono::Utc
+                .with_ymd_and_hms(year, month, 1, 0, 0, 0)
+                .single()
+            else {
+                continue;
+            };
+            if at < chrono::Utc.with_ymd_and_hms(2015, 10, 1, 0, 0, 0).unwrap()
+                || at > chrono::Utc.with_ymd_and_hms(2019, 8, 1, 0, 0, 0).unwrap()
+            {
+                continue;
+            }
+            let v = app
+                .app
+                .stock_value(
+                    owner,
+                    StockValueQuery {
+                        as_of: Some(at),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(v.total.raw() > 0, "stock value on {at}: {}", v.total);
+            lines += v.lines.len();
+            negative += v
+                .lines
+                .iter()
+                .filter(|l| l.quantity.is_some_and(larder_core::Quantity::is_negative))
+                .count();
+            let _ = at.month();
+        }
+    }
+    eprintln!("month-end item levels below zero: {negative} of {lines}");
+    assert!(
+        negative * 100 <= lines * 2,
+        "{negative} of {lines} month-end item levels are below zero"
+    );
+    let used = app
+        .app
+        .goods_used(
+            owner,
+            GoodsUsedQuery {
+                from: chrono::Utc.with_ymd_and_hms(2015, 9, 1, 0, 0, 0).unwrap(),
+                to: chrono::Utc.with_ymd_and_hms(2019, 9, 1, 0, 0, 0).unwrap(),
+                location_id: None,
+                group_by: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(used.total.raw() > 0);
+    assert!(
+        used.by_kind
+            .iter()
+            .any(|k| k.kind == larder_core::inventory::MovementKind::Sale)
+    );
 }
