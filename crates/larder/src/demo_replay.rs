@@ -141,15 +141,14 @@ pub async fn replay(
         .business_date(tickets[tickets.len() - 1].occurred_at)
         .succ_opt()
         .unwrap_or(first_day);
-    // The day the replay resumes at: the step importing the first missing ticket.
-    let resume_day = cal
-        .business_date(tickets[resume].occurred_at)
-        .succ_opt()
-        .unwrap_or(first_day);
+    // The day the replay resumes at: the business day of the first missing ticket. Every step
+    // before it is complete (its tickets are stored, and a step imports before it receives and
+    // orders); that day's step is run again, skipping what it finds done.
+    let resume_day = cal.business_date(tickets[resume].occurred_at);
 
     // Par levels and reorder points from the history's weekly usage, and the opening count at
     // par the day before the first week, once.
-    if resume == 0 {
+    if resume == 0 && !crate::demo::opening_posted(app, p, location).await? {
         let usage = app
             .usage_of_tickets(p.tenant_id, location, &tickets)
             .await

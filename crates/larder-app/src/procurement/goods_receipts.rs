@@ -367,12 +367,12 @@ async fn resolve_line(
     {
         flags.substituted = true;
     }
-    if !names.contains_key(&item_id) {
+    if let std::collections::hash_map::Entry::Vacant(e) = names.entry(item_id) {
         let item = tx
             .get_item(item_id)
             .await?
             .ok_or(AppError::NotFound("item"))?;
-        names.insert(item_id, (item.name, item.unit_cost));
+        e.insert((item.name, item.unit_cost));
     }
     let (item_name, book_cost) = names.get(&item_id).cloned().unwrap_or_default();
     // Quantities, exactly.
@@ -521,12 +521,12 @@ async fn view(tx: &mut dyn TenantTx, g: GoodsReceiptRow) -> Result<GoodsReceipt,
     let mut total: i128 = 0;
     let mut out = Vec::with_capacity(lines.len());
     for l in lines {
-        if !names.contains_key(&l.item_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.item_id) {
             let name = tx
                 .get_item(l.item_id)
                 .await?
                 .map_or_else(|| l.item_id.to_string(), |i| i.name);
-            names.insert(l.item_id, name);
+            e.insert(name);
         }
         total += i128::from(l.value.raw());
         out.push(GoodsReceiptLine {
