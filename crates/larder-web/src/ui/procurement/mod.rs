@@ -1,9 +1,10 @@
 //! procurement pages: `/suppliers` (the suppliers, and for those who may, the add form) and
 //! `/suppliers/{id}` (a supplier with what it sells: packs in the item's units and the price in
 //! force, with the cost per kg, L or each it makes); purchase orders' pages are in
-//! [`purchase_orders`].
+//! [`purchase_orders`], receiving deliveries at the back door in [`receiving`].
 
 mod purchase_orders;
+mod receiving;
 
 use askama::Template;
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/suppliers", get(suppliers).post(create_supplier))
         .route("/suppliers/{id}", get(supplier))
         .merge(purchase_orders::router())
+        .merge(receiving::router())
 }
 
 const DAYS: [(&str, &str); 7] = [
