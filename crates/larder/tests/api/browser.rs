@@ -1157,6 +1157,8 @@ async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
     let t = app.register("Back Door House").await;
     let po = crate::ui::order_to_receive(&app, &t).await;
     let (_driver, c, profile) = start_browser(&driver_bin).await;
+    // Headless Chromium opens wider than its --window-size asks; a phone is 390 px.
+    c.set_window_size(390, 844).await.unwrap();
     let base = format!("http://localhost:{}", app.port);
     browser_login(&c, &base, &t.email).await;
     c.goto(&format!("{base}/receiving")).await.unwrap();
@@ -1240,14 +1242,13 @@ async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
     c.wait().for_element(Locator::Id("received")).await.unwrap();
     let lines = text_of(&c, "receipt-lines").await;
     assert!(
-        lines.contains("Basmati rice") && lines.contains("2 packs · 12 kg") && lines.contains("R-1"),
+        lines.contains("Basmati rice")
+            && lines.contains("2 packs · 12 kg")
+            && lines.contains("R-1"),
         "{lines}"
     );
     assert!(lines.contains("Under: less arrived"), "{lines}");
-    assert_eq!(
-        text_of(&c, "po-status").await,
-        "Order now: Partly received"
-    );
+    assert_eq!(text_of(&c, "po-status").await, "Order now: Partly received");
     assert!(overflow(&c).await <= 0, "the receipt is wider than a phone");
     shoot(&c, "receiving-done-390").await;
     let done = c.current_url().await.unwrap().to_string();
@@ -1268,7 +1269,10 @@ async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/receiving/walk-in")).await.unwrap();
     c.wait().for_element(Locator::Css("main h1")).await.unwrap();
-    assert!(overflow(&c).await <= 0, "the walk-in form is wider than a phone");
+    assert!(
+        overflow(&c).await <= 0,
+        "the walk-in form is wider than a phone"
+    );
     shoot(&c, "receiving-walk-in-390").await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);

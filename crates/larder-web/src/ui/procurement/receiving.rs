@@ -130,11 +130,17 @@ fn packs_value(field: &str, v: &str) -> Result<Quantity, AppError> {
     if looks_scanned(v) {
         return Err(AppError::invalid(
             field,
-            format!("'{v}' looks like a scanned code, not a number of packs: scan into the box at the top"),
+            format!(
+                "'{v}' looks like a scanned code, not a number of packs: scan into the box at the top"
+            ),
         ));
     }
-    Quantity::parse(v)
-        .map_err(|_| AppError::invalid(field, format!("'{v}' is not a number of packs such as 2 or 1.5")))
+    Quantity::parse(v).map_err(|_| {
+        AppError::invalid(
+            field,
+            format!("'{v}' is not a number of packs such as 2 or 1.5"),
+        )
+    })
 }
 
 /// A weight, volume or count typed in `per_base` base units, naming `field`.
@@ -142,7 +148,9 @@ fn amount_value(field: &str, v: &str, per_base: i128) -> Result<Quantity, AppErr
     if looks_scanned(v) {
         return Err(AppError::invalid(
             field,
-            format!("'{v}' looks like a scanned code, not a quantity: scan into the box at the top"),
+            format!(
+                "'{v}' looks like a scanned code, not a quantity: scan into the box at the top"
+            ),
         ));
     }
     quantity_in(field, v, per_base)
@@ -433,9 +441,10 @@ struct LineCard {
     sku: String,
     pack: String,
     codes: String,
-    ordered: String,
-    received: String,
-    to_come: String,
+    /// (packs, quantity in the tenant's units).
+    ordered: (String, String),
+    received: (String, String),
+    to_come: (String, String),
     finished: bool,
     unit: &'static str,
     ordered_price: String,
@@ -501,9 +510,12 @@ async fn order_page(
         Some(e) => {
             let (row, text) = split_error(e);
             let text = match &row {
-                Some((pos, _)) => lines.iter().find(|l| l.pos == *pos).map_or(text.clone(), |l| {
-                    format!("Line {} ({}): {text}", pos + 1, l.item)
-                }),
+                Some((pos, _)) => lines
+                    .iter()
+                    .find(|l| l.pos == *pos)
+                    .map_or(text.clone(), |l| {
+                        format!("Line {} ({}): {text}", pos + 1, l.item)
+                    }),
                 None => text,
             };
             (row, Some(text))
@@ -522,11 +534,14 @@ async fn order_page(
         }
         None => format!("No line on this order has SKU {code}."),
     });
+    let packs_text = |packs: String| {
+        let one = packs == "1";
+        format!("{packs} pack{}", if one { "" } else { "s" })
+    };
     let both = |q: Quantity, l: &LineInfo| {
-        format!(
-            "{} · {}",
-            count(packs_of(q, l.pack_quantity)),
-            n.quantity(q, l.base_unit)
+        (
+            packs_text(count(packs_of(q, l.pack_quantity))),
+            n.quantity(q, l.base_unit),
         )
     };
     let mut cards: Vec<LineCard> = lines
@@ -542,10 +557,9 @@ async fn order_page(
                 sku: l.sku.clone(),
                 pack: format!("{} = {}", l.pack, n.quantity(l.pack_quantity, l.base_unit)),
                 codes: l.codes.join(" "),
-                ordered: format!(
-                    "{} · {}",
-                    l.packs,
-                    n.quantity(l.quantity, l.base_unit)
+                ordered: (
+                    packs_text(l.packs.to_string()),
+                    n.quantity(l.quantity, l.base_unit),
                 ),
                 received: both(l.received, l),
                 to_come: both(l.outstanding(), l),
@@ -796,7 +810,14 @@ struct WalkInPage {
 async fn walk_in_choices(
     s: &AppState,
     p: Principal,
-) -> Result<(Vec<(LocationId, String)>, Vec<(SupplierId, String)>, Vec<Item>), AppError> {
+) -> Result<
+    (
+        Vec<(LocationId, String)>,
+        Vec<(SupplierId, String)>,
+        Vec<Item>,
+    ),
+    AppError,
+> {
     let locations = s
         .app
         .list_locations(p, Some(500), None)
@@ -975,10 +996,7 @@ fn walk_in_command(
         let quantity = match blank(&r.quantity) {
             Some(v) => amount_value(&field("quantity"), v, per)?,
             None => {
-                return Err(AppError::invalid(
-                    field("quantity"),
-                    "say how much arrived",
-                ));
+                return Err(AppError::invalid(field("quantity"), "say how much arrived"));
             }
         };
         kept.push(i);
@@ -1237,7 +1255,11 @@ async fn done(
                 Some(packs) => format!(
                     "{} pack{} · {}",
                     count(packs),
-                    if packs.raw() == Quantity::ONE_RAW { "" } else { "s" },
+                    if packs.raw() == Quantity::ONE_RAW {
+                        ""
+                    } else {
+                        "s"
+                    },
                     n.quantity(l.quantity, unit)
                 ),
                 None => n.quantity(l.quantity, unit),
