@@ -1236,6 +1236,13 @@ async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
         overflow(&c).await <= 0,
         "the receiving page is wider than a phone"
     );
+    c.execute(
+        "document.getElementById('line-1').scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "receiving-line-390").await;
     c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
     shoot(&c, "receiving-390").await;
     click(&c, "#confirm").await;

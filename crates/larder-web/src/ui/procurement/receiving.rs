@@ -12,6 +12,7 @@
 //! (keys are the signed-in person's: `larder_app::idempotency::run_once`).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use askama::Template;
 use axum::Router;
@@ -369,8 +370,8 @@ async fn load(
     let mut items: HashMap<ItemId, Item> = HashMap::new();
     let mut lines = Vec::with_capacity(po.lines.len());
     for (pos, l) in po.lines.iter().enumerate() {
-        if !items.contains_key(&l.item_id) {
-            items.insert(l.item_id, s.app.get_item(p, l.item_id).await?);
+        if let Entry::Vacant(e) = items.entry(l.item_id) {
+            e.insert(s.app.get_item(p, l.item_id).await?);
         }
         let item = items.get(&l.item_id);
         let mut codes: Vec<String> = gtins
@@ -1214,8 +1215,8 @@ async fn done(
     let mut units: HashMap<ItemId, BaseUnit> = HashMap::new();
     let mut lines = Vec::with_capacity(r.lines.len());
     for (l, (over, under)) in r.lines.iter().zip(extents) {
-        if !units.contains_key(&l.item_id) {
-            units.insert(l.item_id, s.app.get_item(p, l.item_id).await?.base_unit);
+        if let Entry::Vacant(e) = units.entry(l.item_id) {
+            e.insert(s.app.get_item(p, l.item_id).await?.base_unit);
         }
         let unit = units.get(&l.item_id).copied().unwrap_or(BaseUnit::Ea);
         let mut flags = Vec::new();
