@@ -1245,3 +1245,145 @@ async fn a_manager_turns_reorder_suggestions_into_draft_orders_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A cook receives a delivery at the back door on a phone: picks the order, scans a case twice
+/// with a keyboard-wedge scanner (the code and Enter, typed wherever the focus is: the scan box
+/// first, then the packs box the first scan focused), so the script counts two packs without
+/// a page load; types the lot and expiry, confirms, and lands on the receipt. Screenshots at
+/// 390 and 1366 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Back Door House").await;
+    let po = crate::ui::order_to_receive(&app, &t).await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    // Headless Chromium opens wider than its --window-size asks; a phone is 390 px.
+    c.set_window_size(390, 844).await.unwrap();
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/receiving")).await.unwrap();
+    let list = text_of(&c, "receivable").await;
+    assert!(
+        list.contains("PO-000001") && list.contains("Brakes"),
+        "{list}"
+    );
+    assert!(overflow(&c).await <= 0, "the list is wider than a phone");
+    shoot(&c, "receiving-list-390").await;
+    click(&c, "#receive-PO-000001").await;
+    c.wait().for_element(Locator::Id("scan")).await.unwrap();
+    url_ends_with(&c, &format!("/receiving/{po}")).await;
+    let focused = || async {
+        c.execute("return document.activeElement.id;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(focused().await, "scan", "the scan box has the focus");
+    // A marker that a page load would lose.
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    let scan = "4006381333931\u{E007}";
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(scan)
+        .await
+        .unwrap();
+    let packs = c.find(Locator::Id("packs-1")).await.unwrap();
+    let mut value = String::new();
+    for _ in 0..50 {
+        value = packs.prop("value").await.unwrap().unwrap_or_default();
+        if value == "1" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(value, "1", "the first scan counts one pack");
+    assert_eq!(focused().await, "packs-1");
+    // The second scan lands in the packs box, where the focus is: still a scan.
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(scan)
+        .await
+        .unwrap();
+    assert_eq!(
+        packs.prop("value").await.unwrap().as_deref(),
+        Some("2"),
+        "the second scan adds a pack"
+    );
+    let still = c
+        .execute("return window.noReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "scanning loads no page");
+    let found = text_of(&c, "scan-result").await;
+    assert!(found.contains("Basmati rice: 2 scanned"), "{found}");
+    // An unknown code says so.
+    let scan_box = c.find(Locator::Id("scan")).await.unwrap();
+    scan_box.send_keys("96385074\u{E007}").await.unwrap();
+    let missed = text_until(&c, "scan-result", |t| t.starts_with("No line")).await;
+    assert_eq!(missed, "No line on this order has GTIN 96385074.");
+    fill(&c, "lot-1", "R-1").await;
+    c.execute(
+        "document.getElementById('expires-1').value = '2030-06-01';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the receiving page is wider than a phone"
+    );
+    c.execute(
+        "document.getElementById('line-1').scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "receiving-line-390").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shoot(&c, "receiving-390").await;
+    click(&c, "#confirm").await;
+    c.wait().for_element(Locator::Id("received")).await.unwrap();
+    let lines = text_of(&c, "receipt-lines").await;
+    assert!(
+        lines.contains("Basmati rice")
+            && lines.contains("2 packs · 12 kg")
+            && lines.contains("R-1"),
+        "{lines}"
+    );
+    assert!(lines.contains("Under: less arrived"), "{lines}");
+    assert_eq!(text_of(&c, "po-status").await, "Order now: Partly received");
+    assert!(overflow(&c).await <= 0, "the receipt is wider than a phone");
+    shoot(&c, "receiving-done-390").await;
+    let done = c.current_url().await.unwrap().to_string();
+    c.set_window_size(1366, 900).await.unwrap();
+    for (path, name) in [
+        ("/receiving".to_owned(), "receiving-list-1366"),
+        (format!("/receiving/{po}"), "receiving-1366"),
+        ("/receiving/walk-in".to_owned(), "receiving-walk-in-1366"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+        assert!(overflow(&c).await <= 0, "{path} is wider than a laptop");
+        shoot(&c, name).await;
+    }
+    c.goto(&done).await.unwrap();
+    c.wait().for_element(Locator::Id("received")).await.unwrap();
+    shoot(&c, "receiving-done-1366").await;
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/receiving/walk-in")).await.unwrap();
+    c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the walk-in form is wider than a phone"
+    );
+    shoot(&c, "receiving-walk-in-390").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

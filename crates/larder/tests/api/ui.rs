@@ -1059,3 +1059,319 @@ async fn the_reorder_page_picks_a_location_names_bad_packs_and_makes_drafts() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// A sent order to receive at the back door: 3 cases of rice (6 x 1 kg at 9.60, GTIN
+/// 4006381333931) and a case of oil (SKU OIL-4, 4 x 2.5 L at 18.40) from Brakes, to the
+/// tenant's location; its id.
+pub(crate) async fn order_to_receive(
+    app: &crate::helpers::TestApp,
+    t: &crate::helpers::Tenant,
+) -> String {
+    let rice = app.create_item(t, "Basmati rice", "g", "0.0016").await;
+    let oil = app.create_item(t, "Rapeseed oil", "ml", "0.0013").await;
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(
+            "/api/v1/suppliers",
+            Some(&t.token),
+            &json!({"name": "Brakes"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let supplier = id(res.json().await.unwrap());
+    let mut sold = Vec::new();
+    for body in [
+        json!({"supplier_id": supplier, "item_id": rice, "supplier_sku": "R-6KG", "gtin": "4006381333931",
+               "price_per_pack": "9.60",
+               "packs": [{"name": "case", "quantity": "6"}, {"name": "bag", "quantity": "1", "unit": "kg"}]}),
+        json!({"supplier_id": supplier, "item_id": oil, "supplier_sku": "OIL-4", "price_per_pack": "18.40",
+               "packs": [{"name": "case", "quantity": "4"}, {"name": "bottle", "quantity": "2.5", "unit": "l"}]}),
+    ] {
+        let res = app
+            .post("/api/v1/supplier-items", Some(&t.token), &body)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        sold.push(id(res.json().await.unwrap()));
+    }
+    let res = app
+        .post(
+            "/api/v1/purchase-orders",
+            Some(&t.token),
+            &json!({"supplier_id": supplier, "location_id": t.location_id,
+                    "lines": [{"supplier_item_id": sold[0], "packs": 3},
+                              {"supplier_item_id": sold[1], "packs": 1}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let po = id(res.json().await.unwrap());
+    for (action, version) in [("submit", 1), ("approve", 2), ("send", 3)] {
+        let res = app
+            .client
+            .post(app.url(&format!("/api/v1/purchase-orders/{po}/{action}")))
+            .bearer_auth(&t.token)
+            .header("if-match", format!("\"{version}\""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{action}");
+    }
+    po
+}
+
+/// The hidden idempotency key of a rendered form.
+fn form_key(html: &str) -> String {
+    let at = html.find(r#"name="key" value=""#).expect("a key field") + 18;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Receiving at the back door over HTTP, as staff: the list shows the sent order; a scan of a
+/// known GTIN (or SKU) brings its line first with the packs box focused, an unknown one says
+/// so; a bad expiry shows the form again (422) on that line's card with what was typed; the
+/// form posts once however often it is sent, and the receipt names what to look at; another
+/// tenant's order is a 404 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_received_at_the_back_door_by_scan_and_form_once() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Back Door").await;
+    let po = order_to_receive(&app, &t).await;
+    let (_, staff_email, _) = app.add_member(&t, "staff").await;
+    let web = browser();
+    let res = web
+        .post(app.url("/login"))
+        .form(&[
+            ("email", staff_email.as_str()),
+            ("password", crate::helpers::MEMBER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let get = |path: String| {
+        let (web, url) = (&web, app.url(&path));
+        async move {
+            let res = web.get(url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, list) = get("/receiving".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains("PO-000001")
+            && list.contains("Brakes")
+            && list.contains(&format!("href=\"/receiving/{po}\""))
+            && list.contains("2 lines to come")
+            && list.contains("class=\"active\" id=\"nav-receiving\""),
+        "{list}"
+    );
+    // A scan of the oil's SKU brings its line first, its packs box focused.
+    let (_, page) = get(format!("/receiving/{po}?scan=oil-4")).await;
+    let (rice, oil) = (
+        page.find("id=\"line-1\"").unwrap(),
+        page.find("id=\"line-2\"").unwrap(),
+    );
+    assert!(oil < rice, "the scanned line comes first");
+    assert!(page.contains("Found Rapeseed oil"), "{page}");
+    let packs = &page[page.find("id=\"packs-2\"").unwrap()..];
+    assert!(
+        packs[..packs.find('>').unwrap()].contains("autofocus"),
+        "{packs}"
+    );
+    // A GTIN-13 read as a GTIN-14 (a leading zero) is the same code.
+    let (_, page) = get(format!("/receiving/{po}?scan=04006381333931")).await;
+    assert!(page.contains("line-card scanned\" id=\"line-1\""), "{page}");
+    let (status, page) = get(format!("/receiving/{po}?scan=96385074")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("No line on this order has GTIN 96385074.") && !page.contains(" scanned\""),
+        "{page}"
+    );
+    // The page runs its own script and no other.
+    let res = web
+        .get(app.url(&format!("/receiving/{po}")))
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"src="/assets/receiving.js""#));
+    let script = web
+        .get(app.url("/assets/receiving.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    // Prefilled with what is still to come, at the order's price.
+    assert!(
+        page.contains(r#"name="packs_1" id="packs-1" data-role="packs" inputmode="decimal" autocomplete="off" value="3""#),
+        "{page}"
+    );
+    let key = form_key(&page);
+    let form = |expires: &str| {
+        vec![
+            ("key", key.clone()),
+            ("packs_1", "2".into()),
+            ("quantity_1", String::new()),
+            ("price_1", "9.60".into()),
+            ("lot_1", "R-1".into()),
+            ("expires_1", expires.to_owned()),
+            ("rejected_1", String::new()),
+            ("reason_1", String::new()),
+            ("packs_2", "1".into()),
+            ("quantity_2", String::new()),
+            ("price_2", "19.00".into()),
+            ("lot_2", "O-7".into()),
+            ("expires_2", String::new()),
+            ("rejected_2", String::new()),
+            ("reason_2", String::new()),
+            ("delivery_note", "DN-1001".into()),
+        ]
+    };
+    let post = |body: Vec<(&'static str, String)>| {
+        let (web, url) = (&web, app.url(&format!("/receiving/{po}")));
+        async move { web.post(url).form(&body).send().await.unwrap() }
+    };
+    let res = post(form("2020-01-01")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    let card = &page[page.find("id=\"line-1\"").unwrap()..page.find("id=\"line-2\"").unwrap()];
+    assert!(
+        card.contains(r#"data-field="lines[0].expires_on""#)
+            && card.contains("must not be before the day the goods arrived")
+            && card.contains("value=\"R-1\""),
+        "{card}"
+    );
+    assert!(page.contains("Line 1 (Basmati rice)"), "{page}");
+    assert_eq!(form_key(&page), key, "a refused form keeps its key");
+    // Confirmed twice (a double tap): one receipt.
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let res = post(form("2030-06-01")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        seen.push(res.headers()["location"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert!(seen[0].starts_with("/receiving/done/"), "{}", seen[0]);
+    let listed: Value = app
+        .get(
+            &format!("/api/v1/goods-receipts?purchase_order_id={po}"),
+            &t.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1, "posted once");
+    let (status, done) = get(seen[0].clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    for want in [
+        "Order now: Partly received",
+        "PO-000001",
+        "DN-1001",
+        "2 packs · 12 kg",
+        "R-1",
+        "1 Jun 2030",
+        "Under: less arrived than was still to come",
+        "Price differs: £19.00 a pack, the order said £18.40",
+        "£38.20",
+    ] {
+        assert!(done.contains(want), "{want}: {done}");
+    }
+    assert!(!done.contains("Over:"), "{done}");
+    // The order now has a line left; the list says so.
+    let (_, list) = get("/receiving".into()).await;
+    assert!(list.contains("1 line to come"), "{list}");
+
+    let other = app.register("Other Back Door").await;
+    let theirs = logged_in(&app, &other.email).await;
+    for path in [format!("/receiving/{po}"), seen[0].clone()] {
+        let res = theirs.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let (_, list) = {
+        let res = theirs.get(app.url("/receiving")).send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    assert!(!list.contains("PO-000001"), "{list}");
+}
+
+/// A walk-in delivery by item: received at the item's cost into a lot; a quantity in a unit
+/// that does not measure the item shows the form again naming the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_in_delivery_is_received_by_item() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Walk In").await;
+    let flour = app.create_item(&t, "Flour", "g", "0.0008").await;
+    let web = logged_in(&app, &t.email).await;
+    let page = web
+        .get(app.url("/receiving/walk-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Flour · £0.80/kg"), "{page}");
+    let key = form_key(&page);
+    let form = |unit: &str| {
+        vec![
+            ("key", key.clone()),
+            ("location_id", t.location_id.clone()),
+            ("supplier_id", String::new()),
+            ("delivery_note", String::new()),
+            ("item_id", String::new()),
+            ("quantity", String::new()),
+            ("unit", String::new()),
+            ("cost", String::new()),
+            ("lot", String::new()),
+            ("expires", String::new()),
+            ("item_id", flour.clone()),
+            ("quantity", "5".into()),
+            ("unit", unit.to_owned()),
+            ("cost", String::new()),
+            ("lot", "F-1".into()),
+            ("expires", "2030-01-31".into()),
+        ]
+    };
+    let res = web
+        .post(app.url("/receiving/walk-in"))
+        .form(&form("ml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(r#"data-field="lines[1].quantity""#) && page.contains("Row 2"),
+        "{page}"
+    );
+    let res = web
+        .post(app.url("/receiving/walk-in"))
+        .form(&form(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let at = res.headers()["location"].to_str().unwrap().to_owned();
+    let done = web
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for want in ["Flour", "5 kg", "£4.00", "F-1", "31 Jan 2030"] {
+        assert!(done.contains(want), "{want}: {done}");
+    }
+    assert_eq!(app.on_hand(&t, &flour).await, "5000.000");
+}

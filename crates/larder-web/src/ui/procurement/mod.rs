@@ -1,9 +1,11 @@
 //! procurement pages: `/suppliers` (the suppliers, and for those who may, the add form) and
 //! `/suppliers/{id}` (a supplier with what it sells: packs in the item's units and the price in
 //! force, with the cost per kg, L or each it makes); purchase orders' pages are in
-//! [`purchase_orders`], the reorder page (suggestions to draft orders) in [`reorder`].
+//! [`purchase_orders`], the reorder page (suggestions to draft orders) in [`reorder`],
+//! receiving deliveries at the back door in [`receiving`].
 
 mod purchase_orders;
+mod receiving;
 mod reorder;
 
 use askama::Template;
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/suppliers/{id}", get(supplier))
         .merge(purchase_orders::router())
         .merge(reorder::router())
+        .merge(receiving::router())
 }
 
 const DAYS: [(&str, &str); 7] = [

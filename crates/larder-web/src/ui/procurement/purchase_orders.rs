@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
 const FORM_ROWS: usize = 8;
 
 /// A status as people read it.
-fn status_text(s: PoStatus) -> &'static str {
+pub(super) fn status_text(s: PoStatus) -> &'static str {
     match s {
         PoStatus::Draft => "Draft",
         PoStatus::Submitted => "Submitted",
@@ -57,7 +57,7 @@ fn status_text(s: PoStatus) -> &'static str {
 
 /// An amount of the order's currency: with the tenant's symbol when it is the tenant's, else
 /// with its code (`€12.50` is never guessed).
-fn amount(n: &Numbers, tenant_currency: &str, currency: &str, m: Money) -> String {
+pub(super) fn amount(n: &Numbers, tenant_currency: &str, currency: &str, m: Money) -> String {
     if currency == tenant_currency {
         n.money(Some(m))
     } else {
