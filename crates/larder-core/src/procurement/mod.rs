@@ -3,6 +3,7 @@
 //! base unit; [`purchase_orders`] holds those of purchase orders.
 
 pub mod goods_receipts;
+pub mod invoices;
 pub mod purchase_orders;
 
 use std::fmt;
