@@ -2,9 +2,11 @@
 //! from them.
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 
 pub use goods_receipts::*;
+pub use invoices::*;
 pub use purchase_orders::*;
 
 use async_trait::async_trait;
@@ -93,10 +95,11 @@ pub struct PreferredSupplierRow {
     pub supplier_item_id: SupplierItemId,
 }
 
-/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`] and goods
-/// receipts in [`GoodsReceiptTx`] (supertraits, so one context keeps one trait in `TenantTx`).
+/// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`], goods
+/// receipts in [`GoodsReceiptTx`] and invoices in [`InvoiceTx`] (supertraits, so one context
+/// keeps one trait in `TenantTx`).
 #[async_trait]
-pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + Send {
+pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + InvoiceTx + Send {
     /// Adds a supplier. Conflict `suppliers_name` on a duplicate name.
     async fn insert_supplier(&mut self, supplier: &SupplierRow) -> Result<(), StoreError>;
     /// Replaces a supplier's fields when its version is `expected_version` (the row carries the

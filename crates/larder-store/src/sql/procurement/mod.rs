@@ -1,6 +1,7 @@
 //! procurement's statements: suppliers here, purchase orders in [`purchase_orders`].
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 
 use async_trait::async_trait;
