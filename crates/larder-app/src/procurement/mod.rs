@@ -3,6 +3,7 @@
 //! orders, with their own scopes, are in [`purchase_orders`].
 
 pub mod goods_receipts;
+pub mod invoices;
 mod po_documents;
 pub mod purchase_orders;
 
