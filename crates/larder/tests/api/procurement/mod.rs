@@ -3,6 +3,7 @@
 //! named, kept in their tenant. Purchase orders are in [`purchase_orders`].
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 
 use reqwest::StatusCode;
