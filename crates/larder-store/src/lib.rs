@@ -217,7 +217,7 @@ impl<T> TenantTx for T where
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
     pub use crate::{
-        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx, InvoiceTx,
-        MenuTx, ProcurementTx, PurchaseOrderTx, SalesTx, TenancyTx, TenantTx,
+        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
+        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, SalesTx, TenancyTx, TenantTx,
     };
 }

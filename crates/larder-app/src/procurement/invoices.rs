@@ -373,12 +373,15 @@ async fn plan(
     // The receipts it covers: named on it, and billed by its lines.
     let mut receipts: Vec<GoodsReceiptId> = Vec::new();
     let mut receipt_lines = HashMap::new();
-    let named = cmd.goods_receipt_ids.iter().enumerate().map(|(i, g)| (format!("goods_receipt_ids[{i}]"), *g));
-    let on_lines = cmd
-        .lines
+    let named = cmd
+        .goods_receipt_ids
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| l.goods_receipt_id.map(|g| (format!("lines[{i}].goods_receipt_id"), g)));
+        .map(|(i, g)| (format!("goods_receipt_ids[{i}]"), *g));
+    let on_lines = cmd.lines.iter().enumerate().filter_map(|(i, l)| {
+        l.goods_receipt_id
+            .map(|g| (format!("lines[{i}].goods_receipt_id"), g))
+    });
     for (field, g) in named.chain(on_lines).collect::<Vec<_>>() {
         if receipts.contains(&g) {
             continue;
@@ -547,12 +550,12 @@ async fn view(
     let mut names: HashMap<SupplierItemId, String> = skus.cloned().unwrap_or_default();
     let mut out = Vec::with_capacity(lines.len());
     for l in lines {
-        if !names.contains_key(&l.supplier_item_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.supplier_item_id) {
             let sku = tx
                 .get_supplier_item(l.supplier_item_id)
                 .await?
                 .map_or_else(String::new, |s| s.supplier_sku);
-            names.insert(l.supplier_item_id, sku);
+            e.insert(sku);
         }
         out.push(InvoiceLine {
             line_no: l.line_no,
@@ -928,11 +931,15 @@ impl App {
                                 clash("invoice_date");
                                 continue;
                             }
-                            if po.is_some() && f.cmd.purchase_order_id.is_some_and(|x| Some(x) != po) {
+                            if po.is_some()
+                                && f.cmd.purchase_order_id.is_some_and(|x| Some(x) != po)
+                            {
                                 clash("po_number");
                                 continue;
                             }
-                            if stated.is_some() && f.cmd.stated_total.is_some_and(|x| Some(x) != stated) {
+                            if stated.is_some()
+                                && f.cmd.stated_total.is_some_and(|x| Some(x) != stated)
+                            {
                                 clash("stated_total");
                                 continue;
                             }
@@ -1205,12 +1212,20 @@ impl App {
                         .ok_or(AppError::NotFound("supplier"))?;
                 }
                 let orders = tx
-                    .purchase_orders_expected(q.from, q.to, q.supplier_id, p.locations, MAX_ORDERS + 1)
+                    .purchase_orders_expected(
+                        q.from,
+                        q.to,
+                        q.supplier_id,
+                        p.locations,
+                        MAX_ORDERS + 1,
+                    )
                     .await?;
                 if orders.len() > MAX_ORDERS as usize {
                     return Err(AppError::invalid(
                         "to",
-                        format!("the period has more than {MAX_ORDERS} orders; choose a shorter one"),
+                        format!(
+                            "the period has more than {MAX_ORDERS} orders; choose a shorter one"
+                        ),
                     ));
                 }
                 let mut by_supplier: Vec<(SupplierId, Vec<OrderHistory>)> = Vec::new();

@@ -15,7 +15,17 @@ use crate::{InvoiceId, Money, Quantity, SupplierItemId};
 
 /// What kind of difference the three-way match found.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum DiscrepancyKind {
@@ -294,10 +304,20 @@ pub fn three_way_match(
                     )?);
                 }
                 if let Some(ra) = ra {
-                    d.extend(price_discrepancies(K::PriceReceivedVsOrdered, item, oa, ra)?);
+                    d.extend(price_discrepancies(
+                        K::PriceReceivedVsOrdered,
+                        item,
+                        oa,
+                        ra,
+                    )?);
                 }
                 if let Some(ia) = ia {
-                    d.extend(price_discrepancies(K::PriceInvoicedVsOrdered, item, oa, ia)?);
+                    d.extend(price_discrepancies(
+                        K::PriceInvoicedVsOrdered,
+                        item,
+                        oa,
+                        ia,
+                    )?);
                 }
             }
             None => {
@@ -363,9 +383,9 @@ pub fn three_way_match(
                 actual_price: None,
                 expected_amount: Some(t.computed),
                 actual_amount: Some(stated),
-                amount_difference: Some(m(
-                    i128::from(stated.raw()) - i128::from(t.computed.raw())
-                )?),
+                amount_difference: Some(
+                    m(i128::from(stated.raw()) - i128::from(t.computed.raw()))?,
+                ),
             });
         }
     }
@@ -447,7 +467,10 @@ pub struct PerformanceFigures {
 
 /// A supplier's performance from its orders' histories; `today` (local) decides which
 /// orders not yet received are overdue. `None` on an amount beyond Money's range.
-pub fn supplier_performance(orders: &[OrderHistory], today: NaiveDate) -> Option<PerformanceFigures> {
+pub fn supplier_performance(
+    orders: &[OrderHistory],
+    today: NaiveDate,
+) -> Option<PerformanceFigures> {
     let mut f = PerformanceFigures {
         orders: u32::try_from(orders.len()).ok()?,
         ..Default::default()
@@ -548,10 +571,17 @@ mod tests {
             &[line(a, "2", "9.60")],
             &[line(a, "2", "9.60")],
         );
-        assert_eq!(kinds(&got), vec![DiscrepancyKind::QuantityReceivedVsOrdered]);
+        assert_eq!(
+            kinds(&got),
+            vec![DiscrepancyKind::QuantityReceivedVsOrdered]
+        );
         let d = &got.discrepancies[0];
         assert_eq!(
-            (d.expected_quantity, d.actual_quantity, d.quantity_difference),
+            (
+                d.expected_quantity,
+                d.actual_quantity,
+                d.quantity_difference
+            ),
             (Some(qt("18000")), Some(qt("12000")), Some(qt("-6000")))
         );
     }

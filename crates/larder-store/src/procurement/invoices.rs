@@ -92,13 +92,12 @@ pub trait InvoiceTx: Send {
     /// An invoice's lines, by line number (none for an unknown id).
     async fn invoice_lines(&mut self, id: InvoiceId) -> Result<Vec<InvoiceLineRow>, StoreError>;
     /// The goods receipts an invoice covers, by id.
-    async fn invoice_receipts(
-        &mut self,
-        id: InvoiceId,
-    ) -> Result<Vec<GoodsReceiptId>, StoreError>;
+    async fn invoice_receipts(&mut self, id: InvoiceId) -> Result<Vec<GoodsReceiptId>, StoreError>;
     /// Invoices matching `filter`, newest first.
-    async fn list_invoices(&mut self, filter: &InvoiceFilter)
-    -> Result<Vec<InvoiceRow>, StoreError>;
+    async fn list_invoices(
+        &mut self,
+        filter: &InvoiceFilter,
+    ) -> Result<Vec<InvoiceRow>, StoreError>;
     /// Purchase orders expected from `from` to `to` (local dates, both included), of
     /// `supplier` when given, at the locations `scope` allows, that were agreed with the
     /// supplier (approved, sent, partially received, received or closed short; drafts,

@@ -682,11 +682,22 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     cover("get", "/invoices");
     let listed = app.get("/api/v1/invoices", &m).await.text().await.unwrap();
     assert!(!listed.contains(&invoice_b), "{listed}");
-    let all = app.get("/api/v1/invoices", &t.token).await.text().await.unwrap();
-    assert!(all.contains(&invoice_b), "the owner should see Peckham's invoice");
+    let all = app
+        .get("/api/v1/invoices", &t.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains(&invoice_b),
+        "the owner should see Peckham's invoice"
+    );
     cover("post", "/invoices/import");
-    let number_b = json_of(app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token).await)
-        .await["number"]
+    let number_b = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token)
+            .await,
+    )
+    .await["number"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -705,16 +716,33 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     let body = res.text().await.unwrap();
     assert!(!body.contains(&po_b) && leaks(&body).is_empty(), "{body}");
     cover("get", "/supplier-performance");
-    let expected = json_of(app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token).await)
-        .await["expected_delivery"]
+    let expected = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token)
+            .await,
+    )
+    .await["expected_delivery"]
         .as_str()
         .unwrap()
         .to_owned();
     let period = format!("from={expected}&to={expected}");
-    let orders = |v: &Value| v["suppliers"].as_array().map(|s| s.iter().map(|x| x["figures"]["orders"].as_u64().unwrap_or(0)).sum::<u64>());
-    let mine = json_of(app.get(&format!("/api/v1/supplier-performance?{period}"), &m).await).await;
+    let orders = |v: &Value| {
+        v["suppliers"].as_array().map(|s| {
+            s.iter()
+                .map(|x| x["figures"]["orders"].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+    };
+    let mine = json_of(
+        app.get(&format!("/api/v1/supplier-performance?{period}"), &m)
+            .await,
+    )
+    .await;
     assert_eq!(orders(&mine), Some(0), "{mine}");
-    let owner = json_of(app.get(&format!("/api/v1/supplier-performance?{period}"), &t.token).await).await;
+    let owner = json_of(
+        app.get(&format!("/api/v1/supplier-performance?{period}"), &t.token)
+            .await,
+    )
+    .await;
     assert_eq!(orders(&owner), Some(1), "{owner}");
 
     // Member administration is the owner's and admins': the manager may not lift their limit.

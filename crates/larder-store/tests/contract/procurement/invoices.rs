@@ -8,17 +8,12 @@ use crate::*;
 use larder_core::procurement::purchase_orders::PoStatus;
 use larder_core::{GoodsReceiptId, InvoiceId, PurchaseOrderId, SupplierId};
 use larder_store::{
-    GoodsReceiptLineRow, GoodsReceiptRow, InvoiceFilter, InvoiceLineRow, InvoiceRow,
-    LocationScope,
+    GoodsReceiptLineRow, GoodsReceiptRow, InvoiceFilter, InvoiceLineRow, InvoiceRow, LocationScope,
 };
 
 contract!(an_invoice_keeps_its_lines_and_receipts_and_its_number_once_per_supplier,);
 
-fn invoice_row(
-    number: &str,
-    supplier: SupplierId,
-    po: Option<PurchaseOrderId>,
-) -> InvoiceRow {
+fn invoice_row(number: &str, supplier: SupplierId, po: Option<PurchaseOrderId>) -> InvoiceRow {
     InvoiceRow {
         id: InvoiceId::new(),
         supplier_id: supplier,
@@ -98,8 +93,10 @@ async fn an_invoice_keeps_its_lines_and_receipts_and_its_number_once_per_supplie
     let (got, lines, covers, by_po, by_supplier, page2, expected, none_expected) =
         write(&store, s.tenant, move |tx| {
             Box::pin(async move {
-                tx.insert_purchase_order(&p, &[line(1, &si, 2, "0")]).await?;
-                tx.insert_purchase_order(&d, &[line(1, &si, 2, "0")]).await?;
+                tx.insert_purchase_order(&p, &[line(1, &si, 2, "0")])
+                    .await?;
+                tx.insert_purchase_order(&d, &[line(1, &si, 2, "0")])
+                    .await?;
                 tx.insert_goods_receipt(&g, &[gl]).await?;
                 tx.insert_invoice(&ah, &[g.id], &al).await?;
                 tx.insert_invoice(&bh, &[], &[]).await?;
@@ -126,8 +123,14 @@ async fn an_invoice_keeps_its_lines_and_receipts_and_its_number_once_per_supplie
                         ..all.clone()
                     })
                     .await?,
-                    tx.purchase_orders_expected(from, to, Some(p.supplier_id), LocationScope::All, 10)
-                        .await?,
+                    tx.purchase_orders_expected(
+                        from,
+                        to,
+                        Some(p.supplier_id),
+                        LocationScope::All,
+                        10,
+                    )
+                    .await?,
                     tx.purchase_orders_expected(to, to, None, LocationScope::All, 10)
                         .await?,
                 ))

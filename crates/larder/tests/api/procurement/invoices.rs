@@ -57,7 +57,11 @@ async fn an_invoice_updates_the_price_history_and_the_match_finds_every_discrepa
     let salt = supplier_item(&app, &t, &s, "Salt", "SALT-1").await;
     let po = send(&app, &t, &order(&s, &t.location_id)).await;
     // Nothing received or invoiced yet: every ordered line is short.
-    let m = json_of(app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token).await).await;
+    let m = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token)
+            .await,
+    )
+    .await;
     assert_eq!(m["matches"], false);
     // 2 of 3 cases of rice; the oil at 17.50 (ordered 17.00); flour that was never ordered.
     let g = receive(
@@ -155,7 +159,11 @@ async fn an_invoice_updates_the_price_history_and_the_match_finds_every_discrepa
         (&json!("kept_existing"), &json!("17.75"))
     );
     // The match: each kind once, with exact figures.
-    let m = json_of(app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token).await).await;
+    let m = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token)
+            .await,
+    )
+    .await;
     assert_eq!(m["matches"], false);
     let mut kinds: Vec<(String, String)> = m["discrepancies"]
         .as_array()
@@ -196,8 +204,14 @@ async fn an_invoice_updates_the_price_history_and_the_match_finds_every_discrepa
         (&short["expected_quantity"], &short["actual_quantity"]),
         (&json!("18000.000"), &json!("12000.000"))
     );
-    assert_eq!(find("price_invoiced_vs_ordered")["amount_difference"], "0.75");
-    assert_eq!(find("price_received_vs_ordered")["amount_difference"], "0.50");
+    assert_eq!(
+        find("price_invoiced_vs_ordered")["amount_difference"],
+        "0.75"
+    );
+    assert_eq!(
+        find("price_received_vs_ordered")["amount_difference"],
+        "0.50"
+    );
     assert_eq!(find("total_mismatch")["amount_difference"], "1.45");
     assert_eq!(m["lines"][0]["supplier_sku"], "R-6KG");
     assert_eq!(m["lines"][0]["received"]["value"], "19.20");
@@ -207,8 +221,11 @@ async fn an_invoice_file_with_bad_rows_names_each_and_writes_nothing(app: TestAp
     let t = app.register("Importing Bistro").await;
     let s = shop(&app, &t).await;
     let po = send(&app, &t, &order(&s, &t.location_id)).await;
-    let number = json_of(app.get(&format!("/api/v1/purchase-orders/{po}"), &t.token).await)
-        .await["number"]
+    let number = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po}"), &t.token)
+            .await,
+    )
+    .await["number"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -242,7 +259,12 @@ async fn an_invoice_file_with_bad_rows_names_each_and_writes_nothing(app: TestAp
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["field"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -274,7 +296,10 @@ async fn an_invoice_file_with_bad_rows_names_each_and_writes_nothing(app: TestAp
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem = json_of(res).await;
     assert_eq!(
-        (&problem["errors"][0]["line"], &problem["errors"][0]["field"]),
+        (
+            &problem["errors"][0]["line"],
+            &problem["errors"][0]["field"]
+        ),
         (&json!(3), &json!("supplier_sku")),
         "{problem}"
     );
@@ -296,10 +321,17 @@ async fn an_invoice_file_with_bad_rows_names_each_and_writes_nothing(app: TestAp
         .collect();
     assert_eq!(
         totals,
-        vec![(&json!("INV-10"), &json!("45.80")), (&json!("INV-11"), &json!("8.50"))]
+        vec![
+            (&json!("INV-10"), &json!("45.80")),
+            (&json!("INV-11"), &json!("8.50"))
+        ]
     );
     assert_eq!(r["invoices"][0]["purchase_order_id"], json!(po));
-    let m = json_of(app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token).await).await;
+    let m = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po}/match"), &t.token)
+            .await,
+    )
+    .await;
     assert_eq!(m["matches"], false, "the oil is not received yet");
     assert_eq!(m["lines"][0]["discrepancies"], json!([]), "{m}");
 }
@@ -355,7 +387,9 @@ async fn another_tenants_suppliers_orders_receipts_and_invoices_are_not_found(ap
         json!({"supplier_id": own.supplier, "invoice_number": "X", "invoice_date": "2025-06-02",
                "lines": [{"supplier_item_id": s.rice, "packs": "1", "price_per_pack": "1"}]}),
     ] {
-        let res = app.post("/api/v1/invoices", Some(&other.token), &body).await;
+        let res = app
+            .post("/api/v1/invoices", Some(&other.token), &body)
+            .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{body}");
     }
     let res = app
@@ -439,7 +473,10 @@ async fn supplier_performance_counts_an_on_time_full_and_a_late_partial_delivery
         .await,
     )
     .await;
-    assert_eq!((&r["rate_places"], &r["lead_time_places"]), (&json!(4), &json!(2)));
+    assert_eq!(
+        (&r["rate_places"], &r["lead_time_places"]),
+        (&json!(4), &json!(2))
+    );
     let f = &r["suppliers"][0]["figures"];
     assert_eq!(
         (&f["orders"], &f["due"], &f["on_time"], &f["on_time_rate"]),
