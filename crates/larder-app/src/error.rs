@@ -13,6 +13,10 @@ pub enum AppError {
         /// What is wrong with it.
         message: String,
     },
+    /// 422: rows of an uploaded file are invalid, each named by its line and column; nothing
+    /// was written.
+    #[error("{}", rows_detail(.0))]
+    InvalidRows(Vec<crate::sales::RowError>),
     /// 401: no valid credentials, or a refresh token that is expired, revoked or reused.
     #[error("{0}")]
     Unauthenticated(&'static str),
@@ -60,6 +64,15 @@ pub enum AppError {
     /// 500: anything else; the text goes to logs only.
     #[error("internal error")]
     Internal(String),
+}
+
+/// Every bad row as one sentence: `line 3, packs: ...; line 5, supplier_sku: ...`.
+fn rows_detail(rows: &[crate::sales::RowError]) -> String {
+    let each: Vec<String> = rows
+        .iter()
+        .map(|r| format!("line {}, {}: {}", r.line, r.field, r.message))
+        .collect();
+    format!("nothing was written; {}", each.join("; "))
 }
 
 impl AppError {

@@ -115,3 +115,7 @@ id_type!(
     /// A goods receipt: one delivery received at a location (procurement).
     GoodsReceiptId
 );
+id_type!(
+    /// A supplier's invoice: what it bills for goods received (procurement).
+    InvoiceId
+);

@@ -43,6 +43,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/20261207000003_goods_receipts.sql"
     )),
+    M::up(include_str!("../migrations/20261207000005_invoices.sql")),
 ];
 
 /// Brings the schema up to date.

@@ -218,6 +218,6 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
     };
 }

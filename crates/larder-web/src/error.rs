@@ -25,6 +25,9 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Every bad row of an uploaded file, by line and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [larder_app::sales::RowError]>,
 }
 
 impl ApiError {
@@ -32,6 +35,11 @@ impl ApiError {
     pub fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match &self.0 {
             AppError::Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/problems/validation",
+                "Invalid request",
+            ),
+            AppError::InvalidRows(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "/problems/validation",
                 "Invalid request",
@@ -97,12 +105,25 @@ pub fn problem(
     detail: String,
     field: Option<&str>,
 ) -> Response {
+    problem_with_rows(status, kind, title, detail, field, None)
+}
+
+/// [`problem`] with every bad row of an uploaded file (`errors`).
+fn problem_with_rows(
+    status: StatusCode,
+    kind: &str,
+    title: &str,
+    detail: String,
+    field: Option<&str>,
+    errors: Option<&[larder_app::sales::RowError]>,
+) -> Response {
     let body = serde_json::to_vec(&Problem {
         kind,
         title,
         status: status.as_u16(),
         detail,
         field,
+        errors,
     })
     .unwrap_or_default();
     let mut res = (status, body).into_response();
@@ -131,9 +152,14 @@ impl IntoResponse for ApiError {
             AppError::Validation { field, .. } | AppError::Conflict { field, .. } => {
                 Some(field.as_str())
             }
+            AppError::InvalidRows(_) => Some("file"),
             _ => None,
         };
-        let mut res = problem(status, kind, title, detail, field);
+        let rows = match &self.0 {
+            AppError::InvalidRows(rows) => Some(rows.as_slice()),
+            _ => None,
+        };
+        let mut res = problem_with_rows(status, kind, title, detail, field, rows);
         let retry_after = match &self.0 {
             AppError::RateLimited(secs) => Some(*secs),
             // Overload and timeouts pass; a second is a fair first wait.
@@ -231,8 +257,10 @@ pub struct ProblemDoc {
     pub status: u16,
     /// What happened (no internal detail on 5xx).
     pub detail: String,
-    /// The field at fault (validation and conflict problems).
+    /// The field at fault (validation and conflict problems; `file` for bad rows).
     pub field: Option<String>,
+    /// Every bad row of an uploaded file by line and column (an invoice import).
+    pub errors: Option<Vec<larder_app::sales::RowError>>,
 }
 
 /// Result of an API handler.

@@ -5,6 +5,7 @@
 
 pub mod goods_receipts;
 pub mod history;
+pub mod invoices;
 mod po_documents;
 pub mod purchase_orders;
 pub mod reorder;

@@ -4,6 +4,7 @@
 //! reorder suggestions.
 
 pub mod goods_receipts;
+pub mod invoices;
 pub mod purchase_orders;
 pub mod reorder;
 

@@ -2,10 +2,12 @@
 //! them, and ([`reorder`]) what reorder suggestions read.
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 mod reorder;
 
 pub use goods_receipts::*;
+pub use invoices::*;
 pub use purchase_orders::*;
 pub use reorder::*;
 
@@ -96,10 +98,10 @@ pub struct PreferredSupplierRow {
 }
 
 /// The procurement port: suppliers here, purchase orders in [`PurchaseOrderTx`], goods
-/// receipts in [`GoodsReceiptTx`] and what reorder suggestions read in [`ReorderTx`]
-/// (supertraits, so one context keeps one trait in `TenantTx`).
+/// receipts in [`GoodsReceiptTx`], invoices in [`InvoiceTx`] and what reorder suggestions read
+/// in [`ReorderTx`] (supertraits, so one context keeps one trait in `TenantTx`).
 #[async_trait]
-pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + ReorderTx + Send {
+pub trait ProcurementTx: PurchaseOrderTx + GoodsReceiptTx + InvoiceTx + ReorderTx + Send {
     /// Adds a supplier. Conflict `suppliers_name` on a duplicate name.
     async fn insert_supplier(&mut self, supplier: &SupplierRow) -> Result<(), StoreError>;
     /// Replaces a supplier's fields when its version is `expected_version` (the row carries the

@@ -122,7 +122,8 @@ id_args!(
     SupplierItemId,
     LotId,
     GoodsReceiptId,
-    PurchaseOrderId
+    PurchaseOrderId,
+    InvoiceId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -686,6 +686,103 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(res.status(), StatusCode::CREATED);
     let made = res.text().await.unwrap();
     assert!(leaks(&made).is_empty(), "{made}");
+    // The three-way match belongs to its order's location; invoices against Peckham's order
+    // are not found, listed or entered by the Brixton manager; supplier performance counts
+    // only Brixton's orders.
+    cover("get", "/purchase-orders/{id}/match");
+    for (id, token, status) in [
+        (&po_a, &m, StatusCode::OK),
+        (&po_b, &m, StatusCode::NOT_FOUND),
+        (&po_b, &t.token, StatusCode::OK),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/purchase-orders/{id}/match"), token)
+            .await;
+        assert_eq!(res.status(), status, "match of {id}");
+    }
+    let invoice_on = |number: &str| {
+        json!({"supplier_id": supplier, "invoice_number": number, "invoice_date": "2026-01-05",
+               "purchase_order_id": po_b,
+               "lines": [{"supplier_item_id": si, "packs": "1", "price_per_pack": "5"}]})
+    };
+    cover("post", "/invoices");
+    let res = app
+        .post("/api/v1/invoices", Some(&m), &invoice_on("INV-B2"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post("/api/v1/invoices", Some(&t.token), &invoice_on("INV-B1"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let invoice_b = id_of(&json_of(res).await);
+    cover("get", "/invoices/{id}");
+    let res = app.get(&format!("/api/v1/invoices/{invoice_b}"), &m).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/invoices");
+    let listed = app.get("/api/v1/invoices", &m).await.text().await.unwrap();
+    assert!(!listed.contains(&invoice_b), "{listed}");
+    let all = app
+        .get("/api/v1/invoices", &t.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains(&invoice_b),
+        "the owner should see Peckham's invoice"
+    );
+    cover("post", "/invoices/import");
+    let number_b = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token)
+            .await,
+    )
+    .await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/invoices/import?supplier_id={supplier}")))
+        .bearer_auth(&m)
+        .header("content-type", "text/csv")
+        .body(format!(
+            "invoice_number,invoice_date,supplier_sku,packs,price_per_pack,po_number\nINV-B3,2026-01-05,SAF-10,1,5,{number_b}\n"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(!body.contains(&po_b) && leaks(&body).is_empty(), "{body}");
+    cover("get", "/supplier-performance");
+    let expected = json_of(
+        app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token)
+            .await,
+    )
+    .await["expected_delivery"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let period = format!("from={expected}&to={expected}");
+    let orders = |v: &Value| {
+        v["suppliers"].as_array().map(|s| {
+            s.iter()
+                .map(|x| x["figures"]["orders"].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+    };
+    let mine = json_of(
+        app.get(&format!("/api/v1/supplier-performance?{period}"), &m)
+            .await,
+    )
+    .await;
+    assert_eq!(orders(&mine), Some(0), "{mine}");
+    let owner = json_of(
+        app.get(&format!("/api/v1/supplier-performance?{period}"), &t.token)
+            .await,
+    )
+    .await;
+    assert_eq!(orders(&owner), Some(1), "{owner}");
 
     // Member administration is the owner's and admins': the manager may not lift their limit.
     for (method, template) in [

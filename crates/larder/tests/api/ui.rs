@@ -827,6 +827,11 @@ async fn the_purchase_order_pages_name_bad_lines_follow_the_status_and_keep_to_t
             && !page.contains("id=\"po-approve\""),
         "a draft is submitted or cancelled"
     );
+    // The three-way match: nothing received yet, so every ordered line is short.
+    assert!(
+        page.contains("id=\"po-match\"") && page.contains("received 0.000 of"),
+        "{page}"
+    );
     let post = |action: &str, version: &str| {
         web.post(app.url(&format!("{at}/{action}")))
             .form(&[("version", version)])

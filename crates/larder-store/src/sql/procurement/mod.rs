@@ -2,6 +2,7 @@
 //! reorder suggestions read in [`reorder`].
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 mod reorder;
 

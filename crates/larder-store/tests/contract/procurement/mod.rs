@@ -4,6 +4,7 @@
 //! read in [`reorder`].
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 mod reorder;
 

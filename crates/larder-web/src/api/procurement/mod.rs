@@ -3,6 +3,7 @@
 //! [`purchase_orders`], `/reorder-suggestions` in [`reorder`].
 
 mod goods_receipts;
+mod invoices;
 mod purchase_orders;
 mod reorder;
 
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(purchase_orders::router())
         .merge(goods_receipts::router())
         .merge(reorder::router())
+        .merge(invoices::router())
 }
 
 #[utoipa::path(post, path = "/supplier-items", tag = "procurement", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = SupplierItemCommand, responses((status = 201, description = "Created, its pack converted exactly to the item's base unit", body = larder_app::procurement::SupplierItem), (status = 409, description = "The supplier has that SKU", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]

@@ -424,6 +424,57 @@ struct DetailPage {
     actions: Vec<ActionView>,
     version: i64,
     documents: Vec<&'static str>,
+    /// The three-way match: every discrepancy in words (empty: it matches).
+    discrepancies: Vec<String>,
+}
+
+/// A discrepancy of the three-way match in words, its item named by SKU and name.
+fn discrepancy_text(
+    d: &larder_core::procurement::invoices::Discrepancy,
+    m: &larder_app::procurement::invoices::PurchaseOrderMatch,
+) -> String {
+    use larder_core::procurement::invoices::DiscrepancyKind as K;
+    let what = d
+        .supplier_item_id
+        .and_then(|id| m.lines.iter().find(|l| l.supplier_item_id == id))
+        .map_or_else(String::new, |l| {
+            format!("{} {}", l.supplier_sku, l.item_name)
+        });
+    let q = |x: Option<larder_core::Quantity>| x.map_or_else(String::new, |x| x.to_string());
+    let a = |x: Option<Money>| x.map_or_else(String::new, |x| x.to_string());
+    match d.kind {
+        K::QuantityReceivedVsOrdered => format!(
+            "{what}: received {} of {} ordered",
+            q(d.actual_quantity),
+            q(d.expected_quantity)
+        ),
+        K::QuantityInvoicedVsReceived => format!(
+            "{what}: invoiced {}, received {}",
+            q(d.actual_quantity),
+            q(d.expected_quantity)
+        ),
+        K::PriceReceivedVsOrdered => format!(
+            "{what}: received at {}, ordered at {} ({})",
+            a(d.actual_price),
+            a(d.expected_price),
+            a(d.amount_difference)
+        ),
+        K::PriceInvoicedVsOrdered => format!(
+            "{what}: invoiced at {}, ordered at {} ({})",
+            a(d.actual_price),
+            a(d.expected_price),
+            a(d.amount_difference)
+        ),
+        K::MissingOnInvoice => format!("{what}: received, not invoiced"),
+        K::MissingOnReceipt => format!("{what}: invoiced, not received"),
+        K::NotOrdered => format!("{what}: not on the order"),
+        K::TotalMismatch => format!(
+            "Invoice {}: states {}, its lines total {}",
+            d.invoice_number.clone().unwrap_or_default(),
+            a(d.actual_amount),
+            a(d.expected_amount)
+        ),
+    }
 }
 
 async fn detail_page(
@@ -534,6 +585,13 @@ async fn detail_page(
         actions,
         version: po.version,
         documents: po.documents.iter().map(|d| d.as_str()).collect(),
+        discrepancies: {
+            let m = s.app.purchase_order_match(p, po.id).await?;
+            m.discrepancies
+                .iter()
+                .map(|d| discrepancy_text(d, &m))
+                .collect()
+        },
     })
 }
 
