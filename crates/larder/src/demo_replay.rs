@@ -122,6 +122,8 @@ pub async fn replay(
             .then_with(|| a.external_ref.cmp(&b.external_ref))
     });
     let cal = app.calendar(p.tenant_id).await.map_err(failed)?;
+    let importer = app.ticket_importer(p.tenant_id).await.map_err(failed)?;
+    let depleter = importer.depleter().map_err(failed)?;
     let stored = app
         .stored_sale_refs(
             p.tenant_id,
@@ -149,9 +151,7 @@ pub async fn replay(
     // Par levels and reorder points from the history's weekly usage, and the opening count at
     // par the day before the first week, once.
     if resume == 0 && !crate::demo::opening_posted(app, p, location).await? {
-        let usage = app
-            .usage_of_tickets(p.tenant_id, location, &tickets)
-            .await
+        let usage = larder_app::sales::import::usage_of_tickets(&depleter, location, &tickets)
             .map_err(failed)?;
         let packs: HashMap<ItemId, Quantity> =
             supply.iter().map(|(i, s)| (*i, s.pack_quantity)).collect();
@@ -242,7 +242,7 @@ pub async fn replay(
         if end > next {
             let chunk = tickets[next..end].to_vec();
             let w = app
-                .import_tickets(p.tenant_id, location, source, chunk)
+                .import_tickets(p.tenant_id, location, source, &depleter, chunk)
                 .await
                 .map_err(failed)?;
             out.add(&w);
@@ -362,7 +362,13 @@ pub async fn replay(
     }
     if next < tickets.len() {
         let w = app
-            .import_tickets(p.tenant_id, location, source, tickets[next..].to_vec())
+            .import_tickets(
+                p.tenant_id,
+                location,
+                source,
+                &depleter,
+                tickets[next..].to_vec(),
+            )
             .await
             .map_err(failed)?;
         out.add(&w);

@@ -1082,36 +1082,67 @@ pub struct TicketsWritten {
     pub movements: usize,
 }
 
-impl App {
-    /// Writes tickets already parsed (one day of a history being replayed, say) into
-    /// `location` of `tenant` under `source`, depleting stock, in one transaction; tickets
-    /// already stored under their reference are skipped. Returns what was written. An
-    /// operator command, as [`App::import_sales_with`] is.
+/// A tenant's recipe book and POS aliases, loaded once for importing many small batches of
+/// tickets (a history replayed day by day): [`TicketImporter::depleter`] explodes the recipes
+/// once, [`App::import_tickets`] writes each batch.
+pub struct TicketImporter {
+    book: Book,
+    aliases: Vec<larder_store::SaleAliasRow>,
+}
+
+impl TicketImporter {
+    /// The depletion of every menu item, worked out once.
     ///
     /// # Errors
-    /// 422 when a recipe cannot be exploded or a depletion overflows; storage errors.
+    /// 422 when a recipe cannot be exploded.
+    pub fn depleter(&self) -> Result<Depleter<'_>, AppError> {
+        Ok(Depleter::new(&self.book)?.with_aliases(&self.aliases))
+    }
+}
+
+impl App {
+    /// Loads `tenant`'s recipe book and POS aliases for [`App::import_tickets`]. Recipes
+    /// changed afterwards are not seen by it: load again.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn ticket_importer(&self, tenant: TenantId) -> Result<TicketImporter, AppError> {
+        let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+            Box::pin(async move {
+                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
+            })
+        })
+        .await?;
+        Ok(TicketImporter { book, aliases })
+    }
+
+    /// Writes tickets already parsed (one day of a history being replayed, say) into
+    /// `location` of `tenant` under `source`, depleting stock through `depleter`, in one
+    /// transaction; tickets already stored under their reference are skipped. Returns what
+    /// was written. An operator command, as [`App::import_sales_with`] is.
+    ///
+    /// # Errors
+    /// 422 when a depletion overflows; storage errors.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %tenant, tickets = tickets.len()))]
     pub async fn import_tickets(
         &self,
         tenant: TenantId,
         location: LocationId,
         source: &str,
+        depleter: &Depleter<'_>,
         tickets: Vec<ParsedTicket>,
     ) -> Result<TicketsWritten, AppError> {
         if tickets.is_empty() {
             return Ok(TicketsWritten::default());
         }
+        let now = Utc::now();
+        let prepared = tickets
+            .iter()
+            .map(|t| depleter.prepare(ticket_sale(t, location, source, now, depleter), None))
+            .collect::<Result<Vec<_>, _>>()?;
         let src = source.to_owned();
         run_tenant(self.db(), tenant, Mode::Write, move |tx| {
             Box::pin(async move {
-                let book = Book::load(tx).await?;
-                let aliases = tx.list_sale_aliases().await?;
-                let depleter = Depleter::new(&book)?.with_aliases(&aliases);
-                let now = Utc::now();
-                let prepared = tickets
-                    .iter()
-                    .map(|t| depleter.prepare(ticket_sale(t, location, &src, now, &depleter), None))
-                    .collect::<Result<Vec<_>, _>>()?;
                 let (new, _) = write_new(tx, &src, prepared, false).await?;
                 Ok(TicketsWritten {
                     tickets: new.len(),
@@ -1122,9 +1153,7 @@ impl App {
         })
         .await
     }
-}
 
-impl App {
     /// The references among `refs` already stored under `source` for `tenant`.
     ///
     /// # Errors
@@ -1148,38 +1177,29 @@ impl App {
         })
         .await
     }
+}
 
-    /// What `tickets` would deplete, without writing anything: (when, item, quantity
-    /// removed) per ingredient of each ticket, through the tenant's recipes as they are now.
-    ///
-    /// # Errors
-    /// 422 when a recipe cannot be exploded; storage errors.
-    pub async fn usage_of_tickets(
-        &self,
-        tenant: TenantId,
-        location: LocationId,
-        tickets: &[ParsedTicket],
-    ) -> Result<Vec<(DateTime<Utc>, ItemId, Quantity)>, AppError> {
-        let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
-            Box::pin(async move {
-                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
-            })
-        })
-        .await?;
-        let depleter = Depleter::new(&book)?.with_aliases(&aliases);
-        let now = Utc::now();
-        let mut out = Vec::new();
-        for t in tickets {
-            let prepared =
-                depleter.prepare(ticket_sale(t, location, "usage", now, &depleter), None)?;
-            out.extend(prepared.movements.into_iter().filter_map(|m| {
-                m.quantity
-                    .checked_neg()
-                    .map(|q| (m.occurred_at, m.item_id, q))
-            }));
-        }
-        Ok(out)
+/// What `tickets` would deplete through `depleter`, without writing anything: (when, item,
+/// quantity removed) per ingredient of each ticket.
+///
+/// # Errors
+/// 422 when a depletion overflows.
+pub fn usage_of_tickets(
+    depleter: &Depleter<'_>,
+    location: LocationId,
+    tickets: &[ParsedTicket],
+) -> Result<Vec<(DateTime<Utc>, ItemId, Quantity)>, AppError> {
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for t in tickets {
+        let prepared = depleter.prepare(ticket_sale(t, location, "usage", now, depleter), None)?;
+        out.extend(prepared.movements.into_iter().filter_map(|m| {
+            m.quantity
+                .checked_neg()
+                .map(|q| (m.occurred_at, m.item_id, q))
+        }));
     }
+    Ok(out)
 }
 
 /// Reads a whole file into tickets (both passes, in memory) with the generic mapping: for
