@@ -143,10 +143,22 @@ pub async fn replay(
         .business_date(tickets[tickets.len() - 1].occurred_at)
         .succ_opt()
         .unwrap_or(first_day);
-    // The day the replay resumes at: the business day of the first missing ticket. Every step
-    // before it is complete (its tickets are stored, and a step imports before it receives and
-    // orders); that day's step is run again, skipping what it finds done.
-    let resume_day = cal.business_date(tickets[resume].occurred_at);
+    // The step the replay resumes at: the one that imported the last ticket stored (a step
+    // imports what was sold before its 06:00, then receives, then orders). Every step before
+    // it is complete; it runs again, skipping what it finds done: tickets stored, orders
+    // received, orders placed (found by supplier and delivery date).
+    let step_at = |d: NaiveDate| cal.day_start(d) + Duration::hours(2);
+    let resume_day = match resume.checked_sub(1).map(|i| tickets[i].occurred_at) {
+        None => first_day,
+        Some(t) => {
+            let d = cal.business_date(t);
+            if t < step_at(d) {
+                d
+            } else {
+                d.succ_opt().unwrap_or(d)
+            }
+        }
+    };
 
     // Par levels and reorder points from the history's weekly usage, and the opening count at
     // par the day before the first week, once.
@@ -198,7 +210,7 @@ pub async fn replay(
     }
     let mut placed: HashSet<(SupplierId, NaiveDate)> = HashSet::new();
     let mut pending: Vec<(NaiveDate, PurchaseOrderId)> = Vec::new();
-    if resume > 0 {
+    {
         let mut cursor = None;
         loop {
             let page = app
@@ -233,7 +245,7 @@ pub async fn replay(
     let mut next = resume;
     let mut day = resume_day.max(first_day);
     while day <= last_day {
-        let at = cal.day_start(day) + Duration::hours(2);
+        let at = step_at(day);
         // 1. What was sold before 06:00.
         let end = tickets[next..]
             .iter()

@@ -634,18 +634,58 @@ impl App {
                         l
                     }
                 };
-                let supplier = match &order {
-                    Some((po, _)) => Some(po.supplier_id),
-                    None => match c.supplier_id {
-                        Some(s) => Some(
-                            tx.get_supplier(s)
-                                .await?
-                                .ok_or(AppError::NotFound("supplier"))?
-                                .id,
+                // Stock is valued in the tenant's currency: a supplier billing in another
+                // cannot value a lot by its prices.
+                let tenant_currency = tx
+                    .get_tenant()
+                    .await?
+                    .map(|t| t.currency)
+                    .unwrap_or_default();
+                let foreign = |field: &str, currency: &str| {
+                    AppError::invalid(
+                        field,
+                        format!(
+                            "the supplier bills in {currency} and stock is valued in {tenant_currency}: receive it by item with a unit_cost in {tenant_currency}"
                         ),
+                    )
+                };
+                let supplier = match &order {
+                    Some((po, _)) => {
+                        if po.currency != tenant_currency {
+                            return Err(foreign("purchase_order_id", &po.currency));
+                        }
+                        Some(po.supplier_id)
+                    }
+                    None => match c.supplier_id {
+                        Some(s) => {
+                            let s = tx
+                                .get_supplier(s)
+                                .await?
+                                .ok_or(AppError::NotFound("supplier"))?;
+                            if s.currency != tenant_currency {
+                                return Err(foreign("supplier_id", &s.currency));
+                            }
+                            Some(s.id)
+                        }
                         None => None,
                     },
                 };
+                if supplier.is_none() {
+                    for (i, l) in c.lines.iter().enumerate() {
+                        let Some(id) = l.supplier_item_id else { continue };
+                        let si = tx
+                            .get_supplier_item(id)
+                            .await?
+                            .ok_or(AppError::NotFound("supplier item"))?;
+                        let s = tx
+                            .get_supplier(si.supplier_id)
+                            .await?
+                            .ok_or(AppError::NotFound("supplier"))?;
+                        if s.currency != tenant_currency {
+                            return Err(at_line(i, foreign("supplier_item_id", &s.currency)));
+                        }
+                    }
+                }
                 let mut names = HashMap::new();
                 let mut resolved = Vec::with_capacity(c.lines.len());
                 for (i, l) in c.lines.iter().enumerate() {
@@ -728,8 +768,12 @@ impl App {
                             received.get(&l.line_no).copied().unwrap_or(Quantity::ZERO),
                         )
                     }));
+                    // Every delivery that adds to the order moves its version on (an event even
+                    // when the status stays partially received), guarded by the version read:
+                    // two deliveries or a close racing this one make one of them a 409 to
+                    // retry, never a receipt against a closed order or a stale status.
                     let arrived = resolved.iter().any(|r| r.adds_to.is_some());
-                    if arrived && to != po.status {
+                    if arrived {
                         tx.set_purchase_order_status(&PurchaseOrderStatusChange {
                             id: po.id,
                             from: po.status,
@@ -740,11 +784,16 @@ impl App {
                             note: Some(format!("goods receipt {id}")),
                         })
                         .await
-                        .map_err(|_| {
-                            AppError::conflict(
-                                "status",
-                                "the purchase order changed while it was received; try again",
-                            )
+                        .map_err(|e| match e {
+                            larder_store::StoreError::Conflict { constraint }
+                                if constraint == "purchase_orders_version" =>
+                            {
+                                AppError::conflict(
+                                    "status",
+                                    "the purchase order changed while it was received; try again",
+                                )
+                            }
+                            e => e.into(),
                         })?;
                     }
                 }

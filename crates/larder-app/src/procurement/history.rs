@@ -58,7 +58,16 @@ impl App {
                 let at = c.ordered_at;
                 let planned = plan(tx, &p, &c.order, at).await?;
                 let (_, threshold, _) = tenant_zone(tx).await?;
-                if rules::approval_needs_scope(planned.total, threshold) {
+                let tenant_currency = tx
+                    .get_tenant()
+                    .await?
+                    .map(|t| t.currency)
+                    .unwrap_or_default();
+                if rules::approval_needs_scope(
+                    planned.total,
+                    threshold,
+                    planned.supplier.currency == tenant_currency,
+                ) {
                     p.require(Permission::PurchaseOrdersApprove)?;
                 }
                 let number = tx.next_purchase_order_number().await?;

@@ -131,6 +131,8 @@ pub enum PriceOutcome {
     /// Another price starts at exactly that instant: it was kept (prices are never
     /// replaced) and this one was not appended; see `existing_price`.
     KeptExisting,
+    /// The caller may not change supplier prices (`catalog.write`): nothing appended.
+    NotPermitted,
 }
 
 /// One price the invoice brought to a supplier item's history.
@@ -496,6 +498,7 @@ async fn enter(
     planned: Planned,
     tz: Tz,
     now: DateTime<Utc>,
+    may_price: bool,
 ) -> Result<Invoice, AppError> {
     tx.insert_invoice(&planned.row, &planned.receipts, &planned.lines)
         .await?;
@@ -515,6 +518,7 @@ async fn enter(
             None if price_at(&prices, effective_from) == Some(l.price_per_pack) => {
                 (PriceOutcome::AlreadyInForce, None)
             }
+            None if !may_price => (PriceOutcome::NotPermitted, None),
             None => {
                 tx.insert_supplier_price(&SupplierPriceRow {
                     supplier_item_id: l.supplier_item_id,
@@ -676,13 +680,16 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<Invoice>, AppError> {
         p.require(Permission::PurchaseOrdersWrite)?;
+        // Appending to a supplier's price history is the catalog's: without `catalog.write`
+        // the invoice is entered and its prices reported as not appended.
+        let may_price = p.require(Permission::CatalogWrite).is_ok();
         let now = Utc::now();
         let c = cmd.clone();
         run_once(self.db(), &p, key, "create_invoice", &cmd, move |tx| {
             Box::pin(async move {
                 let tz = zone(tx).await?;
                 let planned = plan(tx, &p, &c, tz, now).await?;
-                enter(tx, planned, tz, now).await
+                enter(tx, planned, tz, now, may_price).await
             })
         })
         .await
@@ -708,6 +715,7 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<InvoiceImport>, AppError> {
         p.require(Permission::PurchaseOrdersWrite)?;
+        let may_price = p.require(Permission::CatalogWrite).is_ok();
         let now = Utc::now();
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -979,7 +987,7 @@ impl App {
                 }
                 let mut invoices = Vec::with_capacity(planned.len());
                 for pl in planned {
-                    invoices.push(enter(tx, pl, tz, now).await?);
+                    invoices.push(enter(tx, pl, tz, now, may_price).await?);
                 }
                 Ok(InvoiceImport { invoices })
             })

@@ -767,7 +767,16 @@ impl App {
                 match action {
                     PoAction::Approve => {
                         let (_, threshold, _) = tenant_zone(tx).await?;
-                        if rules::approval_needs_scope(current.total, threshold) {
+                        let tenant_currency = tx
+                            .get_tenant()
+                            .await?
+                            .map(|t| t.currency)
+                            .unwrap_or_default();
+                        if rules::approval_needs_scope(
+                            current.total,
+                            threshold,
+                            current.currency == tenant_currency,
+                        ) {
                             p.require(Permission::PurchaseOrdersApprove)?;
                         }
                     }

@@ -249,11 +249,12 @@ pub fn order_total(line_totals: impl IntoIterator<Item = Money>) -> Option<Money
 }
 
 /// Whether approving a PO of `total` needs the `purchase_orders.approve` scope: when the
-/// total is above the tenant's threshold (at it `purchase_orders.write` is enough); never
-/// when the tenant sets none (the setting: "purchase orders above this total need approval;
-/// empty: none do").
-pub fn approval_needs_scope(total: Money, threshold: Option<Money>) -> bool {
-    threshold.is_some_and(|t| total > t)
+/// total is above the tenant's threshold (at it `purchase_orders.write` is enough), or when
+/// the order is in another currency than the tenant's (its total cannot be compared with the
+/// threshold); never when the tenant sets no threshold and the currencies agree (the
+/// setting: "purchase orders above this total need approval; empty: none do").
+pub fn approval_needs_scope(total: Money, threshold: Option<Money>, same_currency: bool) -> bool {
+    !same_currency || threshold.is_some_and(|t| total > t)
 }
 
 /// When an order placed on `today` should arrive: the first day on or after `today` that the
@@ -340,9 +341,10 @@ mod tests {
     #[test]
     fn approval_needs_the_scope_above_the_threshold_only() {
         let m = |s: &str| Money::parse(s).unwrap();
-        assert!(!approval_needs_scope(m("1000000"), None));
-        assert!(!approval_needs_scope(m("500"), Some(m("500"))));
-        assert!(approval_needs_scope(m("500.01"), Some(m("500"))));
+        assert!(!approval_needs_scope(m("1000000"), None, true));
+        assert!(approval_needs_scope(m("1"), None, false));
+        assert!(!approval_needs_scope(m("500"), Some(m("500")), true));
+        assert!(approval_needs_scope(m("500.01"), Some(m("500")), true));
     }
 
     #[test]

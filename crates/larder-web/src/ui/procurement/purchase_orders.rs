@@ -502,7 +502,11 @@ async fn detail_page(
     }
     let writable = p.require(Permission::PurchaseOrdersWrite).is_ok();
     let may_approve = p.require(Permission::PurchaseOrdersApprove).is_ok()
-        || !approval_needs_scope(po.total, settings.approval_threshold);
+        || !approval_needs_scope(
+            po.total,
+            settings.approval_threshold,
+            po.currency == settings.currency,
+        );
     let actions = if writable {
         po.actions
             .iter()
