@@ -31,6 +31,8 @@ pub(crate) struct Procurement {
     pub valuation_ms: Vec<f64>,
     /// Receiving one 40-line order: milliseconds, sorted.
     pub receive_ms: Vec<f64>,
+    /// Reorder suggestions for every item of the demo's location: milliseconds, sorted.
+    pub reorder_ms: Vec<f64>,
 }
 
 /// The nearest-rank percentile `p` (0..=100) of sorted samples.
@@ -112,6 +114,23 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<Procurement> {
         .first()
         .map(|l| l.id)
         .ok_or_else(|| anyhow!("the demo has no location"))?;
+    // Reorder suggestions for every item of the location, 20 times.
+    for _ in 0..20 {
+        let started = Instant::now();
+        app.reorder_suggestions(
+            p,
+            larder_app::procurement::reorder::ReorderQuery {
+                location_id: location,
+                days: None,
+                as_of: Some(last),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+        out.reorder_ms
+            .push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    out.reorder_ms.sort_by(f64::total_cmp);
     let supply = crate::demo::demo_supply(&app, p).await?;
     let mut by_supplier: BTreeMap<SupplierId, Vec<_>> = BTreeMap::new();
     for s in supply.values() {

@@ -603,9 +603,10 @@ pub(super) fn render(r: &Report) -> String {
          POs/s is orders placed per second of that load), then stock value as of 100 dates spread over the history (the \
          ledger summed up to each, `App::stock_value`), and receiving a 40-line purchase \
          order 25 times (`App::receive_goods`: 40 receipt movements into lots, the order's \
-         lines and status).\n\n\
-         | backend | demo load with its purchasing replay (s) | POs placed | deliveries | POs/s | valuation as of a date p50 (ms) | p95 (ms) | receive a 40-line PO p50 (ms) | p95 (ms) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         lines and status), and the reorder suggestions for every item of the demo's location \
+         20 times (`App::reorder_suggestions` at the history's last sale).\n\n\
+         | backend | demo load with its purchasing replay (s) | POs placed | deliveries | POs/s | valuation as of a date p50 (ms) | p95 (ms) | receive a 40-line PO p50 (ms) | p95 (ms) | reorder suggestions, whole location p50 (ms) | p95 (ms) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for b in &runs {
         let pr = b.procurement.as_ref();
@@ -613,7 +614,7 @@ pub(super) fn render(r: &Report) -> String {
             num(v.and_then(|v| super::procurement::percentile(v, q)), 1)
         };
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             b.name,
             num(pr.map(|p| p.replay_seconds), 1),
             pr.map_or_else(|| "n/a".to_owned(), |p| p.orders.to_string()),
@@ -623,6 +624,8 @@ pub(super) fn render(r: &Report) -> String {
             pct(pr.map(|p| &p.valuation_ms), 95.0),
             pct(pr.map(|p| &p.receive_ms), 50.0),
             pct(pr.map(|p| &p.receive_ms), 95.0),
+            pct(pr.map(|p| &p.reorder_ms), 50.0),
+            pct(pr.map(|p| &p.reorder_ms), 95.0),
         ));
     }
     md
