@@ -31,9 +31,9 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub struct ApiKeyCommand {
     /// What it is for, 1..=200 characters.
     pub name: Name,
-    /// The permission scopes it may use (1 to 11; a repeat counts once), each granted by the
+    /// The permission scopes it may use (1 to 14; a repeat counts once), each granted by the
     /// creator's role.
-    #[schema(min_items = 1, max_items = 11)]
+    #[schema(min_items = 1, max_items = 14)]
     pub scopes: Vec<Permission>,
 }
 
@@ -267,3 +267,6 @@ mod tests {
         );
     }
 }
+
+// The schema's `max_items` above is a literal: it must be the number of scopes there are.
+const _: () = assert!(Permission::ALL.len() == 14);
