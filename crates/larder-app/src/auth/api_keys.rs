@@ -37,6 +37,9 @@ pub struct ApiKeyCommand {
     pub scopes: Vec<Permission>,
 }
 
+// The schema's `max_items` above is a literal: it must be the number of scopes there are.
+const _: () = assert!(Permission::ALL.len() == 14);
+
 /// An API key as listed (never its secret).
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiKey {
@@ -267,6 +270,3 @@ mod tests {
         );
     }
 }
-
-// The schema's `max_items` above is a literal: it must be the number of scopes there are.
-const _: () = assert!(Permission::ALL.len() == 14);
