@@ -717,48 +717,7 @@ impl App {
         p.require(Permission::PurchaseOrdersWrite)?;
         let may_price = p.require(Permission::CatalogWrite).is_ok();
         let now = Utc::now();
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(csv_bytes.as_slice());
-        let headers = reader
-            .headers()
-            .map_err(|e| AppError::invalid("file", e.to_string()))?
-            .clone();
-        let col = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}') == name)
-        };
-        for required in &CSV_COLUMNS[..5] {
-            if col(required).is_none() {
-                return Err(AppError::invalid(
-                    "header",
-                    format!(
-                        "missing column {required} (columns: {})",
-                        CSV_COLUMNS.join(", ")
-                    ),
-                ));
-            }
-        }
-        let idx: Vec<Option<usize>> = CSV_COLUMNS.iter().map(|c| col(c)).collect();
-        let mut records = Vec::new();
-        for (i, r) in reader.records().enumerate() {
-            let line = r
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map_or(i as u64 + 2, |p| p.line());
-            let r = r.map_err(|e| AppError::invalid("file", format!("line {line}: {e}")))?;
-            let cells: Vec<String> = (0..CSV_COLUMNS.len())
-                .map(|c| {
-                    idx[c]
-                        .and_then(|j| r.get(j))
-                        .map(str::to_owned)
-                        .unwrap_or_default()
-                })
-                .collect();
-            records.push((line, cells));
-        }
+        let records = super::csv_rows(&csv_bytes, &CSV_COLUMNS, &CSV_COLUMNS[..5])?;
         if records.is_empty() || records.len() > MAX_ROWS {
             return Err(AppError::invalid(
                 "file",

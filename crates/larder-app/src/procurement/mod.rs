@@ -438,6 +438,60 @@ pub struct SupplierItemQuery {
 }
 
 /// The price in force at `now`: the latest from a date not after it.
+
+/// The rows of a CSV file (trimmed; a BOM on the header ignored), each as its line number and
+/// the cells of `columns` in that order (a column the file lacks reads as empty).
+///
+/// # Errors
+/// 422 on `header` when a `required` column is missing (naming the columns read), on `file`
+/// when the CSV itself does not read (with its line).
+pub(crate) fn csv_rows(
+    bytes: &[u8],
+    columns: &[&str],
+    required: &[&str],
+) -> Result<Vec<(u64, Vec<String>)>, AppError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::invalid("file", e.to_string()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
+    for name in required {
+        if col(name).is_none() {
+            return Err(AppError::invalid(
+                "header",
+                format!("missing column {name} (columns: {})", columns.join(", ")),
+            ));
+        }
+    }
+    let idx: Vec<Option<usize>> = columns.iter().map(|c| col(c)).collect();
+    let mut records = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        let line = r
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i as u64 + 2, |p| p.line());
+        let r = r.map_err(|e| AppError::invalid("file", format!("line {line}: {e}")))?;
+        let cells = idx
+            .iter()
+            .map(|j| {
+                j.and_then(|j| r.get(j))
+                    .map(str::to_owned)
+                    .unwrap_or_default()
+            })
+            .collect();
+        records.push((line, cells));
+    }
+    Ok(records)
+}
+
 fn price_at(prices: &[SupplierPriceRow], now: DateTime<Utc>) -> Option<Money> {
     prices
         .iter()
@@ -814,49 +868,11 @@ impl App {
         p.require(Permission::CatalogWrite)?;
         let tz = self.tenant_tz(p.tenant_id).await?;
         let now = Utc::now();
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(csv_bytes.as_slice());
-        let headers = reader
-            .headers()
-            .map_err(|e| AppError::invalid("file", e.to_string()))?
-            .clone();
-        let col = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}') == name)
-        };
-        for required in ["supplier_sku", "price_per_pack"] {
-            if col(required).is_none() {
-                return Err(AppError::invalid(
-                    "header",
-                    format!(
-                        "missing column {required} (columns: {})",
-                        PRICE_LIST_COLUMNS.join(", ")
-                    ),
-                ));
-            }
-        }
-        let idx: Vec<Option<usize>> = PRICE_LIST_COLUMNS.iter().map(|c| col(c)).collect();
-        let mut records = Vec::new();
-        for (i, r) in reader.records().enumerate() {
-            let line = r
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map_or(i as u64 + 2, |p| p.line());
-            let r = r.map_err(|e| AppError::invalid("file", format!("line {line}: {e}")))?;
-            let cell = |c: usize| {
-                idx[c]
-                    .and_then(|j| r.get(j))
-                    .map(str::to_owned)
-                    .unwrap_or_default()
-            };
-            records.push((
-                line,
-                (0..PRICE_LIST_COLUMNS.len()).map(cell).collect::<Vec<_>>(),
-            ));
-        }
+        let records = csv_rows(
+            &csv_bytes,
+            &PRICE_LIST_COLUMNS,
+            &["supplier_sku", "price_per_pack"],
+        )?;
         if records.len() > 10_000 {
             return Err(AppError::invalid("file", "at most 10,000 rows"));
         }
