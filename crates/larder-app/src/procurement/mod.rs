@@ -437,8 +437,6 @@ pub struct SupplierItemQuery {
     pub item_id: Option<ItemId>,
 }
 
-/// The price in force at `now`: the latest from a date not after it.
-
 /// The rows of a CSV file (trimmed; a BOM on the header ignored), each as its line number and
 /// the cells of `columns` in that order (a column the file lacks reads as empty).
 ///
@@ -492,6 +490,7 @@ pub(crate) fn csv_rows(
     Ok(records)
 }
 
+/// The price in force at `now`: the latest from a date not after it.
 fn price_at(prices: &[SupplierPriceRow], now: DateTime<Utc>) -> Option<Money> {
     prices
         .iter()
