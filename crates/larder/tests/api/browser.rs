@@ -119,6 +119,19 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
     assert!(tables <= 0, "a table is {tables} px wider than the phone");
     let png = c.screenshot().await.unwrap();
     let _ = std::fs::write(std::env::temp_dir().join("larder-dashboard-phone.png"), png);
+    // The stock value card (the owner reads reports), by category, below the charts.
+    let value = text_of(&c, "stock-value").await;
+    assert!(
+        value.contains("Stock value") && value.contains("FIFO"),
+        "{value}"
+    );
+    c.execute(
+        "document.getElementById('stock-value').scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "dashboard-stock-value-phone").await;
 
     // The item page is one tap away.
     c.find(Locator::LinkText("Okra"))
