@@ -99,10 +99,11 @@ pub struct AdjustmentCommand {
     pub location_id: LocationId,
     /// Base-unit quantity, decimal string (at most 3 decimals).
     pub quantity: Quantity,
-    /// `opening`, `receipt`, `waste`, `adjustment` or `count_adjustment`.
+    /// `opening`, `receipt`, `waste`, `adjustment` or `count_adjustment` (transfers,
+    /// production and sales post their own).
     pub kind: MovementKind,
     /// Required for waste (`spoilage`, `expired`, `overproduction`, `prep_error`, `returned`,
-    /// `other`); free text up to 100 characters otherwise.
+    /// `dropped`, `staff_meal`, `other`); free text up to 100 characters otherwise.
     pub reason: Option<Label>,
     /// When it happened (default now); not more than 5 minutes in the future.
     pub occurred_at: Option<DateTime<Utc>>,
@@ -215,6 +216,12 @@ fn adjustment_row(
             "sales deplete stock through POST /api/v1/sales",
         ));
     }
+    if cmd.kind.is_document_only() {
+        return Err(AppError::invalid(
+            "kind",
+            "transfers and production batches post their own movements (POST /api/v1/transfers, /production-batches)",
+        ));
+    }
     let quantity = cmd
         .kind
         .signed_delta(cmd.quantity)
@@ -225,7 +232,7 @@ fn adjustment_row(
             None => return Err(AppError::invalid("reason", "is required for waste")),
             Some(r) => {
                 r.parse::<WasteReason>().map_err(|_| {
-                    AppError::invalid("reason", "must be one of spoilage, expired, overproduction, prep_error, returned, other")
+                    AppError::invalid("reason", "must be one of spoilage, expired, overproduction, prep_error, returned, dropped, staff_meal, other")
                 })?;
             }
         }
@@ -275,6 +282,7 @@ fn adjustment_row(
         reason,
         sale_id: None,
         created_by: Some(p.user_id),
+        reverses: None,
         occurred_at,
         recorded_at: now,
         lot,

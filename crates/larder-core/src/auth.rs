@@ -53,12 +53,14 @@ pub enum Permission {
     /// `purchase_orders.approve`: approve a purchase order above the tenant's approval
     /// threshold (or any, when the tenant sets none).
     PurchaseOrdersApprove,
+    /// `counts.approve`: approve a stock count, posting its count adjustments.
+    CountsApprove,
 }
 
 impl Permission {
     /// Every scope. An API key's scopes are stored by name, and [`Scopes`] holds them as bits
     /// in this order: new scopes go at the end.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::TenantManage,
         Permission::MembersManage,
         Permission::CatalogRead,
@@ -73,6 +75,7 @@ impl Permission {
         Permission::PurchaseOrdersRead,
         Permission::PurchaseOrdersWrite,
         Permission::PurchaseOrdersApprove,
+        Permission::CountsApprove,
     ];
 
     /// The wire spelling.
@@ -92,6 +95,7 @@ impl Permission {
             Permission::PurchaseOrdersRead => "purchase_orders.read",
             Permission::PurchaseOrdersWrite => "purchase_orders.write",
             Permission::PurchaseOrdersApprove => "purchase_orders.approve",
+            Permission::CountsApprove => "counts.approve",
         }
     }
 }

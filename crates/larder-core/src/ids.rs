@@ -119,3 +119,23 @@ id_type!(
     /// A supplier's invoice: what it bills for goods received (procurement).
     InvoiceId
 );
+id_type!(
+    /// A storage area within a location: walk-in, dry store, freezer, bar (tenancy).
+    StorageAreaId
+);
+id_type!(
+    /// A stock count: a sheet of counted lines at one location, approved once (inventory).
+    StockCountId
+);
+id_type!(
+    /// A waste entry: stock thrown away, by item or by recipe, with its reason (inventory).
+    WasteEntryId
+);
+id_type!(
+    /// A transfer of stock between two locations of a tenant (inventory).
+    TransferId
+);
+id_type!(
+    /// A production batch: a sub-recipe made at a location (inventory).
+    ProductionBatchId
+);

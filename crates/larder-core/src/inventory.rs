@@ -39,6 +39,15 @@ pub enum MovementKind {
     Adjustment,
     /// The difference a stock count found.
     CountAdjustment,
+    /// Stock sent to another location (leaves the sender's on hand; in transit until
+    /// received).
+    TransferOut,
+    /// Stock received from another location.
+    TransferIn,
+    /// An ingredient a production batch consumed.
+    ProductionUse,
+    /// What a production batch made (a lot of the produced item).
+    ProductionOutput,
 }
 
 impl MovementKind {
@@ -51,13 +60,44 @@ impl MovementKind {
             MovementKind::Waste => "waste",
             MovementKind::Adjustment => "adjustment",
             MovementKind::CountAdjustment => "count_adjustment",
+            MovementKind::TransferOut => "transfer_out",
+            MovementKind::TransferIn => "transfer_in",
+            MovementKind::ProductionUse => "production_use",
+            MovementKind::ProductionOutput => "production_output",
         }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [MovementKind; 10] = [
+        MovementKind::Opening,
+        MovementKind::Receipt,
+        MovementKind::Sale,
+        MovementKind::Waste,
+        MovementKind::Adjustment,
+        MovementKind::CountAdjustment,
+        MovementKind::TransferOut,
+        MovementKind::TransferIn,
+        MovementKind::ProductionUse,
+        MovementKind::ProductionOutput,
+    ];
+
+    /// Whether movements of this kind are posted only by their own document (a sale, a
+    /// transfer, a production batch) and never by hand through `POST /stock-movements`.
+    pub const fn is_document_only(self) -> bool {
+        matches!(
+            self,
+            MovementKind::Sale
+                | MovementKind::TransferOut
+                | MovementKind::TransferIn
+                | MovementKind::ProductionUse
+                | MovementKind::ProductionOutput
+        )
     }
 
     /// The signed change to on hand for a movement of this kind.
     ///
-    /// Receipts and openings add and wastes and sales remove: for them `quantity` is the
-    /// amount, given positive. Adjustments and count adjustments are the signed change itself.
+    /// Receipts, openings, transfers in and production output add; wastes, sales, transfers
+    /// out and production use remove: for them `quantity` is the amount, given positive. Adjustments and count adjustments are the signed change itself.
     /// A zero quantity is refused for every kind.
     ///
     /// # Errors
@@ -67,14 +107,20 @@ impl MovementKind {
             return Err("must not be zero");
         }
         match self {
-            MovementKind::Opening | MovementKind::Receipt => {
+            MovementKind::Opening
+            | MovementKind::Receipt
+            | MovementKind::TransferIn
+            | MovementKind::ProductionOutput => {
                 if quantity.is_negative() {
                     Err("must be positive for a receipt or opening")
                 } else {
                     Ok(quantity)
                 }
             }
-            MovementKind::Sale | MovementKind::Waste => {
+            MovementKind::Sale
+            | MovementKind::Waste
+            | MovementKind::TransferOut
+            | MovementKind::ProductionUse => {
                 if quantity.is_negative() {
                     Err("must be positive for waste or a sale (the amount removed)")
                 } else {
@@ -95,17 +141,10 @@ impl fmt::Display for MovementKind {
 impl FromStr for MovementKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            MovementKind::Opening,
-            MovementKind::Receipt,
-            MovementKind::Sale,
-            MovementKind::Waste,
-            MovementKind::Adjustment,
-            MovementKind::CountAdjustment,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| format!("unknown movement kind '{s}'"))
+        MovementKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown movement kind '{s}'"))
     }
 }
 
@@ -123,11 +162,27 @@ pub enum WasteReason {
     PrepError,
     /// Sent back by a guest.
     Returned,
+    /// Dropped or spilled.
+    Dropped,
+    /// Eaten by staff (a staff meal).
+    StaffMeal,
     /// Anything else (the note says what).
     Other,
 }
 
 impl WasteReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [WasteReason; 8] = [
+        WasteReason::Spoilage,
+        WasteReason::Expired,
+        WasteReason::Overproduction,
+        WasteReason::PrepError,
+        WasteReason::Returned,
+        WasteReason::Dropped,
+        WasteReason::StaffMeal,
+        WasteReason::Other,
+    ];
+
     /// The stored and wire spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -136,6 +191,8 @@ impl WasteReason {
             WasteReason::Overproduction => "overproduction",
             WasteReason::PrepError => "prep_error",
             WasteReason::Returned => "returned",
+            WasteReason::Dropped => "dropped",
+            WasteReason::StaffMeal => "staff_meal",
             WasteReason::Other => "other",
         }
     }
@@ -144,17 +201,10 @@ impl WasteReason {
 impl FromStr for WasteReason {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            WasteReason::Spoilage,
-            WasteReason::Expired,
-            WasteReason::Overproduction,
-            WasteReason::PrepError,
-            WasteReason::Returned,
-            WasteReason::Other,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| format!("unknown waste reason '{s}'"))
+        WasteReason::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown waste reason '{s}'"))
     }
 }
 

@@ -11,10 +11,12 @@ pub static DIALECT: Dialect = Dialect {
     set_user: Some("SELECT set_config('app.user_id', $1, true)"),
     insert_movements: "INSERT INTO stock_movements
          (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
-          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled)
+          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled,
+          reverses)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[],
               $7::bigint[], $8::text[], $9::uuid[], $10::uuid[], $11::timestamptz[],
-              $12::timestamptz[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])",
+              $12::timestamptz[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],
+              $17::uuid[])",
     add_to_stock_levels: "INSERT INTO stock_levels
          (tenant_id, item_id, location_id, on_hand, updated_at)
          SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[])

@@ -10,8 +10,9 @@ pub static DIALECT: Dialect = Dialect {
     set_user: None,
     insert_movements: "INSERT INTO stock_movements
          (tenant_id, id, item_id, location_id, kind, quantity, unit_cost, reason, sale_id,
-          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+          created_by, occurred_at, recorded_at, value, cost_variance, shortfall, settled,
+          reverses)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     add_to_stock_levels: "INSERT INTO stock_levels
          (tenant_id, item_id, location_id, on_hand, updated_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, item_id, location_id) DO UPDATE

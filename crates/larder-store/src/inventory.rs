@@ -72,6 +72,9 @@ pub struct MovementRow {
     pub sale_id: Option<SaleId>,
     /// Who recorded it.
     pub created_by: Option<UserId>,
+    /// The mistaken movement this one compensates (same kind, opposite sign); a movement is
+    /// reversed at most once (`stock_movements_reverses`).
+    pub reverses: Option<MovementId>,
     /// When it happened in the kitchen.
     pub occurred_at: DateTime<Utc>,
     /// When Larder learned of it.
@@ -395,6 +398,7 @@ mod tests {
             reason: None,
             sale_id: None,
             created_by: None,
+            reverses: None,
             occurred_at: Utc.timestamp_opt(sec, 0).single().unwrap_or_default(),
             recorded_at: Utc.timestamp_opt(sec, 0).single().unwrap_or_default(),
             lot: None,

@@ -713,6 +713,7 @@ impl App {
                         reason: Some(reason.clone()),
                         sale_id: None,
                         created_by: Some(p.user_id),
+                        reverses: None,
                         occurred_at: received_at,
                         recorded_at: now,
                         lot: Some(LotSpec {

@@ -143,6 +143,7 @@ impl<'b> Depleter<'b> {
                     reason: None,
                     sale_id: Some(sale.id),
                     created_by: recorded_by,
+                    reverses: None,
                     occurred_at: sale.occurred_at,
                     recorded_at: sale.recorded_at,
                     lot: None,

@@ -43,7 +43,7 @@ const GET_STOCK_LEVEL: &str = "SELECT on_hand FROM stock_levels
      WHERE tenant_id = $1 AND item_id = $2 AND location_id = $3";
 const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
      reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance, shortfall,
-     settled
+     settled, reverses
      FROM stock_movements WHERE tenant_id = $1
        AND ($2 IS NULL OR item_id = $2)
        AND ($3 IS NULL OR location_id = $3)
@@ -57,7 +57,7 @@ const LIST_MOVEMENTS: &str = "SELECT id, item_id, location_id, kind, quantity, u
 /// As [`LIST_MOVEMENTS`], latest occurred first.
 const LIST_MOVEMENTS_BY_OCCURRENCE: &str = "SELECT id, item_id, location_id, kind, quantity,
      unit_cost, reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance,
-     shortfall, settled
+     shortfall, settled, reverses
      FROM stock_movements WHERE tenant_id = $1
        AND ($2 IS NULL OR item_id = $2)
        AND ($3 IS NULL OR location_id = $3)
@@ -70,7 +70,7 @@ const LIST_MOVEMENTS_BY_OCCURRENCE: &str = "SELECT id, item_id, location_id, kin
      ORDER BY occurred_at DESC, id DESC LIMIT $8";
 const GET_MOVEMENT: &str = "SELECT id, item_id, location_id, kind, quantity, unit_cost,
      reason, sale_id, created_by, occurred_at, recorded_at, value, cost_variance, shortfall,
-     settled
+     settled, reverses
      FROM stock_movements WHERE tenant_id = $1 AND id = $2";
 const LEDGER_MISMATCHES: &str = "WITH sums AS (
          SELECT item_id, location_id, CAST(SUM(quantity) AS BIGINT) AS total
@@ -166,6 +166,7 @@ fn movement(mut r: Row) -> R<MovementRow> {
             shortfall: r.get()?,
             settled: r.get()?,
         },
+        reverses: r.get()?,
     })
 }
 
@@ -377,6 +378,7 @@ fn movement_columns(ms: &[MovementRow], costs: &[MovementCost]) -> Vec<Column> {
         cost(|c| c.cost_variance.raw()),
         cost(|c| c.shortfall.raw()),
         cost(|c| c.settled.raw()),
+        Column::Uuid(ms.iter().map(|m| m.reverses.map(|r| r.as_uuid())).collect()),
     ]
 }
 

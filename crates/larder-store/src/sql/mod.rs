@@ -369,7 +369,7 @@ pub struct Dialect {
     pub set_user: Option<&'static str>,
     /// inventory, batch: `$1` tenant; columns id, item_id, location_id, kind, quantity,
     /// unit_cost, reason, sale_id, created_by, occurred_at, recorded_at, value,
-    /// cost_variance, shortfall, settled.
+    /// cost_variance, shortfall, settled, reverses.
     pub insert_movements: &'static str,
     /// inventory, batch query ([`Exec::fetch_batch`]): `$1` tenant; columns item_id,
     /// location_id, delta, at. Adds each delta to its stock level by an atomic increment

@@ -21,7 +21,68 @@ contract!(
     moving_average_takes_the_average_cost,
     concurrent_postings_take_each_lot_once,
     a_backdated_receipt_settles_the_shortfall_it_finds_and_values_from_its_own_date,
+    every_kind_is_stored_and_a_movement_is_reversed_once,
 );
+
+/// The kinds transfers and production post are stored and read back (the widened CHECK on
+/// both backends); a compensating movement names the one it reverses, and a second reversal
+/// of the same movement is refused by `stock_movements_reverses`, writing nothing.
+async fn every_kind_is_stored_and_a_movement_is_reversed_once(store: S) {
+    let s = seed(&store, "kinds").await;
+    let posted: Vec<MovementRow> = [
+        (MovementKind::TransferIn, "5"),
+        (MovementKind::ProductionOutput, "3"),
+        (MovementKind::TransferOut, "-1"),
+        (MovementKind::ProductionUse, "-2"),
+    ]
+    .into_iter()
+    .map(|(k, qty)| movement(&s, k, qty))
+    .collect();
+    let wrong = posted[2].clone();
+    let reversal = MovementRow {
+        reverses: Some(wrong.id),
+        quantity: q("1"),
+        ..movement(&s, MovementKind::TransferOut, "1")
+    };
+    let again = MovementRow {
+        reverses: Some(wrong.id),
+        quantity: q("1"),
+        ..movement(&s, MovementKind::TransferOut, "1")
+    };
+    let (p, r) = (posted.clone(), reversal.clone());
+    write(&store, s.tenant, move |tx| {
+        Box::pin(async move {
+            tx.append_movements(&p).await?;
+            tx.append_movements(&[r]).await.map(drop)
+        })
+    })
+    .await;
+    let err = attempt(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.append_movements(&[again]).await.map(drop) })
+    })
+    .await;
+    assert_eq!(err, Err(conflict("stock_movements_reverses")));
+    let all = all_movements(&store, s.tenant).await;
+    assert_eq!(all.len(), 5);
+    let kinds: Vec<MovementKind> = all.iter().map(|m| m.kind).collect();
+    for k in [
+        MovementKind::TransferIn,
+        MovementKind::TransferOut,
+        MovementKind::ProductionUse,
+        MovementKind::ProductionOutput,
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let back = all.iter().find(|m| m.id == reversal.id).map(|m| m.reverses);
+    assert_eq!(back, Some(Some(wrong.id)));
+    let (item, location) = (s.item, s.location);
+    let on_hand = read(&store, s.tenant, move |tx| {
+        Box::pin(async move { tx.get_stock_level(item, location).await })
+    })
+    .await;
+    // 5 + 3 - 1 - 2, and the reversed transfer's 1 back.
+    assert_eq!(on_hand, q("6"));
+}
 
 /// Ids sorted newest first, as the ledger lists them.
 fn newest_first(mut ids: Vec<MovementId>) -> Vec<MovementId> {
@@ -192,6 +253,7 @@ async fn a_movement_round_trips_with_every_field(store: S) {
         reason: Some("count on 2 March".into()),
         sale_id: Some(ticket.id),
         created_by: Some(UserId::new()),
+        reverses: None,
         occurred_at: plus_micros(at(2, 20), 1),
         recorded_at: plus_micros(at(2, 21), 999_999),
         lot: None,

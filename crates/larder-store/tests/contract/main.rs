@@ -201,6 +201,7 @@ pub(crate) fn mv(
         reason: None,
         sale_id: None,
         created_by: None,
+        reverses: None,
         occurred_at,
         recorded_at: occurred_at + chrono::Duration::hours(1),
         lot: None,
