@@ -197,6 +197,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + ProductionTx
 {
 }
 
@@ -211,6 +212,7 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+    + ProductionTx
 {
 }
 
@@ -218,6 +220,7 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx,
+        TenantTx,
     };
 }

@@ -46,6 +46,7 @@ mod inventory;
 mod menu;
 mod parity;
 mod procurement;
+mod production;
 mod sales;
 mod store;
 mod tenancy;
