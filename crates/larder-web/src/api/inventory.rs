@@ -1,6 +1,8 @@
 //! inventory: `/stock`, `/stock-movements`, `/stock/adjustments`, and valuation:
 //! `/stock-value`, `/cost-of-goods-used`, `/lots`, `/stock-movements/{id}/lots`.
 
+mod production;
+
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(goods_used))
         .routes(routes!(list_lots))
         .routes(routes!(movement_lots))
+        .merge(production::router())
 }
 
 /// Stock value now or as of a past instant, from the ledger.

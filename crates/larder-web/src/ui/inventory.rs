@@ -1,6 +1,8 @@
 //! inventory's part of the pages: stock levels as table rows, shown by the dashboard
 //! (`analytics`) and the item page (`catalog`). The inventory context has no page of its own yet.
 
+pub(crate) mod production;
+
 use larder_app::inventory::StockLevel;
 use larder_app::tenancy::Location;
 use larder_core::ItemId;

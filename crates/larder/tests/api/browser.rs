@@ -1400,3 +1400,72 @@ async fn a_cook_receives_a_delivery_by_scanning_at_the_back_door_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A cook at the central kitchen opens `/production` on a phone: the prep list says to make
+/// one batch of tomato sauce, "Make" fills the batch form in place, the cook types the actual
+/// yield and makes it; the batch shows with its yield variance, and nothing is wider than the
+/// phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_makes_the_prep_list_batch_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Central").await;
+    let tomato = app.create_item(&t, "Tomatoes", "g", "0.002").await;
+    let sauce = app.create_item(&t, "Tomato sauce", "g", "0").await;
+    let res = app
+        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Tomato sauce", "yield_quantity": "2000", "yield_unit": "g",
+            "lines": [{"item_id": tomato, "quantity": "2", "unit": "kg"}]}))
+        .await;
+    let recipe: serde_json::Value = res.json().await.unwrap();
+    let recipe = recipe["id"].as_str().unwrap().to_owned();
+    let res = app
+        .put(&format!("/api/v1/recipes/{recipe}/production"), &t.token,
+            &json!({"item_id": sauce, "shelf_life_days": 3, "default_batch": "2000"}))
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let res = app
+        .put(&format!("/api/v1/items/{sauce}/par-levels/{}", t.location_id), &t.token, &json!({"par_level": "1500"}))
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/production")).await.unwrap();
+    let to_make = c
+        .wait()
+        .for_element(Locator::Css(".prep-to-make"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(to_make.contains("1 batch"), "{to_make}");
+    click(&c, ".make-button").await;
+    // The form fills in place (htmx) or by following the link: wait for the planned batch.
+    let mut value = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Id("batch-planned")).await {
+            value = e.prop("value").await.ok().flatten().unwrap_or_default();
+            if value == "2000" {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(value, "2000");
+    fill(&c, "batch-actual", "1900").await;
+    assert!(overflow(&c).await <= 0, "the production page is wider than a phone");
+    shoot(&c, "production-phone").await;
+    click(&c, "#batch-make").await;
+    let made = text_of(&c, "made").await;
+    assert!(made.contains("PB-000001"), "{made}");
+    let variance = text_of(&c, "batches").await;
+    assert!(variance.contains("-5.00 %"), "{variance}");
+    assert!(overflow(&c).await <= 0, "the production page is wider than a phone");
+    shoot(&c, "production-made-phone").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

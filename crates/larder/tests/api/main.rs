@@ -17,6 +17,7 @@ mod isolation;
 mod location_limits;
 mod ops;
 mod procurement;
+mod production;
 mod sales;
 mod tenancy;
 mod ui;
