@@ -212,7 +212,7 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
-    + ProductionTx
+        + ProductionTx
 {
 }
 
@@ -220,7 +220,7 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx,
-        TenantTx,
+        InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,
+        TenancyTx, TenantTx,
     };
 }

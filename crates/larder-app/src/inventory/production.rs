@@ -471,10 +471,7 @@ fn unit_cost_of(cost: Money, quantity: Quantity) -> Money {
     if quantity.raw() == 0 {
         return Money::ZERO;
     }
-    let raw = div_round_half_even(
-        i128::from(cost.raw()) * 1000,
-        i128::from(quantity.raw()),
-    );
+    let raw = div_round_half_even(i128::from(cost.raw()) * 1000, i128::from(quantity.raw()));
     i64::try_from(raw)
         .ok()
         .and_then(Money::checked_from_raw)
@@ -531,7 +528,10 @@ fn check_shape(cmd: &ProductionCommand, now: DateTime<Utc>) -> Result<DateTime<U
     }
     let at = cmd.produced_at.unwrap_or(now);
     if at > now + Duration::minutes(5) {
-        return Err(AppError::invalid("produced_at", "must not be in the future"));
+        return Err(AppError::invalid(
+            "produced_at",
+            "must not be in the future",
+        ));
     }
     Ok(at)
 }
@@ -623,10 +623,7 @@ async fn post_batch(
         });
     }
     // The lot's use-by date counts from the business day it was made.
-    let tenant = tx
-        .get_tenant()
-        .await?
-        .ok_or(AppError::NotFound("tenant"))?;
+    let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
     let day = Calendar::of(&tenant)?.business_date(produced_at);
     let expires_on = rules::use_by(day, settings.shelf_life_days);
     let output = MovementRow {
@@ -958,10 +955,7 @@ impl App {
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 visible_location(tx, &p, q.location_id).await?;
-                let tenant = tx
-                    .get_tenant()
-                    .await?
-                    .ok_or(AppError::NotFound("tenant"))?;
+                let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let cal = Calendar::of(&tenant)?;
                 let date = q.date.unwrap_or_else(|| cal.business_date(now));
                 let candidates = tx.prep_candidates(q.location_id).await?;

@@ -64,7 +64,8 @@ pub fn batch_usage(
             .map_or_else(|| recipe.to_string(), |r| r.name.clone())
     };
     let mut total = Usage::new();
-    menu::accumulate(&mut total, &per_unit, planned).ok_or_else(|| RecipeError::Overflow(name()))?;
+    menu::accumulate(&mut total, &per_unit, planned)
+        .ok_or_else(|| RecipeError::Overflow(name()))?;
     menu::to_quantities(&total).ok_or_else(|| RecipeError::Overflow(name()))
 }
 
@@ -248,7 +249,8 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         // The sauce itself, 3 000 g (1.5 batches): its own lines, scaled.
-        let mut got = batch_usage(sauce, &recipes, &items, &produced, q("3000")).unwrap_or_default();
+        let mut got =
+            batch_usage(sauce, &recipes, &items, &produced, q("3000")).unwrap_or_default();
         got.sort();
         let mut want = vec![(tomato, q("3000")), (oil, q("150"))];
         want.sort();

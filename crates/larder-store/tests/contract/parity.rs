@@ -430,7 +430,11 @@ fn every_port_method_has_a_contract_test() {
         let file = store_src.join(format!("{context}.rs"));
         // Or both: a file with submodules in a directory of its name (inventory/production).
         let dir = store_src.join(context);
-        let mut files = if file.exists() { vec![file] } else { Vec::new() };
+        let mut files = if file.exists() {
+            vec![file]
+        } else {
+            Vec::new()
+        };
         if dir.is_dir() {
             files.extend(rust_files(&dir));
         }

@@ -248,7 +248,10 @@ async fn a_batch_keeps_its_inputs_numbers_count_per_tenant_and_lists_filter(stor
     assert_eq!(inputs[0].cost, money("9.600001"));
     assert_eq!(inputs[0].shortfall, q("4000"));
     assert_eq!(by_recipe, vec![second.clone(), first.clone()]);
-    assert!(by_item.is_empty(), "the batches made the sauce, not the rice");
+    assert!(
+        by_item.is_empty(),
+        "the batches made the sauce, not the rice"
+    );
     assert_eq!(before, vec![first.clone()]);
     assert!(elsewhere.is_empty());
     // The same number twice is refused by name.
@@ -327,7 +330,8 @@ async fn the_prep_list_reads_par_levels_on_hand_and_portions_sold(store: S) {
             Ok((
                 before_par,
                 tx.prep_candidates(sd.location).await?,
-                tx.sold_by_menu_item(sd.location, at(9, 0), at(10, 0)).await?,
+                tx.sold_by_menu_item(sd.location, at(9, 0), at(10, 0))
+                    .await?,
                 tx.sold_by_menu_item(LocationId::new(), at(9, 0), at(10, 0))
                     .await?,
             ))

@@ -1415,18 +1415,29 @@ async fn a_cook_makes_the_prep_list_batch_on_a_phone() {
     let tomato = app.create_item(&t, "Tomatoes", "g", "0.002").await;
     let sauce = app.create_item(&t, "Tomato sauce", "g", "0").await;
     let res = app
-        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Tomato sauce", "yield_quantity": "2000", "yield_unit": "g",
-            "lines": [{"item_id": tomato, "quantity": "2", "unit": "kg"}]}))
+        .post(
+            "/api/v1/recipes",
+            Some(&t.token),
+            &json!({"name": "Tomato sauce", "yield_quantity": "2000", "yield_unit": "g",
+            "lines": [{"item_id": tomato, "quantity": "2", "unit": "kg"}]}),
+        )
         .await;
     let recipe: serde_json::Value = res.json().await.unwrap();
     let recipe = recipe["id"].as_str().unwrap().to_owned();
     let res = app
-        .put(&format!("/api/v1/recipes/{recipe}/production"), &t.token,
-            &json!({"item_id": sauce, "shelf_life_days": 3, "default_batch": "2000"}))
+        .put(
+            &format!("/api/v1/recipes/{recipe}/production"),
+            &t.token,
+            &json!({"item_id": sauce, "shelf_life_days": 3, "default_batch": "2000"}),
+        )
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::OK);
     let res = app
-        .put(&format!("/api/v1/items/{sauce}/par-levels/{}", t.location_id), &t.token, &json!({"par_level": "1500"}))
+        .put(
+            &format!("/api/v1/items/{sauce}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "1500"}),
+        )
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::OK);
 
@@ -1457,14 +1468,20 @@ async fn a_cook_makes_the_prep_list_batch_on_a_phone() {
     }
     assert_eq!(value, "2000");
     fill(&c, "batch-actual", "1900").await;
-    assert!(overflow(&c).await <= 0, "the production page is wider than a phone");
+    assert!(
+        overflow(&c).await <= 0,
+        "the production page is wider than a phone"
+    );
     shoot(&c, "production-phone").await;
     click(&c, "#batch-make").await;
     let made = text_of(&c, "made").await;
     assert!(made.contains("PB-000001"), "{made}");
     let variance = text_of(&c, "batches").await;
     assert!(variance.contains("-5.00 %"), "{variance}");
-    assert!(overflow(&c).await <= 0, "the production page is wider than a phone");
+    assert!(
+        overflow(&c).await <= 0,
+        "the production page is wider than a phone"
+    );
     shoot(&c, "production-made-phone").await;
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);

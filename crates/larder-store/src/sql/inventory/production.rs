@@ -183,9 +183,7 @@ impl<E: Exec> ProductionTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn all_production_recipes(&mut self) -> R<Vec<ProductionRecipeRow>> {
         rows(
-            self.exec
-                .fetch_all(ALL_RECIPES, args![self.tenant])
-                .await?,
+            self.exec.fetch_all(ALL_RECIPES, args![self.tenant]).await?,
             recipe,
         )
     }

@@ -9,9 +9,7 @@ use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use larder_app::inventory::production::{
-    PrepListQuery, ProductionBatchQuery, ProductionCommand,
-};
+use larder_app::inventory::production::{PrepListQuery, ProductionBatchQuery, ProductionCommand};
 use larder_app::{AppError, IdempotencyKey, Principal};
 use larder_core::auth::Permission;
 use larder_core::{LocationId, Note, Quantity, RecipeId};
@@ -20,8 +18,8 @@ use crate::AppState;
 use crate::ui::error::{PageError, render};
 use crate::ui::format::{Numbers, urlencode};
 use crate::ui::forms::{Fields, message, plain, shown_again};
-use crate::ui::tenancy::with_status;
 use crate::ui::session::Session;
+use crate::ui::tenancy::with_status;
 use crate::ui::with_script;
 
 /// `GET|POST /production`.
@@ -293,8 +291,7 @@ async fn make(
         Err(e) => match shown_again(&e) {
             Some(status) => {
                 let page =
-                    production_page(&s, p, Some(location), typed, None, Some(message(&e)))
-                        .await?;
+                    production_page(&s, p, Some(location), typed, None, Some(message(&e))).await?;
                 with_status(with_script(render(&page)?), status)
             }
             None => Err(e.into()),
