@@ -15,6 +15,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
+pub mod corrections;
 mod error;
 pub mod idempotency;
 pub mod inventory;
@@ -33,6 +34,7 @@ use larder_core::TenantId;
 pub use analytics::*;
 pub use auth::*;
 pub use catalog::*;
+pub use corrections::*;
 pub use error::StoreError;
 pub use idempotency::*;
 pub use inventory::*;
@@ -197,6 +199,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + CorrectionsTx
 {
 }
 
@@ -211,11 +214,13 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+        + CorrectionsTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::CorrectionsTx;
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,

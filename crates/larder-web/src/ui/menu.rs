@@ -231,6 +231,7 @@ fn recipe_command(f: &Fields) -> Result<RecipeCommand, AppError> {
             })?,
         notes: opt_text("notes", f.opt("notes"), Note::parse)?,
         lines,
+        effective_from: None,
     })
 }
 
@@ -761,6 +762,7 @@ fn menu_item_command(f: &Fields) -> Result<MenuItemCommand, AppError> {
             .opt("price")
             .map(|v| Money::parse(v).map_err(|e| AppError::invalid("price", e.to_string())))
             .transpose()?,
+        effective_from: None,
     })
 }
 
