@@ -15,6 +15,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
+pub mod corrections;
 mod error;
 pub mod idempotency;
 pub mod inventory;
@@ -33,6 +34,7 @@ use larder_core::TenantId;
 pub use analytics::*;
 pub use auth::*;
 pub use catalog::*;
+pub use corrections::*;
 pub use error::StoreError;
 pub use idempotency::*;
 pub use inventory::*;
@@ -198,6 +200,7 @@ pub trait TenantTx:
     + AnalyticsTx
     + ProcurementTx
     + ProductionTx
+    + CorrectionsTx
 {
 }
 
@@ -213,11 +216,13 @@ impl<T> TenantTx for T where
         + AnalyticsTx
         + ProcurementTx
         + ProductionTx
+        + CorrectionsTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::CorrectionsTx;
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,

@@ -148,7 +148,7 @@ const GOODS_USED: &str = "SELECT item_id, location_id, kind,
             WHERE ml.tenant_id = $1 AND ml.user_id = $5))
      GROUP BY item_id, location_id, kind ORDER BY item_id, location_id, kind";
 
-fn movement(mut r: Row) -> R<MovementRow> {
+pub(super) fn movement(mut r: Row) -> R<MovementRow> {
     Ok(MovementRow {
         id: r.get()?,
         item_id: r.get()?,

@@ -17,6 +17,7 @@
 mod analytics;
 mod auth;
 mod catalog;
+mod corrections;
 mod idempotency;
 mod inventory;
 mod menu;

@@ -41,6 +41,7 @@ macro_rules! contract {
 mod analytics;
 mod auth;
 mod catalog;
+mod corrections;
 mod idempotency;
 mod inventory;
 mod menu;

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod catalog;
 mod catalog_csv;
+mod corrections;
 mod demo;
 mod editing;
 mod hardening;
