@@ -197,6 +197,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + TransferTx
 {
 }
 
@@ -211,6 +212,7 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+        + TransferTx
 {
 }
 
@@ -219,5 +221,6 @@ pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        TransferTx,
     };
 }

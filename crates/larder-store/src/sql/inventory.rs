@@ -14,6 +14,8 @@ use larder_core::inventory::costing::{
 use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, LotId, Money, MovementId, Quantity};
 
+mod transfers;
+
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
     CostMismatch, Costing, InventoryTx, LedgerMismatch, LevelDelta, LotFilter, LotRow,
@@ -260,7 +262,10 @@ fn cost_movements(
         let level = levels.entry((m.item_id, m.location_id)).or_default();
         if m.quantity.raw() > 0 {
             let unit_cost = match m.kind {
-                MovementKind::Receipt | MovementKind::Opening => m.unit_cost.or(level.last_cost),
+                // A transfer in brings the cost it left the sender with, as a receipt does.
+                MovementKind::Receipt | MovementKind::Opening | MovementKind::TransferIn => {
+                    m.unit_cost.or(level.last_cost)
+                }
                 _ => level.last_cost.or(m.unit_cost),
             }
             .unwrap_or(Money::ZERO);

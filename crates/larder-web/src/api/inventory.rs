@@ -1,6 +1,8 @@
 //! inventory: `/stock`, `/stock-movements`, `/stock/adjustments`, and valuation:
 //! `/stock-value`, `/cost-of-goods-used`, `/lots`, `/stock-movements/{id}/lots`.
 
+pub(crate) mod transfers;
+
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};

@@ -19,5 +19,6 @@ mod ops;
 mod procurement;
 mod sales;
 mod tenancy;
+mod transfers;
 mod ui;
 mod ui_editing;
