@@ -18,6 +18,9 @@ contract!(
     transfers_conserve_quantity_and_value_across_locations,
 );
 
+/// A lot taken as the test compares it: line, seq, code, expiry, quantity.
+type LotSeen<'a> = (i32, i32, Option<&'a str>, Option<NaiveDate>, Quantity);
+
 fn transfer_row(number: i64, from: LocationId, to: LocationId, by: UserId) -> TransferRow {
     TransferRow {
         id: TransferId::new(),
@@ -301,7 +304,7 @@ async fn a_transfer_keeps_its_lines_lots_and_who_moved_it_when(store: S) {
     assert_eq!(lines[0].out_movement_id, Some(out_ids[0]));
     assert_eq!(lines[1].amount.as_deref(), Some("700 g"));
     // The lots' codes and expiries are copied as they were; the uncovered part has none.
-    let codes: Vec<(i32, i32, Option<&str>, Option<NaiveDate>, Quantity)> = lots
+    let codes: Vec<LotSeen> = lots
         .iter()
         .map(|l| {
             (
