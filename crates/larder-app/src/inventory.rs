@@ -14,6 +14,7 @@ use larder_store::{
 use serde::{Deserialize, Serialize};
 
 pub mod production;
+pub mod transfers;
 pub mod valuation;
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};

@@ -1,5 +1,8 @@
 //! inventory: the append-only stock ledger and the stock levels it keeps.
 
+mod transfers;
+pub use transfers::*;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;

@@ -201,6 +201,7 @@ pub trait TenantTx:
     + ProcurementTx
     + ProductionTx
     + CorrectionsTx
+    + TransferTx
 {
 }
 
@@ -217,6 +218,7 @@ impl<T> TenantTx for T where
         + ProcurementTx
         + ProductionTx
         + CorrectionsTx
+        + TransferTx
 {
 }
 
@@ -226,6 +228,6 @@ pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,
-        TenancyTx, TenantTx,
+        TenancyTx, TenantTx, TransferTx,
     };
 }

@@ -15,6 +15,7 @@ use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, LotId, Money, MovementId, Quantity};
 
 mod production;
+mod transfers;
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
@@ -262,8 +263,12 @@ fn cost_movements(
         let level = levels.entry((m.item_id, m.location_id)).or_default();
         if m.quantity.raw() > 0 {
             let unit_cost = match m.kind {
-                // A production batch's output is costed at what its batch consumed (ADR 022).
-                MovementKind::Receipt | MovementKind::Opening | MovementKind::ProductionOutput => {
+                // A production batch's output is costed at what its batch consumed (ADR 022);
+                // a transfer in brings the cost it left the sender with (ADR 021).
+                MovementKind::Receipt
+                | MovementKind::Opening
+                | MovementKind::ProductionOutput
+                | MovementKind::TransferIn => {
                     m.unit_cost.or(level.last_cost)
                 }
                 _ => level.last_cost.or(m.unit_cost),

@@ -125,7 +125,8 @@ id_args!(
     GoodsReceiptId,
     PurchaseOrderId,
     InvoiceId,
-    ProductionBatchId
+    ProductionBatchId,
+    TransferId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -51,6 +51,7 @@ mod production;
 mod sales;
 mod store;
 mod tenancy;
+mod transfers;
 
 use std::sync::Arc;
 

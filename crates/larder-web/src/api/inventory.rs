@@ -2,6 +2,7 @@
 //! `/stock-value`, `/cost-of-goods-used`, `/lots`, `/stock-movements/{id}/lots`.
 
 mod production;
+pub(crate) mod transfers;
 
 use axum::Json;
 use axum::extract::State;

@@ -74,6 +74,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(procurement::router())
         .merge(corrections::router())
+        .merge(inventory::transfers::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

@@ -81,4 +81,5 @@ pub fn router() -> Router<AppState> {
         .merge(procurement::router())
         .merge(tenancy::router())
         .merge(inventory::production::router())
+        .merge(inventory::transfers::router())
 }

@@ -787,6 +787,61 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     .await;
     assert_eq!(orders(&owner), Some(1), "{owner}");
 
+    // Transfers (ADR 021): one between Peckham and a third location is not the manager's to
+    // see, list, edit, send, receive or cancel, nor to request.
+    for (method, template) in [
+        ("get", "/transfers"),
+        ("post", "/transfers"),
+        ("get", "/transfers/{id}"),
+        ("put", "/transfers/{id}"),
+        ("post", "/transfers/{id}/send"),
+        ("post", "/transfers/{id}/receive"),
+        ("post", "/transfers/{id}/cancel"),
+    ] {
+        cover(method, template);
+    }
+    let camden = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/locations",
+                Some(&t.token),
+                &json!({"name": "Camden", "kind": "outlet"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let away = json!({"from_location_id": peckham, "to_location_id": camden,
+                      "lines": [{"item_id": item, "quantity": "1"}]});
+    let res = app.post("/api/v1/transfers", Some(&t.token), &away).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let transfer = id_of(&json_of(res).await);
+    assert_eq!(
+        app.post("/api/v1/transfers", Some(&m), &away)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let path = format!("/api/v1/transfers/{transfer}");
+    assert_eq!(app.get(&path, &m).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.put(&path, &m, &away).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for (action, body) in [
+        ("send", json!({})),
+        ("receive", json!({})),
+        ("cancel", json!({"reason": "not mine"})),
+    ] {
+        let res = app.post(&format!("{path}/{action}"), Some(&m), &body).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let listed = app.get("/api/v1/transfers", &m).await.text().await.unwrap();
+    assert!(
+        !listed.contains(&transfer) && leaks(&listed).is_empty(),
+        "{listed}"
+    );
+
     // Member administration is the owner's and admins': the manager may not lift their limit.
     for (method, template) in [
         ("get", "/members"),

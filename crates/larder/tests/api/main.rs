@@ -21,5 +21,6 @@ mod procurement;
 mod production;
 mod sales;
 mod tenancy;
+mod transfers;
 mod ui;
 mod ui_editing;
