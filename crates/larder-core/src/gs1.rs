@@ -203,7 +203,8 @@ pub fn gs1_date(v: &str, today: NaiveDate) -> Result<NaiveDate, String> {
             } else {
                 NaiveDate::from_ymd_opt(year, mm + 1, 1)
             };
-            next.and_then(|n| n.pred_opt()).filter(|_| first.month() == mm)
+            next.and_then(|n| n.pred_opt())
+                .filter(|_| first.month() == mm)
         })
     } else {
         NaiveDate::from_ymd_opt(year, mm, dd)
@@ -234,7 +235,9 @@ fn value_of(ai: &str, kind: Kind, raw: &str, today: NaiveDate) -> Result<Gs1Valu
         }
         Kind::Text(max) => {
             // GS1 AI encodable character set 82 (§ 7.11): printable ASCII without space.
-            if raw.is_empty() || raw.chars().count() > max || !raw.bytes().all(|b| b.is_ascii_graphic())
+            if raw.is_empty()
+                || raw.chars().count() > max
+                || !raw.bytes().all(|b| b.is_ascii_graphic())
             {
                 return Err(fail(
                     Some(ai),
@@ -520,15 +523,27 @@ mod tests {
         // A variable-measure trade item (GS1 GenSpecs § 3.6.2 example: 3103 000750 = 0.750 kg).
         let g = parse("(01)95012345678903(3103)000750");
         assert_eq!(g.gtin(), Some("95012345678903"));
-        assert_eq!(g.net(), Some((Unit::Kg, Ratio::new(750, 1000).unwrap_or(Ratio::ZERO))));
+        assert_eq!(
+            g.net(),
+            Some((Unit::Kg, Ratio::new(750, 1000).unwrap_or(Ratio::ZERO)))
+        );
         let g = parse("0195012345678903320200125515270131");
-        assert_eq!(g.net(), Some((Unit::Lb, Ratio::new(1255, 100).unwrap_or(Ratio::ZERO))));
-        assert_eq!(g.get("15").map(|e| e.value.clone()), Some(Gs1Value::Date(date(2027, 1, 31))));
+        assert_eq!(
+            g.net(),
+            Some((Unit::Lb, Ratio::new(1255, 100).unwrap_or(Ratio::ZERO)))
+        );
+        assert_eq!(
+            g.get("15").map(|e| e.value.clone()),
+            Some(Gs1Value::Date(date(2027, 1, 31)))
+        );
         assert_eq!(g.expiry(), Some(date(2027, 1, 31)));
         let g = parse("(02)09501101530003(37)12(00)095011010000000018");
         assert_eq!(g.gtin(), Some("09501101530003"));
         assert_eq!(g.count(), Some(12));
-        assert_eq!(g.get("00").map(|e| e.raw.as_str()), Some("095011010000000018"));
+        assert_eq!(
+            g.get("00").map(|e| e.raw.as_str()),
+            Some("095011010000000018")
+        );
     }
 
     #[test]
@@ -569,15 +584,33 @@ mod tests {
         assert_eq!(
             g.unknown,
             vec![
-                Gs1Unknown { ai: Some("240".into()), raw: "ABC".into() },
-                Gs1Unknown { ai: Some("7003".into()), raw: "2612311200".into() },
+                Gs1Unknown {
+                    ai: Some("240".into()),
+                    raw: "ABC".into()
+                },
+                Gs1Unknown {
+                    ai: Some("7003".into()),
+                    raw: "2612311200".into()
+                },
             ]
         );
         // Raw: 12 (due date) has a predefined length and is skipped cleanly; 240's length is
         // not predefined, so the rest of its field is reported whole.
         let g = parse("010950110153000312261231240XYZ\u{1d}10L2");
-        assert_eq!(g.unknown[0], Gs1Unknown { ai: Some("12".into()), raw: "261231".into() });
-        assert_eq!(g.unknown[1], Gs1Unknown { ai: None, raw: "240XYZ".into() });
+        assert_eq!(
+            g.unknown[0],
+            Gs1Unknown {
+                ai: Some("12".into()),
+                raw: "261231".into()
+            }
+        );
+        assert_eq!(
+            g.unknown[1],
+            Gs1Unknown {
+                ai: None,
+                raw: "240XYZ".into()
+            }
+        );
         assert_eq!(g.lot(), Some("L2"));
     }
 

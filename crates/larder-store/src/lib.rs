@@ -218,6 +218,7 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, StorageAreaTx,
+        TenancyTx, TenantTx,
     };
 }

@@ -123,7 +123,8 @@ id_args!(
     LotId,
     GoodsReceiptId,
     PurchaseOrderId,
-    InvoiceId
+    InvoiceId,
+    StorageAreaId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -427,12 +427,16 @@ fn every_port_method_has_a_contract_test() {
         "procurement",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
+        // A file may also have a directory of parts (tenancy: storage areas).
         let file = store_src.join(format!("{context}.rs"));
-        let files = if file.exists() {
-            vec![file]
-        } else {
-            rust_files(&store_src.join(context))
-        };
+        let dir = store_src.join(context);
+        let mut files = Vec::new();
+        if file.exists() {
+            files.push(file);
+        }
+        if dir.is_dir() {
+            files.extend(rust_files(&dir));
+        }
         for f in files {
             methods.extend(trait_methods(&read(&f)));
         }
@@ -456,6 +460,7 @@ fn every_port_method_has_a_contract_test() {
         "ProcurementTx",
         "PurchaseOrderTx",
         "GoodsReceiptTx",
+        "StorageAreaTx",
         "Store",
     ] {
         assert!(
