@@ -235,12 +235,12 @@ async fn storage_areas_are_kept_in_walking_and_shelf_order_per_tenant(app: TestA
     let loc = &t.location_id;
     let path = format!("/api/v1/locations/{loc}/storage-areas");
     let mut ids = Vec::new();
-    for name in ["Walk-in", "Dry store", "Bar"] {
+    for (i, name) in ["Walk-in", "Dry store", "Bar"].iter().enumerate() {
         let res = app
             .post_with_key(
                 &path,
                 &t.token,
-                &format!("area-{name}"),
+                &format!("area-{i}"),
                 &json!({"name": name}),
             )
             .await;
@@ -250,7 +250,7 @@ async fn storage_areas_are_kept_in_walking_and_shelf_order_per_tenant(app: TestA
     }
     // The same key creates once.
     let res = app
-        .post_with_key(&path, &t.token, "area-Bar", &json!({"name": "Bar"}))
+        .post_with_key(&path, &t.token, "area-2", &json!({"name": "Bar"}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(json_of(res).await["id"], ids[2].as_str());
