@@ -183,7 +183,7 @@ fn quantity(
             }
         };
     }
-    let count = scan.count().and_then(|c| i128::try_from(c).ok());
+    let count = scan.count().map(i128::from);
     match (case, item.base_unit) {
         (Some(pack), _) => {
             Ratio::new(i128::from(pack.raw()) * count.unwrap_or(1), 1000).and_then(to_q)

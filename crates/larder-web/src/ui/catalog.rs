@@ -258,8 +258,10 @@ fn item_command(f: &Fields, stored: Option<BaseUnit>) -> Result<ItemCommand, App
                 "give the pack a name, such as sack or case of 12",
             ));
         }
-        // "4 packs": what the pack contains, in other packs or units.
-        if quantity.chars().any(char::is_alphabetic) {
+        // "4 packs": what the pack contains, in other packs or units (a number, then words).
+        if quantity.starts_with(|c: char| c.is_ascii_digit())
+            && quantity.chars().any(char::is_alphabetic)
+        {
             pack_sizes.push(PackSizeCommand {
                 name: (*name).to_owned(),
                 quantity: None,
