@@ -1,10 +1,19 @@
-//! catalog: items (ingredients, preps, supplies) and their par levels per location.
+//! catalog: items (ingredients, preps, supplies) and their par levels per location; how their
+//! amounts are entered ([`units`]) and scanned ([`barcodes`]).
+
+pub mod barcodes;
+pub mod units;
 
 use chrono::{DateTime, Utc};
 use larder_core::auth::Permission;
-use larder_core::catalog::is_valid_gtin;
+use larder_core::catalog::{
+    PackDecl, default_rounding, density_ratio, is_valid_gtin, resolve_packs,
+};
+use larder_core::decimal::Density;
 use larder_core::{BaseUnit, Code, ItemId, Label, LocationId, Money, Name, Quantity};
-use larder_store::{ItemFilter, ItemRow, Mode, PackSize, ParLevelRow, run_tenant};
+use larder_store::{
+    ItemFilter, ItemMeasureRow, ItemRow, Mode, PackSize, ParLevelRow, TenantTx, run_tenant,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Conflicts;
@@ -40,6 +49,50 @@ pub struct Item {
     /// When the item was retired (it leaves lists and pickers, keeps its history); `null`
     /// while in use.
     pub retired_at: Option<DateTime<Utc>>,
+    /// Grams per millilitre (exact to the millionth), when known: converts amounts in grams
+    /// to an item kept in millilitres and back.
+    pub density: Option<Density>,
+    /// Where the density comes from.
+    pub density_source: Option<String>,
+    /// Entered amounts round to a multiple of this, in the base unit (`"1"`: whole eaches).
+    pub entry_step: Quantity,
+    /// What happens to an amount off the step: rounded half to even, or refused (422).
+    pub entry_rounding: EntryRounding,
+}
+
+/// What happens to an entered amount that is not a multiple of the item's entry step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryRounding {
+    /// Rounded half to even to the step.
+    Round,
+    /// Refused with a 422 naming the field.
+    Refuse,
+}
+
+impl Item {
+    /// This item with its density and entry rounding as stored (`None`: none set, the base
+    /// unit's default rounding).
+    pub(crate) fn with_measure(mut self, m: Option<ItemMeasureRow>) -> Self {
+        let m = m.unwrap_or_default();
+        let default = default_rounding(self.base_unit);
+        self.density = m.density;
+        self.density_source = m.density_source;
+        self.entry_step = m.entry_step.unwrap_or(Quantity::from_raw(default.step));
+        self.entry_rounding = if m.entry_exact.unwrap_or(default.exact) {
+            EntryRounding::Refuse
+        } else {
+            EntryRounding::Round
+        };
+        self
+    }
+}
+
+/// Reads an item with its measure, or 404.
+pub(crate) async fn load_item(tx: &mut dyn TenantTx, id: ItemId) -> Result<Item, AppError> {
+    let row = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+    let m = tx.get_item_measure(id).await?;
+    Ok(Item::from(row).with_measure(m))
 }
 
 impl From<ItemRow> for Item {
@@ -55,6 +108,41 @@ impl From<ItemRow> for Item {
             unit_cost: r.unit_cost,
             version: r.version,
             retired_at: r.retired_at,
+            density: None,
+            density_source: None,
+            entry_step: Quantity::from_raw(default_rounding(r.base_unit).step),
+            entry_rounding: if default_rounding(r.base_unit).exact {
+                EntryRounding::Refuse
+            } else {
+                EntryRounding::Round
+            },
+        }
+    }
+}
+
+/// A pack size as entered: its base quantity, or what one contains in other packs of the same
+/// item and units (`"4 packs"`, `"6 ea"`, `"2.5 kg"`), stored as its base quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackSizeCommand {
+    /// What it is called ("case", "pack"), up to 100 characters.
+    pub name: String,
+    /// Base units in one pack (give this or `contains`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Quantity>,
+    /// What one pack contains, an amount (give this or `quantity`); packs may refer to each
+    /// other in any order, never in a cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub contains: Option<String>,
+}
+
+impl From<PackSize> for PackSizeCommand {
+    fn from(p: PackSize) -> Self {
+        Self {
+            name: p.name,
+            quantity: Some(p.quantity),
+            contains: None,
         }
     }
 }
@@ -72,15 +160,30 @@ pub struct ItemCommand {
     pub category: Option<Label>,
     /// `g`, `ml` or `ea`.
     pub base_unit: BaseUnit,
-    /// Purchase packs, each a positive quantity of the base unit; at most 20.
+    /// Packs, each a positive quantity of the base unit or what it contains in other packs;
+    /// at most 20.
     #[serde(default)]
     #[schema(max_items = 20)]
-    pub pack_sizes: Vec<PackSize>,
+    pub pack_sizes: Vec<PackSizeCommand>,
     /// A GTIN-8, -12, -13 or -14 with a valid check digit (GS1 General Specifications §7.9).
     #[schema(pattern = "^([0-9]{8}|[0-9]{12,14})$")]
     pub barcode: Option<String>,
     /// Cost of one base unit, not negative.
     pub unit_cost: Option<Money>,
+    /// Grams per millilitre, positive, up to 6 decimals; absent: unknown.
+    #[serde(default)]
+    pub density: Option<Density>,
+    /// Where the density comes from (needed with a density), up to 200 characters.
+    #[serde(default)]
+    pub density_source: Option<Name>,
+    /// Entry rounding step in the base unit, positive; absent: the base unit's default (`1`
+    /// for `ea`, `0.001` for `g` and `ml`).
+    #[serde(default)]
+    pub entry_step: Option<Quantity>,
+    /// Round or refuse an amount off the step; absent: the default (`refuse` for `ea`,
+    /// `round` for `g` and `ml`).
+    #[serde(default)]
+    pub entry_rounding: Option<EntryRounding>,
 }
 
 /// An item command's fields once checked: what a create or update stores.
@@ -92,6 +195,7 @@ pub(crate) struct ValidItem {
     pub(crate) pack_sizes: Vec<PackSize>,
     pub(crate) barcode: Option<String>,
     pub(crate) unit_cost: Option<Money>,
+    pub(crate) measure: ItemMeasureRow,
 }
 
 /// Checks an item command (the API's and the CSV import's one set of rules).
@@ -99,6 +203,15 @@ pub(crate) struct ValidItem {
 /// # Errors
 /// 422 naming the field (`barcode`, `pack_sizes[1].quantity`, `unit_cost`).
 pub(crate) fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
+    validate_item_in(c, c.base_unit)
+}
+
+/// [`validate_item`] for an item whose base unit is `base` (an update keeps the stored one).
+///
+/// # Errors
+/// 422 naming the field (`barcode`, `pack_sizes[1]`, `pack_sizes[1].quantity`, `unit_cost`,
+/// `density`, `entry_step`).
+pub(crate) fn validate_item_in(c: &ItemCommand, base: BaseUnit) -> Result<ValidItem, AppError> {
     let name = c.name.as_str().to_owned();
     let sku = c.sku.clone().map(Code::into_string);
     let category = c.category.clone().map(Label::into_string);
@@ -117,20 +230,44 @@ pub(crate) fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
             "must have at most 20 packs",
         ));
     }
-    let mut pack_sizes = Vec::with_capacity(c.pack_sizes.len());
+    if c.density.is_some_and(|d| d.raw() <= 0) {
+        return Err(AppError::invalid("density", "must be positive"));
+    }
+    if c.density.is_none() && c.density_source.is_some() {
+        return Err(AppError::invalid(
+            "density_source",
+            "is given without a density",
+        ));
+    }
+    if c.entry_step.is_some_and(|q| q.raw() <= 0) {
+        return Err(AppError::invalid("entry_step", "must be positive"));
+    }
+    let mut decls = Vec::with_capacity(c.pack_sizes.len());
     for (i, p) in c.pack_sizes.iter().enumerate() {
         let name = required_text(&format!("pack_sizes[{i}].name"), &p.name, Label::MAX_CHARS)?;
-        if p.quantity.raw() <= 0 {
+        if p.quantity.is_some_and(|q| q.raw() <= 0) {
             return Err(AppError::invalid(
                 format!("pack_sizes[{i}].quantity"),
                 "must be positive",
             ));
         }
-        pack_sizes.push(PackSize {
+        if p.contains.as_ref().is_some_and(|t| t.chars().count() > 200) {
+            return Err(AppError::invalid(
+                format!("pack_sizes[{i}].contains"),
+                "must be at most 200 characters",
+            ));
+        }
+        decls.push(PackDecl {
             name,
             quantity: p.quantity,
+            contains: p.contains.clone(),
         });
     }
+    let pack_sizes = resolve_packs(base, c.density.and_then(density_ratio), &decls)
+        .map_err(|(i, m)| AppError::invalid(format!("pack_sizes[{i}]"), m))?
+        .into_iter()
+        .map(|(name, quantity)| PackSize { name, quantity })
+        .collect();
     if c.unit_cost.is_some_and(Money::is_negative) {
         return Err(AppError::invalid("unit_cost", "must not be negative"));
     }
@@ -141,6 +278,12 @@ pub(crate) fn validate_item(c: &ItemCommand) -> Result<ValidItem, AppError> {
         pack_sizes,
         barcode,
         unit_cost: c.unit_cost,
+        measure: ItemMeasureRow {
+            density: c.density,
+            density_source: c.density_source.clone().map(Name::into_string),
+            entry_step: c.entry_step,
+            entry_exact: c.entry_rounding.map(|r| r == EntryRounding::Refuse),
+        },
     })
 }
 
@@ -215,10 +358,12 @@ impl App {
             updated_at: now,
             retired_at: None,
         };
+        let measure = v.measure;
         run_once(self.db(), &p, key, "create_item", &cmd, move |tx| {
             Box::pin(async move {
                 tx.insert_item(&row).await?;
-                Ok(Item::from(row))
+                tx.set_item_measure(row.id, &measure).await?;
+                Ok(Item::from(row).with_measure(Some(measure)))
             })
         })
         .await
@@ -238,7 +383,7 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<Item, AppError> {
         p.require(Permission::CatalogWrite)?;
-        let v = validate_item(&cmd)?;
+        validate_item(&cmd)?;
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let current = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
@@ -246,6 +391,9 @@ impl App {
                 if expected != current.version {
                     return Err(AppError::PreconditionFailed("item"));
                 }
+                // Packs declared in units resolve against the stored base unit.
+                let v = validate_item_in(&cmd, current.base_unit)?;
+                let measure = v.measure;
                 let current_cost = current.unit_cost;
                 let row = ItemRow {
                     name: v.name,
@@ -261,6 +409,7 @@ impl App {
                 let cost_changed = row.unit_cost != current_cost;
                 match tx.update_item(&row, expected).await {
                     Ok(()) => {
+                        tx.set_item_measure(row.id, &measure).await?;
                         if cost_changed {
                             // A recipe or menu item costed with the new cost must stay within
                             // range, or its reads would fail (the transaction rolls back).
@@ -268,7 +417,7 @@ impl App {
                                 .await?
                                 .check_costs("unit_cost")?;
                         }
-                        Ok(Item::from(row))
+                        Ok(Item::from(row).with_measure(Some(measure)))
                     }
                     Err(larder_store::StoreError::Conflict { constraint })
                         if constraint == "items_version" =>
@@ -291,12 +440,7 @@ impl App {
     pub async fn get_item(&self, p: Principal, id: ItemId) -> Result<Item, AppError> {
         p.require(Permission::CatalogRead)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
-            Box::pin(async move {
-                tx.get_item(id)
-                    .await?
-                    .map(Item::from)
-                    .ok_or(AppError::NotFound("item"))
-            })
+            Box::pin(async move { load_item(tx, id).await })
         })
         .await
     }
@@ -314,10 +458,7 @@ impl App {
             Box::pin(async move {
                 tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
                 tx.retire_item(id, Utc::now()).await?;
-                tx.get_item(id)
-                    .await?
-                    .map(Item::from)
-                    .ok_or(AppError::NotFound("item"))
+                load_item(tx, id).await
             })
         })
         .await
@@ -346,11 +487,18 @@ impl App {
             after,
             limit: limit + 1,
         };
-        let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
-            Box::pin(async move { tx.list_items(&filter).await.map_err(AppError::from) })
+        let items = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
+            Box::pin(async move {
+                let rows = tx.list_items(&filter).await?;
+                let mut items = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let m = tx.get_item_measure(r.id).await?;
+                    items.push(Item::from(r).with_measure(m));
+                }
+                Ok::<_, AppError>(items)
+            })
         })
         .await?;
-        let items = rows.into_iter().map(Item::from).collect();
         Ok(page::page(items, limit, |i: &Item| {
             page::encode(&[&i.name, &i.id.to_string()])
         }))

@@ -469,9 +469,17 @@ pub fn parse_items(csv_bytes: &[u8]) -> Result<ItemsFile, AppError> {
             sku,
             category,
             base_unit,
-            pack_sizes: packs.unwrap_or_default(),
+            pack_sizes: packs
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             barcode,
             unit_cost,
+            density: None,
+            density_source: None,
+            entry_step: None,
+            entry_rounding: None,
         };
         match validate_item(&cmd) {
             Ok(valid) => rows.push(ItemIn {

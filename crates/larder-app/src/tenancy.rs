@@ -1,5 +1,7 @@
 //! tenancy: the tenant (restaurant group) and its locations (central kitchen, outlets).
 
+pub mod storage_areas;
+
 use chrono::Utc;
 use chrono_tz::Tz;
 use larder_core::auth::Permission;

@@ -269,6 +269,15 @@ impl Quantity {
     }
 }
 
+fixed_type!(
+    /// An item's density in grams per millilitre, exact to the millionth (`"0.91"` for olive
+    /// oil): what converts an amount in grams to an item kept in millilitres and back.
+    Density,
+    6,
+    1,
+    "density"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

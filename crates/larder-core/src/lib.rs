@@ -9,6 +9,7 @@ pub mod amount;
 pub mod auth;
 pub mod catalog;
 pub mod decimal;
+pub mod gs1;
 pub mod ids;
 pub mod inventory;
 pub mod menu;

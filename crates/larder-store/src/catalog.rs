@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity};
+use larder_core::decimal::Density;
+use larder_core::{BaseUnit, ItemId, LocationId, Money, Quantity, SupplierItemId};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -90,6 +91,33 @@ pub struct ItemUnitRow {
     pub unit_cost: Option<Money>,
 }
 
+/// How an item's amounts are entered (ADR 018): its density and entry rounding. Kept beside
+/// the item row, read and written on their own, so the many places that build an item need not
+/// know of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemMeasureRow {
+    /// Grams per millilitre, exact to the millionth; `None`: unknown (mass and volume do not
+    /// convert).
+    pub density: Option<Density>,
+    /// Where the density comes from ("USDA FoodData Central 171413").
+    pub density_source: Option<String>,
+    /// Entry rounding step, thousandths of the base unit; `None`: the base unit's default.
+    pub entry_step: Option<Quantity>,
+    /// Refuse (`true`) or round (`false`) an entry off the step; `None`: the default.
+    pub entry_exact: Option<bool>,
+}
+
+/// An item a scanned GTIN names: by its own barcode, or by a supplier item's GTIN (a case).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GtinMatchRow {
+    /// The item.
+    pub item_id: ItemId,
+    /// The supplier item whose GTIN matched; `None` when the item's own barcode did.
+    pub supplier_item_id: Option<SupplierItemId>,
+    /// The supplier item's pack, base units (thousandths); `None` for the item's own barcode.
+    pub pack_quantity: Option<Quantity>,
+}
+
 /// The catalog port.
 #[async_trait]
 pub trait CatalogTx: Send {
@@ -116,6 +144,18 @@ pub trait CatalogTx: Send {
     async fn item_par_levels(&mut self, item: ItemId) -> Result<Vec<ParLevelRow>, StoreError>;
     /// Sets an item's par level and reorder point at a location (creating or replacing).
     async fn upsert_par_level(&mut self, par: &ParLevelRow) -> Result<(), StoreError>;
+    /// An item's density and entry rounding; `None` when the item is absent.
+    async fn get_item_measure(&mut self, id: ItemId) -> Result<Option<ItemMeasureRow>, StoreError>;
+    /// Replaces an item's density and entry rounding. NotFound when the item is absent.
+    async fn set_item_measure(
+        &mut self,
+        id: ItemId,
+        measure: &ItemMeasureRow,
+    ) -> Result<(), StoreError>;
+    /// Items in use whose barcode is one of `codes`, then items whose supplier items carry
+    /// one of them as GTIN; `codes` holds at most four forms of one GTIN (GTIN-14, -13, -12,
+    /// -8), more are ignored. Items first, then supplier items, each by id.
+    async fn items_by_gtin(&mut self, codes: &[String]) -> Result<Vec<GtinMatchRow>, StoreError>;
 }
 
 /// Pack sizes as stored: `name=thousandths` pairs joined by `;` (the separators in a name

@@ -228,6 +228,6 @@ pub mod prelude {
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,
-        TenancyTx, TenantTx, TransferTx,
+        StorageAreaTx, TenancyTx, TenantTx, TransferTx,
     };
 }

@@ -1,4 +1,8 @@
-//! tenancy: tenants (restaurant groups) and their locations.
+//! tenancy: tenants (restaurant groups), their locations and the storage areas within them.
+
+mod storage_areas;
+
+pub use storage_areas::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -76,9 +80,10 @@ impl LocationScope {
     }
 }
 
-/// The tenancy port: the transaction's own tenant and its locations.
+/// The tenancy port: the transaction's own tenant and its locations; storage areas are in
+/// [`StorageAreaTx`].
 #[async_trait]
-pub trait TenancyTx: Send {
+pub trait TenancyTx: StorageAreaTx + Send {
     /// The tenant this transaction is bound to.
     fn tenant_id(&self) -> TenantId;
     /// Creates this transaction's tenant. Conflict `tenants_slug` when the slug is taken;

@@ -1,8 +1,11 @@
 // Receiving at the back door. A keyboard-wedge scanner types a code and Enter into the scan
-// box: this finds the order line in the page (no page load), scrolls to it, focuses its packs
-// box and counts one pack per scan: the first scan of a line starts its count at 1 (the box
-// held what was still to come), each further scan adds one. Without this script the scan box
-// is a plain form and the server finds the line.
+// box (or the camera reads one; both through scan.js, ADR 018): this finds the order line in
+// the page (no page load), scrolls to it, focuses its packs box and counts one pack per scan:
+// the first scan of a line starts its count at 1 (the box held what was still to come), each
+// further scan adds one. A code the page knows (a line's GTIN or SKU) is matched here at
+// once; anything else (a GS1 element string with lot and expiry) is resolved by the server,
+// and its lot and expiry fill the line. Without this script the scan box is a plain form and
+// the server finds the line.
 //
 // Enter in a line's boxes never confirms the delivery: the scanner types wherever the focus
 // is, so a code typed into a box (eight digits or more) is taken back out and read as a scan,
@@ -48,6 +51,25 @@
     result.classList.toggle("error", !!missed);
   }
 
+  // A resolved scan (scan.js's larder:scan): the line of its GTIN, with its lot and expiry.
+  function scanned(detail) {
+    var card = detail.gtin ? find(detail.gtin) : null;
+    if (!card) {
+      var code = detail.code || "";
+      var gtin = detail.gtin ? normalize(detail.gtin) : code;
+      cards().forEach(function (c) { c.classList.remove("scanned"); });
+      say(detail.error && !detail.gtin ? detail.error :
+        "No line on this order has " + (/^[0-9]+$/.test(gtin) ? "GTIN " : "SKU ") + gtin + ".", true);
+      box.focus();
+      return;
+    }
+    var lot = card.querySelector("input[id^=lot-]");
+    var expires = card.querySelector("input[id^=expires-]");
+    if (lot && detail.lot) { lot.value = detail.lot; }
+    if (expires && detail.expiry) { expires.value = detail.expiry; }
+    count(card);
+  }
+
   function scan(code) {
     code = code.trim();
     if (!code) { return; }
@@ -58,6 +80,11 @@
       box.focus();
       return;
     }
+    count(card);
+  }
+
+  function count(card) {
+    cards().forEach(function (c) { c.classList.remove("scanned"); });
     var packs = card.querySelector("input[data-role=packs]");
     var weight = card.querySelector("input[data-role=quantity]");
     packs.value = card.hasAttribute("data-counted") ? plusOne(packs.value) : "1";
@@ -86,12 +113,23 @@
     return run ? run[0] : null;
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var code = box.value;
-    box.value = "";
-    scan(code);
+  // scan.js takes the scan box's Enter; a code a line has is counted here at once, anything
+  // else goes on to the server and comes back as larder:scan.
+  form.addEventListener("larder:code", function (event) {
+    if (find(event.detail.code) || !window.LarderScan) {
+      event.preventDefault();
+      scan(event.detail.code);
+    }
   });
+  form.addEventListener("larder:scan", function (event) { scanned(event.detail); });
+  if (!window.LarderScan) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = box.value;
+      box.value = "";
+      scan(code);
+    });
+  }
 
   receipt.addEventListener("focusin", function (event) {
     var t = event.target;
@@ -102,6 +140,14 @@
     var t = event.target;
     if (event.key !== "Enter" || t.tagName !== "INPUT") { return; }
     event.preventDefault();
+    var before = t.getAttribute("data-before") || "";
+    var typed = t.value.indexOf(before) === 0 ? t.value.slice(before.length) : t.value;
+    if (t.type !== "date" && window.LarderScan && /^\(|^\]|\u001d/.test(typed)) {
+      // A GS1 element string typed where the focus was: resolve it whole (lot, expiry).
+      t.value = before;
+      window.LarderScan.resolve(form, typed);
+      return;
+    }
     var code = t.type === "date" ? null : scannedIn(t.value);
     if (code) {
       t.value = t.getAttribute("data-before") || "";

@@ -254,9 +254,13 @@ pub async fn load_recipe_book(
             sku: None,
             category: Some(spec.category),
             base_unit: spec.base_unit,
-            pack_sizes: vec![spec.pack],
+            pack_sizes: vec![spec.pack.into()],
             barcode: None,
             unit_cost: Some(spec.unit_cost),
+            density: None,
+            density_source: None,
+            entry_step: None,
+            entry_rounding: None,
         };
         let item = app.create_item(p, cmd, None).await.map_err(failed)?.value;
         items.insert(spec.name.into_string(), item.id);

@@ -377,9 +377,13 @@ async fn load_book(app: &App, p: Principal) -> anyhow::Result<(BookLoaded, usize
             sku: None,
             category: Some(spec.category.clone()),
             base_unit: BaseUnit::G,
-            pack_sizes: vec![spec.pack.clone()],
+            pack_sizes: vec![spec.pack.clone().into()],
             barcode: None,
             unit_cost: Some(spec.unit_cost),
+            density: None,
+            density_source: None,
+            entry_step: None,
+            entry_rounding: None,
         };
         let item = app.create_item(p, cmd, None).await.map_err(failed)?.value;
         for n in std::iter::once(spec.name.as_str()).chain(spec.also.iter().map(String::as_str)) {

@@ -2,10 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use larder_core::decimal::Density;
 use larder_core::{BaseUnit, ItemId};
 
 use super::{Exec, R, Row, SqlTx, ToArg, args, changed, rows};
-use crate::{CatalogTx, ItemFilter, ItemRow, ItemUnitRow, ParLevelRow, decode_packs, encode_packs};
+use crate::{
+    CatalogTx, GtinMatchRow, ItemFilter, ItemMeasureRow, ItemRow, ItemUnitRow, ParLevelRow,
+    decode_packs, encode_packs,
+};
 
 const INSERT_ITEM: &str = "INSERT INTO items
      (tenant_id, id, name, sku, category, base_unit, pack_sizes, barcode, unit_cost, version,
@@ -37,6 +41,19 @@ const UPSERT_PAR_LEVEL: &str = "INSERT INTO par_levels
      (tenant_id, item_id, location_id, par_level, reorder_point) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, item_id, location_id)
      DO UPDATE SET par_level = excluded.par_level, reorder_point = excluded.reorder_point";
+
+const GET_ITEM_MEASURE: &str = "SELECT density, density_source, entry_step, entry_exact
+     FROM items WHERE tenant_id = $1 AND id = $2";
+const SET_ITEM_MEASURE: &str = "UPDATE items
+     SET density = $3, density_source = $4, entry_step = $5, entry_exact = $6
+     WHERE tenant_id = $1 AND id = $2";
+const ITEMS_BY_GTIN: &str = "SELECT id, NULL, NULL, 0 AS src FROM items
+     WHERE tenant_id = $1 AND retired_at IS NULL AND barcode IN ($2, $3, $4, $5)
+     UNION ALL
+     SELECT si.item_id, si.id, si.pack_quantity, 1 AS src FROM supplier_items si
+     JOIN items i ON i.tenant_id = si.tenant_id AND i.id = si.item_id
+     WHERE si.tenant_id = $1 AND i.retired_at IS NULL AND si.gtin IN ($2, $3, $4, $5)
+     ORDER BY 4, 1, 2";
 
 fn item(mut r: Row) -> R<ItemRow> {
     Ok(ItemRow {
@@ -213,5 +230,60 @@ impl<E: Exec> CatalogTx for SqlTx<E> {
             )
             .await
             .map(drop)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn get_item_measure(&mut self, id: ItemId) -> R<Option<ItemMeasureRow>> {
+        self.exec
+            .fetch_optional(GET_ITEM_MEASURE, args![self.tenant, id])
+            .await?
+            .map(|mut r| {
+                Ok(ItemMeasureRow {
+                    density: r.get::<Option<i64>>()?.map(Density::from_raw),
+                    density_source: r.get()?,
+                    entry_step: r.get()?,
+                    entry_exact: r.get::<Option<i64>>()?.map(|v| v != 0),
+                })
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn set_item_measure(&mut self, id: ItemId, m: &ItemMeasureRow) -> R<()> {
+        let n = self
+            .exec
+            .execute(
+                SET_ITEM_MEASURE,
+                args![
+                    self.tenant,
+                    id,
+                    m.density.map(Density::raw),
+                    m.density_source,
+                    m.entry_step,
+                    m.entry_exact.map(i64::from)
+                ],
+            )
+            .await?;
+        changed(n)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn items_by_gtin(&mut self, codes: &[String]) -> R<Vec<GtinMatchRow>> {
+        let code = |i: usize| codes.get(i).cloned();
+        rows(
+            self.exec
+                .fetch_all(
+                    ITEMS_BY_GTIN,
+                    args![self.tenant, code(0), code(1), code(2), code(3)],
+                )
+                .await?,
+            |mut r| {
+                Ok(GtinMatchRow {
+                    item_id: r.get()?,
+                    supplier_item_id: r.get()?,
+                    pack_quantity: r.get()?,
+                })
+            },
+        )
     }
 }

@@ -126,7 +126,8 @@ id_args!(
     PurchaseOrderId,
     InvoiceId,
     ProductionBatchId,
-    TransferId
+    TransferId,
+    StorageAreaId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -1,4 +1,6 @@
-//! tenancy's statements: the tenant and its locations.
+//! tenancy's statements: the tenant and its locations (storage areas in `storage_areas`).
+
+mod storage_areas;
 
 use async_trait::async_trait;
 use larder_core::tenancy::{LocationKind, UnitSystem, WeekStart};

@@ -52,6 +52,7 @@ mod sales;
 mod store;
 mod tenancy;
 mod transfers;
+mod units;
 
 use std::sync::Arc;
 

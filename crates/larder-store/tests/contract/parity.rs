@@ -427,6 +427,7 @@ fn every_port_method_has_a_contract_test() {
         "procurement",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
+        // A file may also have a directory of parts (tenancy: storage areas).
         let file = store_src.join(format!("{context}.rs"));
         // Or both: a file with submodules in a directory of its name (inventory/production).
         let dir = store_src.join(context);
@@ -462,6 +463,7 @@ fn every_port_method_has_a_contract_test() {
         "PurchaseOrderTx",
         "GoodsReceiptTx",
         "ProductionTx",
+        "StorageAreaTx",
         "Store",
     ] {
         assert!(

@@ -11,12 +11,13 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use larder_app::catalog::{Item, ItemCommand, ItemQuery, ParLevelCommand};
+use larder_app::catalog::{
+    EntryRounding, Item, ItemCommand, ItemQuery, PackSizeCommand, ParLevelCommand,
+};
 use larder_app::inventory::{MovementQuery, StockQuery};
 use larder_app::{AppError, Principal};
 use larder_core::auth::Permission;
 use larder_core::{BaseUnit, Code, ItemId, Label, LocationId, Name, Quantity};
-use larder_store::PackSize;
 use serde::Deserialize;
 
 use super::error::{PageError, render};
@@ -29,7 +30,7 @@ use crate::AppState;
 
 /// `GET /items`, `POST /items` (create), `GET /items/new`, `GET /items/{id}`, `POST
 /// /items/{id}` (save with the version read), `GET /items/{id}/edit`, `POST
-/// /items/{id}/par-levels`, `POST /items/{id}/retire`.
+/// /items/{id}/par-levels`, `POST /items/{id}/retire`, `GET /assets/scan.js`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/items", get(items).post(create_item))
@@ -38,6 +39,26 @@ pub fn router() -> Router<AppState> {
         .route("/items/{id}/edit", get(edit_item))
         .route("/items/{id}/par-levels", post(save_par_level))
         .route("/items/{id}/retire", post(retire_item))
+        .route("/assets/scan.js", get(scan_script))
+}
+
+/// The scanning script every page that asks for a code includes (its contract is at the top
+/// of the file, and in ADR 018).
+const SCAN_JS: &str = include_str!("../../assets/scan.js");
+
+/// `GET /assets/scan.js`.
+async fn scan_script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCAN_JS,
+    )
+        .into_response()
 }
 
 /// The units a quantity or cost may be typed in for an item counted in `base`, with how many
@@ -103,6 +124,10 @@ struct ItemForm {
     unit_cost: String,
     cost_per: String,
     version: String,
+    density: String,
+    density_source: String,
+    entry_step: String,
+    entry_rounding: String,
 }
 
 /// Blank pack rows a form offers below the filled ones (more with "More pack rows").
@@ -120,6 +145,10 @@ impl ItemForm {
             unit_cost: String::new(),
             cost_per: "kg".into(),
             version: String::new(),
+            density: String::new(),
+            density_source: String::new(),
+            entry_step: String::new(),
+            entry_rounding: String::new(),
         }
     }
 
@@ -152,6 +181,13 @@ impl ItemForm {
             unit_cost: cost,
             cost_per: per.into(),
             version: i.version.to_string(),
+            density: i.density.map(|d| d.to_string()).unwrap_or_default(),
+            density_source: i.density_source.clone().unwrap_or_default(),
+            entry_step: plain(i128::from(i.entry_step.raw()), 3),
+            entry_rounding: match i.entry_rounding {
+                EntryRounding::Round => "round".into(),
+                EntryRounding::Refuse => "refuse".into(),
+            },
         }
     }
 
@@ -181,6 +217,10 @@ impl ItemForm {
             unit_cost: f.get("unit_cost").to_owned(),
             cost_per: f.get("cost_per").to_owned(),
             version: f.get("version").to_owned(),
+            density: f.get("density").to_owned(),
+            density_source: f.get("density_source").to_owned(),
+            entry_step: f.get("entry_step").to_owned(),
+            entry_rounding: f.get("entry_rounding").to_owned(),
         }
     }
 }
@@ -218,11 +258,23 @@ fn item_command(f: &Fields, stored: Option<BaseUnit>) -> Result<ItemCommand, App
                 "give the pack a name, such as sack or case of 12",
             ));
         }
+        // "4 packs": what the pack contains, in other packs or units (a number, then words).
+        if quantity.starts_with(|c: char| c.is_ascii_digit())
+            && quantity.chars().any(char::is_alphabetic)
+        {
+            pack_sizes.push(PackSizeCommand {
+                name: (*name).to_owned(),
+                quantity: None,
+                contains: Some(quantity.to_owned()),
+            });
+            continue;
+        }
         let field = format!("pack_sizes[{n}].quantity");
         let per = per_base(&field, units.get(i).copied().unwrap_or(""), base)?;
-        pack_sizes.push(PackSize {
+        pack_sizes.push(PackSizeCommand {
+            contains: None,
             name: (*name).to_owned(),
-            quantity: quantity_in(&field, quantity, per)?,
+            quantity: Some(quantity_in(&field, quantity, per)?),
         });
     }
     let unit_cost = match f.opt("unit_cost") {
@@ -241,6 +293,22 @@ fn item_command(f: &Fields, stored: Option<BaseUnit>) -> Result<ItemCommand, App
         pack_sizes,
         barcode: f.opt("barcode").map(str::to_owned),
         unit_cost,
+        density: f
+            .opt("density")
+            .map(larder_core::decimal::Density::parse)
+            .transpose()
+            .map_err(|e| AppError::invalid("density", format!("grams per millilitre: {e}")))?,
+        density_source: opt_text("density_source", f.opt("density_source"), Name::parse)?,
+        entry_step: f
+            .opt("entry_step")
+            .map(Quantity::parse)
+            .transpose()
+            .map_err(|e| AppError::invalid("entry_step", e.to_string()))?,
+        entry_rounding: match f.get("entry_rounding") {
+            "round" => Some(EntryRounding::Round),
+            "refuse" => Some(EntryRounding::Refuse),
+            _ => None,
+        },
     })
 }
 
@@ -513,6 +581,35 @@ struct ItemPage {
     barcode: Option<String>,
     stock: Vec<StockRow>,
     movements: Vec<MovementView>,
+    /// The pack hierarchy, largest first: "case = 4 pack = 24 ea".
+    hierarchy: Vec<String>,
+    /// "0.91 g/ml (USDA ...)", or empty.
+    density: String,
+    /// "whole ea, a fraction refused".
+    rounding: String,
+}
+
+/// Each pack with what it holds, largest first: "case = 4 × pack = 24 ea".
+fn hierarchy(item: &Item) -> Vec<String> {
+    let packs: Vec<(String, Quantity)> = item
+        .pack_sizes
+        .iter()
+        .map(|p| (p.name.clone(), p.quantity))
+        .collect();
+    larder_core::catalog::pack_hierarchy(&packs)
+        .into_iter()
+        .map(|l| {
+            let base = format!(
+                "{} {}",
+                plain(i128::from(l.quantity.raw()), 3),
+                item.base_unit
+            );
+            match l.holds {
+                Some((inner, n)) => format!("{} = {n} × {inner} = {base}", l.name),
+                None => format!("{} = {base}", l.name),
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -603,6 +700,23 @@ async fn item(
         base_unit: item.base_unit,
         unit_cost: n.unit_cost(item.unit_cost, item.base_unit),
         packs: n.packs(&item.pack_sizes, item.base_unit),
+        hierarchy: hierarchy(&item),
+        density: item
+            .density
+            .map(|d| match &item.density_source {
+                Some(src) => format!("{d} g/ml ({src})"),
+                None => format!("{d} g/ml"),
+            })
+            .unwrap_or_default(),
+        rounding: format!(
+            "to {} {}, {}",
+            plain(i128::from(item.entry_step.raw()), 3),
+            item.base_unit,
+            match item.entry_rounding {
+                EntryRounding::Round => "rounded half to even",
+                EntryRounding::Refuse => "anything finer refused",
+            }
+        ),
         barcode: item.barcode.clone(),
         stock: stock_rows(&stock.data, &locations.data, &n),
         movements: moves

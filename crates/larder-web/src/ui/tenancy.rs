@@ -2,6 +2,8 @@
 //! currency, time zone and day-start fields that sign-up shares, and the locations (listed
 //! for everyone who reads the catalog; added and renamed by those who write it).
 
+mod storage_areas;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -31,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/locations", get(locations).post(create_location))
         .route("/locations/{id}", axum::routing::post(save_location))
         .route("/locations/{id}/edit", get(edit_location))
+        .merge(storage_areas::router())
 }
 
 /// A location as the list shows it.

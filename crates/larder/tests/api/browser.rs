@@ -1607,3 +1607,94 @@ async fn a_kitchen_sends_and_an_outlet_receives_a_transfer_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A cook scans a GS1 DataMatrix on a case through the keyboard wedge on the receiving page
+/// (the bracketed element string and Enter): scan.js resolves it through the API, the line of
+/// its GTIN counts one pack and takes the scan's lot and expiry, without a page load; then a
+/// storage area is set up with a shelf on a phone, moved up without script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gs1_scan_through_the_wedge_fills_the_line_lot_and_expiry_when_receiving() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Scan House").await;
+    let po = crate::ui::order_to_receive(&app, &t).await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    c.set_window_size(390, 844).await.unwrap();
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/receiving/{po}")).await.unwrap();
+    c.wait().for_element(Locator::Id("scan")).await.unwrap();
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    // The supplier's case GTIN (4006381333931 as GTIN-14), use-by 2030-12-31, lot LOT7.
+    let scan = "(01)04006381333931(17)301231(10)LOT7\u{E007}";
+    let scan_box = c.find(Locator::Id("scan")).await.unwrap();
+    scan_box.send_keys(scan).await.unwrap();
+    let packs = c.find(Locator::Id("packs-1")).await.unwrap();
+    let mut value = String::new();
+    for _ in 0..50 {
+        value = packs.prop("value").await.unwrap().unwrap_or_default();
+        if value == "1" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(value, "1", "the scan counts one pack");
+    let lot = c.find(Locator::Id("lot-1")).await.unwrap();
+    assert_eq!(lot.prop("value").await.unwrap().as_deref(), Some("LOT7"));
+    let expires = c.find(Locator::Id("expires-1")).await.unwrap();
+    assert_eq!(
+        expires.prop("value").await.unwrap().as_deref(),
+        Some("2030-12-31")
+    );
+    let still = c
+        .execute("return window.noReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "scanning loads no page");
+    let found = text_of(&c, "scan-result").await;
+    assert!(found.contains("Basmati rice: 1 scanned"), "{found}");
+    // A GS1 string whose GTIN no line has says so.
+    let scan_box = c.find(Locator::Id("scan")).await.unwrap();
+    scan_box
+        .send_keys("(01)00000096385074(10)X\u{E007}")
+        .await
+        .unwrap();
+    let missed = text_until(&c, "scan-result", |t| t.starts_with("No line")).await;
+    assert_eq!(missed, "No line on this order has GTIN 96385074.");
+    assert!(overflow(&c).await <= 0, "the page is wider than a phone");
+    shoot(&c, "receiving-gs1-390").await;
+    // Storage areas on a phone: add two, move the second up, shelve an item.
+    c.goto(&format!("{base}/locations/{}/areas", t.location_id))
+        .await
+        .unwrap();
+    for name in ["Walk-in", "Dry store"] {
+        fill(&c, "area-name", name).await;
+        click(&c, "#add-area").await;
+        c.wait().for_element(Locator::Id("areas")).await.unwrap();
+    }
+    click(&c, "#area-up-1").await;
+    let areas = text_until(&c, "areas", |t| t.starts_with("1. Dry store")).await;
+    assert!(areas.contains("2. Walk-in"), "{areas}");
+    assert!(
+        overflow(&c).await <= 0,
+        "the areas page is wider than a phone"
+    );
+    shoot(&c, "storage-areas-390").await;
+    click(&c, "#area-link-0").await;
+    c.wait().for_element(Locator::Id("add-item")).await.unwrap();
+    click(&c, "#add-item-go").await;
+    let shelf = text_until(&c, "shelf", |t| t.starts_with("1.")).await;
+    assert!(
+        shelf.contains("Basmati rice") || shelf.contains("Rapeseed oil"),
+        "{shelf}"
+    );
+    assert!(
+        overflow(&c).await <= 0,
+        "the shelf page is wider than a phone"
+    );
+    shoot(&c, "storage-area-390").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -24,3 +24,4 @@ mod tenancy;
 mod transfers;
 mod ui;
 mod ui_editing;
+mod units;
