@@ -217,7 +217,8 @@ impl<T> TenantTx for T where
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
     pub use crate::{
-        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        AnalyticsTx, AuthTx, AvtTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx,
+        InventoryTx, InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx,
+        TenancyTx, TenantTx,
     };
 }
