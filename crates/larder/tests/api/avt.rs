@@ -33,7 +33,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 /// Writes a count header at `t`'s location: approved at `approved` when given, else open.
-async fn count(
+pub(crate) async fn count(
     app: &TestApp,
     t: &Tenant,
     scope: &str,
@@ -168,7 +168,10 @@ fn kinds(r: &Value) -> Vec<String> {
 /// closing 2.1 kg (21.00), actual 2.9 kg (29.00) against 3 kg (30.00): variance -100 g
 /// (-1.00), -3.3 %. Cheese ranks first (1.00 > 0.60). Total: 41.60 against 42.00, -0.40,
 /// -1.0 %.
-async fn hand_computed_case(app: &TestApp, t: &Tenant) -> (String, String, String, String) {
+pub(crate) async fn hand_computed_case(
+    app: &TestApp,
+    t: &Tenant,
+) -> (String, String, String, String) {
     let flour = item(app, t, "Flour", "Dry", "0.002").await;
     let cheese = item(app, t, "Mozzarella", "Dairy", "0.01").await;
     pizza(app, t, &flour, &cheese).await;
