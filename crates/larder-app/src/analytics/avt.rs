@@ -1,10 +1,11 @@
 //! analytics: actual vs theoretical (AvT) variance per item and category for one location and
 //! period, and the completeness gate that says whether the variance can be trusted (ADR 024).
 //!
-//! For each item: actual usage = opening + receipts + transfers in + production output
-//! - transfers out - waste - closing; theoretical usage = sales depletion + production use;
-//! variance = actual - theoretical, which the ledger makes equal to minus the period's
-//! adjustments and count adjustments, in quantity and in money (stored movement values).
+//! For each item: actual usage is opening + receipts + transfers in + production output,
+//! less transfers out, waste and closing; theoretical usage is sales depletion + production
+//! use; the variance is actual less theoretical, which the ledger makes equal to minus the
+//! period's adjustments and count adjustments, in quantity and in money (stored movement
+//! values).
 
 use std::collections::{BTreeSet, HashMap};
 
