@@ -37,8 +37,11 @@ const SUMS_BACKWARD: &str = "SELECT s.item_id, i.name, i.category, i.base_unit, 
            GROUP BY item_id, bucket) s
      JOIN items i ON i.tenant_id = $1 AND i.id = s.item_id
      ORDER BY s.item_id, s.bucket";
-const LEDGER_SPAN: &str = "SELECT MIN(occurred_at), MAX(occurred_at) FROM stock_movements
-     WHERE tenant_id = $1 AND location_id = $2";
+/// Two subqueries, so each is one seek at an end of the index (SQLite optimises a lone MIN or
+/// MAX, not both in one select: that scans the location's whole history).
+const LEDGER_SPAN: &str = "SELECT
+     (SELECT MIN(occurred_at) FROM stock_movements WHERE tenant_id = $1 AND location_id = $2),
+     (SELECT MAX(occurred_at) FROM stock_movements WHERE tenant_id = $1 AND location_id = $2)";
 const LEVELS: &str = "SELECT l.item_id, i.name, i.category, i.base_unit, l.on_hand, l.value
      FROM stock_levels l JOIN items i ON i.tenant_id = l.tenant_id AND i.id = l.item_id
      WHERE l.tenant_id = $1 AND l.location_id = $2
