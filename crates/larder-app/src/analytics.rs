@@ -1,5 +1,8 @@
 //! analytics: theoretical usage per ingredient per week, the menu mix of a period, the
-//! tenant's business calendar, and the dashboard that puts them beside stock on hand.
+//! tenant's business calendar, and the dashboard that puts them beside stock on hand; actual vs
+//! theoretical variance and its completeness gate in [`avt`].
+
+pub mod avt;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -50,4 +50,8 @@ pub static DIALECT: Dialect = Dialect {
          AND ($5 IS NULL OR location_id IN (SELECT ml.location_id FROM member_locations ml
              WHERE ml.tenant_id = $1 AND ml.user_id = $5))
          GROUP BY day, item_id ORDER BY day, item_id",
+    avt_sale_days: "SELECT DISTINCT (occurred_at + $5 * 1000000) / 86400000000 AS day
+         FROM sales
+         WHERE tenant_id = $1 AND location_id = $2 AND occurred_at >= $3 AND occurred_at < $4
+         ORDER BY day",
 };

@@ -57,6 +57,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!(
             "../migrations/20261208000007_recipe_history.sql"
         )),
+        M::up(include_str!("../migrations/20261208000008_avt.sql")),
     ]
 }
 

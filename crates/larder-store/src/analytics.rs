@@ -1,4 +1,9 @@
-//! analytics: aggregates over the ledger and sales for reports.
+//! analytics: aggregates over the ledger and sales for reports; actual vs theoretical in
+//! [`avt`].
+
+mod avt;
+
+pub use avt::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,7 +38,7 @@ pub struct TopMenuItemRow {
 
 /// The analytics port.
 #[async_trait]
-pub trait AnalyticsTx: Send {
+pub trait AnalyticsTx: AvtTx + Send {
     /// Quantity removed by sale movements at locations in `scope` per item per day in
     /// `[from, to)`, where the day of an
     /// instant `t` is `floor((t + offset_seconds) / 86 400 s)` days since 1970-01-01: the caller

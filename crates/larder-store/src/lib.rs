@@ -226,8 +226,8 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::CorrectionsTx;
     pub use crate::{
-        AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,
-        StorageAreaTx, TenancyTx, TenantTx, TransferTx,
+        AnalyticsTx, AuthTx, AvtTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx,
+        InventoryTx, InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx,
+        SalesTx, StorageAreaTx, TenancyTx, TenantTx, TransferTx,
     };
 }

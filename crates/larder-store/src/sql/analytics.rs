@@ -1,5 +1,7 @@
 //! analytics' statements: usage by day (a [`Dialect`](super::Dialect) statement: day
-//! arithmetic differs), menu mix, the span of sales.
+//! arithmetic differs), menu mix, the span of sales; actual vs theoretical in [`avt`].
+
+mod avt;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -412,6 +412,10 @@ pub struct Dialect {
     /// tenant `$1`, the day of an instant being `floor((epoch seconds + $4) / 86 400)`;
     /// selects day, item_id, used (positive), ordered by day, item_id.
     pub usage_by_day: &'static str,
+    /// analytics (AvT): the distinct days on which location `$2` of tenant `$1` recorded a
+    /// sale in `[$3, $4)`, the day of an instant being `floor((epoch seconds + $5) / 86 400)`;
+    /// selects day, ascending.
+    pub avt_sale_days: &'static str,
 }
 
 impl Dialect {
@@ -433,6 +437,7 @@ impl Dialect {
             ("insert_sale_lines", Some(self.insert_sale_lines)),
             ("existing_sale_refs", Some(self.existing_sale_refs)),
             ("usage_by_day", Some(self.usage_by_day)),
+            ("avt_sale_days", Some(self.avt_sale_days)),
         ]
     }
 }

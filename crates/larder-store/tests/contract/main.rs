@@ -40,6 +40,7 @@ macro_rules! contract {
 
 mod analytics;
 mod auth;
+mod avt;
 mod catalog;
 mod corrections;
 mod idempotency;

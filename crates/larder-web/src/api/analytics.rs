@@ -1,4 +1,7 @@
-//! analytics: `/reports/usage` (theoretical usage per week), `/reports/top-menu-items`.
+//! analytics: `/reports/usage` (theoretical usage per week), `/reports/top-menu-items`; `/avt`
+//! in [`avt`].
+
+mod avt;
 
 use axum::Json;
 use axum::extract::State;
@@ -17,6 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(usage))
         .routes(routes!(top_menu_items))
+        .routes(routes!(avt::avt_report))
+        .routes(routes!(avt::avt_counts))
         .route_layer(axum::middleware::from_fn(crate::limit_heavy_api))
 }
 

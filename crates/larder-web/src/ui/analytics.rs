@@ -2,7 +2,9 @@
 //! negative and low flags; managers and up also see the period's weekly ingredient usage, the
 //! menu items sold most and the sales that map to no recipe. One use case,
 //! [`larder_app::App::dashboard`], reads it all and decides the period and what the viewer
-//! may see; this module only turns it into text.
+//! may see; this module only turns it into text. The AvT report's page is in [`avt`].
+
+mod avt;
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +29,7 @@ use larder_core::tenancy::WeekStart;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
+        .merge(avt::router())
         .route_layer(axum::middleware::from_fn(limit_heavy_page))
 }
 

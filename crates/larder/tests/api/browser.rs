@@ -1698,3 +1698,111 @@ async fn a_gs1_scan_through_the_wedge_fills_the_line_lot_and_expiry_when_receivi
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// A manager on a phone opens the AvT report between the latest two counts (the page's
+/// default): the gate's reasons come first (a name sold that maps to no menu item), the
+/// variance is greyed beneath them, the items are stacked cards ranked by money (cheese's
+/// -£1.00 before flour's £0.60), and nothing is wider than the phone; then a period by
+/// business days says it is not bounded by counts; then the same report at 1366 px as a table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reads_the_avt_report_with_its_gate_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Variance House").await;
+    crate::avt::hand_computed_case(&app, &t).await;
+    app.sell(&t, "Garlic bread", "2", "2026-03-03T13:00:00Z")
+        .await;
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/avt")).await.unwrap();
+    let gate = text_of(&c, "avt-gate").await;
+    assert!(
+        gate.contains("Not trustworthy yet") && gate.contains("Garlic bread"),
+        "{gate}"
+    );
+    let class = c
+        .find(Locator::Id("avt-report"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(class.as_deref(), Some("untrusted"));
+    // The gate is above the report.
+    let order: bool = c
+        .execute(
+            "return document.getElementById('avt-gate').getBoundingClientRect().top < document.getElementById('avt-report').getBoundingClientRect().top;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false);
+    assert!(order, "the reasons come before the variance");
+    let lines = c
+        .find_all(Locator::Css("#avt-lines tr.avt-line"))
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 2);
+    let first = lines[0].text().await.unwrap();
+    let second = lines[1].text().await.unwrap();
+    assert!(
+        first.contains("Mozzarella") && first.contains("-£1.00"),
+        "{first}"
+    );
+    assert!(
+        second.contains("Flour") && second.contains("£0.60"),
+        "{second}"
+    );
+    assert_eq!(text_of(&c, "avt-total-variance").await, "-£0.40");
+    assert!(
+        overflow(&c).await <= 0,
+        "the AvT page is wider than a phone"
+    );
+    assert!(
+        table_overflow(&c).await <= 0,
+        "an AvT table is wider than a phone"
+    );
+    shoot(&c, "avt-390").await;
+    c.execute(
+        "document.getElementById('avt-lines').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "avt-390-items").await;
+
+    // By business days instead of counts: not bounded by counts, said first.
+    c.goto(&format!(
+        "{base}/avt?location_id={}&from_day=2026-03-03&to_day=2026-03-04",
+        t.location_id
+    ))
+    .await
+    .unwrap();
+    let gate = text_of(&c, "avt-gate").await;
+    assert!(gate.contains("approved counts"), "{gate}");
+
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!("{base}/avt")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("avt-lines"))
+        .await
+        .unwrap();
+    let head_shown: bool = c
+        .execute(
+            "return getComputedStyle(document.querySelector('#avt-lines thead')).display !== 'none';",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false);
+    assert!(head_shown, "a wide screen shows the table's header");
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "avt-1366").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -300,6 +300,11 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             format!("/goods-receipts/{delivery_a}"),
             delivery_a.clone(),
         ),
+        (
+            "/avt",
+            format!("/avt?location_id={brixton}&{period}"),
+            brixton.clone(),
+        ),
     ] {
         cover("get", template);
         let res = app.get(&format!("/api/v1{url}"), &m).await;
@@ -384,7 +389,10 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
 
     // Peckham by id or by filter: not found, or nothing.
     cover("get", "/stock-movements/{id}/lots");
+    cover("get", "/avt/counts");
     for url in [
+        format!("/avt?location_id={peckham}&{period}"),
+        format!("/avt/counts?location_id={peckham}"),
         format!("/locations/{peckham}"),
         format!("/sales/{sale_b}"),
         format!("/stock-movements/{receipt_b}/lots"),

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod avt;
 mod browser;
 mod catalog;
 mod catalog_csv;
