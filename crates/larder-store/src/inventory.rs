@@ -12,6 +12,9 @@ use larder_core::{
 
 use crate::{LocationScope, StoreError};
 
+mod counts;
+pub use counts::*;
+
 /// The lot an increase opens: its code and expiry (or best-before) date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LotSpec {

@@ -197,6 +197,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + CountTx
 {
 }
 
@@ -211,11 +212,13 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+        + CountTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::CountTx;
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,

@@ -96,10 +96,9 @@ impl Default for Thresholds {
 /// `None` when there are no lines; `None` too when the sum leaves the quantity range.
 pub fn tally(lines: &[(Quantity, DateTime<Utc>)]) -> Option<(Quantity, DateTime<Utc>)> {
     let (first, rest) = lines.split_first()?;
-    rest.iter()
-        .try_fold(*first, |(q, at), (lq, lat)| {
-            Some((q.checked_add(*lq)?, at.max(*lat)))
-        })
+    rest.iter().try_fold(*first, |(q, at), (lq, lat)| {
+        Some((q.checked_add(*lq)?, at.max(*lat)))
+    })
 }
 
 /// Book stock at `at`: on hand now minus every movement that occurred after `at`
@@ -244,7 +243,11 @@ mod tests {
         for s in [CountScope::Full, CountScope::Cycle] {
             assert_eq!(s.as_str().parse::<CountScope>(), Ok(s));
         }
-        for s in [CountStatus::Open, CountStatus::Approved, CountStatus::Cancelled] {
+        for s in [
+            CountStatus::Open,
+            CountStatus::Approved,
+            CountStatus::Cancelled,
+        ] {
             assert_eq!(s.as_str().parse::<CountStatus>(), Ok(s));
         }
         assert!("frozen".parse::<CountStatus>().is_err());

@@ -123,7 +123,9 @@ id_args!(
     LotId,
     GoodsReceiptId,
     PurchaseOrderId,
-    InvoiceId
+    InvoiceId,
+    StockCountId,
+    StorageAreaId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]
