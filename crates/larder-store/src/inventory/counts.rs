@@ -101,7 +101,8 @@ pub struct CountAreaRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// An item's stock level at the counted location, with what values a variance.
+/// An item's stock level at the counted location, with what values a variance and what
+/// occurred after an instant (so book stock at any later instant is on hand minus them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountLevelRow {
     /// The item.
@@ -110,6 +111,9 @@ pub struct CountLevelRow {
     pub on_hand: Quantity,
     /// The level's last cost per base unit, else the item's cost (millionths).
     pub unit_cost: Option<Money>,
+    /// `(occurred_at, signed quantity)` of its movements there that occurred after the
+    /// instant asked for, in no particular order.
+    pub later: Vec<(DateTime<Utc>, Quantity)>,
 }
 
 /// A counted line (append-only).
@@ -207,11 +211,16 @@ pub trait CountTx: Send {
         location: LocationId,
         area: Option<StorageAreaId>,
     ) -> Result<Vec<SheetSourceRow>, StoreError>;
+    /// One storage area (a counts fixture's or any), when it is the tenant's.
+    async fn count_area(&mut self, id: StorageAreaId) -> Result<Option<CountAreaRow>, StoreError>;
     /// Every stock level at a location with its cost per base unit (the level's last cost,
-    /// else the item's).
-    async fn count_levels(
+    /// else the item's) and the movements there that occurred after `after`, by item id. One
+    /// statement, so on PostgreSQL on hand and the movements are one snapshot: book stock at
+    /// an instant worked out from them misses no posting that commits meanwhile.
+    async fn count_book(
         &mut self,
         location: LocationId,
+        after: DateTime<Utc>,
     ) -> Result<Vec<CountLevelRow>, StoreError>;
     /// Adds a count with its sheet. Conflict `foreign_key` when its location, area or an item
     /// is not the tenant's.
@@ -243,13 +252,6 @@ pub trait CountTx: Send {
     /// A count's lines, oldest recorded first (a later line of an item and area replaces an
     /// earlier one).
     async fn count_lines(&mut self, id: StockCountId) -> Result<Vec<CountLineRow>, StoreError>;
-    /// `(item, occurred_at, signed quantity)` of every movement at a location that occurred
-    /// after `after`.
-    async fn movements_after(
-        &mut self,
-        location: LocationId,
-        after: DateTime<Utc>,
-    ) -> Result<Vec<(ItemId, DateTime<Utc>, Quantity)>, StoreError>;
     /// Moves an open count to approved or cancelled, stamping who and when, and its version
     /// on. NotFound when there is no such count; Conflict `stock_counts_version` when it is no
     /// longer open or its version is not `expected_version` (the caller reads it again to say

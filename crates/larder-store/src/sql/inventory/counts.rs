@@ -23,9 +23,14 @@ const SHEET_SOURCE: &str = "SELECT ia.item_id, ia.storage_area_id
      WHERE ia.tenant_id = $1 AND a.location_id = $2 AND a.retired_at IS NULL
        AND ($3 IS NULL OR a.id = $3)
      ORDER BY a.position, a.name, a.id, ia.shelf_order, i.name, i.id";
-const COUNT_LEVELS: &str = "SELECT s.item_id, s.on_hand, COALESCE(s.last_cost, i.unit_cost)
+const GET_AREA: &str = "SELECT id, location_id, name, position, created_at
+     FROM storage_areas WHERE tenant_id = $1 AND id = $2";
+const COUNT_BOOK: &str = "SELECT s.item_id, s.on_hand, COALESCE(s.last_cost, i.unit_cost),
+            m.occurred_at, m.quantity
      FROM stock_levels s
      JOIN items i ON i.tenant_id = s.tenant_id AND i.id = s.item_id
+     LEFT JOIN stock_movements m ON m.tenant_id = s.tenant_id AND m.item_id = s.item_id
+          AND m.location_id = s.location_id AND m.occurred_at > $3
      WHERE s.tenant_id = $1 AND s.location_id = $2
      ORDER BY s.item_id";
 const INSERT_COUNT: &str = "INSERT INTO stock_counts (tenant_id, id, location_id,
@@ -65,8 +70,6 @@ const LINES: &str = "SELECT id, stock_count_id, item_id, storage_area_id, quanti
      on_sheet, counted_at, counted_by, recorded_at
      FROM stock_count_lines WHERE tenant_id = $1 AND stock_count_id = $2
      ORDER BY recorded_at, id";
-const MOVEMENTS_AFTER: &str = "SELECT item_id, occurred_at, quantity FROM stock_movements
-     WHERE tenant_id = $1 AND location_id = $2 AND occurred_at > $3";
 const SET_STATUS: &str = "UPDATE stock_counts SET status = $3,
      approved_at = $4, approved_by = $5, cancelled_at = $6, cancelled_by = $7,
      version = version + 1
@@ -156,19 +159,52 @@ impl<E: Exec> CountTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn count_levels(&mut self, location: LocationId) -> R<Vec<CountLevelRow>> {
-        rows(
-            self.exec
-                .fetch_all(COUNT_LEVELS, args![self.tenant, location])
-                .await?,
-            |mut r| {
-                Ok(CountLevelRow {
-                    item_id: r.get()?,
-                    on_hand: r.get()?,
-                    unit_cost: r.get()?,
+    async fn count_area(&mut self, id: StorageAreaId) -> R<Option<CountAreaRow>> {
+        self.exec
+            .fetch_optional(GET_AREA, args![self.tenant, id])
+            .await?
+            .map(|mut r| {
+                Ok(CountAreaRow {
+                    id: r.get()?,
+                    location_id: r.get()?,
+                    name: r.get()?,
+                    position: r.get()?,
+                    created_at: r.get()?,
                 })
-            },
-        )
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn count_book(
+        &mut self,
+        location: LocationId,
+        after: DateTime<Utc>,
+    ) -> R<Vec<CountLevelRow>> {
+        let mut out: Vec<CountLevelRow> = Vec::new();
+        for mut r in self
+            .exec
+            .fetch_all(COUNT_BOOK, args![self.tenant, location, after])
+            .await?
+        {
+            let item_id: ItemId = r.get()?;
+            let on_hand: Quantity = r.get()?;
+            let unit_cost = r.get()?;
+            let occurred: Option<DateTime<Utc>> = r.get()?;
+            let quantity: Option<Quantity> = r.get()?;
+            if out.last().is_none_or(|l| l.item_id != item_id) {
+                out.push(CountLevelRow {
+                    item_id,
+                    on_hand,
+                    unit_cost,
+                    later: Vec::new(),
+                });
+            }
+            if let (Some(t), Some(q), Some(l)) = (occurred, quantity, out.last_mut()) {
+                l.later.push((t, q));
+            }
+        }
+        Ok(out)
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant, lines = sheet.len()))]
@@ -312,20 +348,6 @@ impl<E: Exec> CountTx for SqlTx<E> {
                     recorded_at: r.get()?,
                 })
             },
-        )
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn movements_after(
-        &mut self,
-        location: LocationId,
-        after: DateTime<Utc>,
-    ) -> R<Vec<(ItemId, DateTime<Utc>, Quantity)>> {
-        rows(
-            self.exec
-                .fetch_all(MOVEMENTS_AFTER, args![self.tenant, location, after])
-                .await?,
-            |mut r| Ok((r.get()?, r.get()?, r.get()?)),
         )
     }
 

@@ -125,11 +125,13 @@ async fn a_count_keeps_its_sheet_lines_and_results_and_stays_in_its_tenant(store
         ],
     )
     .await;
-    let (levels, after) = read(&store, s.tenant, move |tx| {
+    let (levels, before, area_read, nowhere) = read(&store, s.tenant, move |tx| {
         Box::pin(async move {
             Ok((
-                tx.count_levels(loc).await?,
-                tx.movements_after(loc, at(3, 10)).await?,
+                tx.count_book(loc, at(3, 10)).await?,
+                tx.count_book(loc, at(2, 0)).await?,
+                tx.count_area(wid).await?,
+                tx.count_area(StorageAreaId::new()).await?,
             ))
         })
     })
@@ -137,7 +139,19 @@ async fn a_count_keeps_its_sheet_lines_and_results_and_stays_in_its_tenant(store
     assert_eq!(levels.len(), 1);
     assert_eq!((levels[0].item_id, levels[0].on_hand), (rice, q("6500")));
     assert_eq!(levels[0].unit_cost, Some(money("0.0012")));
-    assert_eq!(after, vec![(rice, at(3, 12), q("-1500"))]);
+    assert_eq!(levels[0].later, vec![(at(3, 12), q("-1500"))]);
+    let mut all_later = before[0].later.clone();
+    all_later.sort();
+    assert_eq!(
+        all_later,
+        vec![
+            (at(2, 8), q("10000")),
+            (at(3, 10), q("-2000")),
+            (at(3, 12), q("-1500"))
+        ]
+    );
+    assert_eq!(area_read.as_ref(), Some(&walk_in));
+    assert!(nowhere.is_none());
 
     // The count and its sheet, read back with names.
     let c = count_row(loc, None);
