@@ -13,6 +13,7 @@ use larder_store::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod counts;
 pub mod valuation;
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};

@@ -72,6 +72,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(analytics::router())
         .merge(procurement::router())
+        .merge(inventory::counts::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered
