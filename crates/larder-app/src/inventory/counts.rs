@@ -426,7 +426,11 @@ async fn work_out(
         let book = rules::book_at(on_hand, later, at)
             .ok_or_else(|| AppError::invalid("quantity", "book stock is beyond the range"))?;
         let (name, base_unit, item_cost) = names.get(&item).cloned().unwrap_or_default_name();
-        let unit_cost = level.and_then(|l| l.unit_cost).or(item_cost);
+        // The level's cost, else the item's (an item never moved here has no level).
+        let unit_cost = match level.and_then(|l| l.unit_cost).or(item_cost) {
+            Some(c) => Some(c),
+            None => tx.get_item(item).await?.and_then(|i| i.unit_cost),
+        };
         let variance = match tally {
             Some((counted, _)) => Some(
                 Variance::of(counted, book, unit_cost, c.thresholds).ok_or_else(|| {

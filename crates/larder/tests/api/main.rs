@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod catalog;
 mod catalog_csv;
+mod counts;
 mod demo;
 mod editing;
 mod hardening;
