@@ -273,12 +273,12 @@ fn shows_variance(p: &Principal, c: &StockCountRow) -> bool {
 }
 
 /// The current line of each (item, area) and how many it replaced.
+/// A line's key: the item and the area it was counted in.
+type LineKey = (ItemId, Option<StorageAreaId>);
+
 fn current_lines(
     lines: Vec<CountLineRow>,
-) -> (
-    Vec<(ItemId, Option<StorageAreaId>)>,
-    HashMap<(ItemId, Option<StorageAreaId>), (CountLineRow, u32)>,
-) {
+) -> (Vec<LineKey>, HashMap<LineKey, (CountLineRow, u32)>) {
     let mut order = Vec::new();
     let mut current: HashMap<(ItemId, Option<StorageAreaId>), (CountLineRow, u32)> = HashMap::new();
     for l in lines {
@@ -362,15 +362,12 @@ async fn work_out(
         let Some((l, n)) = current.get(key) else {
             continue;
         };
-        if !names.contains_key(&l.item_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.item_id) {
             let item = tx.get_item(l.item_id).await?;
-            names.insert(
-                l.item_id,
-                item.map_or_else(
-                    || (l.item_id.to_string(), BaseUnit::Ea, None),
-                    |i| (i.name, i.base_unit, i.unit_cost),
-                ),
-            );
+            e.insert(item.map_or_else(
+                || (l.item_id.to_string(), BaseUnit::Ea, None),
+                |i| (i.name, i.base_unit, i.unit_cost),
+            ));
         }
         if !item_order.contains(&l.item_id) {
             item_order.push(l.item_id);
