@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod production;
 pub mod transfers;
+pub mod counts;
 pub mod valuation;
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};

@@ -10,6 +10,7 @@ use crate::decimal::Quantity;
 pub mod costing;
 pub mod production;
 pub mod transfers;
+pub mod counts;
 
 /// The order movements are listed in, newest first either way: by when Larder recorded them
 /// (their id; the default), or by when they happened in the kitchen (`occurred_at`, then id).

@@ -52,6 +52,7 @@ fn migrations() -> Vec<M<'static>> {
             widen_movement_kinds,
         ),
         M::up(include_str!("../migrations/20261208000002_units.sql")),
+        M::up(include_str!("../migrations/20261208000003_counts.sql")),
         M::up(include_str!("../migrations/20261208000005_transfers.sql")),
         M::up(include_str!("../migrations/20261208000006_production.sql")),
         M::up(include_str!(

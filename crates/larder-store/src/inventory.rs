@@ -17,6 +17,8 @@ use crate::{LocationScope, StoreError};
 
 mod production;
 pub use production::*;
+mod counts;
+pub use counts::*;
 
 /// The lot an increase opens: its code and expiry (or best-before) date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

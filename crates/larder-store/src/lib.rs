@@ -202,6 +202,7 @@ pub trait TenantTx:
     + ProductionTx
     + CorrectionsTx
     + TransferTx
+    + CountTx
 {
 }
 
@@ -219,12 +220,14 @@ impl<T> TenantTx for T where
         + ProductionTx
         + CorrectionsTx
         + TransferTx
+        + CountTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
     pub use crate::CorrectionsTx;
+    pub use crate::CountTx;
     pub use crate::{
         AnalyticsTx, AuthTx, AvtTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx,
         InventoryTx, InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx,

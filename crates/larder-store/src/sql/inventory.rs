@@ -18,6 +18,8 @@ mod production;
 mod transfers;
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
+
+mod counts;
 use crate::{
     CostMismatch, Costing, InventoryTx, LedgerMismatch, LevelDelta, LotFilter, LotRow,
     MovementCost, MovementFilter, MovementRow, MovementTarget, StockFilter, StockLevelRow,

@@ -127,6 +127,7 @@ id_args!(
     InvoiceId,
     ProductionBatchId,
     TransferId,
+    StockCountId,
     StorageAreaId
 );
 

@@ -6,6 +6,8 @@
 
 use crate::*;
 
+mod counts;
+
 contract!(
     movements_move_on_hand_and_the_ledger_checks_out,
     one_posting_sums_several_movements_per_item_and_location,

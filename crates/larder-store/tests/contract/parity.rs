@@ -464,6 +464,7 @@ fn every_port_method_has_a_contract_test() {
         "GoodsReceiptTx",
         "ProductionTx",
         "StorageAreaTx",
+        "CountTx",
         "Store",
     ] {
         assert!(

@@ -75,6 +75,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(procurement::router())
         .merge(corrections::router())
         .merge(inventory::transfers::router())
+        .merge(inventory::counts::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

@@ -82,4 +82,5 @@ pub fn router() -> Router<AppState> {
         .merge(tenancy::router())
         .merge(inventory::production::router())
         .merge(inventory::transfers::router())
+        .merge(inventory::counts::router())
 }

@@ -1806,3 +1806,160 @@ async fn a_manager_reads_the_avt_report_with_its_gate_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// Stock counts on a phone (ADR 019): two counters (a staff member on one phone, the manager
+/// on another) each save a line of the sheet with htmx, one in packs; the manager sees the
+/// variance, approves, and the stock shows the counted quantity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_counters_count_on_phones_and_the_manager_approves() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Counting Kitchen").await;
+    let item = |name: &str| {
+        json!({"name": name, "base_unit": "g", "unit_cost": "0.002",
+               "pack_sizes": [{"name": "sack", "quantity": "10000"}]})
+    };
+    let mut ids = Vec::new();
+    for name in ["Basmati rice", "Flour"] {
+        let res = app.post("/api/v1/items", Some(&t.token), &item(name)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(
+            res.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (rice, flour) = (ids[0].clone(), ids[1].clone());
+    crate::counts::areas(&app, &t, &[("Dry store", 1, &[&rice, &flour])]).await;
+    for id in [&rice, &flour] {
+        assert_eq!(
+            app.adjust(&t, id, "20000", "opening").await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let (_, staff_email, _) = app.add_member(&t, "staff").await;
+    let base = format!("http://localhost:{}", app.port);
+    let (_d1, manager, p1) = start_browser(&driver_bin).await;
+    let (_d2, counter, p2) = start_browser(&driver_bin).await;
+    browser_login(&manager, &base, &t.email).await;
+    counter.goto(&format!("{base}/login")).await.unwrap();
+    fill(&counter, "email", &staff_email).await;
+    fill(&counter, "password", crate::helpers::MEMBER_PASSWORD).await;
+    counter
+        .find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    counter
+        .wait()
+        .for_element(Locator::Id("tenant-name"))
+        .await
+        .unwrap();
+
+    // The manager starts a blind full count.
+    manager.goto(&format!("{base}/counts")).await.unwrap();
+    manager
+        .find(Locator::Id("blind"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    manager
+        .find(Locator::Id("start"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    manager
+        .wait()
+        .for_element(Locator::Id("sheet"))
+        .await
+        .unwrap();
+    let url = manager.current_url().await.unwrap().to_string();
+    let path = url.trim_start_matches(&base).to_owned();
+    assert!(
+        overflow(&manager).await <= 0,
+        "the sheet is wider than the phone"
+    );
+
+    // The counter counts the rice in packs: the card saves itself (htmx) and shows it.
+    counter.goto(&format!("{base}{path}")).await.unwrap();
+    counter
+        .wait()
+        .for_element(Locator::Id("amount-1"))
+        .await
+        .unwrap();
+    assert!(
+        counter.find(Locator::Id("variance")).await.is_err(),
+        "a blind counter sees variance"
+    );
+    fill(&counter, "amount-1", "1 sack + 7.5 kg").await;
+    counter
+        .find(Locator::Id("save-1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = text_until(&counter, "counted-1", |t| !t.is_empty()).await;
+    assert!(shown.contains("17.5"), "{shown}");
+    assert!(
+        counter
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with(&path)
+    );
+    shoot(&counter, "count-sheet-390").await;
+    // The manager counts the flour.
+    manager.goto(&format!("{base}{path}")).await.unwrap();
+    manager
+        .wait()
+        .for_element(Locator::Id("amount-2"))
+        .await
+        .unwrap();
+    fill(&manager, "amount-2", "2 sacks").await;
+    manager
+        .find(Locator::Id("save-2"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_until(&manager, "counted-2", |t| !t.is_empty()).await;
+    // The manager's page shows the variance with its flag, then approves.
+    manager.goto(&format!("{base}{path}")).await.unwrap();
+    let table = text_until(&manager, "variance", |t| t.contains("beyond threshold")).await;
+    assert!(
+        table.contains("Basmati rice") && table.contains("beyond threshold"),
+        "{table}"
+    );
+    assert!(
+        table_overflow(&manager).await <= 0,
+        "the variance table is wider than the phone"
+    );
+    shoot(&manager, "count-variance-390").await;
+    manager
+        .find(Locator::Id("approve"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = text_until(&manager, "count-status", |t| t == "approved").await;
+    assert_eq!(status, "approved");
+    assert_eq!(app.on_hand(&t, &rice).await, "17500.000");
+    assert_eq!(app.on_hand(&t, &flour).await, "20000.000");
+    manager.close().await.unwrap();
+    counter.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(p1);
+    let _ = std::fs::remove_dir_all(p2);
+}

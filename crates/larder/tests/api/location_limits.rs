@@ -765,6 +765,87 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(!body.contains(&po_b) && leaks(&body).is_empty(), "{body}");
+    // Stock counts (ADR 019): one at each site; the limited manager starts, reads, lists,
+    // counts, approves and cancels only at Brixton, and Peckham's answers 404.
+    let mut counts = Vec::new();
+    for at in [&brixton, &peckham] {
+        let res = app
+            .post(
+                "/api/v1/stock-counts",
+                Some(&t.token),
+                &json!({"location_id": at, "scope": "cycle", "item_ids": [item]}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        counts.push(id_of(&json_of(res).await));
+    }
+    let (count_a, count_b) = (counts[0].clone(), counts[1].clone());
+    cover("post", "/stock-counts");
+    let res = app
+        .post(
+            "/api/v1/stock-counts",
+            Some(&m),
+            &json!({"location_id": peckham, "scope": "full"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/stock-counts");
+    let listed = app
+        .get("/api/v1/stock-counts", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(&count_a) && !listed.contains(&count_b),
+        "{listed}"
+    );
+    cover("get", "/stock-counts/{id}");
+    assert_eq!(
+        app.get(&format!("/api/v1/stock-counts/{count_a}"), &m)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/stock-counts/{count_b}"), &m)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    cover("put", "/stock-counts/{id}/lines/{item_id}");
+    for (count, want) in [
+        (&count_b, StatusCode::NOT_FOUND),
+        (&count_a, StatusCode::OK),
+    ] {
+        let res = app
+            .put(
+                &format!("/api/v1/stock-counts/{count}/lines/{item}"),
+                &m,
+                &json!({"quantity": "1"}),
+            )
+            .await;
+        assert_eq!(res.status(), want);
+    }
+    for action in ["approve", "cancel"] {
+        cover("post", &format!("/stock-counts/{{id}}/{action}"));
+        let res = app
+            .client
+            .post(app.url(&format!("/api/v1/stock-counts/{count_b}/{action}")))
+            .bearer_auth(&m)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/stock-counts/{count_a}/cancel")))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     cover("get", "/supplier-performance");
     let expected = json_of(
         app.get(&format!("/api/v1/purchase-orders/{po_b}"), &t.token)

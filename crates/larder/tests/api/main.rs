@@ -11,6 +11,7 @@ mod browser;
 mod catalog;
 mod catalog_csv;
 mod corrections;
+mod counts;
 mod demo;
 mod editing;
 mod hardening;
