@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::Quantity;
 
 pub mod costing;
+pub mod waste;
 
 /// The order movements are listed in, newest first either way: by when Larder recorded them
 /// (their id; the default), or by when they happened in the kitchen (`occurred_at`, then id).

@@ -51,6 +51,7 @@ fn migrations() -> Vec<M<'static>> {
             include_str!("../migrations/20261208000001_stock_operations.sql"),
             widen_movement_kinds,
         ),
+        M::up(include_str!("../migrations/20261208000004_waste.sql")),
     ]
 }
 

@@ -12,6 +12,9 @@ use larder_core::{
 
 use crate::{LocationScope, StoreError};
 
+pub mod waste;
+pub use waste::*;
+
 /// The lot an increase opens: its code and expiry (or best-before) date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LotSpec {

@@ -197,6 +197,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + WasteTx
 {
 }
 
@@ -211,11 +212,13 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+        + WasteTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::WasteTx;
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
         InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,

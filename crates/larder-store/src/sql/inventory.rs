@@ -15,6 +15,8 @@ use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, LotId, Money, MovementId, Quantity};
 
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
+
+mod waste;
 use crate::{
     CostMismatch, Costing, InventoryTx, LedgerMismatch, LevelDelta, LotFilter, LotRow,
     MovementCost, MovementFilter, MovementRow, MovementTarget, StockFilter, StockLevelRow,

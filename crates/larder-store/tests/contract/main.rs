@@ -49,6 +49,7 @@ mod procurement;
 mod sales;
 mod store;
 mod tenancy;
+mod waste;
 
 use std::sync::Arc;
 
