@@ -21,3 +21,4 @@ mod sales;
 mod tenancy;
 mod ui;
 mod ui_editing;
+mod waste;
