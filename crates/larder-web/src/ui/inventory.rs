@@ -7,6 +7,8 @@ use larder_core::ItemId;
 
 use super::format::Numbers;
 
+pub(crate) mod waste;
+
 /// One stock level (item x location) as the stock tables show it.
 pub struct StockRow {
     /// The item, for its link.

@@ -80,4 +80,5 @@ pub fn router() -> Router<AppState> {
         .merge(sales::router())
         .merge(procurement::router())
         .merge(tenancy::router())
+        .merge(inventory::waste::router())
 }
