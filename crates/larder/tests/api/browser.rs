@@ -1473,11 +1473,21 @@ async fn a_cook_records_and_reverses_waste_on_a_phone() {
     );
     assert!(overflow(&c).await <= 0 && table_overflow(&c).await <= 0);
     shoot(&c, "waste-report-390").await;
-    // Reversed from the recent entries: the stock is back.
+    // Reversed from the recent entries: the stock is back. htmx swaps only the list, so
+    // what is half-typed in the form above stays.
     c.goto(&format!("{base}/waste")).await.unwrap();
+    fill(&c, "waste-amount", "250 g").await;
     click(&c, "#waste-entries form button").await;
     let recent = text_until(&c, "waste-entries", |t| t.contains("Reversed")).await;
     assert!(recent.contains("Reversed"), "{recent}");
+    let kept = c
+        .find(Locator::Id("waste-amount"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("250 g"));
     assert_eq!(app.on_hand(&t, &rice).await, "2000.000");
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);

@@ -3,6 +3,8 @@
 //! recent entry, and `/waste/report`, the money thrown away over a period by reason, item,
 //! location, day or category. Every form is a plain POST that works without script; the form
 //! carries an idempotency key made when the page was rendered, so a double tap records once.
+//! With htmx loaded, a Reverse button swaps only the recent entries (the redirect's page,
+//! `hx-select`ed), so the half-typed form above them is kept.
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +29,7 @@ use super::super::format::Numbers;
 use super::super::forms::{Fields, message, shown_again};
 use super::super::session::Session;
 use super::super::tenancy::with_status;
+use super::super::with_script;
 use crate::AppState;
 
 /// `GET|POST /waste`, `POST /waste/{id}/reverse`, `GET /waste/report`.
@@ -194,7 +197,9 @@ async fn waste_form(
             .map(|e| format!("Recorded: {} ({})", e.name, e.reason.label())),
         None => None,
     };
-    render(&page(&s, p, new_key(), Typed::default(), None, done).await?)
+    Ok(with_script(render(
+        &page(&s, p, new_key(), Typed::default(), None, done).await?,
+    )?))
 }
 
 /// The command a posted form asks for.
@@ -288,7 +293,7 @@ async fn record(
         note: f.get("note").to_owned(),
     };
     with_status(
-        render(&page(&s, p, key, typed, Some(&e), None).await?)?,
+        with_script(render(&page(&s, p, key, typed, Some(&e), None).await?)?),
         status,
     )
 }
@@ -309,7 +314,7 @@ async fn reverse(
         Ok(_) => Ok(Redirect::to("/waste").into_response()),
         Err(e @ AppError::Conflict { .. }) => {
             let page = page(&s, p, new_key(), Typed::default(), Some(&e), None).await?;
-            with_status(render(&page)?, StatusCode::CONFLICT)
+            with_status(with_script(render(&page)?), StatusCode::CONFLICT)
         }
         Err(e) => Err(e.into()),
     }
