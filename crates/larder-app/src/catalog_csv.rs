@@ -1090,6 +1090,7 @@ fn plan_recipes(file: RecipesFile, items: &[ItemUnitRow], stored: &[RecipeRow]) 
                     unit: l.unit,
                 })
                 .collect(),
+            effective_from: None,
         };
         match recipe_row(&book, &cmd) {
             Ok(mut row) => {
@@ -1219,6 +1220,7 @@ pub fn parse_menu_items(csv_bytes: &[u8]) -> Result<MenuItemsFile, AppError> {
             recipe_id: None,
             portion,
             price,
+            effective_from: None,
         };
         match menu_item_portion(&cmd) {
             Ok(portion) => rows.push(MenuItemIn {
@@ -1400,25 +1402,36 @@ async fn write(tx: &mut dyn TenantTx, plan: Plan) -> Result<(), AppError> {
             }
         }
         Plan::Recipes(writes) => {
+            // An import's edits take effect now (ADR 023): a new recipe's first version is in
+            // force from the start, an updated one's new version from the moment it is written.
+            let now = Utc::now();
             for (row, expected) in writes {
                 match expected {
-                    None => tx.insert_recipe(&row).await?,
-                    Some(v) => tx
-                        .update_recipe(&row, v)
-                        .await
-                        .map_err(|e| stale(e, "recipe"))?,
+                    None => {
+                        tx.insert_recipe(&row).await?;
+                        tx.record_recipe_version(row.id, None, now).await?;
+                    }
+                    Some(v) => {
+                        tx.update_recipe(&row, v)
+                            .await
+                            .map_err(|e| stale(e, "recipe"))?;
+                        tx.record_recipe_version(row.id, Some(now), now).await?;
+                    }
                 }
             }
             Book::load(tx).await?.check_costs("recipe")?;
         }
         Plan::MenuItems(writes) => {
+            let now = Utc::now();
             for (row, update) in writes {
                 if update {
                     tx.update_menu_item(&row, row.version)
                         .await
                         .map_err(|e| stale(e, "menu item"))?;
+                    tx.record_menu_item_version(row.id, Some(now), now).await?;
                 } else {
                     tx.insert_menu_item(&row).await?;
+                    tx.record_menu_item_version(row.id, None, now).await?;
                 }
             }
         }

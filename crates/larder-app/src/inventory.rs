@@ -13,6 +13,8 @@ use larder_store::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod production;
+pub mod transfers;
 pub mod valuation;
 pub mod waste;
 

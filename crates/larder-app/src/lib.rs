@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_csv;
+pub mod corrections;
 pub mod error;
 pub mod idempotency;
 pub mod inventory;

@@ -39,16 +39,20 @@ fn stale(what: &'static str, version_constraint: &'static str) -> impl Fn(StoreE
 /// Everything costing and depletion need, loaded once per transaction: recipes, item units
 /// and costs, menu items.
 pub struct Book {
-    recipes: HashMap<RecipeId, RecipeDef>,
+    pub(crate) recipes: HashMap<RecipeId, RecipeDef>,
     names: HashMap<RecipeId, String>,
-    units: HashMap<ItemId, BaseUnit>,
+    pub(crate) units: HashMap<ItemId, BaseUnit>,
     costs: HashMap<ItemId, Money>,
     item_names: HashMap<ItemId, String>,
     /// Menu items by id.
     pub menu_items: HashMap<MenuItemId, MenuItemRow>,
+    /// The versions of recipes and menu items, when loaded
+    /// ([`Book::load_with_history`]): sales deplete with the versions in force when they
+    /// happened. Without it, the current versions serve every instant.
+    pub(crate) history: Option<crate::corrections::History>,
 }
 
-fn def_of(r: &RecipeRow) -> RecipeDef {
+pub(crate) fn def_of(r: &RecipeRow) -> RecipeDef {
     RecipeDef {
         id: r.id,
         name: r.name.clone(),
@@ -91,7 +95,37 @@ impl Book {
                 .collect(),
             item_names: items.iter().map(|i| (i.id, i.name.clone())).collect(),
             menu_items: menu.into_iter().map(|m| (m.id, m)).collect(),
+            history: None,
         }
+    }
+
+    /// Each item's base unit.
+    pub(crate) fn units(&self) -> &HashMap<ItemId, BaseUnit> {
+        &self.units
+    }
+
+    /// A recipe's name (or its id when unknown).
+    pub fn recipe_name(&self, id: RecipeId) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// Recipe lines as shown, with their components' names.
+    pub(crate) fn line_views(&self, lines: &[RecipeLine]) -> Vec<RecipeLineView> {
+        lines
+            .iter()
+            .map(|l| RecipeLineView {
+                component: l.component,
+                name: match l.component {
+                    Component::Item(i) => self.item_name(i),
+                    Component::Recipe(s) => self.recipe_name(s),
+                },
+                quantity: l.quantity,
+                unit: l.unit,
+            })
+            .collect()
     }
 
     /// Base units of each item one yield unit of `recipe` consumes.
@@ -193,6 +227,11 @@ pub struct RecipeCommand {
     /// 1..=200 lines.
     #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<RecipeLineCommand>,
+    /// Of an edit (`PUT`): from when the new version is in force (default now). Not in the
+    /// future, not before the current version's date; sales already depleted from then on are
+    /// re-depleted with it (ADR 023). A new recipe is in force from the start: refused there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<DateTime<Utc>>,
 }
 
 /// A recipe line as shown.
@@ -253,6 +292,9 @@ pub struct RecipeView {
     /// When the recipe was retired (it leaves lists and pickers; menu items and recipes that
     /// use it keep costing it); `null` while in use.
     pub retired_at: Option<DateTime<Utc>>,
+    /// On the answer to an edit: the past sales it re-depleted (absent elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<crate::corrections::Redepletion>,
 }
 
 /// A recipe's cost per yield unit and per batch, with the items that have no cost; `None`
@@ -369,6 +411,7 @@ fn view(book: &Book, r: &RecipeRow) -> Result<RecipeView, AppError> {
         ingredients,
         batch_ingredients,
         retired_at: r.retired_at,
+        correction: None,
     })
 }
 
@@ -387,6 +430,10 @@ pub struct MenuItemCommand {
     pub portion: Option<Quantity>,
     /// Menu price.
     pub price: Option<Money>,
+    /// Of an edit (`PUT`): from when the new recipe, portion and price are in force (default
+    /// now), as for a recipe's `effective_from`. Refused on a new menu item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<DateTime<Utc>>,
 }
 
 /// A menu item with its cost and margin.
@@ -415,6 +462,9 @@ pub struct MenuItem {
     /// When it was retired (it leaves the menu; its sales still record and map); `null`
     /// while on the menu.
     pub retired_at: Option<DateTime<Utc>>,
+    /// On the answer to an edit: the past sales it re-depleted (absent elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<crate::corrections::Redepletion>,
 }
 
 /// `cost / price` in percent with one decimal, half to even; `None` without a positive price.
@@ -442,6 +492,7 @@ fn menu_view(book: &Book, m: &MenuItemRow) -> MenuItem {
         contribution_margin: cost.zip(m.price).and_then(|(c, p)| p.checked_sub(c)),
         version: m.version,
         retired_at: m.retired_at,
+        correction: None,
     }
 }
 
@@ -466,6 +517,21 @@ async fn checked_menu_item(tx: &mut dyn TenantTx, row: &MenuItemRow) -> Result<B
         return Err(portion_cost_beyond());
     }
     Ok(book)
+}
+
+/// A create's `effective_from` must be absent: a new recipe or menu item is in force from
+/// the start.
+///
+/// # Errors
+/// 422 on `effective_from`.
+fn new_from_the_start(at: Option<DateTime<Utc>>) -> Result<(), AppError> {
+    match at {
+        Some(_) => Err(AppError::invalid(
+            "effective_from",
+            "a new recipe or menu item is in force from the start; give effective_from on an edit",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Validates a recipe command against the book (the API's and the CSV import's one set of
@@ -573,12 +639,15 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<RecipeView>, AppError> {
         p.require(Permission::RecipesWrite)?;
+        new_from_the_start(cmd.effective_from)?;
         let c = cmd.clone();
         run_once(self.db(), &p, key, "create_recipe", &cmd, move |tx| {
             Box::pin(async move {
                 let mut book = Book::load(tx).await?;
                 let row = recipe_row(&book, &c)?;
                 tx.insert_recipe(&row).await?;
+                tx.record_recipe_version(row.id, None, row.created_at)
+                    .await?;
                 book.put_recipe(&row);
                 book.check_costs("lines")?;
                 view(&book, &row)
@@ -588,13 +657,18 @@ impl App {
         .map_err(|e| CONFLICTS.name(e))
     }
 
-    /// Replaces a recipe's name, yield, notes and lines in place (no history: a later issue
-    /// brings effective dates) when `if_match` (if given) is its current version. Every
-    /// recipe and menu item that uses it must still explode and cost.
+    /// Edits a recipe when `if_match` (if given) is its current version: its name and notes
+    /// change in place; its yield and lines become a new version in force from
+    /// `cmd.effective_from` (default now), the old one kept in its history. Every recipe and
+    /// menu item that uses it must still explode and cost, now and in every period from that
+    /// date on. Sales already depleted from that date are re-depleted with the versions in
+    /// force at each (ADR 023), in the same transaction.
     ///
     /// # Errors
-    /// 403 without `recipes.write`; 404; 422 naming the line and field, or `lines` when the
-    /// recipe would contain itself; 409 on `name`; 412 when the version is stale.
+    /// 403 without `recipes.write`; 404; 422 naming the line and field, `lines` when the
+    /// recipe would contain itself, or `effective_from` (in the future, before the current
+    /// version's date, or re-depleting more than [`crate::corrections::MAX_REDEPLETED_SALES`]
+    /// sales); 409 on `name`; 412 when the version is stale.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_recipe(
         &self,
@@ -604,6 +678,8 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<RecipeView, AppError> {
         p.require(Permission::RecipesWrite)?;
+        let now = Utc::now();
+        let effective_from = cmd.effective_from.unwrap_or(now);
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let current = tx
@@ -614,6 +690,13 @@ impl App {
                 if expected != current.version {
                     return Err(AppError::PreconditionFailed("recipe"));
                 }
+                let latest = tx
+                    .recipe_versions(Some(id))
+                    .await?
+                    .iter()
+                    .filter_map(|v| v.effective_from)
+                    .max();
+                crate::corrections::check_effective_from(effective_from, latest, now)?;
                 let mut book = Book::load(tx).await?;
                 let fresh = recipe_row(&book, &cmd)?;
                 let row = RecipeRow {
@@ -629,7 +712,23 @@ impl App {
                 tx.update_recipe(&row, expected)
                     .await
                     .map_err(stale("recipe", "recipes_version"))?;
-                view(&book, &row)
+                tx.record_recipe_version(id, Some(effective_from), now)
+                    .await?;
+                let book = Book::load_with_history(tx).await?;
+                book.check_history_from(effective_from, "lines")?;
+                let touched = book.menu_items_using(id);
+                let correction = crate::corrections::redeplete_since(
+                    tx,
+                    &book,
+                    &touched,
+                    effective_from,
+                    p.user_id,
+                    now,
+                )
+                .await?;
+                let mut v = view(&book, &row)?;
+                v.correction = Some(correction);
+                Ok(v)
             })
         })
         .await
@@ -765,6 +864,7 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<MenuItem>, AppError> {
         p.require(Permission::RecipesWrite)?;
+        new_from_the_start(cmd.effective_from)?;
         let portion = menu_item_portion(&cmd)?;
         let row = MenuItemRow {
             id: MenuItemId::new(),
@@ -781,6 +881,8 @@ impl App {
             Box::pin(async move {
                 require_recipe(tx, &row).await?;
                 tx.insert_menu_item(&row).await?;
+                tx.record_menu_item_version(row.id, None, row.created_at)
+                    .await?;
                 let book = checked_menu_item(tx, &row).await?;
                 Ok(menu_view(&book, &row))
             })
@@ -842,12 +944,14 @@ impl App {
         .await
     }
 
-    /// Replaces a menu item's name, category, recipe, portion and price when `if_match` (if
-    /// given) is its current version.
+    /// Edits a menu item when `if_match` (if given) is its current version: name and category
+    /// change in place; its recipe, portion and price become a new version in force from
+    /// `cmd.effective_from` (default now). Sales already depleted from then on are
+    /// re-depleted with it (ADR 023).
     ///
     /// # Errors
-    /// 403 without `recipes.write`; 404 on the menu item or its recipe; 422; 409 on `name`;
-    /// 412 when the version is stale.
+    /// 403 without `recipes.write`; 404 on the menu item or its recipe; 422 (`effective_from`
+    /// as for [`App::update_recipe`]); 409 on `name`; 412 when the version is stale.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_menu_item(
         &self,
@@ -858,6 +962,8 @@ impl App {
     ) -> Result<MenuItem, AppError> {
         p.require(Permission::RecipesWrite)?;
         let portion = menu_item_portion(&cmd)?;
+        let now = Utc::now();
+        let effective_from = cmd.effective_from.unwrap_or(now);
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let current = tx
@@ -868,6 +974,13 @@ impl App {
                 if expected != current.version {
                     return Err(AppError::PreconditionFailed("menu item"));
                 }
+                let latest = tx
+                    .menu_item_versions(Some(id))
+                    .await?
+                    .iter()
+                    .filter_map(|v| v.effective_from)
+                    .max();
+                crate::corrections::check_effective_from(effective_from, latest, now)?;
                 let row = MenuItemRow {
                     name: cmd.name.as_str().to_owned(),
                     category: cmd.category.clone().map(Label::into_string),
@@ -881,8 +994,24 @@ impl App {
                 tx.update_menu_item(&row, expected)
                     .await
                     .map_err(stale("menu item", "menu_items_version"))?;
-                let book = checked_menu_item(tx, &row).await?;
-                Ok(menu_view(&book, &row))
+                tx.record_menu_item_version(id, Some(effective_from), now)
+                    .await?;
+                checked_menu_item(tx, &row).await?;
+                let book = Book::load_with_history(tx).await?;
+                book.check_history_from(effective_from, "recipe_id")?;
+                let touched = std::collections::BTreeSet::from([id]);
+                let correction = crate::corrections::redeplete_since(
+                    tx,
+                    &book,
+                    &touched,
+                    effective_from,
+                    p.user_id,
+                    now,
+                )
+                .await?;
+                let mut m = menu_view(&book, &row);
+                m.correction = Some(correction);
+                Ok(m)
             })
         })
         .await

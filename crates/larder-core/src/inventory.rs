@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::Quantity;
 
 pub mod costing;
+pub mod production;
+pub mod transfers;
 pub mod waste;
 
 /// The order movements are listed in, newest first either way: by when Larder recorded them

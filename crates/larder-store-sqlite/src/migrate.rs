@@ -52,6 +52,11 @@ fn migrations() -> Vec<M<'static>> {
             widen_movement_kinds,
         ),
         M::up(include_str!("../migrations/20261208000004_waste.sql")),
+        M::up(include_str!("../migrations/20261208000005_transfers.sql")),
+        M::up(include_str!("../migrations/20261208000006_production.sql")),
+        M::up(include_str!(
+            "../migrations/20261208000007_recipe_history.sql"
+        )),
     ]
 }
 

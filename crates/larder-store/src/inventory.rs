@@ -1,5 +1,8 @@
 //! inventory: the append-only stock ledger and the stock levels it keeps.
 
+mod transfers;
+pub use transfers::*;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -14,6 +17,8 @@ use crate::{LocationScope, StoreError};
 
 pub mod waste;
 pub use waste::*;
+mod production;
+pub use production::*;
 
 /// The lot an increase opens: its code and expiry (or best-before) date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod catalog;
+pub mod corrections;
 mod error;
 pub mod idempotency;
 pub mod inventory;
@@ -33,6 +34,7 @@ use larder_core::TenantId;
 pub use analytics::*;
 pub use auth::*;
 pub use catalog::*;
+pub use corrections::*;
 pub use error::StoreError;
 pub use idempotency::*;
 pub use inventory::*;
@@ -198,6 +200,9 @@ pub trait TenantTx:
     + AnalyticsTx
     + ProcurementTx
     + WasteTx
+    + ProductionTx
+    + CorrectionsTx
+    + TransferTx
 {
 }
 
@@ -213,14 +218,19 @@ impl<T> TenantTx for T where
         + AnalyticsTx
         + ProcurementTx
         + WasteTx
+        + ProductionTx
+        + CorrectionsTx
+        + TransferTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::CorrectionsTx;
     pub use crate::WasteTx;
     pub use crate::{
         AnalyticsTx, AuthTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx, InventoryTx,
-        InvoiceTx, MenuTx, ProcurementTx, PurchaseOrderTx, ReorderTx, SalesTx, TenancyTx, TenantTx,
+        InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx, SalesTx,
+        TenancyTx, TenantTx, TransferTx,
     };
 }

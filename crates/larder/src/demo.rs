@@ -271,6 +271,7 @@ pub async fn load_recipe_book(
             yield_unit: spec.yield_unit,
             notes: spec.notes,
             lines: line_commands(&context, &spec.lines, &items, &recipes)?,
+            effective_from: None,
         };
         let r = app
             .create_recipe(p, cmd, None)
@@ -289,6 +290,7 @@ pub async fn load_recipe_book(
             yield_unit: BaseUnit::Ea,
             notes: Some(text(&format!("One portion of {} as sold.", spec.name))?),
             lines: line_commands(&context, &spec.lines, &items, &recipes)?,
+            effective_from: None,
         };
         let r = app
             .create_recipe(p, cmd, None)
@@ -303,6 +305,7 @@ pub async fn load_recipe_book(
             recipe_id: Some(r.id),
             portion: None,
             price: prices.get(&name_key(spec.name.as_str())).copied(),
+            effective_from: None,
         };
         app.create_menu_item(p, menu, None)
             .await

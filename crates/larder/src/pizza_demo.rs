@@ -400,6 +400,7 @@ async fn load_book(app: &App, p: Principal) -> anyhow::Result<(BookLoaded, usize
                 t.ingredients.join(", ")
             ))?),
             lines: pizza_lines(t, &book, &items)?,
+            effective_from: None,
         };
         let r = app
             .create_recipe(p, cmd, None)
@@ -434,6 +435,7 @@ async fn load_book(app: &App, p: Principal) -> anyhow::Result<(BookLoaded, usize
                     recipe_id: Some(*recipe),
                     portion: Some(portion),
                     price: Some(price),
+                    effective_from: None,
                 },
                 None,
             )

@@ -75,10 +75,16 @@ pub struct StockValuation {
     pub method: ValuationMethod,
     /// ISO 4217 code of the amounts.
     pub currency: String,
-    /// The sum of the lines.
+    /// The sum of the lines and of what is in transit.
     pub total: Money,
-    /// The lines, largest value first (then by name).
+    /// The lines, largest value first (then by name): stock at locations.
     pub lines: Vec<ValueLine>,
+    /// Stock sent by a transfer and not yet received (as of the instant): at neither
+    /// location's on hand, valued at the cost it left the sender with (ADR 021). Zero when
+    /// valuing one location.
+    pub in_transit: Money,
+    /// What is in transit, broken down as `lines` are (by location: the receiving one).
+    pub in_transit_lines: Vec<ValueLine>,
 }
 
 /// A period of the ledger.
@@ -370,10 +376,23 @@ impl App {
                         scope: p.locations,
                     })
                     .await?;
+                // In transit is at neither location: only a valuation of every location the
+                // caller may see counts it.
+                let transit = match q.location_id {
+                    Some(_) => Vec::new(),
+                    None => tx.in_transit(q.as_of, p.locations).await?,
+                };
                 let n = names(tx).await?;
-                let (total, lines) = breakdown(
+                let (at_locations, lines) = breakdown(
                     rows.into_iter()
                         .map(|r| (r.item_id, r.location_id, r.on_hand.raw(), r.value.raw())),
+                    group,
+                    &n,
+                )?;
+                let (in_transit, in_transit_lines) = breakdown(
+                    transit
+                        .into_iter()
+                        .map(|r| (r.item_id, r.to_location_id, r.quantity.raw(), r.value.raw())),
                     group,
                     &n,
                 )?;
@@ -381,8 +400,13 @@ impl App {
                     as_of: q.as_of,
                     method: n.method,
                     currency: n.currency,
-                    total,
+                    total: to_money(
+                        i128::from(at_locations.raw()) + i128::from(in_transit.raw()),
+                        "total",
+                    )?,
                     lines,
+                    in_transit,
+                    in_transit_lines,
                 })
             })
         })
@@ -407,14 +431,18 @@ impl App {
                 if let Some(l) = q.location_id {
                     crate::tenancy::require_location(tx, p.locations, l).await?;
                 }
-                let rows = tx
+                // A transfer out moves stock, it does not use it (ADR 021).
+                let rows: Vec<_> = tx
                     .goods_used(&UsedFilter {
                         from: q.from,
                         to: q.to,
                         location_id: q.location_id,
                         scope: p.locations,
                     })
-                    .await?;
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.kind != MovementKind::TransferOut)
+                    .collect();
                 let n = names(tx).await?;
                 let mut kinds: BTreeMap<&'static str, (MovementKind, i128)> = BTreeMap::new();
                 for r in &rows {

@@ -6,6 +6,9 @@
 //! ticket writes at most one movement per ingredient.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
 
 use larder_core::inventory::MovementKind;
 use larder_core::menu::{self, Usage};
@@ -16,11 +19,19 @@ use larder_store::{Costing, MenuItemRow, MovementRow, SaleRow};
 use crate::AppError;
 use crate::menu::Book;
 
-/// Maps sold names to menu items and menu items to exact usage per sale.
+/// Per-sale usage of each menu item (`None`: no recipe), for one period of the book.
+type UsageMap = HashMap<MenuItemId, Option<Usage>>;
+
+/// Maps sold names to menu items and menu items to exact usage per sale, with the recipe
+/// and menu item versions in force when each sale happened (when the book was loaded with
+/// its history; ADR 023).
 pub struct Depleter<'b> {
     book: &'b Book,
     by_name: HashMap<String, MenuItemId>,
-    pub(crate) usage: HashMap<MenuItemId, Option<Usage>>,
+    /// Usage with the versions in force now.
+    pub(crate) usage: Arc<UsageMap>,
+    /// Usage in earlier periods of the history, worked out when a sale first needs one.
+    past: Mutex<HashMap<usize, Arc<UsageMap>>>,
 }
 
 /// The key a sold name is matched on: trimmed, lowercased, inner whitespace collapsed.
@@ -49,32 +60,46 @@ impl<'b> Depleter<'b> {
     /// # Errors
     /// 422 when a menu item's recipe cannot be exploded.
     pub fn new(book: &'b Book) -> Result<Self, AppError> {
-        let mut by_name = HashMap::new();
-        let mut usage = HashMap::new();
-        for m in book.menu_items.values() {
-            by_name.insert(name_key(&m.name), m.id);
-            let u = match m.recipe_id {
-                Some(r) => {
-                    let mut per_sale = Usage::new();
-                    menu::accumulate(&mut per_sale, &book.usage(r)?, m.portion).ok_or_else(
-                        || {
-                            AppError::invalid(
-                                "portion",
-                                format!("menu item '{}' overflows", m.name),
-                            )
-                        },
-                    )?;
-                    Some(per_sale)
-                }
-                None => None,
-            };
-            usage.insert(m.id, u);
-        }
+        let by_name = book
+            .menu_items
+            .values()
+            .map(|m| (name_key(&m.name), m.id))
+            .collect();
         Ok(Self {
             book,
             by_name,
-            usage,
+            usage: Arc::new(book.current_usage()?),
+            past: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Per-sale usage of each menu item with the versions in force at `at`.
+    ///
+    /// # Errors
+    /// 422 when a version in force then cannot be exploded.
+    pub fn usage_at(&self, at: DateTime<Utc>) -> Result<Arc<UsageMap>, AppError> {
+        let Some(h) = &self.book.history else {
+            return Ok(Arc::clone(&self.usage));
+        };
+        let epoch = h.epoch_of(at);
+        if epoch + 1 >= h.epochs() {
+            return Ok(Arc::clone(&self.usage));
+        }
+        let mut past = self
+            .past
+            .lock()
+            .map_err(|_| AppError::Internal("the depletion cache is poisoned".into()))?;
+        if let Some(u) = past.get(&epoch) {
+            return Ok(Arc::clone(u));
+        }
+        let u = Arc::new(self.book.usage_in_epoch(epoch)?);
+        past.insert(epoch, Arc::clone(&u));
+        Ok(u)
+    }
+
+    /// A menu item's price in force at `at`.
+    pub fn price_at(&self, id: MenuItemId, at: DateTime<Utc>) -> Option<Money> {
+        self.book.price_at(id, at)
     }
 
     /// Adds the tenant's POS aliases (names mapped by hand to a menu item). A menu item's own
@@ -105,19 +130,43 @@ impl<'b> Depleter<'b> {
     /// 422 on arithmetic overflow.
     pub fn prepare(
         &self,
-        mut sale: SaleRow,
+        sale: SaleRow,
         recorded_by: Option<larder_core::UserId>,
     ) -> Result<PreparedSale, AppError> {
+        self.prepare_with(sale, recorded_by, true)
+    }
+
+    /// The depletion of a sale as recorded: its lines' menu items as stored (a line without
+    /// one stays unmapped: mapping it is a late mapping, recorded once), with the versions in
+    /// force when it happened. What a correction compares with the sale's live movements.
+    ///
+    /// # Errors
+    /// 422 on arithmetic overflow.
+    pub fn prepare_recorded(
+        &self,
+        sale: SaleRow,
+        recorded_by: Option<larder_core::UserId>,
+    ) -> Result<PreparedSale, AppError> {
+        self.prepare_with(sale, recorded_by, false)
+    }
+
+    fn prepare_with(
+        &self,
+        mut sale: SaleRow,
+        recorded_by: Option<larder_core::UserId>,
+        map_names: bool,
+    ) -> Result<PreparedSale, AppError> {
+        let usage = self.usage_at(sale.occurred_at)?;
         let mut total = Usage::new();
         let mut lines_depleted = 0;
         let mut unmapped = Vec::new();
         for line in &mut sale.lines {
-            if line.menu_item_id.is_none() {
+            if map_names && line.menu_item_id.is_none() {
                 line.menu_item_id = self.by_name.get(&name_key(&line.item_name)).copied();
             }
             match line
                 .menu_item_id
-                .and_then(|m| self.usage.get(&m))
+                .and_then(|m| usage.get(&m))
                 .and_then(Option::as_ref)
             {
                 Some(u) => {

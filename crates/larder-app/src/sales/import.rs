@@ -707,7 +707,11 @@ pub fn ticket_sale(
                 item_name: name.clone(),
                 quantity: *q,
                 unit_price: p
-                    .or_else(|| depleter.menu_item(name).and_then(|m| m.price))
+                    .or_else(|| {
+                        depleter
+                            .menu_item(name)
+                            .and_then(|m| depleter.price_at(m.id, t.occurred_at))
+                    })
                     .unwrap_or(Money::ZERO),
             })
             .collect(),
@@ -992,7 +996,10 @@ impl App {
         }
         let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
             Box::pin(async move {
-                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
+                Ok::<_, AppError>((
+                    Book::load_with_history(tx).await?,
+                    tx.list_sale_aliases().await?,
+                ))
             })
         })
         .await?;
@@ -1109,7 +1116,10 @@ impl App {
     pub async fn ticket_importer(&self, tenant: TenantId) -> Result<TicketImporter, AppError> {
         let (book, aliases) = run_tenant(self.db(), tenant, Mode::Read, |tx| {
             Box::pin(async move {
-                Ok::<_, AppError>((Book::load(tx).await?, tx.list_sale_aliases().await?))
+                Ok::<_, AppError>((
+                    Book::load_with_history(tx).await?,
+                    tx.list_sale_aliases().await?,
+                ))
             })
         })
         .await?;

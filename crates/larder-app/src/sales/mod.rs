@@ -210,7 +210,7 @@ impl App {
                 tx.get_location(c.location_id)
                     .await?
                     .ok_or(AppError::NotFound("location"))?;
-                let book = Book::load(tx).await?;
+                let book = Book::load_with_history(tx).await?;
                 let aliases = tx.list_sale_aliases().await?;
                 let depleter = Depleter::new(&book)?.with_aliases(&aliases);
                 let mut lines = Vec::with_capacity(c.lines.len());
@@ -234,7 +234,7 @@ impl App {
                         quantity: l.quantity,
                         unit_price: l
                             .unit_price
-                            .or(menu.and_then(|m| m.price))
+                            .or(menu.and_then(|m| depleter.price_at(m.id, occurred_at)))
                             .unwrap_or(Money::ZERO),
                     });
                 }

@@ -43,6 +43,16 @@ pub struct SaleAlias {
     pub menu_item: String,
     /// When mapped.
     pub created_at: DateTime<Utc>,
+    /// On the answer to a mapping: past lines sold under the name without a menu item that
+    /// it mapped (and depleted) now; 0 in lists.
+    #[serde(default)]
+    pub past_lines_mapped: i64,
+    /// On the answer to a mapping: the sales those lines belong to; 0 in lists.
+    #[serde(default)]
+    pub past_sales_depleted: i64,
+    /// On the answer to a mapping: what re-depleting those sales wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<crate::corrections::Redepletion>,
 }
 
 /// Where the import writes and under which source its ticket numbers are unique.
@@ -181,11 +191,15 @@ impl App {
     }
 
     /// Maps a name the POS sells to a menu item: sales imported or posted from now on under
-    /// that name deplete its recipe. Lines already recorded under the name stay as they were.
+    /// that name deplete its recipe, and the lines already recorded under it without a menu
+    /// item are mapped to it and depleted now, once each (each line's late mapping is kept
+    /// under the line's key), with the versions in force when each sale happened (ADR 023).
+    /// Mapping the name again, or to another menu item, maps no past line twice.
     ///
     /// # Errors
-    /// 403 without `recipes.write`; 422 on `menu_item_id` (not a menu item of the tenant) or on
-    /// `name` when it is a menu item's own name.
+    /// 403 without `recipes.write`; 422 on `menu_item_id` (not a menu item of the tenant), on
+    /// `name` when it is a menu item's own name or when more than
+    /// [`crate::corrections::MAX_REDEPLETED_SALES`] past sales named it.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn map_sold_name(
         &self,
@@ -209,17 +223,22 @@ impl App {
                     ));
                 }
                 let row = SaleAliasRow {
-                    name_key: key,
+                    name_key: key.clone(),
                     item_name: cmd.name.as_str().to_owned(),
                     menu_item_id: item.id,
                     created_at: now,
                 };
+                let (item_id, item_name) = (item.id, item.name.clone());
                 tx.put_sale_alias(&row).await?;
+                let late = crate::corrections::map_late(tx, &key, item_id, p.user_id, now).await?;
                 Ok(SaleAlias {
                     name: row.item_name,
-                    menu_item_id: item.id,
-                    menu_item: item.name.clone(),
+                    menu_item_id: item_id,
+                    menu_item: item_name,
                     created_at: now,
+                    past_lines_mapped: late.lines,
+                    past_sales_depleted: late.sales,
+                    correction: Some(late.redepletion),
                 })
             })
         })
@@ -245,6 +264,9 @@ impl App {
                         name: a.item_name,
                         menu_item_id: a.menu_item_id,
                         created_at: a.created_at,
+                        past_lines_mapped: 0,
+                        past_sales_depleted: 0,
+                        correction: None,
                     })
                     .collect())
             })

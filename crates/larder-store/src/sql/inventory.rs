@@ -14,6 +14,9 @@ use larder_core::inventory::costing::{
 use larder_core::inventory::{MovementKind, MovementOrder};
 use larder_core::{BaseUnit, ItemId, LocationId, LotId, Money, MovementId, Quantity};
 
+mod production;
+mod transfers;
+
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 
 mod waste;
@@ -148,7 +151,7 @@ const GOODS_USED: &str = "SELECT item_id, location_id, kind,
             WHERE ml.tenant_id = $1 AND ml.user_id = $5))
      GROUP BY item_id, location_id, kind ORDER BY item_id, location_id, kind";
 
-fn movement(mut r: Row) -> R<MovementRow> {
+pub(super) fn movement(mut r: Row) -> R<MovementRow> {
     Ok(MovementRow {
         id: r.get()?,
         item_id: r.get()?,
@@ -262,7 +265,12 @@ fn cost_movements(
         let level = levels.entry((m.item_id, m.location_id)).or_default();
         if m.quantity.raw() > 0 {
             let unit_cost = match m.kind {
-                MovementKind::Receipt | MovementKind::Opening => m.unit_cost.or(level.last_cost),
+                // A production batch's output is costed at what its batch consumed (ADR 022);
+                // a transfer in brings the cost it left the sender with (ADR 021).
+                MovementKind::Receipt
+                | MovementKind::Opening
+                | MovementKind::ProductionOutput
+                | MovementKind::TransferIn => m.unit_cost.or(level.last_cost),
                 _ => level.last_cost.or(m.unit_cost),
             }
             .unwrap_or(Money::ZERO);

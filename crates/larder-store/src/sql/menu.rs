@@ -63,6 +63,19 @@ fn recipe_head(mut r: Row) -> R<RecipeRow> {
 
 fn recipe_line(mut r: Row) -> R<(RecipeId, RecipeLineRow)> {
     let recipe: RecipeId = r.get()?;
+    Ok((recipe, line_from_position(r)?))
+}
+
+/// A recipe version's line (`recipe_id, version`, then the columns [`recipe_line`] reads
+/// after its recipe).
+pub(super) fn recipe_line_of_version(mut r: Row) -> R<(RecipeId, i64, RecipeLineRow)> {
+    let recipe: RecipeId = r.get()?;
+    let version: i64 = r.get()?;
+    Ok((recipe, version, line_from_position(r)?))
+}
+
+/// A line's `position, item_id, sub_recipe_id, quantity, unit`.
+fn line_from_position(mut r: Row) -> R<RecipeLineRow> {
     let position = r.get()?;
     let item: Option<ItemId> = r.get()?;
     let sub: Option<RecipeId> = r.get()?;
@@ -75,15 +88,12 @@ fn recipe_line(mut r: Row) -> R<(RecipeId, RecipeLineRow)> {
             ));
         }
     };
-    Ok((
-        recipe,
-        RecipeLineRow {
-            position,
-            component,
-            quantity: r.get()?,
-            unit: r.spelled::<Unit>()?,
-        },
-    ))
+    Ok(RecipeLineRow {
+        position,
+        component,
+        quantity: r.get()?,
+        unit: r.spelled::<Unit>()?,
+    })
 }
 
 fn menu_item(mut r: Row) -> R<MenuItemRow> {

@@ -17,6 +17,7 @@
 mod analytics;
 mod auth;
 mod catalog;
+mod corrections;
 mod idempotency;
 mod inventory;
 mod menu;
@@ -123,7 +124,9 @@ id_args!(
     LotId,
     GoodsReceiptId,
     PurchaseOrderId,
-    InvoiceId
+    InvoiceId,
+    ProductionBatchId,
+    TransferId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

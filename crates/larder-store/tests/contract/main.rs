@@ -41,14 +41,17 @@ macro_rules! contract {
 mod analytics;
 mod auth;
 mod catalog;
+mod corrections;
 mod idempotency;
 mod inventory;
 mod menu;
 mod parity;
 mod procurement;
+mod production;
 mod sales;
 mod store;
 mod tenancy;
+mod transfers;
 mod waste;
 
 use std::sync::Arc;

@@ -1,6 +1,9 @@
 //! inventory: `/stock`, `/stock-movements`, `/stock/adjustments`, and valuation:
 //! `/stock-value`, `/cost-of-goods-used`, `/lots`, `/stock-movements/{id}/lots`.
 
+mod production;
+pub(crate) mod transfers;
+
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -28,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_lots))
         .routes(routes!(movement_lots))
         .merge(waste::router())
+        .merge(production::router())
 }
 
 /// Stock value now or as of a past instant, from the ledger.

@@ -5,6 +5,7 @@ mod analytics;
 mod auth;
 mod catalog;
 mod catalog_csv;
+mod corrections;
 mod inventory;
 mod menu;
 mod procurement;
@@ -72,6 +73,8 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(sales::router())
         .merge(analytics::router())
         .merge(procurement::router())
+        .merge(corrections::router())
+        .merge(inventory::transfers::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

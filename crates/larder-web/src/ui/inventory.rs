@@ -1,5 +1,9 @@
 //! inventory's part of the pages: stock levels as table rows, shown by the dashboard
-//! (`analytics`) and the item page (`catalog`). The inventory context has no page of its own yet.
+//! (`analytics`) and the item page (`catalog`); and [`transfers`]' pages.
+
+pub(super) mod transfers;
+
+pub(crate) mod production;
 
 use larder_app::inventory::StockLevel;
 use larder_app::tenancy::Location;

@@ -231,6 +231,7 @@ fn recipe_command(f: &Fields) -> Result<RecipeCommand, AppError> {
             })?,
         notes: opt_text("notes", f.opt("notes"), Note::parse)?,
         lines,
+        effective_from: None,
     })
 }
 
@@ -288,6 +289,43 @@ struct RecipeFormPage {
     recipes: Vec<Choice>,
     units: Vec<&'static str>,
     cost: CostText,
+    /// The recipe's versions, newest first (empty for a new recipe).
+    history: Vec<VersionRow>,
+}
+
+/// One version in an edit form's history list.
+struct VersionRow {
+    version: i64,
+    from: String,
+    to: String,
+    what: String,
+    cost: String,
+}
+
+/// An instant as the history list shows it (UTC, to the minute), or `when_none`.
+fn when(t: Option<chrono::DateTime<chrono::Utc>>, when_none: &str) -> String {
+    t.map_or_else(
+        || when_none.to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+/// The `effective_from` of an edit form: the start of the business day given (the tenant's
+/// time zone and cutoff), or `None` (now) when left empty.
+///
+/// # Errors
+/// 422 on `effective_from` for a date that does not read.
+async fn effective_from(
+    s: &AppState,
+    p: Principal,
+    f: &Fields,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let Some(raw) = f.opt("effective_from") else {
+        return Ok(None);
+    };
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("effective_from", "give a date as YYYY-MM-DD"))?;
+    Ok(Some(s.app.calendar(p.tenant_id).await?.day_start(day)))
 }
 
 impl RecipeFormPage {
@@ -385,6 +423,31 @@ async fn recipe_form_page(
             _ => {}
         }
     }
+    let history = match id {
+        Some(id) => {
+            let n = numbers_for(&s.app, p).await?;
+            s.app
+                .recipe_history(p, id)
+                .await?
+                .data
+                .into_iter()
+                .map(|v| VersionRow {
+                    version: v.version,
+                    from: when(v.effective_from, "the start"),
+                    to: when(v.effective_to, "now"),
+                    what: format!(
+                        "{} line{}, makes {} {}",
+                        v.lines.len(),
+                        if v.lines.len() == 1 { "" } else { "s" },
+                        super::format::count(v.yield_quantity),
+                        v.yield_unit
+                    ),
+                    cost: n.money(v.cost_per_yield_unit),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok(RecipeFormPage {
         nav: "recipes",
         tenant_name: me.tenant_name,
@@ -395,6 +458,7 @@ async fn recipe_form_page(
         recipes,
         units: Unit::ALL.iter().map(|u| u.as_str()).collect(),
         cost,
+        history,
     })
 }
 
@@ -500,12 +564,19 @@ async fn submit_recipe(
         let page = recipe_form_page(&s, p, id, RecipeForm::typed(&f, more), None, cost).await?;
         return Ok(with_script(render(&page)?));
     }
-    let result = match (recipe_command(&f), f.version()) {
-        (Ok(cmd), Ok(v)) => match id {
+    let dated = match id {
+        Some(_) => effective_from(&s, p, &f).await,
+        None => Ok(None),
+    };
+    let result = match (recipe_command(&f), f.version(), dated) {
+        (Ok(mut cmd), Ok(v), Ok(at)) => match id {
             None => s.app.create_recipe(p, cmd, None).await.map(|r| r.value.id),
-            Some(id) => s.app.update_recipe(p, id, cmd, v).await.map(|r| r.id),
+            Some(id) => {
+                cmd.effective_from = at;
+                s.app.update_recipe(p, id, cmd, v).await.map(|r| r.id)
+            }
         },
-        (Err(e), _) | (_, Err(e)) => Err(e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/recipes/{id}?saved=1")).into_response()),
@@ -761,6 +832,7 @@ fn menu_item_command(f: &Fields) -> Result<MenuItemCommand, AppError> {
             .opt("price")
             .map(|v| Money::parse(v).map_err(|e| AppError::invalid("price", e.to_string())))
             .transpose()?,
+        effective_from: None,
     })
 }
 
@@ -803,6 +875,8 @@ struct MenuItemFormPage {
     form: MenuItemForm,
     recipes: Vec<Choice>,
     margin: MarginText,
+    /// The menu item's versions, newest first (empty for a new one).
+    history: Vec<VersionRow>,
 }
 
 impl MenuItemFormPage {
@@ -838,6 +912,30 @@ async fn menu_item_form_page(
             name: format!("{} (makes {}, retired)", r.name, r.yield_unit),
         });
     }
+    let history = match id {
+        Some(id) => {
+            let n = numbers_for(&s.app, p).await?;
+            s.app
+                .menu_item_history(p, id)
+                .await?
+                .data
+                .into_iter()
+                .map(|v| VersionRow {
+                    version: v.version,
+                    from: when(v.effective_from, "the start"),
+                    to: when(v.effective_to, "now"),
+                    what: format!(
+                        "{} x {} at {}",
+                        super::format::count(v.portion),
+                        v.recipe.unwrap_or_else(|| "no recipe".into()),
+                        n.money(v.price)
+                    ),
+                    cost: n.money(v.cost),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok(MenuItemFormPage {
         nav: "menu",
         tenant_name: me.tenant_name,
@@ -847,6 +945,7 @@ async fn menu_item_form_page(
         form,
         recipes,
         margin,
+        history,
     })
 }
 
@@ -929,12 +1028,19 @@ async fn submit_menu_item(
         let page = menu_item_form_page(&s, p, id, MenuItemForm::typed(&f), error, margin).await?;
         return render(&page);
     }
-    let result = match (menu_item_command(&f), f.version()) {
-        (Ok(cmd), Ok(v)) => match id {
+    let dated = match id {
+        Some(_) => effective_from(&s, p, &f).await,
+        None => Ok(None),
+    };
+    let result = match (menu_item_command(&f), f.version(), dated) {
+        (Ok(mut cmd), Ok(v), Ok(at)) => match id {
             None => s.app.create_menu_item(p, cmd, None).await.map(drop),
-            Some(id) => s.app.update_menu_item(p, id, cmd, v).await.map(drop),
+            Some(id) => {
+                cmd.effective_from = at;
+                s.app.update_menu_item(p, id, cmd, v).await.map(drop)
+            }
         },
-        (Err(e), _) | (_, Err(e)) => Err(e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/menu?saved=1").into_response()),

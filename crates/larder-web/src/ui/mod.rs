@@ -81,4 +81,6 @@ pub fn router() -> Router<AppState> {
         .merge(procurement::router())
         .merge(tenancy::router())
         .merge(inventory::waste::router())
+        .merge(inventory::production::router())
+        .merge(inventory::transfers::router())
 }

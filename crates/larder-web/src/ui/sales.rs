@@ -433,10 +433,18 @@ async fn map_name(
             },
         )
         .await?;
+    let said = format!(
+        "{} → {}: {} past line{} in {} sale{} depleted now",
+        a.name,
+        a.menu_item,
+        a.past_lines_mapped,
+        if a.past_lines_mapped == 1 { "" } else { "s" },
+        a.past_sales_depleted,
+        if a.past_sales_depleted == 1 { "" } else { "s" },
+    );
     let to = format!(
         "/sales/import?mapped={}",
-        form_urlencoded::byte_serialize(format!("{} → {}", a.name, a.menu_item).as_bytes())
-            .collect::<String>()
+        form_urlencoded::byte_serialize(said.as_bytes()).collect::<String>()
     );
     Ok(Redirect::to(&to).into_response())
 }

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 46] = [
+const NO_LOCATION_DATA: [(&str, &str); 48] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -69,6 +69,9 @@ const NO_LOCATION_DATA: [(&str, &str); 46] = [
     ("get", "/api/v1/menu-items/{id}"),
     ("put", "/api/v1/menu-items/{id}"),
     ("post", "/api/v1/menu-items/{id}/retire"),
+    // What a recipe makes belongs to the recipe, not to a location.
+    ("get", "/api/v1/recipes/{id}/production"),
+    ("put", "/api/v1/recipes/{id}/production"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -784,6 +787,61 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     .await;
     assert_eq!(orders(&owner), Some(1), "{owner}");
 
+    // Transfers (ADR 021): one between Peckham and a third location is not the manager's to
+    // see, list, edit, send, receive or cancel, nor to request.
+    for (method, template) in [
+        ("get", "/transfers"),
+        ("post", "/transfers"),
+        ("get", "/transfers/{id}"),
+        ("put", "/transfers/{id}"),
+        ("post", "/transfers/{id}/send"),
+        ("post", "/transfers/{id}/receive"),
+        ("post", "/transfers/{id}/cancel"),
+    ] {
+        cover(method, template);
+    }
+    let camden = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/locations",
+                Some(&t.token),
+                &json!({"name": "Camden", "kind": "outlet"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let away = json!({"from_location_id": peckham, "to_location_id": camden,
+                      "lines": [{"item_id": item, "quantity": "1"}]});
+    let res = app.post("/api/v1/transfers", Some(&t.token), &away).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let transfer = id_of(&json_of(res).await);
+    assert_eq!(
+        app.post("/api/v1/transfers", Some(&m), &away)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let path = format!("/api/v1/transfers/{transfer}");
+    assert_eq!(app.get(&path, &m).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.put(&path, &m, &away).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for (action, body) in [
+        ("send", json!({})),
+        ("receive", json!({})),
+        ("cancel", json!({"reason": "not mine"})),
+    ] {
+        let res = app.post(&format!("{path}/{action}"), Some(&m), &body).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let listed = app.get("/api/v1/transfers", &m).await.text().await.unwrap();
+    assert!(
+        !listed.contains(&transfer) && leaks(&listed).is_empty(),
+        "{listed}"
+    );
+
     // Member administration is the owner's and admins': the manager may not lift their limit.
     for (method, template) in [
         ("get", "/members"),
@@ -929,6 +987,67 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         assert!(html.contains(must_show), "{page} lost Brixton: {html}");
         assert!(leaks(&html).is_empty(), "{page} shows {:?}", leaks(&html));
     }
+
+    // Production: a batch made at Peckham is not the manager's to read, make or plan for.
+    let pot = app.create_item(&t, "Saffron rice pot", "ea", "0").await;
+    let res = app
+        .put(
+            &format!("/api/v1/recipes/{recipe}/production"),
+            &t.token,
+            &json!({"item_id": pot}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let make = |at: &str| json!({"location_id": at, "recipe_id": recipe, "planned_quantity": "2", "actual_quantity": "2"});
+    let res = app
+        .post(
+            "/api/v1/production-batches",
+            Some(&t.token),
+            &make(&peckham),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let batch_b = id_of(&json_of(res).await);
+    cover("post", "/production-batches");
+    let res = app
+        .post("/api/v1/production-batches", Some(&m), &make(&peckham))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post("/api/v1/production-batches", Some(&m), &make(&brixton))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let batch_a = id_of(&json_of(res).await);
+    cover("get", "/production-batches");
+    let body = app
+        .get("/api/v1/production-batches", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains(&batch_a) && !body.contains(&batch_b),
+        "{body}"
+    );
+    assert!(leaks(&body).is_empty(), "{:?}", leaks(&body));
+    cover("get", "/production-batches/{id}");
+    let res = app
+        .get(&format!("/api/v1/production-batches/{batch_b}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .get(&format!("/api/v1/production-batches/{batch_a}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    cover("get", "/prep-list");
+    let res = app
+        .get(&format!("/api/v1/prep-list?location_id={peckham}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .get(&format!("/api/v1/prep-list?location_id={brixton}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 
     // Lifting the limit shows Peckham from the next request.
     let res = app

@@ -247,6 +247,16 @@ async fn an_unmapped_name_mapped_in_one_step_depletes_from_the_next_import(app: 
         .post("/api/v1/sales/aliases", Some(&t.token), &body)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    // The line already imported under the name is mapped and depleted now, once (ADR 023).
+    let mapped: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            mapped["past_lines_mapped"].clone(),
+            mapped["past_sales_depleted"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(app.on_hand(&t, &rice).await, "-120.000");
     let aliases: Value = app
         .get("/api/v1/sales/aliases", &t.token)
         .await
@@ -265,7 +275,7 @@ async fn an_unmapped_name_mapped_in_one_step_depletes_from_the_next_import(app: 
     assert_eq!(r["lines_depleted"], 1);
     app.sell(&t, "Pilau Rice (L)", "1", "2024-05-03T12:00:00Z")
         .await;
-    assert_eq!(app.on_hand(&t, &rice).await, "-360.000");
+    assert_eq!(app.on_hand(&t, &rice).await, "-480.000");
     let other_aliases: Value = app
         .get("/api/v1/sales/aliases", &other.token)
         .await
