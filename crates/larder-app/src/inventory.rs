@@ -17,6 +17,7 @@ pub mod production;
 pub mod transfers;
 pub mod counts;
 pub mod valuation;
+pub mod waste;
 
 use crate::idempotency::{IdempotencyKey, Idempotent, run_once};
 use crate::page::{self, Page};
@@ -52,6 +53,8 @@ pub struct Movement {
     pub reason: Option<String>,
     /// The sale behind a `sale` movement.
     pub sale_id: Option<larder_core::SaleId>,
+    /// The mistaken movement this one compensates (same kind, opposite quantity; ADR 020).
+    pub reverses: Option<MovementId>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
     /// When it was recorded.
@@ -83,6 +86,7 @@ impl From<MovementRow> for Movement {
             settled: m.costing.settled,
             reason: m.reason,
             sale_id: m.sale_id,
+            reverses: m.reverses,
             occurred_at: m.occurred_at,
             recorded_at: m.recorded_at,
         }

@@ -11,6 +11,7 @@ pub mod costing;
 pub mod production;
 pub mod transfers;
 pub mod counts;
+pub mod waste;
 
 /// The order movements are listed in, newest first either way: by when Larder recorded them
 /// (their id; the default), or by when they happened in the kitchen (`occurred_at`, then id).

@@ -53,6 +53,7 @@ fn migrations() -> Vec<M<'static>> {
         ),
         M::up(include_str!("../migrations/20261208000002_units.sql")),
         M::up(include_str!("../migrations/20261208000003_counts.sql")),
+        M::up(include_str!("../migrations/20261208000004_waste.sql")),
         M::up(include_str!("../migrations/20261208000005_transfers.sql")),
         M::up(include_str!("../migrations/20261208000006_production.sql")),
         M::up(include_str!(

@@ -15,6 +15,8 @@ use larder_core::{
 
 use crate::{LocationScope, StoreError};
 
+pub mod waste;
+pub use waste::*;
 mod production;
 pub use production::*;
 mod counts;

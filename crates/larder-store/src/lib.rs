@@ -199,6 +199,7 @@ pub trait TenantTx:
     + SalesTx
     + AnalyticsTx
     + ProcurementTx
+    + WasteTx
     + ProductionTx
     + CorrectionsTx
     + TransferTx
@@ -217,6 +218,7 @@ impl<T> TenantTx for T where
         + SalesTx
         + AnalyticsTx
         + ProcurementTx
+        + WasteTx
         + ProductionTx
         + CorrectionsTx
         + TransferTx
@@ -228,6 +230,7 @@ impl<T> TenantTx for T where
 pub mod prelude {
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;
+    pub use crate::WasteTx;
     pub use crate::{
         AnalyticsTx, AuthTx, AvtTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx,
         InventoryTx, InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx,

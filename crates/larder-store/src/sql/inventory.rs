@@ -20,6 +20,7 @@ mod transfers;
 use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 
 mod counts;
+mod waste;
 use crate::{
     CostMismatch, Costing, InventoryTx, LedgerMismatch, LevelDelta, LotFilter, LotRow,
     MovementCost, MovementFilter, MovementRow, MovementTarget, StockFilter, StockLevelRow,
@@ -270,9 +271,7 @@ fn cost_movements(
                 MovementKind::Receipt
                 | MovementKind::Opening
                 | MovementKind::ProductionOutput
-                | MovementKind::TransferIn => {
-                    m.unit_cost.or(level.last_cost)
-                }
+                | MovementKind::TransferIn => m.unit_cost.or(level.last_cost),
                 _ => level.last_cost.or(m.unit_cost),
             }
             .unwrap_or(Money::ZERO);

@@ -54,6 +54,7 @@ mod store;
 mod tenancy;
 mod transfers;
 mod units;
+mod waste;
 
 use std::sync::Arc;
 

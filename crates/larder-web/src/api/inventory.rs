@@ -20,6 +20,8 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IdemKey};
 
+mod waste;
+
 /// Inventory's routes with their OpenAPI paths.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(goods_used))
         .routes(routes!(list_lots))
         .routes(routes!(movement_lots))
+        .merge(waste::router())
         .merge(production::router())
 }
 

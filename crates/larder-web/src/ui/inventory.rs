@@ -12,6 +12,7 @@ use larder_core::ItemId;
 use super::format::Numbers;
 
 pub(crate) mod counts;
+pub(crate) mod waste;
 
 /// One stock level (item x location) as the stock tables show it.
 pub struct StockRow {

@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(sales::router())
         .merge(procurement::router())
         .merge(tenancy::router())
+        .merge(inventory::waste::router())
         .merge(inventory::production::router())
         .merge(inventory::transfers::router())
         .merge(inventory::counts::router())

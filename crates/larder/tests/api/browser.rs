@@ -1963,3 +1963,95 @@ async fn two_counters_count_on_phones_and_the_manager_approves() {
     let _ = std::fs::remove_dir_all(p1);
     let _ = std::fs::remove_dir_all(p2);
 }
+
+/// A cook on a phone throws away a bag and 100 g of rice with two taps (the item, the amount,
+/// the reason's button), sees it in the recent entries and in the report's money, is told a
+/// note is needed for "Other", and reverses the entry: the stock comes back (ADR 020).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_records_and_reverses_waste_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Waste House").await;
+    let res = app
+        .post(
+            "/api/v1/items",
+            Some(&t.token),
+            &json!({"name": "Basmati rice", "base_unit": "g", "unit_cost": "0.002",
+                    "category": "dry goods", "pack_sizes": [{"name": "bag", "quantity": "500"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let rice = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.adjust(&t, &rice, "2000", "opening").await.status(),
+        StatusCode::CREATED
+    );
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/waste")).await.unwrap();
+    let pick = |c: fantoccini::Client, rice: String| async move {
+        c.find(Locator::Id("waste-what"))
+            .await
+            .unwrap()
+            .select_by_value(&format!("item:{rice}"))
+            .await
+            .unwrap();
+    };
+    // "Other" without a note is refused, the form kept.
+    pick(c.clone(), rice.clone()).await;
+    fill(&c, "waste-amount", "1 bag + 100 g").await;
+    click(&c, "#reason-other").await;
+    let error = text_of(&c, "form-error").await;
+    assert!(error.contains("note"), "{error}");
+    // Dropped: 600 g at 0.002/g.
+    click(&c, "#reason-dropped").await;
+    let done = text_until(&c, "waste-done", |t| t.contains("Basmati rice")).await;
+    assert!(done.contains("Dropped"), "{done}");
+    let recent = text_of(&c, "waste-entries").await;
+    assert!(
+        recent.contains("1 bag + 100 g") && recent.contains("£1.20"),
+        "{recent}"
+    );
+    assert_eq!(app.on_hand(&t, &rice).await, "1400.000");
+    assert!(
+        overflow(&c).await <= 0,
+        "the waste page is wider than a phone"
+    );
+    shoot(&c, "waste-390").await;
+    c.goto(&format!("{base}/waste/report?group_by=item"))
+        .await
+        .unwrap();
+    let total = text_of(&c, "waste-total").await;
+    assert!(total.contains("£1.20"), "{total}");
+    let lines = text_of(&c, "waste-lines").await;
+    assert!(
+        lines.contains("Basmati rice") && lines.contains("600"),
+        "{lines}"
+    );
+    assert!(overflow(&c).await <= 0 && table_overflow(&c).await <= 0);
+    shoot(&c, "waste-report-390").await;
+    // Reversed from the recent entries: the stock is back. htmx swaps only the list, so
+    // what is half-typed in the form above stays.
+    c.goto(&format!("{base}/waste")).await.unwrap();
+    fill(&c, "waste-amount", "250 g").await;
+    click(&c, "#waste-entries form button").await;
+    let recent = text_until(&c, "waste-entries", |t| t.contains("Reversed")).await;
+    assert!(recent.contains("Reversed"), "{recent}");
+    let kept = c
+        .find(Locator::Id("waste-amount"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("250 g"));
+    assert_eq!(app.on_hand(&t, &rice).await, "2000.000");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -965,6 +965,90 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             .any(|x| x["role"] == "owner" && x["locations"].is_null())
     );
 
+    // Waste and reversals (ADR 020): recorded, listed, reported and reversed at Brixton;
+    // Peckham's entries and movements are 404 and its waste is in no list or report.
+    for (method, path) in [
+        ("post", "/waste-entries"),
+        ("get", "/waste-entries"),
+        ("get", "/waste-entries/{id}"),
+        ("post", "/waste-entries/{id}/reverse"),
+        ("post", "/stock-movements/{id}/reverse"),
+        ("get", "/waste-report"),
+    ] {
+        cover(method, path);
+    }
+    let waste = |at: &str| json!({"location_id": at, "reason": "dropped", "item_id": item, "quantity": "0.1"});
+    let res = app
+        .post("/api/v1/waste-entries", Some(&m), &waste(&peckham))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post("/api/v1/waste-entries", Some(&m), &waste(&brixton))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mine = id_of(&json_of(res).await);
+    let res = app
+        .post("/api/v1/waste-entries", Some(&t.token), &waste(&peckham))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let theirs = id_of(&json_of(res).await);
+    let listed = app
+        .get("/api/v1/waste-entries", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains(&mine) && !listed.contains(&theirs),
+        "{listed}"
+    );
+    assert!(leaks(&listed).is_empty(), "{listed}");
+    let report = json_of(
+        app.get(
+            &format!("/api/v1/waste-report?{}&group_by=location", self::period()),
+            &m,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(report["total"], "0.25", "{report}");
+    assert!(leaks(&report.to_string()).is_empty(), "{report}");
+    let all = json_of(
+        app.get(
+            &format!("/api/v1/waste-report?{}", self::period()),
+            &t.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(all["total"], "0.50");
+    assert_eq!(
+        app.get(&format!("/api/v1/waste-entries/{theirs}"), &m)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    for path in [
+        format!("/api/v1/waste-entries/{theirs}/reverse"),
+        format!("/api/v1/stock-movements/{receipt_b}/reverse"),
+    ] {
+        let res = app
+            .post(&path, Some(&m), &json!({"reason": "not here"}))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Both reversed, so the figures below are as before.
+    for (id, token) in [(&mine, &m), (&theirs, &t.token)] {
+        let res = app
+            .post(
+                &format!("/api/v1/waste-entries/{id}/reverse"),
+                Some(token),
+                &json!({"reason": "test over"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+
     // The pages: the dashboard and the item page show Brixton only.
     let web = reqwest::Client::builder()
         .cookie_store(true)

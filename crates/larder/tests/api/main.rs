@@ -27,3 +27,4 @@ mod transfers;
 mod ui;
 mod ui_editing;
 mod units;
+mod waste;
