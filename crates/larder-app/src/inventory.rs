@@ -13,9 +13,9 @@ use larder_store::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod counts;
 pub mod production;
 pub mod transfers;
-pub mod counts;
 pub mod valuation;
 pub mod waste;
 

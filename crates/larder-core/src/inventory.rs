@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::decimal::Quantity;
 
 pub mod costing;
+pub mod counts;
 pub mod production;
 pub mod transfers;
-pub mod counts;
 pub mod waste;
 
 /// The order movements are listed in, newest first either way: by when Larder recorded them

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 48] = [
+const NO_LOCATION_DATA: [(&str, &str); 52] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -72,6 +72,12 @@ const NO_LOCATION_DATA: [(&str, &str); 48] = [
     // What a recipe makes belongs to the recipe, not to a location.
     ("get", "/api/v1/recipes/{id}/production"),
     ("put", "/api/v1/recipes/{id}/production"),
+    // A recipe's and a menu item's versions belong to them, not to a location.
+    ("get", "/api/v1/recipes/{id}/history"),
+    ("get", "/api/v1/menu-items/{id}/history"),
+    // An item's amounts and barcodes belong to the item, not to a location.
+    ("post", "/api/v1/items/{id}/amount"),
+    ("get", "/api/v1/barcodes/resolve"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -765,6 +771,88 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(!body.contains(&po_b) && leaks(&body).is_empty(), "{body}");
+    // Storage areas (ADR 018): one at each site; the limited manager reads and changes only
+    // Brixton's, and Peckham's answer 404 (its location, its area and its shelves).
+    let mut areas = Vec::new();
+    for at in [&brixton, &peckham] {
+        let res = app
+            .post(
+                &format!("/api/v1/locations/{at}/storage-areas"),
+                Some(&t.token),
+                &json!({"name": "Walk-in"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        areas.push(id_of(&json_of(res).await));
+    }
+    let (area_a, area_b) = (areas[0].clone(), areas[1].clone());
+    cover("post", "/locations/{id}/storage-areas");
+    let res = app
+        .post(
+            &format!("/api/v1/locations/{peckham}/storage-areas"),
+            Some(&m),
+            &json!({"name": "Freezer"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/locations/{id}/storage-areas");
+    for (at, want) in [
+        (&brixton, StatusCode::OK),
+        (&peckham, StatusCode::NOT_FOUND),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/locations/{at}/storage-areas"), &m)
+            .await;
+        assert_eq!(res.status(), want);
+        let body = res.text().await.unwrap();
+        assert!(leaks(&body).is_empty(), "{body}");
+    }
+    cover("put", "/locations/{id}/storage-areas/order");
+    let res = app
+        .put(
+            &format!("/api/v1/locations/{peckham}/storage-areas/order"),
+            &m,
+            &json!({"ids": [area_b]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/storage-areas/{id}");
+    cover("get", "/storage-areas/{id}/items");
+    for (area, want) in [(&area_a, StatusCode::OK), (&area_b, StatusCode::NOT_FOUND)] {
+        for path in [
+            format!("/api/v1/storage-areas/{area}"),
+            format!("/api/v1/storage-areas/{area}/items"),
+        ] {
+            assert_eq!(app.get(&path, &m).await.status(), want, "{path}");
+        }
+    }
+    cover("put", "/storage-areas/{id}");
+    cover("put", "/storage-areas/{id}/items");
+    for (path, body) in [
+        (
+            format!("/api/v1/storage-areas/{area_b}"),
+            json!({"name": "Mine"}),
+        ),
+        (
+            format!("/api/v1/storage-areas/{area_b}/items"),
+            json!({"item_ids": [item]}),
+        ),
+    ] {
+        assert_eq!(
+            app.put(&path, &m, &body).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    cover("post", "/storage-areas/{id}/retire");
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/storage-areas/{area_b}/retire")))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Stock counts (ADR 019): one at each site; the limited manager starts, reads, lists,
     // counts, approves and cancels only at Brixton, and Peckham's answers 404.
     let mut counts = Vec::new();
