@@ -238,6 +238,7 @@ impl Book {
         );
         let mut book = Self::from_rows(&recipes, &items, menu);
         book.history = Some(history);
+        book.load_produced(tx).await?;
         Ok(book)
     }
 
@@ -254,7 +255,7 @@ impl Book {
             return self.current_usage();
         };
         let at = h.epoch_start(epoch);
-        let recipes = h.recipes_at(at);
+        let recipes = self.stocked(h.recipes_at(at));
         let mut out = HashMap::with_capacity(self.menu_items.len());
         for m in self.menu_items.values() {
             let v = h
@@ -271,16 +272,28 @@ impl Book {
     /// # Errors
     /// 422 when a recipe cannot be exploded.
     pub(crate) fn current_usage(&self) -> Result<HashMap<MenuItemId, Option<Usage>>, AppError> {
+        let recipes = self.stocked(self.recipes.clone());
         let mut out = HashMap::with_capacity(self.menu_items.len());
         for m in self.menu_items.values() {
-            out.insert(
-                m.id,
-                self.per_sale(&m.name, &menu_version(m), &self.recipes)?,
-            );
+            out.insert(m.id, self.per_sale(&m.name, &menu_version(m), &recipes)?);
         }
         Ok(out)
     }
 
+    /// `recipes` as a sale depletes them: a line naming a sub-recipe that production makes
+    /// into a stock item takes that item ([`larder_core::inventory::production::stock_book`]).
+    fn stocked(&self, recipes: HashMap<RecipeId, RecipeDef>) -> HashMap<RecipeId, RecipeDef> {
+        if self.produced.is_empty() {
+            recipes
+        } else {
+            larder_core::inventory::production::stock_book(&recipes, &self.produced)
+        }
+    }
+
+    /// What one sale of a menu item version takes, per item in base units: its recipe
+    /// exploded (produced sub-recipes as their items), or, when production makes the recipe
+    /// itself into a stock item, that item (one base unit per yield unit: the item is counted
+    /// in the recipe's yield unit, ADR 022), times the portion.
     fn per_sale(
         &self,
         name: &str,
@@ -290,8 +303,11 @@ impl Book {
         let Some(r) = v.recipe_id else {
             return Ok(None);
         };
-        let exploded = menu::explode(r, recipes, &self.units)
-            .map_err(|e| AppError::invalid("recipe", e.to_string()))?;
+        let exploded = match self.produced.get(&r) {
+            Some(item) => Usage::from([(*item, larder_core::rational::Ratio::from_int(1))]),
+            None => menu::explode(r, recipes, &self.units)
+                .map_err(|e| AppError::invalid("recipe", e.to_string()))?,
+        };
         let mut per_sale = Usage::new();
         menu::accumulate(&mut per_sale, &exploded, v.portion)
             .ok_or_else(|| AppError::invalid("portion", format!("menu item '{name}' overflows")))?;

@@ -50,6 +50,9 @@ pub struct Book {
     /// ([`Book::load_with_history`]): sales deplete with the versions in force when they
     /// happened. Without it, the current versions serve every instant.
     pub(crate) history: Option<crate::corrections::History>,
+    /// Recipes a production batch makes into a stock item (ADR 022): a sale depletes such a
+    /// recipe as that item, not as its ingredients, which its batches already consumed.
+    pub(crate) produced: HashMap<RecipeId, ItemId>,
 }
 
 pub(crate) fn def_of(r: &RecipeRow) -> RecipeDef {
@@ -80,7 +83,23 @@ impl Book {
         let recipes = tx.all_recipes().await?;
         let items = tx.all_item_units().await?;
         let menu = tx.all_menu_items().await?;
-        Ok(Self::from_rows(&recipes, &items, menu))
+        let mut book = Self::from_rows(&recipes, &items, menu);
+        book.load_produced(tx).await?;
+        Ok(book)
+    }
+
+    /// Reads which recipes production makes into stock items (see [`Book::produced`]).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub(crate) async fn load_produced(&mut self, tx: &mut dyn TenantTx) -> Result<(), AppError> {
+        self.produced = tx
+            .all_production_recipes()
+            .await?
+            .into_iter()
+            .map(|r| (r.recipe_id, r.item_id))
+            .collect();
+        Ok(())
     }
 
     /// Builds a book from rows.
@@ -96,6 +115,7 @@ impl Book {
             item_names: items.iter().map(|i| (i.id, i.name.clone())).collect(),
             menu_items: menu.into_iter().map(|m| (m.id, m)).collect(),
             history: None,
+            produced: HashMap::new(),
         }
     }
 

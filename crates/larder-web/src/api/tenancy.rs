@@ -131,7 +131,7 @@ pub(crate) async fn get_storage_area(
     Ok(with_etag(a.version, a))
 }
 
-#[utoipa::path(put, path = "/storage-areas/{id}", tag = "tenancy", params(("id" = larder_core::StorageAreaId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = larder_app::tenancy::storage_areas::StorageAreaCommand, responses((status = 200, description = "Renamed", body = larder_app::tenancy::storage_areas::StorageArea), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/storage-areas/{id}", tag = "tenancy", params(("id" = larder_core::StorageAreaId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = larder_app::tenancy::storage_areas::StorageAreaCommand, responses((status = 200, description = "Renamed", body = larder_app::tenancy::storage_areas::StorageArea), (status = 409, description = "Another area of the location has that name", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn rename_storage_area(
     State(s): State<AppState>,
     Auth(p): Auth,

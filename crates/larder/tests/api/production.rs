@@ -15,7 +15,53 @@ both!(
     a_batch_consumes_two_lots_fefo_and_makes_a_lot_worth_exactly_what_it_used,
     production_refuses_what_it_cannot_make_and_stays_in_its_tenant,
     the_prep_list_makes_par_plus_expected_usage_less_on_hand_in_whole_batches,
+    a_sale_takes_a_produced_sauce_from_its_stock_not_its_ingredients_again,
 );
+
+/// A dish using a produced sub-recipe, and a menu item selling the produced recipe itself:
+/// once production makes the sauce, a sale takes the sauce item (whose batch already took the
+/// tomatoes and oil), never the tomatoes and oil a second time.
+async fn a_sale_takes_a_produced_sauce_from_its_stock_not_its_ingredients_again(app: TestApp) {
+    let t = app.register("Pizzeria").await;
+    let (tomato, oil, sauce, recipe) = sauce_kitchen(&app, &t).await;
+    let dough = app.create_item(&t, "Dough ball", "ea", "0.5").await;
+    receive(&app, &t, &tomato, "2000", "0.002", "2030-01-10").await;
+    receive(&app, &t, &oil, "500", "0.01", "2030-01-10").await;
+    receive(&app, &t, &dough, "10", "0.5", "2030-01-10").await;
+    let res = app
+        .post("/api/v1/recipes", Some(&t.token), &json!({"name": "Margherita", "yield_quantity": "1", "yield_unit": "ea",
+            "lines": [{"recipe_id": recipe, "quantity": "200", "unit": "g"}, {"item_id": dough, "quantity": "1", "unit": "ea"}]}))
+        .await;
+    let pizza = json_of(res, StatusCode::CREATED).await["id"].clone();
+    for body in [
+        json!({"name": "Margherita", "recipe_id": pizza, "price": "9.00"}),
+        json!({"name": "Pot of sauce", "recipe_id": recipe, "portion": "250", "price": "2.00"}),
+    ] {
+        let res = app.post("/api/v1/menu-items", Some(&t.token), &body).await;
+        json_of(res, StatusCode::CREATED).await;
+    }
+    let body = json!({"location_id": t.location_id, "recipe_id": recipe, "planned_quantity": "2000",
+                      "actual_quantity": "2000"});
+    let res = app
+        .post("/api/v1/production-batches", Some(&t.token), &body)
+        .await;
+    json_of(res, StatusCode::CREATED).await;
+    let res = app
+        .post(
+            "/api/v1/sales",
+            Some(&t.token),
+            &json!({"location_id": t.location_id,
+                    "lines": [{"name": "Margherita", "quantity": "2"}, {"name": "Pot of sauce", "quantity": "1"}]}),
+        )
+        .await;
+    json_of(res, StatusCode::CREATED).await;
+    // The batch took 2 000 g of tomatoes and 100 ml of oil; the sales took 2 x 200 g + 250 g
+    // of sauce and two dough balls, and no more tomatoes or oil.
+    assert_eq!(q(&app.on_hand(&t, &sauce).await), q("1350"));
+    assert_eq!(q(&app.on_hand(&t, &dough).await), q("8"));
+    assert_eq!(q(&app.on_hand(&t, &tomato).await), q("0"));
+    assert_eq!(q(&app.on_hand(&t, &oil).await), q("400"));
+}
 
 fn money(v: &Value) -> Money {
     Money::parse(v.as_str().unwrap_or_else(|| panic!("not money: {v}")))
@@ -414,7 +460,8 @@ async fn the_prep_list_makes_par_plus_expected_usage_less_on_hand_in_whole_batch
         .unwrap_or_default()
         .and_utc();
     app.sell(&t, "Pasta", "50", &other_day.to_rfc3339()).await;
-    // Par 2 000 g; 1 500 g on hand.
+    // Par 2 000 g; 1 500 g on hand: the sales took their sauce from stock (110 portions x
+    // 200 g = 22 000 g), so 23 500 g came in before them.
     let res = app
         .put(
             &format!("/api/v1/items/{sauce}/par-levels/{}", t.location_id),
@@ -423,7 +470,7 @@ async fn the_prep_list_makes_par_plus_expected_usage_less_on_hand_in_whole_batch
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.adjust(&t, &sauce, "1500", "opening").await;
+    let res = app.adjust(&t, &sauce, "23500", "opening").await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = app
         .get(
