@@ -84,6 +84,23 @@ impl AppError {
         }
     }
 
+    /// The same error with its field named inside `parent` (`lines[2]` + `quantity` ->
+    /// `lines[2].quantity`); errors without a field are unchanged.
+    #[must_use]
+    pub fn within(self, parent: &str) -> Self {
+        match self {
+            Self::Validation { field, message } => Self::Validation {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            Self::Conflict { field, message } => Self::Conflict {
+                field: format!("{parent}.{field}"),
+                message,
+            },
+            e => e,
+        }
+    }
+
     /// A conflict on `field`.
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Conflict {

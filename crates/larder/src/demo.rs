@@ -152,6 +152,12 @@ struct BookFile {
     supplier: Vec<SupplierSpec>,
     #[serde(default)]
     supplier_item: Vec<SupplierItemSpec>,
+    /// Read by [`crate::demo_stock`].
+    #[serde(default, rename = "storage_area")]
+    _storage_area: Vec<serde::de::IgnoredAny>,
+    /// Read by [`crate::demo_stock`].
+    #[serde(default, rename = "prep")]
+    _prep: Vec<serde::de::IgnoredAny>,
 }
 
 /// What loading a recipe book created.
@@ -180,6 +186,8 @@ pub struct DemoReport {
     pub receipts: usize,
     /// Purchase orders placed by the replay.
     pub orders: usize,
+    /// Counts, waste entries and production batches the replay recorded.
+    pub stock: crate::demo_stock::StockDone,
     /// Suppliers, supplier items and prices added (zero when they were there already).
     pub supply: SupplyLoaded,
 }
@@ -459,7 +467,7 @@ impl SupplyLoaded {
 }
 
 /// The tenant's items by name: id, base unit and unit cost (zero when it has none).
-async fn items_by_name(
+pub(crate) async fn items_by_name(
     app: &App,
     p: Principal,
 ) -> anyhow::Result<BTreeMap<String, (ItemId, BaseUnit, Money)>> {
@@ -817,6 +825,7 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
         DEMO_SALES_SOURCE,
         tickets,
         &supply,
+        Some(RECIPES_TOML),
         progress,
     )
     .await
@@ -834,6 +843,7 @@ pub async fn load_demo(app: &App, progress: &indicatif::ProgressBar) -> anyhow::
     };
     report.openings = replayed.openings;
     report.orders = replayed.orders;
+    report.stock = replayed.stock;
     report.receipts = replayed.deliveries;
     report.loaded = report.book.items > 0 || report.supply.any() || replayed.tickets > 0;
     Ok(report)
@@ -1137,6 +1147,9 @@ fn log_loaded(report: &DemoReport, started: std::time::Instant) {
             openings = report.openings,
             orders = report.orders,
             deliveries = report.receipts,
+            counts = report.stock.counts,
+            waste_entries = report.stock.waste,
+            batches = report.stock.batches,
             suppliers = report.supply.suppliers,
             supplier_items = report.supply.supplier_items,
             seconds = format!("{:.1}", started.elapsed().as_secs_f64()),

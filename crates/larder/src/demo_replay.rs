@@ -5,8 +5,11 @@
 //! imported (they deplete stock through the recipes, lots first-expiry-first-out); the
 //! deliveries due that day are received into lots (lot code from the SKU and date, expiry from
 //! the book's shelf life); then each supplier that takes orders that weekday gets an order of
-//! what the reorder suggestions say (par levels from the history's weekly usage, on hand and on
-//! order as they stand, daily usage of the last 28 days), recorded as placed at that instant.
+//! what the reorder suggestions say (on hand and on order as they stand, daily usage of the last
+//! 28 days), recorded as placed at that instant. Par levels cover ten days of use, or a
+//! perishable's shelf life when shorter: first from the first four weeks' sales, then reviewed
+//! each Monday from the two weeks before ([`par_from_daily`]). With a recipe
+//! book, the kitchen's counts, waste and prep batches are replayed too (crate::demo_stock).
 //! Everything is recorded in the order it happened, so lots, FEFO and valuation see a kitchen
 //! that bought before it sold.
 //!
@@ -19,7 +22,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use larder_app::analytics::UsageSeries;
 use larder_app::inventory::AdjustmentCommand;
 use larder_app::procurement::goods_receipts::{ReceiptCommand, ReceiptLineCommand};
 use larder_app::procurement::history::PastOrderCommand;
@@ -52,8 +54,12 @@ pub struct Replayed {
     pub days: usize,
     /// Opening count lines posted (0 when it was there).
     pub openings: usize,
+    /// Counts, waste entries and production batches recorded.
+    pub stock: crate::demo_stock::StockDone,
     /// Seconds the replay took.
     pub seconds: f64,
+    /// Of which, per step.
+    pub steps: StepSeconds,
 }
 
 impl Replayed {
@@ -64,41 +70,105 @@ impl Replayed {
     }
 }
 
+/// Seconds the replay spent in each of its steps, logged at its end (where a load's time goes).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepSeconds {
+    /// Importing the sales.
+    pub sales: f64,
+    /// Counts and expired waste.
+    pub counts_and_waste: f64,
+    /// Receiving deliveries.
+    pub receiving: f64,
+    /// Reviewing pars and placing orders.
+    pub ordering: f64,
+    /// Prep batches and the week's waste.
+    pub production: f64,
+}
+
 /// The note on the demo's orders.
 fn order_note(day: NaiveDate) -> String {
     format!("Demo order placed {day}")
 }
 
-/// Each item's weekly usage over the history, as [`UsageSeries`] (the par rule reads it).
-fn weekly_usage(
-    usage: &[(DateTime<Utc>, ItemId, Quantity)],
-    cal: &larder_app::analytics::Calendar,
-) -> Vec<UsageSeries> {
-    let mut by_item: BTreeMap<ItemId, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
-    for (at, item, q) in usage {
-        *by_item
-            .entry(*item)
-            .or_default()
-            .entry(cal.week_of(cal.business_date(*at)))
-            .or_default() += q.raw();
+/// An item's par level and reorder point from its average daily usage (base-unit thousandths
+/// per day), shelf life (days) and pack (base-unit thousandths). The par covers ten days of use
+/// (about the week and a half the demo's first pars covered), but no more than the shelf life
+/// less half the days a pack lasts (an order up to par is rounded up to whole packs, half a
+/// pack over on average, and what is over must still be used before it expires), and at least
+/// two days; whole base units, rounded up. The reorder point is half the cover's use, at most
+/// two days'. An item not used lately keeps one pack as its par and orders only once it has
+/// run out (reorder point zero). An ASSUMPTION of how a chef sets pars, in thousandths of a day.
+pub(crate) fn par_from_daily(daily: i64, shelf_life_days: u32, pack: i64) -> (Quantity, Quantity) {
+    if daily <= 0 {
+        return (Quantity::from_raw(pack.max(1000)), Quantity::ZERO);
     }
-    by_item
-        .into_iter()
-        .map(|(item, weeks)| UsageSeries {
-            item_id: item,
-            name: String::new(),
-            base_unit: larder_core::BaseUnit::G,
-            total: Quantity::from_raw(weeks.values().sum()),
-            weeks: weeks
-                .into_iter()
-                .map(|(w, q)| (w, Quantity::from_raw(q)))
-                .collect(),
-        })
-        .collect()
+    let pack_days = i128::from(pack) * 1000 / i128::from(daily);
+    let shelf = i128::from(shelf_life_days) * 1000;
+    let cover = (shelf - pack_days / 2).clamp(2_000, 10_000);
+    let par = i128::from(daily) * cover / 1000;
+    let par = i64::try_from((par + 999).div_euclid(1000) * 1000).unwrap_or(i64::MAX);
+    let reorder = i128::from(daily) * cover.min(4_000) / 2_000;
+    (
+        Quantity::from_raw(par),
+        Quantity::from_raw(i64::try_from(reorder).unwrap_or(i64::MAX)),
+    )
+}
+
+/// Reviews every purchased item's par level at `location` from its daily usage over the 14
+/// days before `at` (sales and batches, as the reorder suggestions read it): what a manager
+/// does each Monday, so the pars follow the trade as it grows and shrinks (and a fortnight
+/// without sales, where the sales file has a gap, stops the ordering of what would expire).
+async fn review_pars(
+    app: &App,
+    p: Principal,
+    location: LocationId,
+    at: DateTime<Utc>,
+    supply: &BTreeMap<ItemId, DemoSupply>,
+) -> anyhow::Result<()> {
+    let suggested = app
+        .reorder_suggestions(
+            p,
+            ReorderQuery {
+                location_id: location,
+                days: Some(14),
+                as_of: Some(at),
+            },
+        )
+        .await
+        .map_err(failed)?;
+    for line in suggested.suppliers.iter().flat_map(|g| g.lines.iter()) {
+        let Some(s) = supply.get(&line.item_id) else {
+            continue;
+        };
+        let (par, reorder) = par_from_daily(
+            line.daily_usage.raw(),
+            s.shelf_life_days,
+            s.pack_quantity.raw(),
+        );
+        // A par within a tenth of what it should be is left as it is.
+        let set = line.par_level.map_or(0, Quantity::raw);
+        if (par.raw() - set).abs() * 10 <= par.raw() && line.reorder_point.is_some() {
+            continue;
+        }
+        app.set_par_level(
+            p,
+            line.item_id,
+            location,
+            larder_app::catalog::ParLevelCommand {
+                par_level: Some(par),
+                reorder_point: Some(reorder),
+            },
+        )
+        .await
+        .map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Replays `tickets` (sorted or not) with purchasing, at `location` of `p`'s tenant, the items
-/// supplied as `supply` says; `source` is the tickets' sales source.
+/// supplied as `supply` says; `source` is the tickets' sales source. With `book_toml`, the
+/// book's stock operations too (crate::demo_stock: storage areas, prep made in batches, counts
+/// and waste), each day between the deliveries and the orders.
 ///
 /// # Errors
 /// The use cases' errors.
@@ -109,6 +179,7 @@ pub async fn replay(
     source: &str,
     mut tickets: Vec<ParsedTicket>,
     supply: &BTreeMap<ItemId, DemoSupply>,
+    book_toml: Option<&str>,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<Replayed> {
     let started = Instant::now();
@@ -122,8 +193,7 @@ pub async fn replay(
             .then_with(|| a.external_ref.cmp(&b.external_ref))
     });
     let cal = app.calendar(p.tenant_id).await.map_err(failed)?;
-    let importer = app.ticket_importer(p.tenant_id).await.map_err(failed)?;
-    let depleter = importer.depleter().map_err(failed)?;
+    let mut importer = app.ticket_importer(p.tenant_id).await.map_err(failed)?;
     let stored = app
         .stored_sale_refs(
             p.tenant_id,
@@ -160,15 +230,34 @@ pub async fn replay(
         }
     };
 
-    // Par levels and reorder points from the history's weekly usage, and the opening count at
-    // par the day before the first week, once.
+    // Par levels and reorder points from the first four weeks' usage, and the opening count at
+    // par the day before the first week (its lots dated to keep as a delivery's would), once.
+    // The usage is read before any recipe is made into stock, so a sauce's ingredients count
+    // at their full use.
     if resume == 0 && !crate::demo::opening_posted(app, p, location).await? {
-        let usage = larder_app::sales::import::usage_of_tickets(&depleter, location, &tickets)
-            .map_err(failed)?;
-        let packs: HashMap<ItemId, Quantity> =
-            supply.iter().map(|(i, s)| (*i, s.pack_quantity)).collect();
-        let pars = crate::demo::derive_par_levels(&weekly_usage(&usage, &cal), &packs);
-        for (item, (par, reorder)) in &pars {
+        let depleter = importer.depleter().map_err(failed)?;
+        let first = tickets[0].occurred_at;
+        let month = tickets
+            .iter()
+            .position(|t| t.occurred_at >= first + Duration::days(28))
+            .unwrap_or(tickets.len());
+        let usage =
+            larder_app::sales::import::usage_of_tickets(&depleter, location, &tickets[..month])
+                .map_err(failed)?;
+        let mut used: BTreeMap<ItemId, i64> = BTreeMap::new();
+        for (_, item, q) in &usage {
+            *used.entry(*item).or_default() += q.raw();
+        }
+        let pars: BTreeMap<ItemId, (Quantity, Quantity, u32)> = supply
+            .iter()
+            .map(|(item, s)| {
+                let daily = used.get(item).copied().unwrap_or(0) / 28;
+                let (par, reorder) =
+                    par_from_daily(daily, s.shelf_life_days, s.pack_quantity.raw());
+                (*item, (par, reorder, s.shelf_life_days))
+            })
+            .collect();
+        for (item, (par, reorder, _)) in &pars {
             app.set_par_level(
                 p,
                 *item,
@@ -183,9 +272,10 @@ pub async fn replay(
         }
         let opening_at = cal.day_start(cal.week_of(first_day)) - Duration::days(1);
         let reason: larder_core::Label = text("opening count (demo)")?;
+        let opened = cal.business_date(opening_at);
         let cmds: Vec<AdjustmentCommand> = pars
             .iter()
-            .map(|(item, (par, _))| AdjustmentCommand {
+            .map(|(item, (par, _, shelf))| AdjustmentCommand {
                 item_id: *item,
                 location_id: location,
                 quantity: *par,
@@ -193,7 +283,7 @@ pub async fn replay(
                 reason: Some(reason.clone()),
                 occurred_at: Some(opening_at),
                 lot_code: None,
-                expires_on: None,
+                expires_on: opened.checked_add_days(chrono::Days::new(u64::from(*shelf))),
             })
             .collect();
         out.openings = cmds.len();
@@ -202,6 +292,16 @@ pub async fn replay(
             .map_err(failed)
             .context("posting the opening count")?;
     }
+    // The kitchen's areas and prep recipes; sales then take a prep item from its stock.
+    let mut kitchen = match book_toml {
+        Some(book) => {
+            let k = crate::demo_stock::set_up(app, p, location, book).await?;
+            importer = app.ticket_importer(p.tenant_id).await.map_err(failed)?;
+            Some(k)
+        }
+        None => None,
+    };
+    let depleter = importer.depleter().map_err(failed)?;
 
     // Suppliers and their order days; the orders already placed (a resumed replay).
     let mut suppliers: BTreeMap<SupplierId, &DemoSupply> = BTreeMap::new();
@@ -246,6 +346,7 @@ pub async fn replay(
     let mut day = resume_day.max(first_day);
     while day <= last_day {
         let at = step_at(day);
+        let mut lap = Instant::now();
         // 1. What was sold before 06:00.
         let end = tickets[next..]
             .iter()
@@ -260,7 +361,16 @@ pub async fn replay(
             out.add(&w);
             next = end;
         }
-        // 2. The deliveries due today.
+        out.steps.sales += lap.elapsed().as_secs_f64();
+        lap = Instant::now();
+        // 2. The count due today (before 06:00), then what expired goes in the bin.
+        if let Some(k) = kitchen.as_mut() {
+            k.count(app, p, day, cal.day_start(day)).await?;
+            k.waste_expired(app, p, day, at).await?;
+        }
+        out.steps.counts_and_waste += lap.elapsed().as_secs_f64();
+        lap = Instant::now();
+        // 3. The deliveries due today.
         let (due, later): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(d, _)| *d <= day);
         pending = later;
         for (_, id) in due {
@@ -298,7 +408,13 @@ pub async fn replay(
             .with_context(|| format!("receiving {} on {day}", po.number))?;
             out.deliveries += 1;
         }
-        // 3. Orders from the suppliers that take them today, from the reorder suggestions.
+        out.steps.receiving += lap.elapsed().as_secs_f64();
+        lap = Instant::now();
+        // 4. On Mondays, the pars reviewed from the last two weeks; then orders from the
+        // suppliers that take them today, from the reorder suggestions.
+        if day.weekday() == chrono::Weekday::Mon {
+            review_pars(app, p, location, at, supply).await?;
+        }
         let weekday = day.weekday();
         let ordering: HashSet<SupplierId> = suppliers
             .iter()
@@ -363,6 +479,29 @@ pub async fn replay(
                 out.orders += 1;
             }
         }
+        out.steps.ordering += lap.elapsed().as_secs_f64();
+        lap = Instant::now();
+        // 5. The day's prep, made for what the day will sell, and the week's accidents.
+        if let Some(k) = kitchen.as_mut() {
+            let day_end = tickets[next..]
+                .iter()
+                .position(|t| t.occurred_at >= step_at(day + Duration::days(1)))
+                .map_or(tickets.len(), |i| next + i);
+            let usage = larder_app::sales::import::usage_of_tickets(
+                &depleter,
+                location,
+                &tickets[next..day_end],
+            )
+            .map_err(failed)?;
+            let mut by_item: HashMap<ItemId, i64> = HashMap::new();
+            for (_, item, q) in &usage {
+                *by_item.entry(*item).or_default() += q.raw();
+            }
+            k.produce(app, p, day, cal.day_start(day), &by_item).await?;
+            k.weekly_waste(app, p, day, cal.day_start(day)).await?;
+            k.used(&usage);
+        }
+        out.steps.production += lap.elapsed().as_secs_f64();
         out.days += 1;
         if out.days % 30 == 0 {
             progress.set_message(format!("takeaway replay: {day}"));
@@ -385,6 +524,44 @@ pub async fn replay(
             .map_err(failed)?;
         out.add(&w);
     }
+    out.stock = kitchen.map(|k| k.done).unwrap_or_default();
     out.seconds = started.elapsed().as_secs_f64();
+    tracing::info!(
+        seconds = format!("{:.1}", out.seconds),
+        sales = format!("{:.1}", out.steps.sales),
+        counts_and_waste = format!("{:.1}", out.steps.counts_and_waste),
+        receiving = format!("{:.1}", out.steps.receiving),
+        ordering = format!("{:.1}", out.steps.ordering),
+        production = format!("{:.1}", out.steps.production),
+        "replay steps"
+    );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::par_from_daily;
+    use larder_core::Quantity;
+
+    fn q(s: &str) -> Quantity {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_par_covers_ten_days_or_what_a_lot_keeps_less_half_a_pack() {
+        // Rice: 1 kg a day, 10 kg sacks, keeps a year: ten days, two days' reorder point.
+        assert_eq!(
+            par_from_daily(1_000_000, 365, 10_000_000),
+            (q("10000"), q("2000"))
+        );
+        // Chicken: 1.4 kg a day, 2 kg packs, keeps 4 days: 4 - 0.714 = 3.286 days.
+        assert_eq!(
+            par_from_daily(1_400_000, 4, 2_000_000),
+            (q("4601"), q("2300.2"))
+        );
+        // Lamb mince that keeps 3 days in 5 kg boxes, at 0.3 kg a day: two days at least.
+        assert_eq!(par_from_daily(300_000, 3, 5_000_000), (q("600"), q("300")));
+        // Not sold lately: one pack, ordered only once it has run out.
+        assert_eq!(par_from_daily(0, 7, 500_000), (q("500"), Quantity::ZERO));
+    }
 }

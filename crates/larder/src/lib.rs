@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_replay;
+pub mod demo_stock;
 pub mod pizza_demo;
 mod sales_import;
 pub mod telemetry;

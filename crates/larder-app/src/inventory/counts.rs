@@ -96,6 +96,32 @@ pub struct ApproveCountCommand {
     pub zero_uncounted: bool,
 }
 
+/// A count done on paper (or before the tenant used Larder), recorded later as it happened:
+/// started at `started_at`, each line counted at its own instant, approved at `approved_at`.
+/// The demo's replayed history records its counts this way.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct PastCountCommand {
+    /// The count as it was started.
+    pub count: StartCountCommand,
+    /// When it was started: not in the future.
+    pub started_at: DateTime<Utc>,
+    /// Its lines, each with its `counted_at` (required, from `started_at` to `approved_at`).
+    pub lines: Vec<PastCountLine>,
+    /// When it was approved: from the last line's instant, not in the future.
+    pub approved_at: DateTime<Utc>,
+    /// As [`ApproveCountCommand::zero_uncounted`].
+    pub zero_uncounted: bool,
+}
+
+/// One line of a [`PastCountCommand`].
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct PastCountLine {
+    /// The item counted.
+    pub item_id: ItemId,
+    /// The line as entered; its `counted_at` is required.
+    pub line: CountLineCommand,
+}
+
 /// Filters for counts, newest first.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -603,6 +629,349 @@ fn line_quantity(
     }
 }
 
+/// What a start command gives once checked: its thresholds and a cycle count's items.
+#[derive(Clone, Debug)]
+struct CheckedStart {
+    thresholds: Thresholds,
+    items: Vec<ItemId>,
+}
+
+/// Checks a start command's shape (thresholds, scope and items) before any transaction.
+fn check_start(cmd: &StartCountCommand) -> Result<CheckedStart, AppError> {
+    let defaults = Thresholds::default();
+    let thresholds = Thresholds {
+        percent: cmd.threshold_percent.unwrap_or(defaults.percent),
+        value: cmd.threshold_value.unwrap_or(defaults.value),
+    };
+    if thresholds.percent.is_negative() {
+        return Err(AppError::invalid(
+            "threshold_percent",
+            "must not be negative",
+        ));
+    }
+    if thresholds.value.is_negative() {
+        return Err(AppError::invalid("threshold_value", "must not be negative"));
+    }
+    let items = match (cmd.scope, &cmd.item_ids) {
+        (CountScope::Cycle, Some(ids)) if !ids.is_empty() && ids.len() <= MAX_CYCLE_ITEMS => {
+            let mut seen = HashSet::new();
+            if let Some(i) = ids.iter().position(|i| !seen.insert(*i)) {
+                return Err(AppError::invalid(
+                    format!("item_ids[{i}]"),
+                    "is named twice",
+                ));
+            }
+            ids.clone()
+        }
+        (CountScope::Cycle, _) => {
+            return Err(AppError::invalid(
+                "item_ids",
+                format!("a cycle count names 1 to {MAX_CYCLE_ITEMS} items"),
+            ));
+        }
+        (CountScope::Full, Some(_)) => {
+            return Err(AppError::invalid(
+                "item_ids",
+                "a full count takes every item of its areas; name items in a cycle count",
+            ));
+        }
+        (CountScope::Full, None) => Vec::new(),
+    };
+    if cmd.scope == CountScope::Cycle && cmd.storage_area_id.is_some() {
+        return Err(AppError::invalid(
+            "storage_area_id",
+            "a cycle count takes its items wherever they are kept",
+        ));
+    }
+    Ok(CheckedStart { thresholds, items })
+}
+
+/// Starts a count in `tx` at `now`: the sheet fixed from the areas and (a full count of the
+/// whole location) the items with stock at `now` that no area holds.
+async fn start_in(
+    tx: &mut dyn TenantTx,
+    p: &Principal,
+    c: &StartCountCommand,
+    checked: CheckedStart,
+    now: DateTime<Utc>,
+) -> Result<StockCountRow, AppError> {
+    let CheckedStart { thresholds, items } = checked;
+    crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
+    tx.get_location(c.location_id)
+        .await?
+        .ok_or(AppError::NotFound("location"))?;
+    if let Some(a) = c.storage_area_id {
+        let area = tx
+            .count_area(a)
+            .await?
+            .ok_or(AppError::NotFound("storage area"))?;
+        if area.location_id != c.location_id {
+            return Err(AppError::invalid(
+                "storage_area_id",
+                "is an area of another location",
+            ));
+        }
+    }
+    let source = tx
+        .count_sheet_source(c.location_id, c.storage_area_id)
+        .await?;
+    let mut rows: Vec<(ItemId, Option<StorageAreaId>)> = Vec::new();
+    match c.scope {
+        CountScope::Full => {
+            rows.extend(source.iter().map(|s| (s.item_id, Some(s.storage_area_id))));
+            if c.storage_area_id.is_none() {
+                let kept: HashSet<ItemId> = source.iter().map(|s| s.item_id).collect();
+                let mut loose = Vec::new();
+                for l in tx.count_book(c.location_id, now).await? {
+                    if l.on_hand.raw() != 0 && !kept.contains(&l.item_id) {
+                        let name = tx
+                            .get_item(l.item_id)
+                            .await?
+                            .map(|i| i.name)
+                            .unwrap_or_default();
+                        loose.push((name, l.item_id));
+                    }
+                }
+                loose.sort();
+                rows.extend(loose.into_iter().map(|(_, i)| (i, None)));
+            }
+        }
+        CountScope::Cycle => {
+            for (i, id) in items.iter().enumerate() {
+                if tx.get_item(*id).await?.is_none() {
+                    tracing::info!(index = i, "a cycle count names an unknown item");
+                    return Err(AppError::NotFound("item"));
+                }
+            }
+            let chosen: HashSet<ItemId> = items.iter().copied().collect();
+            rows.extend(
+                source
+                    .iter()
+                    .filter(|s| chosen.contains(&s.item_id))
+                    .map(|s| (s.item_id, Some(s.storage_area_id))),
+            );
+            let placed: HashSet<ItemId> = rows.iter().map(|r| r.0).collect();
+            rows.extend(
+                items
+                    .iter()
+                    .filter(|i| !placed.contains(i))
+                    .map(|i| (*i, None)),
+            );
+        }
+    }
+    let sheet: Vec<CountSheetRow> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(n, (item_id, storage_area_id))| CountSheetRow {
+            line_no: i32::try_from(n + 1).unwrap_or(i32::MAX),
+            item_id,
+            storage_area_id,
+        })
+        .collect();
+    let row = StockCountRow {
+        id: StockCountId::new(),
+        location_id: c.location_id,
+        storage_area_id: c.storage_area_id,
+        scope: c.scope,
+        blind: c.blind,
+        status: CountStatus::Open,
+        thresholds,
+        note: c.note.clone().map(Note::into_string),
+        started_at: now,
+        started_by: p.user_id,
+        approved_at: None,
+        approved_by: None,
+        cancelled_at: None,
+        cancelled_by: None,
+        version: 1,
+    };
+    tx.insert_stock_count(&row, &sheet).await?;
+    Ok(row)
+}
+
+/// Enters one line of count `id` in `tx`, recorded at `now` (counted at `cmd.counted_at`,
+/// else `now`).
+async fn enter_in(
+    tx: &mut dyn TenantTx,
+    p: &Principal,
+    id: StockCountId,
+    item_id: ItemId,
+    cmd: &CountLineCommand,
+    now: DateTime<Utc>,
+) -> Result<CountedLine, AppError> {
+    let c = visible(tx, p, id).await?;
+    if c.status != CountStatus::Open {
+        return Err(AppError::conflict(
+            "status",
+            format!("the count is {}, no longer open", c.status),
+        ));
+    }
+    let counted_at = cmd.counted_at.unwrap_or(now);
+    if counted_at < c.started_at {
+        return Err(AppError::invalid(
+            "counted_at",
+            "must not be before the count started",
+        ));
+    }
+    let item = tx
+        .get_item(item_id)
+        .await?
+        .ok_or(AppError::NotFound("item"))?;
+    let area_name = match cmd.storage_area_id {
+        Some(a) => {
+            let area = tx
+                .count_area(a)
+                .await?
+                .ok_or(AppError::NotFound("storage area"))?;
+            if area.location_id != c.location_id {
+                return Err(AppError::invalid(
+                    "storage_area_id",
+                    "is an area of another location",
+                ));
+            }
+            Some(area.name)
+        }
+        None => None,
+    };
+    let (quantity, amount) = line_quantity(cmd, &item)?;
+    let sheet = tx.stock_count_sheet(c.id).await?;
+    let on_sheet = sheet
+        .iter()
+        .find(|s| s.item_id == item_id && s.storage_area_id == cmd.storage_area_id);
+    let line_no = on_sheet.map_or(0, |s| s.line_no);
+    let (_, current) = current_lines(tx.count_lines(c.id).await?);
+    let key = (item_id, cmd.storage_area_id);
+    let before = current.get(&key);
+    let same = before.is_some_and(|(l, _)| {
+        cmd.counted_at == Some(l.counted_at) && l.quantity == quantity && l.counted_by == p.user_id
+    });
+    let (line, recounts, version) = if same {
+        let (l, n) = before.cloned().ok_or(AppError::NotFound("line"))?;
+        (l, n, c.version)
+    } else {
+        let line = CountLineRow {
+            id: uuid::Uuid::now_v7(),
+            stock_count_id: c.id,
+            item_id,
+            storage_area_id: cmd.storage_area_id,
+            quantity,
+            amount,
+            on_sheet: on_sheet.is_some(),
+            counted_at,
+            counted_by: p.user_id,
+            recorded_at: now,
+        };
+        tx.insert_count_line(&line)
+            .await
+            .map_err(|e| conflicts(e, "stock count"))?;
+        let n = before.map_or(0, |(_, n)| n + 1);
+        (line, n, c.version + 1)
+    };
+    Ok(CountedLine {
+        stock_count_id: c.id,
+        version,
+        line: SheetLine {
+            line_no,
+            item_id,
+            item_name: item.name,
+            base_unit: item.base_unit,
+            storage_area_id: cmd.storage_area_id,
+            area_name,
+            on_sheet: line.on_sheet,
+            counted: Some(line.quantity),
+            amount: line.amount,
+            counted_at: Some(line.counted_at),
+            counted_by: Some(line.counted_by),
+            recounts,
+        },
+    })
+}
+
+/// Approves count `id` in `tx` at `now` (see [`App::approve_stock_count`]).
+async fn approve_in(
+    tx: &mut dyn TenantTx,
+    p: &Principal,
+    id: StockCountId,
+    cmd: &ApproveCountCommand,
+    if_match: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<StockCount, AppError> {
+    let c = visible(tx, p, id).await?;
+    match c.status {
+        CountStatus::Approved => return view(tx, p, c).await,
+        CountStatus::Cancelled => {
+            return Err(AppError::conflict(
+                "status",
+                "a cancelled count cannot be approved",
+            ));
+        }
+        CountStatus::Open => {}
+    }
+    if if_match.is_some_and(|v| v != c.version) {
+        return Err(AppError::PreconditionFailed("stock count"));
+    }
+    // Leave `open` first: the count row stays locked until commit, so a racing
+    // line or approval waits and then finds it approved.
+    let moved = tx
+        .set_stock_count_status(&CountStatusChange {
+            id,
+            to: CountStatus::Approved,
+            expected_version: Some(c.version),
+            by: p.user_id,
+            at: now,
+        })
+        .await;
+    if let Err(e) = moved {
+        let again = visible(tx, p, id).await?;
+        if again.status == CountStatus::Approved {
+            return view(tx, p, again).await;
+        }
+        return Err(conflicts(e, "stock count"));
+    }
+    let (_, worked) = work_out(tx, &c, now).await?;
+    let reason = format!("stock count {id}");
+    let mut movements = Vec::new();
+    let mut results = Vec::with_capacity(worked.len());
+    for w in worked {
+        let mut r = w.result;
+        let adjustment = match r.counted {
+            Some(counted) => rules::adjustment(counted, r.book),
+            None if cmd.zero_uncounted && !w.item.flags.not_on_sheet => {
+                rules::adjustment(Quantity::ZERO, r.book)
+            }
+            None => None,
+        };
+        if let Some(q) = adjustment {
+            let m = MovementRow {
+                id: MovementId::new(),
+                item_id: r.item_id,
+                location_id: c.location_id,
+                kind: MovementKind::CountAdjustment,
+                quantity: q,
+                unit_cost: w.unit_cost,
+                reason: Some(reason.clone()),
+                sale_id: None,
+                created_by: Some(p.user_id),
+                reverses: None,
+                occurred_at: r.at,
+                recorded_at: now,
+                lot: None,
+                costing: Costing::default(),
+            };
+            r.adjustment = q;
+            r.movement_id = Some(m.id);
+            movements.push(m);
+        }
+        results.push(r);
+    }
+    if !movements.is_empty() {
+        tx.append_movements(&movements).await?;
+    }
+    tx.insert_count_results(id, &results).await?;
+    let approved = visible(tx, p, id).await?;
+    view(tx, p, approved).await
+}
+
 impl App {
     /// Starts a count at a location: its sheet is fixed now, in walking order (areas by
     /// position, items by shelf order); a full count of the whole location adds, after the
@@ -620,145 +989,12 @@ impl App {
         key: Option<IdempotencyKey>,
     ) -> Result<Idempotent<StockCount>, AppError> {
         p.require(Permission::InventoryAdjust)?;
-        let defaults = Thresholds::default();
-        let thresholds = Thresholds {
-            percent: cmd.threshold_percent.unwrap_or(defaults.percent),
-            value: cmd.threshold_value.unwrap_or(defaults.value),
-        };
-        if thresholds.percent.is_negative() {
-            return Err(AppError::invalid(
-                "threshold_percent",
-                "must not be negative",
-            ));
-        }
-        if thresholds.value.is_negative() {
-            return Err(AppError::invalid("threshold_value", "must not be negative"));
-        }
-        let items = match (cmd.scope, &cmd.item_ids) {
-            (CountScope::Cycle, Some(ids)) if !ids.is_empty() && ids.len() <= MAX_CYCLE_ITEMS => {
-                let mut seen = HashSet::new();
-                if let Some(i) = ids.iter().position(|i| !seen.insert(*i)) {
-                    return Err(AppError::invalid(
-                        format!("item_ids[{i}]"),
-                        "is named twice",
-                    ));
-                }
-                ids.clone()
-            }
-            (CountScope::Cycle, _) => {
-                return Err(AppError::invalid(
-                    "item_ids",
-                    format!("a cycle count names 1 to {MAX_CYCLE_ITEMS} items"),
-                ));
-            }
-            (CountScope::Full, Some(_)) => {
-                return Err(AppError::invalid(
-                    "item_ids",
-                    "a full count takes every item of its areas; name items in a cycle count",
-                ));
-            }
-            (CountScope::Full, None) => Vec::new(),
-        };
-        if cmd.scope == CountScope::Cycle && cmd.storage_area_id.is_some() {
-            return Err(AppError::invalid(
-                "storage_area_id",
-                "a cycle count takes its items wherever they are kept",
-            ));
-        }
+        let checked = check_start(&cmd)?;
         let now = Utc::now();
         let c = cmd.clone();
         run_once(self.db(), &p, key, "start_stock_count", &cmd, move |tx| {
             Box::pin(async move {
-                crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
-                tx.get_location(c.location_id)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                if let Some(a) = c.storage_area_id {
-                    let area = tx
-                        .count_area(a)
-                        .await?
-                        .ok_or(AppError::NotFound("storage area"))?;
-                    if area.location_id != c.location_id {
-                        return Err(AppError::invalid(
-                            "storage_area_id",
-                            "is an area of another location",
-                        ));
-                    }
-                }
-                let source = tx
-                    .count_sheet_source(c.location_id, c.storage_area_id)
-                    .await?;
-                let mut rows: Vec<(ItemId, Option<StorageAreaId>)> = Vec::new();
-                match c.scope {
-                    CountScope::Full => {
-                        rows.extend(source.iter().map(|s| (s.item_id, Some(s.storage_area_id))));
-                        if c.storage_area_id.is_none() {
-                            let kept: HashSet<ItemId> = source.iter().map(|s| s.item_id).collect();
-                            let mut loose = Vec::new();
-                            for l in tx.count_book(c.location_id, now).await? {
-                                if l.on_hand.raw() != 0 && !kept.contains(&l.item_id) {
-                                    let name = tx
-                                        .get_item(l.item_id)
-                                        .await?
-                                        .map(|i| i.name)
-                                        .unwrap_or_default();
-                                    loose.push((name, l.item_id));
-                                }
-                            }
-                            loose.sort();
-                            rows.extend(loose.into_iter().map(|(_, i)| (i, None)));
-                        }
-                    }
-                    CountScope::Cycle => {
-                        for (i, id) in items.iter().enumerate() {
-                            if tx.get_item(*id).await?.is_none() {
-                                tracing::info!(index = i, "a cycle count names an unknown item");
-                                return Err(AppError::NotFound("item"));
-                            }
-                        }
-                        let chosen: HashSet<ItemId> = items.iter().copied().collect();
-                        rows.extend(
-                            source
-                                .iter()
-                                .filter(|s| chosen.contains(&s.item_id))
-                                .map(|s| (s.item_id, Some(s.storage_area_id))),
-                        );
-                        let placed: HashSet<ItemId> = rows.iter().map(|r| r.0).collect();
-                        rows.extend(
-                            items
-                                .iter()
-                                .filter(|i| !placed.contains(i))
-                                .map(|i| (*i, None)),
-                        );
-                    }
-                }
-                let sheet: Vec<CountSheetRow> = rows
-                    .into_iter()
-                    .enumerate()
-                    .map(|(n, (item_id, storage_area_id))| CountSheetRow {
-                        line_no: i32::try_from(n + 1).unwrap_or(i32::MAX),
-                        item_id,
-                        storage_area_id,
-                    })
-                    .collect();
-                let row = StockCountRow {
-                    id: StockCountId::new(),
-                    location_id: c.location_id,
-                    storage_area_id: c.storage_area_id,
-                    scope: c.scope,
-                    blind: c.blind,
-                    status: CountStatus::Open,
-                    thresholds,
-                    note: c.note.clone().map(Note::into_string),
-                    started_at: now,
-                    started_by: p.user_id,
-                    approved_at: None,
-                    approved_by: None,
-                    cancelled_at: None,
-                    cancelled_by: None,
-                    version: 1,
-                };
-                tx.insert_stock_count(&row, &sheet).await?;
+                let row = start_in(tx, &p, &c, checked, now).await?;
                 view(tx, &p, row).await
             })
         })
@@ -856,98 +1092,7 @@ impl App {
             key,
             "enter_count_line",
             &request,
-            move |tx| {
-                Box::pin(async move {
-                    let c = visible(tx, &p, id).await?;
-                    if c.status != CountStatus::Open {
-                        return Err(AppError::conflict(
-                            "status",
-                            format!("the count is {}, no longer open", c.status),
-                        ));
-                    }
-                    let counted_at = cmd.counted_at.unwrap_or(now);
-                    if counted_at < c.started_at {
-                        return Err(AppError::invalid(
-                            "counted_at",
-                            "must not be before the count started",
-                        ));
-                    }
-                    let item = tx
-                        .get_item(item_id)
-                        .await?
-                        .ok_or(AppError::NotFound("item"))?;
-                    let area_name = match cmd.storage_area_id {
-                        Some(a) => {
-                            let area = tx
-                                .count_area(a)
-                                .await?
-                                .ok_or(AppError::NotFound("storage area"))?;
-                            if area.location_id != c.location_id {
-                                return Err(AppError::invalid(
-                                    "storage_area_id",
-                                    "is an area of another location",
-                                ));
-                            }
-                            Some(area.name)
-                        }
-                        None => None,
-                    };
-                    let (quantity, amount) = line_quantity(&cmd, &item)?;
-                    let sheet = tx.stock_count_sheet(c.id).await?;
-                    let on_sheet = sheet
-                        .iter()
-                        .find(|s| s.item_id == item_id && s.storage_area_id == cmd.storage_area_id);
-                    let line_no = on_sheet.map_or(0, |s| s.line_no);
-                    let (_, current) = current_lines(tx.count_lines(c.id).await?);
-                    let key = (item_id, cmd.storage_area_id);
-                    let before = current.get(&key);
-                    let same = before.is_some_and(|(l, _)| {
-                        cmd.counted_at == Some(l.counted_at)
-                            && l.quantity == quantity
-                            && l.counted_by == p.user_id
-                    });
-                    let (line, recounts, version) = if same {
-                        let (l, n) = before.cloned().ok_or(AppError::NotFound("line"))?;
-                        (l, n, c.version)
-                    } else {
-                        let line = CountLineRow {
-                            id: uuid::Uuid::now_v7(),
-                            stock_count_id: c.id,
-                            item_id,
-                            storage_area_id: cmd.storage_area_id,
-                            quantity,
-                            amount,
-                            on_sheet: on_sheet.is_some(),
-                            counted_at,
-                            counted_by: p.user_id,
-                            recorded_at: now,
-                        };
-                        tx.insert_count_line(&line)
-                            .await
-                            .map_err(|e| conflicts(e, "stock count"))?;
-                        let n = before.map_or(0, |(_, n)| n + 1);
-                        (line, n, c.version + 1)
-                    };
-                    Ok(CountedLine {
-                        stock_count_id: c.id,
-                        version,
-                        line: SheetLine {
-                            line_no,
-                            item_id,
-                            item_name: item.name,
-                            base_unit: item.base_unit,
-                            storage_area_id: cmd.storage_area_id,
-                            area_name,
-                            on_sheet: line.on_sheet,
-                            counted: Some(line.quantity),
-                            amount: line.amount,
-                            counted_at: Some(line.counted_at),
-                            counted_by: Some(line.counted_by),
-                            recounts,
-                        },
-                    })
-                })
-            },
+            move |tx| Box::pin(async move { enter_in(tx, &p, id, item_id, &cmd, now).await }),
         )
         .await
     }
@@ -980,85 +1125,68 @@ impl App {
             "approve_stock_count",
             &request,
             move |tx| {
-                Box::pin(async move {
-                    let c = visible(tx, &p, id).await?;
-                    match c.status {
-                        CountStatus::Approved => return view(tx, &p, c).await,
-                        CountStatus::Cancelled => {
-                            return Err(AppError::conflict(
-                                "status",
-                                "a cancelled count cannot be approved",
-                            ));
-                        }
-                        CountStatus::Open => {}
-                    }
-                    if if_match.is_some_and(|v| v != c.version) {
-                        return Err(AppError::PreconditionFailed("stock count"));
-                    }
-                    let now = Utc::now();
-                    // Leave `open` first: the count row stays locked until commit, so a racing
-                    // line or approval waits and then finds it approved.
-                    let moved = tx
-                        .set_stock_count_status(&CountStatusChange {
-                            id,
-                            to: CountStatus::Approved,
-                            expected_version: Some(c.version),
-                            by: p.user_id,
-                            at: now,
-                        })
-                        .await;
-                    if let Err(e) = moved {
-                        let again = visible(tx, &p, id).await?;
-                        if again.status == CountStatus::Approved {
-                            return view(tx, &p, again).await;
-                        }
-                        return Err(conflicts(e, "stock count"));
-                    }
-                    let (_, worked) = work_out(tx, &c, now).await?;
-                    let reason = format!("stock count {id}");
-                    let mut movements = Vec::new();
-                    let mut results = Vec::with_capacity(worked.len());
-                    for w in worked {
-                        let mut r = w.result;
-                        let adjustment = match r.counted {
-                            Some(counted) => rules::adjustment(counted, r.book),
-                            None if cmd.zero_uncounted && !w.item.flags.not_on_sheet => {
-                                rules::adjustment(Quantity::ZERO, r.book)
-                            }
-                            None => None,
-                        };
-                        if let Some(q) = adjustment {
-                            let m = MovementRow {
-                                id: MovementId::new(),
-                                item_id: r.item_id,
-                                location_id: c.location_id,
-                                kind: MovementKind::CountAdjustment,
-                                quantity: q,
-                                unit_cost: w.unit_cost,
-                                reason: Some(reason.clone()),
-                                sale_id: None,
-                                created_by: Some(p.user_id),
-                                reverses: None,
-                                occurred_at: r.at,
-                                recorded_at: now,
-                                lot: None,
-                                costing: Costing::default(),
-                            };
-                            r.adjustment = q;
-                            r.movement_id = Some(m.id);
-                            movements.push(m);
-                        }
-                        results.push(r);
-                    }
-                    if !movements.is_empty() {
-                        tx.append_movements(&movements).await?;
-                    }
-                    tx.insert_count_results(id, &results).await?;
-                    let approved = visible(tx, &p, id).await?;
-                    view(tx, &p, approved).await
-                })
+                Box::pin(async move { approve_in(tx, &p, id, &cmd, if_match, Utc::now()).await })
             },
         )
+        .await
+    }
+
+    /// Records a count done earlier ([`PastCountCommand`]): started, its lines entered and
+    /// approved at their own instants, in one transaction, so each line is compared with the
+    /// ledger at the instant it was counted exactly as a live count is. Retried with its key,
+    /// it is recorded once.
+    ///
+    /// # Errors
+    /// As [`App::start_stock_count`], [`App::enter_count_line`] and
+    /// [`App::approve_stock_count`] (both scopes needed), the line at fault named
+    /// `lines[i].<field>`; 422 on `started_at` or `approved_at` in the future, on
+    /// `lines[i].counted_at` missing or outside `started_at..=approved_at`.
+    #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
+    pub async fn record_past_count(
+        &self,
+        p: Principal,
+        cmd: PastCountCommand,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Idempotent<StockCount>, AppError> {
+        p.require(Permission::InventoryAdjust)?;
+        p.require(Permission::CountsApprove)?;
+        let checked = check_start(&cmd.count)?;
+        let now = Utc::now();
+        if cmd.started_at > now {
+            return Err(AppError::invalid("started_at", "must not be in the future"));
+        }
+        if cmd.approved_at > now {
+            return Err(AppError::invalid(
+                "approved_at",
+                "must not be in the future",
+            ));
+        }
+        for (i, l) in cmd.lines.iter().enumerate() {
+            match l.line.counted_at {
+                Some(t) if t >= cmd.started_at && t <= cmd.approved_at => {}
+                _ => {
+                    return Err(AppError::invalid(
+                        format!("lines[{i}].counted_at"),
+                        "is required, from started_at to approved_at",
+                    ));
+                }
+            }
+        }
+        let c = cmd.clone();
+        run_once(self.db(), &p, key, "record_past_count", &cmd, move |tx| {
+            Box::pin(async move {
+                let row = start_in(tx, &p, &c.count, checked, c.started_at).await?;
+                for (i, l) in c.lines.iter().enumerate() {
+                    enter_in(tx, &p, row.id, l.item_id, &l.line, c.approved_at)
+                        .await
+                        .map_err(|e| e.within(&format!("lines[{i}]")))?;
+                }
+                let approve = ApproveCountCommand {
+                    zero_uncounted: c.zero_uncounted,
+                };
+                approve_in(tx, &p, row.id, &approve, None, c.approved_at).await
+            })
+        })
         .await
     }
 

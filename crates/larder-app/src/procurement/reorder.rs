@@ -1,6 +1,6 @@
 //! procurement: reorder suggestions (issue 8, item 6; ADR 017). For one location, every item
 //! with a par level or reorder point there is weighed by
-//! [`larder_core::procurement::reorder::suggest`] (on hand, on order, sales usage, the
+//! [`larder_core::procurement::reorder::suggest`] (on hand, on order, usage by sales and batches, the
 //! preferred supplier item's packs, minimum order, lead time and order days); what needs
 //! ordering is grouped by supplier with the group's value against the supplier's minimum
 //! order, and items without a preferred supplier are listed apart with what they need. The
@@ -63,7 +63,8 @@ pub struct ReorderLine {
     pub par_level: Option<Quantity>,
     /// Reorder point there.
     pub reorder_point: Option<Quantity>,
-    /// Average daily sales usage over the history (half to even to the thousandth).
+    /// Average daily usage over the history, by sales and production batches (half to even to
+    /// the thousandth).
     pub daily_usage: Quantity,
     /// Projected stock when an order placed now arrives (half to even to the thousandth).
     pub projected: Quantity,
@@ -126,7 +127,7 @@ pub struct UnsuppliedLine {
     pub par_level: Option<Quantity>,
     /// Reorder point.
     pub reorder_point: Option<Quantity>,
-    /// Average daily sales usage.
+    /// Average daily usage by sales and production batches.
     pub daily_usage: Quantity,
     /// Projected stock (now: no lead time is known).
     pub projected: Quantity,
@@ -231,7 +232,7 @@ async fn compute(
     let candidates = tx.reorder_candidates(location, as_of).await?;
     let from = as_of - chrono::Duration::days(i64::from(days));
     let used: HashMap<ItemId, Quantity> = tx
-        .sale_usage(location, from, as_of)
+        .usage(location, from, as_of)
         .await?
         .into_iter()
         .map(|u| (u.item_id, u.quantity))

@@ -1,5 +1,5 @@
 //! Reorder suggestions' rule (issue 8; ADR 017): how much of an item a location should order
-//! now, from its par level or reorder point, what it has on hand and on order, its sales usage
+//! now, from its par level or reorder point, what it has on hand and on order, its usage
 //! and its preferred supplier item's packs, minimum order, lead time and order days. Pure and
 //! exact: integers only (`i128` inside), no floats.
 //!
@@ -7,7 +7,8 @@
 //! (s, S) policy: Silver, Pyke & Thomas, *Inventory and Production Management in Supply
 //! Chains*, 4th ed., ch. 6), with the lead-time demand projected from average daily usage:
 //!
-//! - daily usage `u` = sale usage over the last `N` days / `N` (kept as the exact fraction);
+//! - daily usage `u` = what sales and production batches used over the last `N` days / `N`
+//!   (kept as the exact fraction);
 //! - the order placed now arrives on `expected_delivery(today, order days, lead time)`
 //!   ([`super::purchase_orders::expected_delivery`]); the stock must last `d` days until then
 //!   (`d` >= the lead time);

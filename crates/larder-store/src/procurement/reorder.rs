@@ -59,16 +59,18 @@ pub struct ItemUsageRow {
 #[async_trait]
 pub trait ReorderTx: Send {
     /// The items that are not retired and have a par level or a reorder point at `location`,
-    /// by name then id, each with its on hand there and its preferred supplier item there
+    /// other than prep items (those a recipe makes, ADR 022: the prep list plans them), by
+    /// name then id, each with its on hand there and its preferred supplier item there
     /// (with the price in force at `at`). One statement.
     async fn reorder_candidates(
         &mut self,
         location: LocationId,
         at: DateTime<Utc>,
     ) -> Result<Vec<ReorderCandidateRow>, StoreError>;
-    /// What sale movements at `location` that occurred in `[from, to)` removed, per item (items
-    /// with none left out), by item id.
-    async fn sale_usage(
+    /// What sale and production-use movements at `location` that occurred in `[from, to)`
+    /// removed, per item (items with none left out), by item id: an ingredient a kitchen
+    /// makes its sauces from is used by the batches, not by the sales (ADR 017).
+    async fn usage(
         &mut self,
         location: LocationId,
         from: DateTime<Utc>,

@@ -17,6 +17,7 @@ use crate::helpers::{Tenant, TestApp};
 both!(
     a_count_while_trading_posts_counted_minus_book_at_each_counted_instant_once,
     blind_and_cycle_counts_hide_book_stock_zero_on_request_and_refuse_bad_input,
+    a_count_done_on_paper_is_recorded_later_at_its_own_instants,
 );
 
 fn rfc(t: DateTime<Utc>) -> String {
@@ -563,4 +564,116 @@ async fn blind_and_cycle_counts_hide_book_stock_zero_on_request_and_refuse_bad_i
         StatusCode::CONFLICT
     );
     assert_eq!(app.on_hand(&t, &rice).await, "5000.000");
+}
+
+/// A count done on paper this morning, typed in now (`App::record_past_count`, as the demo's
+/// history records its counts): started, counted and approved at their own instants, each
+/// line against book stock at its counted instant; bad instants refused naming the field,
+/// recording nothing.
+async fn a_count_done_on_paper_is_recorded_later_at_its_own_instants(app: TestApp) {
+    use larder_app::inventory::counts::{
+        CountLineCommand, PastCountCommand, PastCountLine, StartCountCommand,
+    };
+    use larder_core::inventory::counts::CountScope;
+    let t = app.register("Paper Counts").await;
+    let p = app
+        .app
+        .operator_principal(&larder_core::Email::parse(&t.email).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the owner"));
+    let rice = item_with_sack(&app, &t, "Basmati rice", "0.0012").await;
+    let rice_id: ItemId = rice.parse().unwrap_or_else(|_| panic!("item id"));
+    let location: LocationId = t.location_id.parse().unwrap_or_else(|_| panic!("location"));
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_default();
+    moved(
+        &app,
+        &t,
+        &rice,
+        "10000",
+        "opening",
+        now - Duration::hours(4),
+    )
+    .await;
+    moved(&app, &t, &rice, "1000", "waste", now - Duration::hours(3)).await;
+    moved(&app, &t, &rice, "500", "waste", now - Duration::minutes(30)).await;
+    let started = now - Duration::minutes(150);
+    let counted = now - Duration::minutes(135);
+    let approved = now - Duration::minutes(120);
+    let cmd = |counted_at: DateTime<Utc>, started_at: DateTime<Utc>| PastCountCommand {
+        count: StartCountCommand {
+            location_id: location,
+            scope: CountScope::Cycle,
+            storage_area_id: None,
+            item_ids: Some(vec![rice_id]),
+            blind: false,
+            threshold_percent: None,
+            threshold_value: None,
+            note: None,
+        },
+        started_at,
+        lines: vec![PastCountLine {
+            item_id: rice_id,
+            line: CountLineCommand {
+                quantity: Some("8500".parse().unwrap_or_default()),
+                counted_at: Some(counted_at),
+                ..Default::default()
+            },
+        }],
+        approved_at: approved,
+        zero_uncounted: false,
+    };
+    // A line counted before the count started, a count started tomorrow: 422, nothing kept.
+    for (c, field) in [
+        (
+            cmd(started - Duration::minutes(1), started),
+            "lines[0].counted_at",
+        ),
+        (cmd(counted, now + Duration::days(1)), "started_at"),
+    ] {
+        match app.app.record_past_count(p, c, None).await {
+            Err(larder_app::AppError::Validation { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    let res = app.get("/api/v1/stock-counts", &t.token).await;
+    assert_eq!(json_of(res).await["data"], json!([]));
+
+    let c = app
+        .app
+        .record_past_count(p, cmd(counted, started), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    assert_eq!(c.started_at, started);
+    assert_eq!(c.approved_at, Some(approved));
+    // Book at the counted instant was 10 000 - 1 000 = 9 000 g: 500 g short, posted then;
+    // the 500 g wasted since stays after it.
+    let adj = count_adjustments(&app, &t, &rice).await;
+    assert_eq!(adj.len(), 1, "{adj:?}");
+    assert_eq!(adj[0]["quantity"], "-500.000");
+    let at: DateTime<Utc> = adj[0]["occurred_at"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    assert_eq!(at, counted);
+    assert_eq!(app.on_hand(&t, &rice).await, "8000.000");
+    // Another tenant's owner records nothing at this location.
+    let other = app.register("Elsewhere").await;
+    let q = app
+        .app
+        .operator_principal(
+            &larder_core::Email::parse(&other.email).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("the other owner"));
+    let res = app
+        .app
+        .record_past_count(q, cmd(counted, started), None)
+        .await;
+    assert!(
+        matches!(res, Err(larder_app::AppError::NotFound(_))),
+        "{res:?}"
+    );
 }

@@ -26,6 +26,7 @@ async fn the_full_demo_import_maps_every_line_and_keeps_the_ledger_consistent() 
         (3, 70)
     );
     the_takeaway_bought_its_stock_and_stayed_plausible(&app, &report).await;
+    the_takeaway_counts_wastes_and_makes_its_prep_believably(&app, &report).await;
     the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_unit_cost(&app).await;
     // Loading again is a no-op, and duplicates no supplier.
     let again = larder::demo::load_demo(&app.app, &hidden).await.unwrap();
@@ -173,7 +174,7 @@ async fn the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_un
     assert_eq!(supply.len(), 70);
     let chicken = supply
         .values()
-        .find(|s| s.supplier_sku == "AN-CHICKEN-BREAST-5")
+        .find(|s| s.supplier_sku == "AN-CHICKEN-BREAST-2")
         .unwrap();
     assert_eq!(
         (
@@ -184,8 +185,8 @@ async fn the_takeaway_buys_every_item_from_one_preferred_supplier_item_at_its_un
             chicken.order_days.to_string()
         ),
         (
-            "5000.000".to_string(),
-            "27.50".to_string(),
+            "2000.000".to_string(),
+            "11.00".to_string(),
             4,
             1,
             "tuesday,friday".to_string()
@@ -450,5 +451,91 @@ async fn the_takeaway_bought_its_stock_and_stayed_plausible(
         used.by_kind
             .iter()
             .any(|k| k.kind == larder_core::inventory::MovementKind::Sale)
+    );
+}
+
+/// The takeaway's stock operations (issue 9, item 10): monthly full and weekly cycle counts,
+/// waste, prep made in batches; and the AvT report between two monthly counts shows what a
+/// manager would believe: a loss of a few percent of what the recipes explain, most of it in
+/// fresh food, with nothing missing from the period.
+async fn the_takeaway_counts_wastes_and_makes_its_prep_believably(
+    app: &crate::helpers::TestApp,
+    report: &larder::demo::DemoReport,
+) {
+    use larder_app::analytics::avt::AvtQuery;
+    let s = report.stock;
+    // 47 months with a first of the month, about 150 other Mondays.
+    assert!(
+        s.counts > 180 && s.batches > 1_000 && s.waste > 100,
+        "{s:?}"
+    );
+    let owner = app
+        .app
+        .operator_principal(&larder_core::Email::parse(larder::demo::DEMO_EMAIL).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let location = app
+        .app
+        .find_location(owner.tenant_id, larder::demo::DEMO_LOCATION)
+        .await
+        .unwrap();
+    let full: Vec<_> = app
+        .app
+        .avt_counts(owner, location)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.scope == "full")
+        .collect();
+    assert!(full.len() >= 4, "{} full counts listed", full.len());
+    // Latest first: the month before last, closed by last month's count.
+    let (open, close) = (&full[2], &full[1]);
+    let avt = app
+        .app
+        .avt_report(
+            owner,
+            AvtQuery {
+                location_id: location,
+                from: None,
+                to: None,
+                from_count: Some(open.id),
+                to_count: Some(close.id),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(avt.trustworthy, "{:?}", avt.reasons);
+    let t = &avt.total;
+    assert!(t.theoretical_usage.raw() > 0);
+    let pct: f64 = t
+        .variance_percent
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    eprintln!(
+        "AvT {} .. {}: theoretical {} actual {} variance {} ({pct} %)",
+        avt.from, avt.to, t.theoretical_usage, t.actual_usage, t.variance
+    );
+    assert!(
+        (0.3..=6.0).contains(&pct),
+        "a month's loss of {pct} % of theoretical usage is not what a kitchen sees"
+    );
+    // Ranked by the variance's value; the largest is fresh food.
+    let top = &avt.lines[0];
+    assert!(
+        avt.lines
+            .windows(2)
+            .all(|w| w[0].variance.value.raw().abs() >= w[1].variance.value.raw().abs()),
+        "ranked by value"
+    );
+    assert!(
+        matches!(
+            top.category.as_deref(),
+            Some("Vegetables" | "Meat and fish" | "Dairy" | "Prep")
+        ),
+        "{} ({:?}) tops the variance",
+        top.name,
+        top.category
     );
 }

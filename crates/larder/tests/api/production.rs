@@ -492,6 +492,18 @@ async fn the_prep_list_makes_par_plus_expected_usage_less_on_hand_in_whole_batch
     assert_eq!(qty(&l["expected_usage"]), q("3000"));
     assert_eq!(l["batches"], 2);
     assert_eq!(qty(&l["to_make"]), q("4000"));
+    // Below its par, the sauce is on the prep list and not among what to buy (ADR 017).
+    let res = app
+        .get(
+            &format!("/api/v1/reorder-suggestions?location_id={}", t.location_id),
+            &t.token,
+        )
+        .await;
+    let buy = json_of(res, StatusCode::OK).await;
+    assert!(
+        !buy.to_string().contains(&sauce),
+        "a prep item is made, not bought: {buy}"
+    );
     // Enough on hand: nothing to make.
     let res = app.adjust(&t, &sauce, "5000", "opening").await;
     assert_eq!(res.status(), StatusCode::CREATED);

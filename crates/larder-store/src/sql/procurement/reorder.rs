@@ -25,10 +25,12 @@ const REORDER_CANDIDATES: &str = "SELECT p.item_id, i.name, i.base_unit,
      LEFT JOIN supplier_items si ON si.tenant_id = ps.tenant_id AND si.id = ps.supplier_item_id
      WHERE p.tenant_id = $1 AND p.location_id = $2 AND i.retired_at IS NULL
        AND (p.par_level IS NOT NULL OR p.reorder_point IS NOT NULL)
+       AND NOT EXISTS (SELECT 1 FROM production_recipes pr
+                        WHERE pr.tenant_id = p.tenant_id AND pr.item_id = p.item_id)
      ORDER BY i.name, p.item_id";
-const SALE_USAGE: &str = "SELECT item_id, CAST(-SUM(quantity) AS BIGINT)
+const USAGE: &str = "SELECT item_id, CAST(-SUM(quantity) AS BIGINT)
      FROM stock_movements
-     WHERE tenant_id = $1 AND location_id = $2 AND kind = 'sale'
+     WHERE tenant_id = $1 AND location_id = $2 AND kind IN ('sale', 'production_use')
        AND occurred_at >= $3 AND occurred_at < $4
      GROUP BY item_id ORDER BY item_id";
 
@@ -93,7 +95,7 @@ impl<E: Exec> ReorderTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn sale_usage(
+    async fn usage(
         &mut self,
         location: LocationId,
         from: DateTime<Utc>,
@@ -101,7 +103,7 @@ impl<E: Exec> ReorderTx for SqlTx<E> {
     ) -> R<Vec<ItemUsageRow>> {
         rows(
             self.exec
-                .fetch_all(SALE_USAGE, args![self.tenant, location, from, to])
+                .fetch_all(USAGE, args![self.tenant, location, from, to])
                 .await?,
             |mut r| {
                 Ok(ItemUsageRow {

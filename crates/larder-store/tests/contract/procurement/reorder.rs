@@ -84,6 +84,7 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
             mv(rice, here, MovementKind::Sale, "-1200", at(3, 12)),
             mv(rice, here, MovementKind::Sale, "-300.5", at(4, 12)),
             mv(rice, here, MovementKind::Waste, "-100", at(4, 13)),
+            mv(rice, here, MovementKind::ProductionUse, "-200", at(5, 9)),
             mv(rice, here, MovementKind::Sale, "-700", at(10, 12)),
             mv(rice, pk, MovementKind::Sale, "-50", at(4, 12)),
             mv(oil.id, here, MovementKind::Sale, "-10", at(3, 12)),
@@ -95,7 +96,7 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
             Ok((
                 tx.reorder_candidates(here, at(4, 0)).await?,
                 tx.reorder_candidates(here, at(6, 0)).await?,
-                tx.sale_usage(here, at(3, 0), at(10, 0)).await?,
+                tx.usage(here, at(3, 0), at(10, 0)).await?,
                 tx.reorder_candidates(pk, at(6, 0)).await?,
             ))
         })
@@ -116,7 +117,7 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
                 item_id: rice,
                 item_name: "Basmati rice".into(),
                 base_unit: BaseUnit::G,
-                on_hand: q("2699.5"),
+                on_hand: q("2499.5"),
                 par_level: Some(q("20000")),
                 reorder_point: Some(q("4000")),
                 supply: Some(supply(price)),
@@ -140,7 +141,7 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
     let mut sold = vec![
         ItemUsageRow {
             item_id: rice,
-            quantity: q("1500.5"),
+            quantity: q("1700.5"),
         },
         ItemUsageRow {
             item_id: oil.id,
@@ -148,7 +149,10 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
         },
     ];
     sold.sort_by_key(|r| r.item_id);
-    assert_eq!(usage, sold, "sales only, of the period, here only");
+    assert_eq!(
+        usage, sold,
+        "sales and production use (not waste), of the period, here only"
+    );
     // At Peckham only salt has a par level; it never moved there: zero on hand.
     assert_eq!(
         at_peckham,
@@ -167,7 +171,7 @@ async fn reorder_candidates_join_par_stock_and_the_preferred_supplier_and_usage_
         Box::pin(async move {
             Ok((
                 tx.reorder_candidates(here, at(6, 0)).await?,
-                tx.sale_usage(here, at(1, 0), at(30, 0)).await?,
+                tx.usage(here, at(1, 0), at(30, 0)).await?,
             ))
         })
     })

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_reorder_purchase_orders))
 }
 
-#[utoipa::path(get, path = "/reorder-suggestions", tag = "procurement", params(ReorderQuery), responses((status = 200, description = "What to order at the location now: per preferred supplier the lines (par level or reorder point, on hand, on order, daily sales usage, projected stock at delivery, whole packs rounded up to at least the minimum order, price and value), the group's total against the supplier's minimum order and the expected delivery; items without a preferred supplier apart with what they need", body = larder_app::procurement::reorder::ReorderSuggestions)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/reorder-suggestions", tag = "procurement", params(ReorderQuery), responses((status = 200, description = "What to order at the location now: per preferred supplier the lines (par level or reorder point, on hand, on order, daily usage by sales and production, projected stock at delivery, whole packs rounded up to at least the minimum order, price and value), the group's total against the supplier's minimum order and the expected delivery; items without a preferred supplier apart with what they need", body = larder_app::procurement::reorder::ReorderSuggestions)), security(("bearer" = [])))]
 pub(crate) async fn reorder_suggestions(
     State(s): State<AppState>,
     Auth(p): Auth,
