@@ -181,8 +181,4 @@ pub trait AvtTx: Send {
         to: Option<DateTime<Utc>>,
         limit: u32,
     ) -> Result<Vec<AvtCountRow>, StoreError>;
-    /// Writes a stock count's header row and nothing else (no lines, no movements): the
-    /// minimal writer AvT's tests place counts with. Counting itself belongs to the counts
-    /// context. Other when the location is not the tenant's.
-    async fn insert_count_header(&mut self, count: &AvtCountRow) -> Result<(), StoreError>;
 }

@@ -11,7 +11,7 @@ use larder_core::{
 };
 use uuid::Uuid;
 
-use crate::{LocationScope, StoreError};
+use crate::{LocationScope, StorageAreaRow, StoreError};
 
 /// A stock count's header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,21 +84,6 @@ pub struct SheetSourceRow {
     pub item_id: ItemId,
     /// The storage area.
     pub storage_area_id: StorageAreaId,
-}
-
-/// A storage area written by the counts fixture ([`CountTx::insert_count_area`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CountAreaRow {
-    /// Id.
-    pub id: StorageAreaId,
-    /// Location.
-    pub location_id: LocationId,
-    /// Name, unique at the location.
-    pub name: String,
-    /// Walking order among the location's areas.
-    pub position: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
 }
 
 /// An item's stock level at the counted location, with what values a variance and what
@@ -192,18 +177,6 @@ pub struct CountStatusChange {
 /// The stock counts port (part of `TenantTx`).
 #[async_trait]
 pub trait CountTx: Send {
-    /// Adds a storage area. A fixture for counts' tests until storage areas have their own
-    /// port (issue 9, item 1). Conflict `storage_areas_name` on a duplicate name at the
-    /// location.
-    async fn insert_count_area(&mut self, area: &CountAreaRow) -> Result<(), StoreError>;
-    /// Puts an item in a storage area at a shelf position (a fixture, as
-    /// [`CountTx::insert_count_area`]).
-    async fn insert_count_area_item(
-        &mut self,
-        area: StorageAreaId,
-        item: ItemId,
-        shelf_order: i32,
-    ) -> Result<(), StoreError>;
     /// The items kept in a location's storage areas that are in use (one area, when given),
     /// in walking order: areas by position then name, items by shelf order then name.
     async fn count_sheet_source(
@@ -211,8 +184,11 @@ pub trait CountTx: Send {
         location: LocationId,
         area: Option<StorageAreaId>,
     ) -> Result<Vec<SheetSourceRow>, StoreError>;
-    /// One storage area (a counts fixture's or any), when it is the tenant's.
-    async fn count_area(&mut self, id: StorageAreaId) -> Result<Option<CountAreaRow>, StoreError>;
+    /// One storage area (retired or not), when it is the tenant's: the area a count or a line
+    /// names, read as [`crate::StorageAreaTx::get_storage_area`] reads it (storage areas are
+    /// tenancy's; this port only reads them).
+    async fn count_area(&mut self, id: StorageAreaId)
+    -> Result<Option<StorageAreaRow>, StoreError>;
     /// Every stock level at a location with its cost per base unit (the level's last cost,
     /// else the item's) and the movements there that occurred after `after`, by item id. One
     /// statement, so on PostgreSQL on hand and the movements are one snapshot: book stock at

@@ -1,14 +1,16 @@
 //! analytics, AvT (`AvtTx`): one location's movements summed per item and kind against a
 //! period, forwards and backwards to the same book, with exact values from the lots they
 //! took; and the completeness gate's reads (unmapped names, orders still to come, counts not
-//! approved, days with sales), each in its location, period and tenant.
+//! approved, days with sales), each in its location, period and tenant. Counts are placed
+//! with the counts context's own port (`CountTx`): started, then approved or cancelled.
 
 use crate::*;
+use larder_core::inventory::counts::{CountScope, CountStatus, Thresholds};
 use larder_core::procurement::purchase_orders::PoStatus;
 use larder_core::{PurchaseOrderId, StockCountId, SupplierId};
 use larder_store::{
     AvtBucket, AvtCountRow, AvtDirection, AvtLevelRow, AvtOrderRow, AvtSumRow, AvtUnmappedRow,
-    LotSpec, PurchaseOrderRow, SupplierRow,
+    CountStatusChange, LotSpec, PurchaseOrderRow, StockCountRow, SupplierRow,
 };
 
 contract!(
@@ -302,20 +304,60 @@ async fn gate_reads_name_unmapped_sales_orders_due_and_days_with_sales(store: S)
     assert_eq!(theirs, (Vec::new(), Vec::new(), Vec::new()));
 }
 
+/// A count started at `started` at `location` (open, with an empty sheet), and what ends it:
+/// approval or cancellation at an instant, or nothing.
+struct Placed {
+    row: StockCountRow,
+    end: Option<(CountStatus, DateTime<Utc>)>,
+}
+
 fn count(
     location: LocationId,
-    status: &str,
+    scope: CountScope,
     started: DateTime<Utc>,
-    approved: Option<DateTime<Utc>>,
-) -> AvtCountRow {
-    AvtCountRow {
-        id: StockCountId::new(),
-        location_id: location,
-        scope: "full".into(),
-        status: status.into(),
-        started_at: started,
-        started_by: UserId::new(),
-        approved_at: approved,
+    end: Option<(CountStatus, DateTime<Utc>)>,
+) -> Placed {
+    Placed {
+        row: StockCountRow {
+            id: StockCountId::new(),
+            location_id: location,
+            storage_area_id: None,
+            scope,
+            blind: false,
+            status: CountStatus::Open,
+            thresholds: Thresholds {
+                percent: q("5"),
+                value: money("20"),
+            },
+            note: None,
+            started_at: started,
+            started_by: UserId::new(),
+            approved_at: None,
+            approved_by: None,
+            cancelled_at: None,
+            cancelled_by: None,
+            version: 1,
+        },
+        end,
+    }
+}
+
+impl Placed {
+    /// The header as AvT reads it once the count has ended as placed.
+    fn seen(&self) -> AvtCountRow {
+        let status = self.end.map_or(CountStatus::Open, |(s, _)| s);
+        AvtCountRow {
+            id: self.row.id,
+            location_id: self.row.location_id,
+            scope: self.row.scope.as_str().into(),
+            status: status.as_str().into(),
+            started_at: self.row.started_at,
+            started_by: self.row.started_by,
+            approved_at: self
+                .end
+                .filter(|(s, _)| *s == CountStatus::Approved)
+                .map(|(_, t)| t),
+        }
     }
 }
 
@@ -323,31 +365,43 @@ async fn count_headers_read_by_status_location_and_approval(store: S) {
     let s = seed(&store, "avt-counts").await;
     let other = location_row("Peckham", LocationKind::Outlet);
     let loc = s.location;
-    let march1 = count(loc, "approved", at(1, 6), Some(at(1, 8)));
-    let mut march8 = count(loc, "approved", at(8, 6), Some(at(8, 9)));
-    march8.scope = "cycle".into();
-    let open5 = count(loc, "open", at(5, 10), None);
-    let open9 = count(loc, "open", at(9, 10), None);
-    let cancelled = count(loc, "cancelled", at(4, 10), None);
-    let elsewhere = count(other.id, "open", at(2, 10), None);
-    let all = vec![
-        march1.clone(),
-        march8.clone(),
-        open5.clone(),
-        open9.clone(),
-        cancelled.clone(),
-        elsewhere.clone(),
-    ];
+    let approved = |t| Some((CountStatus::Approved, t));
+    let march1 = count(loc, CountScope::Full, at(1, 6), approved(at(1, 8)));
+    let march8 = count(loc, CountScope::Cycle, at(8, 6), approved(at(8, 9)));
+    let open5 = count(loc, CountScope::Full, at(5, 10), None);
+    let open9 = count(loc, CountScope::Full, at(9, 10), None);
+    let cancelled = count(
+        loc,
+        CountScope::Full,
+        at(4, 10),
+        Some((CountStatus::Cancelled, at(4, 12))),
+    );
+    let elsewhere = count(other.id, CountScope::Full, at(2, 10), None);
+    let all: Vec<_> = [&march1, &march8, &open5, &open9, &cancelled, &elsewhere]
+        .iter()
+        .map(|c| (c.row.clone(), c.end))
+        .collect();
     write(&store, s.tenant, move |tx| {
         Box::pin(async move {
             tx.insert_location(&other).await?;
-            for c in &all {
-                tx.insert_count_header(c).await?;
+            for (row, end) in &all {
+                tx.insert_stock_count(row, &[]).await?;
+                if let Some((to, when)) = *end {
+                    tx.set_stock_count_status(&CountStatusChange {
+                        id: row.id,
+                        to,
+                        expected_version: Some(1),
+                        by: row.started_by,
+                        at: when,
+                    })
+                    .await?;
+                }
             }
             Ok(())
         })
     })
     .await;
+    let (march1, march8, open5, open9) = (march1.seen(), march8.seen(), open5.seen(), open9.seen());
     let ids = (march1.id, open9.id);
     let (got, open_before_9, approved_all, approved_range, approved_one) =
         read(&store, s.tenant, move |tx| {

@@ -3,13 +3,14 @@
 //! subtotals and location total; the completeness gate naming each missing piece, one test per
 //! reason; bad periods named by field; other tenants' counts and locations not found.
 //!
-//! Counts are placed with the store's minimal header writer (`AvtTx::insert_count_header`)
-//! until the counts context's endpoints land; their adjustments are posted through
-//! `POST /stock/adjustments` (kind `count_adjustment`) at the instant each line was counted.
+//! Counts are real counts through the counts endpoints (ADR 019): started
+//! (`POST /stock-counts`), counted (`PUT /stock-counts/{id}/lines/{item_id}`) and approved
+//! (`POST /stock-counts/{id}/approve`), whose approval posts each count adjustment at the instant
+//! the item was counted. A count starts and is approved at the present, so the hand-computed
+//! period runs from one approval to the other while the test trades in between; the quiet-days
+//! gate, which needs whole past days, is checked over a period given as two instants.
 
-use chrono::{DateTime, Duration, Utc};
-use larder_core::{LocationId, StockCountId, TenantId, UserId};
-use larder_store::{AvtCountRow, Mode, StoreError, run_tenant};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -26,42 +27,76 @@ both!(
     bad_periods_are_named_and_other_tenants_counts_are_not_found,
 );
 
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-        .with_timezone(&Utc)
+/// An instant as RFC 3339 to the microsecond, as both backends keep instants.
+fn rfc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// Writes a count header at `t`'s location: approved at `approved` when given, else open.
-pub(crate) async fn count(
-    app: &TestApp,
-    t: &Tenant,
-    scope: &str,
-    started: &str,
-    approved: Option<&str>,
-) -> String {
-    let row = AvtCountRow {
-        id: StockCountId::new(),
-        location_id: t.location_id.parse::<LocationId>().unwrap(),
-        scope: scope.into(),
-        status: if approved.is_some() {
-            "approved"
-        } else {
-            "open"
-        }
-        .into(),
-        started_at: self::t(started),
-        started_by: UserId::new(),
-        approved_at: approved.map(self::t),
-    };
-    let id = row.id.to_string();
-    let tenant: TenantId = t.tenant_id.parse().unwrap();
-    run_tenant(app.app.store().as_ref(), tenant, Mode::Write, move |tx| {
-        Box::pin(async move { tx.insert_count_header(&row).await })
-    })
-    .await
-    .unwrap_or_else(|e: StoreError| panic!("count header: {e}"));
-    id
+/// The present, to the microsecond (never ahead of the server's clock).
+fn now() -> String {
+    rfc(Utc::now())
+}
+
+/// Starts a count at `t`'s location (`POST /stock-counts`): `full`, or `cycle` of `items`. Its
+/// id.
+pub(crate) async fn start_count(app: &TestApp, t: &Tenant, scope: &str, items: &[&str]) -> String {
+    let mut body = json!({"location_id": t.location_id, "scope": scope});
+    if scope == "cycle" {
+        body["item_ids"] = json!(items);
+    }
+    let res = app
+        .post("/api/v1/stock-counts", Some(&t.token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Counts each `(item, quantity in base units)` of `lines` now, with no storage area
+/// (`PUT /stock-counts/{id}/lines/{item_id}`), then approves the count with `If-Match` of the
+/// version the last line left (`POST /stock-counts/{id}/approve`): each counted item that
+/// differs from book stock at its counted instant gets a count adjustment dated then.
+pub(crate) async fn count_and_approve(app: &TestApp, t: &Tenant, id: &str, lines: &[(&str, &str)]) {
+    let mut version = app
+        .get(&format!("/api/v1/stock-counts/{id}"), &t.token)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["version"]
+        .clone();
+    for (item, qty) in lines {
+        let res = app
+            .put(
+                &format!("/api/v1/stock-counts/{id}/lines/{item}"),
+                &t.token,
+                &json!({"quantity": qty}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+        version = res.json::<Value>().await.unwrap()["version"].clone();
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/stock-counts/{id}/approve")))
+        .bearer_auth(&t.token)
+        .header("if-match", format!("\"{version}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+}
+
+/// When count `id` was approved, as the count reads back (`GET /stock-counts/{id}`).
+async fn approved_at(app: &TestApp, t: &Tenant, id: &str) -> String {
+    let res = app
+        .get(&format!("/api/v1/stock-counts/{id}"), &t.token)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let c: Value = res.json().await.unwrap();
+    assert_eq!(c["status"], "approved", "{c:#}");
+    c["approved_at"].as_str().unwrap().to_owned()
 }
 
 /// Posts a hand movement (`receipt`, `waste`, `count_adjustment`) at `at`.
@@ -152,87 +187,92 @@ fn kinds(r: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Flour (Dry, 0.002 a gram) and cheese (Dairy, 0.01 a gram), all in March 2026 (London is on
-/// UTC; business days start at 04:00):
+/// The hand-computed case up to its closing count: flour, cheese and the approved opening
+/// count; what [`close_case`] needs.
+pub(crate) struct OpenCase {
+    /// Flour's id.
+    pub flour: String,
+    /// Cheese's id.
+    pub cheese: String,
+    /// The opening count's id.
+    pub opening: String,
+}
+
+/// Flour (Dry, 0.002 a gram) and cheese (Dairy, 0.01 a gram); the counts are approved at the
+/// present (London is on UTC; business days start at 04:00; the period holds no whole day):
 ///
-/// - before: 10 kg flour (20.00) and 5 kg cheese (50.00) received on the 1st; the opening
-///   count (approved 2 March 06:00) found flour 200 g short (-0.40) at 05:30;
-/// - in the period: 5 kg flour received (10.00); 30 pizzas sold over three days (6 kg flour,
-///   12.00; 3 kg cheese, 30.00); 500 g flour dropped (1.00); the closing count (approved
-///   5 March 06:00) found flour 300 g short (-0.60) and cheese 100 g over (+1.00, at its
-///   last cost) at 05:00;
-/// - after: one more pizza on the 5th (not in the period).
+/// - before: 10 kg flour (20.00) and 5 kg cheese (50.00) received an hour ago; the opening
+///   count finds 9.8 kg flour and 5 kg cheese, so its approval posts flour 200 g short (-0.40)
+///   at the instant the flour was counted;
+/// - in the period, from the opening approval: 5 kg flour received (10.00); 30 pizzas sold in
+///   three sales (6 kg flour, 12.00; 3 kg cheese, 30.00); 500 g flour dropped (1.00); (what
+///   the caller adds before [`close_case`]); then the closing count finds 8 kg flour and 2.1 kg
+///   cheese against book stock of 8.3 kg and 2 kg, so its approval posts flour 300 g short
+///   (-0.60) and cheese 100 g over (+1.00, at its last cost) at their counted instants, and the
+///   period ends at that approval;
+/// - after: one more pizza.
 ///
 /// Flour: opening 9.8 kg (19.60), closing 9.8 + 5 - 0.5 - 6 - 0.3 = 8 kg (16.00), actual 6.3 kg
 /// (12.60) against 6 kg (12.00): variance 300 g (0.60), 5.0 %. Cheese: opening 5 kg (50.00),
 /// closing 2.1 kg (21.00), actual 2.9 kg (29.00) against 3 kg (30.00): variance -100 g
 /// (-1.00), -3.3 %. Cheese ranks first (1.00 > 0.60). Total: 41.60 against 42.00, -0.40,
 /// -1.0 %.
+pub(crate) async fn open_case(app: &TestApp, t: &Tenant) -> OpenCase {
+    let flour = item(app, t, "Flour", "Dry", "0.002").await;
+    let cheese = item(app, t, "Mozzarella", "Dairy", "0.01").await;
+    pizza(app, t, &flour, &cheese).await;
+    let hour_ago = rfc(Utc::now() - Duration::hours(1));
+    movement(app, t, &flour, "receipt", "10000", &hour_ago).await;
+    movement(app, t, &cheese, "receipt", "5000", &hour_ago).await;
+    let opening = start_count(app, t, "full", &[]).await;
+    count_and_approve(app, t, &opening, &[(&flour, "9800"), (&cheese, "5000")]).await;
+    movement(app, t, &flour, "receipt", "5000", &now()).await;
+    for _ in 0..3 {
+        app.sell(t, "Pizza", "10", &now()).await;
+    }
+    movement(app, t, &flour, "waste", "500", &now()).await;
+    OpenCase {
+        flour,
+        cheese,
+        opening,
+    }
+}
+
+/// The closing count of the case [`open_case`] began, then the pizza sold after it: flour,
+/// cheese, the opening count and the closing count.
+pub(crate) async fn close_case(
+    app: &TestApp,
+    t: &Tenant,
+    case: OpenCase,
+) -> (String, String, String, String) {
+    let closing = start_count(app, t, "full", &[]).await;
+    count_and_approve(
+        app,
+        t,
+        &closing,
+        &[(&case.flour, "8000"), (&case.cheese, "2100")],
+    )
+    .await;
+    app.sell(t, "Pizza", "1", &now()).await;
+    (case.flour, case.cheese, case.opening, closing)
+}
+
+/// The whole hand-computed case ([`open_case`] then [`close_case`]).
 pub(crate) async fn hand_computed_case(
     app: &TestApp,
     t: &Tenant,
 ) -> (String, String, String, String) {
-    let flour = item(app, t, "Flour", "Dry", "0.002").await;
-    let cheese = item(app, t, "Mozzarella", "Dairy", "0.01").await;
-    pizza(app, t, &flour, &cheese).await;
-    movement(app, t, &flour, "receipt", "10000", "2026-03-01T09:00:00Z").await;
-    movement(app, t, &cheese, "receipt", "5000", "2026-03-01T09:00:00Z").await;
-    movement(
-        app,
-        t,
-        &flour,
-        "count_adjustment",
-        "-200",
-        "2026-03-02T05:30:00Z",
-    )
-    .await;
-    let opening = count(
-        app,
-        t,
-        "full",
-        "2026-03-02T05:00:00Z",
-        Some("2026-03-02T06:00:00Z"),
-    )
-    .await;
-    movement(app, t, &flour, "receipt", "5000", "2026-03-03T08:00:00Z").await;
-    for day in ["02", "03", "04"] {
-        app.sell(t, "Pizza", "10", &format!("2026-03-{day}T12:00:00Z"))
-            .await;
-    }
-    movement(app, t, &flour, "waste", "500", "2026-03-03T20:00:00Z").await;
-    movement(
-        app,
-        t,
-        &flour,
-        "count_adjustment",
-        "-300",
-        "2026-03-05T05:00:00Z",
-    )
-    .await;
-    movement(
-        app,
-        t,
-        &cheese,
-        "count_adjustment",
-        "100",
-        "2026-03-05T05:00:00Z",
-    )
-    .await;
-    let closing = count(
-        app,
-        t,
-        "full",
-        "2026-03-05T04:30:00Z",
-        Some("2026-03-05T06:00:00Z"),
-    )
-    .await;
-    app.sell(t, "Pizza", "1", "2026-03-05T12:00:00Z").await;
-    (flour, cheese, opening, closing)
+    let case = open_case(app, t).await;
+    close_case(app, t, case).await
 }
 
 async fn avt_between_two_counts_matches_the_hand_computed_case(app: TestApp) {
     let t = app.register("AvT Pizza").await;
     let (flour, cheese, opening, closing) = hand_computed_case(&app, &t).await;
+    let (from, to) = (
+        approved_at(&app, &t, &opening).await,
+        approved_at(&app, &t, &closing).await,
+    );
     let r = report(
         &app,
         &t,
@@ -241,8 +281,8 @@ async fn avt_between_two_counts_matches_the_hand_computed_case(app: TestApp) {
     .await;
     assert_eq!(r["trustworthy"], true, "{:#}", r["reasons"]);
     assert_eq!(r["reasons"], json!([]));
-    assert_eq!(r["from"], "2026-03-02T06:00:00Z");
-    assert_eq!(r["to"], "2026-03-05T06:00:00Z");
+    assert_eq!(r["from"], from.as_str());
+    assert_eq!(r["to"], to.as_str());
     assert_eq!(r["from_count"], opening.as_str());
     assert_eq!(r["to_count"], closing.as_str());
     assert_eq!(r["location_name"], "Brixton");
@@ -304,12 +344,7 @@ async fn avt_between_two_counts_matches_the_hand_computed_case(app: TestApp) {
     );
 
     // The same instants given as instants are the counts' approvals: the same report.
-    let same = report(
-        &app,
-        &t,
-        &period("2026-03-02T06:00:00Z", "2026-03-05T06:00:00Z"),
-    )
-    .await;
+    let same = report(&app, &t, &period(&from, &to)).await;
     assert_eq!(same["trustworthy"], true, "{:#}", same["reasons"]);
     assert_eq!(same["lines"], r["lines"]);
 
@@ -333,14 +368,13 @@ async fn avt_between_two_counts_matches_the_hand_computed_case(app: TestApp) {
 
 async fn the_gate_names_unmapped_sales(app: TestApp) {
     let t = app.register("AvT Unmapped").await;
-    let (_, _, opening, closing) = hand_computed_case(&app, &t).await;
-    app.sell(&t, "Garlic bread", "2", "2026-03-03T13:00:00Z")
-        .await;
-    app.sell(&t, "Garlic bread", "1", "2026-03-04T13:00:00Z")
-        .await;
-    app.sell(&t, "Tiramisu", "1", "2026-03-04T14:00:00Z").await;
+    let case = open_case(&app, &t).await;
+    app.sell(&t, "Garlic bread", "2", &now()).await;
+    app.sell(&t, "Garlic bread", "1", &now()).await;
+    app.sell(&t, "Tiramisu", "1", &now()).await;
+    let (_, _, opening, closing) = close_case(&app, &t, case).await;
     // After the period: not named.
-    app.sell(&t, "Calzone", "1", "2026-03-05T13:00:00Z").await;
+    app.sell(&t, "Calzone", "1", &now()).await;
     let r = report(
         &app,
         &t,
@@ -466,12 +500,13 @@ async fn sent_order_again(app: &TestApp, t: &Tenant, flour: &str, due: &str) {
 
 async fn the_gate_names_counts_not_approved(app: TestApp) {
     let t = app.register("AvT Counts").await;
-    let (_, _, opening, closing) = hand_computed_case(&app, &t).await;
-    // Started in the period and still open; started before it and still open; started after
-    // it (not named).
-    let during = count(&app, &t, "cycle", "2026-03-03T15:00:00Z", None).await;
-    let before = count(&app, &t, "full", "2026-02-20T15:00:00Z", None).await;
-    count(&app, &t, "full", "2026-03-06T15:00:00Z", None).await;
+    // Started before the period and still open (nothing on its sheet yet); started in it and
+    // still open; started after it (not named).
+    let before = start_count(&app, &t, "full", &[]).await;
+    let case = open_case(&app, &t).await;
+    let during = start_count(&app, &t, "cycle", &[&case.flour]).await;
+    let (_, _, opening, closing) = close_case(&app, &t, case).await;
+    start_count(&app, &t, "full", &[]).await;
     let r = report(
         &app,
         &t,
@@ -486,27 +521,34 @@ async fn the_gate_names_counts_not_approved(app: TestApp) {
     );
 }
 
+/// A period of whole past days, given as instants: counts are approved at the present, so no
+/// two of them are days apart; the period is therefore also not bounded by counts, which is
+/// named after the quiet days.
 async fn the_gate_names_days_without_sales(app: TestApp) {
     let t = app.register("AvT Quiet").await;
-    let (_, _, opening, _) = hand_computed_case(&app, &t).await;
-    // A closing count a week on: nothing was sold on the 5th (after 12:00), 6th, 7th or 8th.
-    app.sell(&t, "Pizza", "2", "2026-03-09T12:00:00Z").await;
-    let closing = count(
-        &app,
-        &t,
-        "full",
-        "2026-03-10T05:00:00Z",
-        Some("2026-03-10T06:00:00Z"),
-    )
-    .await;
+    let flour = item(&app, &t, "Flour", "Dry", "0.002").await;
+    let cheese = item(&app, &t, "Mozzarella", "Dairy", "0.01").await;
+    pizza(&app, &t, &flour, &cheese).await;
+    movement(&app, &t, &flour, "receipt", "10000", "2026-03-01T09:00:00Z").await;
+    movement(&app, &t, &cheese, "receipt", "5000", "2026-03-01T09:00:00Z").await;
+    // 2 March 06:00 to 10 March 06:00: the business days 3 to 9 March are whole (04:00 to
+    // 04:00); pizzas sold on the 3rd, 4th, 5th and 9th (and on the 2nd, a partial day), none
+    // on the 6th, 7th or 8th.
+    for day in ["02", "03", "04", "05", "09"] {
+        app.sell(&t, "Pizza", "2", &format!("2026-03-{day}T12:00:00Z"))
+            .await;
+    }
     let r = report(
         &app,
         &t,
-        &format!("from_count={opening}&to_count={closing}"),
+        &period("2026-03-02T06:00:00Z", "2026-03-10T06:00:00Z"),
     )
     .await;
     assert_eq!(r["trustworthy"], false);
-    assert_eq!(kinds(&r), vec!["days_without_sales"]);
+    assert_eq!(
+        kinds(&r),
+        vec!["days_without_sales", "not_bounded_by_counts"]
+    );
     assert_eq!(
         reason(&r, "days_without_sales").unwrap()["dates"],
         json!(["2026-03-06", "2026-03-07", "2026-03-08"])
@@ -515,25 +557,22 @@ async fn the_gate_names_days_without_sales(app: TestApp) {
 
 async fn the_gate_says_when_the_period_is_not_bounded_by_counts(app: TestApp) {
     let t = app.register("AvT Unbounded").await;
-    hand_computed_case(&app, &t).await;
-    let r = report(
-        &app,
-        &t,
-        &period("2026-03-02T06:00:01Z", "2026-03-05T06:00:00Z"),
-    )
-    .await;
+    let (flour, _, opening, closing) = hand_computed_case(&app, &t).await;
+    let from = approved_at(&app, &t, &opening).await;
+    let to = approved_at(&app, &t, &closing).await;
+    // A microsecond after the opening count's approval.
+    let later = DateTime::parse_from_rfc3339(&from)
+        .unwrap()
+        .with_timezone(&Utc)
+        + Duration::microseconds(1);
+    let r = report(&app, &t, &period(&rfc(later), &to)).await;
     assert_eq!(r["trustworthy"], false);
     assert_eq!(kinds(&r), vec!["not_bounded_by_counts"]);
     assert_eq!(r["from_count"], Value::Null);
-    // A cycle count at either end is named too.
-    let cycle = count(
-        &app,
-        &t,
-        "cycle",
-        "2026-03-06T05:00:00Z",
-        Some("2026-03-06T06:00:00Z"),
-    )
-    .await;
+    // A cycle count at either end is named too: one of flour, approved after the closing
+    // count (flour left uncounted, so it posts nothing).
+    let cycle = start_count(&app, &t, "cycle", &[&flour]).await;
+    count_and_approve(&app, &t, &cycle, &[]).await;
     let counts: Value = app
         .get(
             &format!("/api/v1/avt/counts?location_id={}", t.location_id),
@@ -543,7 +582,16 @@ async fn the_gate_says_when_the_period_is_not_bounded_by_counts(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let opening = counts["data"][2]["id"].as_str().unwrap().to_owned();
+    let ids: Vec<&str> = counts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![cycle.as_str(), closing.as_str(), opening.as_str()]
+    );
     let r = report(&app, &t, &format!("from_count={opening}&to_count={cycle}")).await;
     assert_eq!(kinds(&r), vec!["cycle_count_bound"]);
     assert_eq!(
@@ -555,7 +603,7 @@ async fn the_gate_says_when_the_period_is_not_bounded_by_counts(app: TestApp) {
 async fn bad_periods_are_named_and_other_tenants_counts_are_not_found(app: TestApp) {
     let t = app.register("AvT Bad").await;
     let (_, _, opening, closing) = hand_computed_case(&app, &t).await;
-    let open = count(&app, &t, "full", "2026-03-03T15:00:00Z", None).await;
+    let open = start_count(&app, &t, "full", &[]).await;
     let field = |res: reqwest::Response| async move {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         res.json::<Value>().await.unwrap()["field"]

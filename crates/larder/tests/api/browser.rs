@@ -1711,9 +1711,11 @@ async fn a_manager_reads_the_avt_report_with_its_gate_on_a_phone() {
     };
     let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
     let t = app.register("Variance House").await;
-    crate::avt::hand_computed_case(&app, &t).await;
-    app.sell(&t, "Garlic bread", "2", "2026-03-03T13:00:00Z")
-        .await;
+    // Garlic bread sold in the period, between the two counts.
+    let case = crate::avt::open_case(&app, &t).await;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    app.sell(&t, "Garlic bread", "2", &now).await;
+    crate::avt::close_case(&app, &t, case).await;
     let (_driver, c, profile) = start_browser(&driver_bin).await;
     let base = format!("http://localhost:{}", app.port);
     browser_login(&c, &base, &t.email).await;

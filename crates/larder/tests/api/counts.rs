@@ -6,8 +6,6 @@
 //! whose uncounted item is zeroed on request; bad input naming the field; another tenant's ids.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use larder_core::{ItemId, LocationId, StorageAreaId, TenantId};
-use larder_store::{CountAreaRow, Mode, StoreError, run_tenant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -28,48 +26,50 @@ async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap_or_else(|e| panic!("json: {e}"))
 }
 
-/// Storage areas (through the counts fixture until areas have their API): each area with its
-/// items in shelf order; the areas' ids.
+/// Storage areas through their endpoints: each area created at `t`'s location
+/// (`POST /locations/{id}/storage-areas`) with its items in shelf order
+/// (`PUT /storage-areas/{id}/items`), then the location's walking order set by position
+/// (`PUT /locations/{id}/storage-areas/order`); the areas' ids, in the order given.
 pub(crate) async fn areas(
     app: &TestApp,
     t: &Tenant,
     layout: &[(&str, i32, &[&str])],
 ) -> Vec<String> {
-    let tenant: TenantId = t.tenant_id.parse().unwrap_or_else(|_| panic!("tenant id"));
-    let location: LocationId = t
-        .location_id
-        .parse()
-        .unwrap_or_else(|_| panic!("location id"));
-    let mut rows = Vec::new();
-    for (name, position, items) in layout {
-        let area = CountAreaRow {
-            id: StorageAreaId::new(),
-            location_id: location,
-            name: (*name).to_owned(),
-            position: *position,
-            created_at: Utc::now(),
-        };
-        let items: Vec<ItemId> = items
-            .iter()
-            .map(|i| i.parse().unwrap_or_else(|_| panic!("item id")))
-            .collect();
-        rows.push((area, items));
+    let mut ids = Vec::new();
+    for (name, _, items) in layout {
+        let res = app
+            .post(
+                &format!("/api/v1/locations/{}/storage-areas", t.location_id),
+                Some(&t.token),
+                &json!({"name": name}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{:?}", res.text().await);
+        let id = json_of(res).await["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let res = app
+            .put(
+                &format!("/api/v1/storage-areas/{id}/items"),
+                &t.token,
+                &json!({"item_ids": items}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+        ids.push(id);
     }
-    let ids = rows.iter().map(|(a, _)| a.id.to_string()).collect();
-    run_tenant(app.app.store().as_ref(), tenant, Mode::Write, move |tx| {
-        Box::pin(async move {
-            for (a, items) in &rows {
-                tx.insert_count_area(a).await?;
-                for (n, i) in items.iter().enumerate() {
-                    tx.insert_count_area_item(a.id, *i, i32::try_from(n + 1).unwrap_or(0))
-                        .await?;
-                }
-            }
-            Ok::<_, StoreError>(())
-        })
-    })
-    .await
-    .unwrap_or_else(|e| panic!("areas: {e:?}"));
+    let mut walk: Vec<(i32, &String)> = layout.iter().map(|(_, p, _)| *p).zip(&ids).collect();
+    walk.sort_by_key(|(p, _)| *p);
+    let order: Vec<&String> = walk.into_iter().map(|(_, id)| id).collect();
+    let res = app
+        .put(
+            &format!("/api/v1/locations/{}/storage-areas/order", t.location_id),
+            &t.token,
+            &json!({"ids": order}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     ids
 }
 

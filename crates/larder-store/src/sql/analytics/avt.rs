@@ -71,10 +71,6 @@ const APPROVED_COUNTS: &str = "SELECT id, location_id, scope, status, started_at
      WHERE tenant_id = $1 AND location_id = $2 AND status = 'approved'
        AND ($3 IS NULL OR approved_at >= $3) AND ($4 IS NULL OR approved_at <= $4)
      ORDER BY approved_at DESC, id DESC LIMIT $5";
-const INSERT_COUNT_HEADER: &str = "INSERT INTO stock_counts (tenant_id, id, location_id,
-     storage_area_id, scope, blind, status, started_at, started_by, approved_at, approved_by,
-     version)
-     VALUES ($1, $2, $3, NULL, $4, 0, $5, $6, $7, $8, $9, 1)";
 
 fn bucket(spelled: &str) -> R<AvtBucket> {
     Ok(match spelled {
@@ -283,27 +279,5 @@ impl<E: Exec> AvtTx for SqlTx<E> {
                 .await?,
             count_row,
         )
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn insert_count_header(&mut self, c: &AvtCountRow) -> R<()> {
-        let approved_by = c.approved_at.map(|_| c.started_by);
-        self.exec
-            .execute(
-                INSERT_COUNT_HEADER,
-                args![
-                    self.tenant,
-                    c.id.as_uuid(),
-                    c.location_id,
-                    c.scope,
-                    c.status,
-                    c.started_at,
-                    c.started_by,
-                    c.approved_at,
-                    approved_by
-                ],
-            )
-            .await?;
-        Ok(())
     }
 }

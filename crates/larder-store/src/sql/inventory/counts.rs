@@ -8,14 +8,11 @@ use larder_core::{BaseUnit, ItemId, LocationId, Quantity, StockCountId, StorageA
 
 use crate::sql::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
-    CountAreaRow, CountLevelRow, CountLineRow, CountResultRow, CountSheetLine, CountSheetRow,
-    CountStatusChange, CountTx, SheetSourceRow, StockCountFilter, StockCountRow, StoreError,
+    CountLevelRow, CountLineRow, CountResultRow, CountSheetLine, CountSheetRow, CountStatusChange,
+    CountTx, SheetSourceRow, StockCountFilter, StockCountRow, StorageAreaRow, StorageAreaTx,
+    StoreError,
 };
 
-const INSERT_AREA: &str = "INSERT INTO storage_areas (tenant_id, id, location_id, name,
-     position, version, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6)";
-const INSERT_AREA_ITEM: &str = "INSERT INTO item_storage_areas (tenant_id, storage_area_id,
-     item_id, shelf_order) VALUES ($1, $2, $3, $4)";
 const SHEET_SOURCE: &str = "SELECT ia.item_id, ia.storage_area_id
      FROM item_storage_areas ia
      JOIN storage_areas a ON a.tenant_id = ia.tenant_id AND a.id = ia.storage_area_id
@@ -23,8 +20,6 @@ const SHEET_SOURCE: &str = "SELECT ia.item_id, ia.storage_area_id
      WHERE ia.tenant_id = $1 AND a.location_id = $2 AND a.retired_at IS NULL
        AND ($3 IS NULL OR a.id = $3)
      ORDER BY a.position, a.name, a.id, ia.shelf_order, i.name, i.id";
-const GET_AREA: &str = "SELECT id, location_id, name, position, created_at
-     FROM storage_areas WHERE tenant_id = $1 AND id = $2";
 const COUNT_BOOK: &str = "SELECT s.item_id, s.on_hand, COALESCE(s.last_cost, i.unit_cost),
             m.occurred_at, m.quantity
      FROM stock_levels s
@@ -106,40 +101,6 @@ fn count(mut r: Row) -> R<StockCountRow> {
 #[async_trait]
 impl<E: Exec> CountTx for SqlTx<E> {
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn insert_count_area(&mut self, a: &CountAreaRow) -> R<()> {
-        self.exec
-            .execute(
-                INSERT_AREA,
-                args![
-                    self.tenant,
-                    a.id,
-                    a.location_id,
-                    a.name,
-                    a.position,
-                    a.created_at
-                ],
-            )
-            .await?;
-        Ok(())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn insert_count_area_item(
-        &mut self,
-        area: StorageAreaId,
-        item: ItemId,
-        shelf_order: i32,
-    ) -> R<()> {
-        self.exec
-            .execute(
-                INSERT_AREA_ITEM,
-                args![self.tenant, area, item, shelf_order],
-            )
-            .await?;
-        Ok(())
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn count_sheet_source(
         &mut self,
         location: LocationId,
@@ -159,20 +120,9 @@ impl<E: Exec> CountTx for SqlTx<E> {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn count_area(&mut self, id: StorageAreaId) -> R<Option<CountAreaRow>> {
-        self.exec
-            .fetch_optional(GET_AREA, args![self.tenant, id])
-            .await?
-            .map(|mut r| {
-                Ok(CountAreaRow {
-                    id: r.get()?,
-                    location_id: r.get()?,
-                    name: r.get()?,
-                    position: r.get()?,
-                    created_at: r.get()?,
-                })
-            })
-            .transpose()
+    async fn count_area(&mut self, id: StorageAreaId) -> R<Option<StorageAreaRow>> {
+        // Tenancy's statement: one read of an area, whichever port asks.
+        StorageAreaTx::get_storage_area(self, id).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
