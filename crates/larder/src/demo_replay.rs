@@ -9,7 +9,8 @@
 //! 28 days), recorded as placed at that instant. Par levels cover ten days of use, or a
 //! perishable's shelf life when shorter: first from the first four weeks' sales, then reviewed
 //! each Monday from the two weeks before ([`par_from_daily`]). With a recipe
-//! book, the kitchen's counts, waste and prep batches are replayed too (crate::demo_stock).
+//! book, the kitchen's counts, waste and prep batches are replayed too (crate::demo_stock), and
+//! what the day's sales would run out of is bought at the cash and carry that morning.
 //! Everything is recorded in the order it happened, so lots, FEFO and valuation see a kitchen
 //! that bought before it sold.
 //!
@@ -32,6 +33,7 @@ use larder_app::procurement::reorder::ReorderQuery;
 use larder_app::sales::import::ParsedTicket;
 use larder_app::{App, Principal};
 use larder_core::inventory::MovementKind;
+use larder_core::procurement::OrderDays;
 use larder_core::procurement::purchase_orders::{PoStatus, expected_delivery};
 use larder_core::{ItemId, LocationId, PurchaseOrderId, Quantity, SupplierId};
 
@@ -56,6 +58,8 @@ pub struct Replayed {
     pub openings: usize,
     /// Counts, waste entries and production batches recorded.
     pub stock: crate::demo_stock::StockDone,
+    /// Walk-in purchases of what the day would otherwise have run out of.
+    pub walk_ins: usize,
     /// Seconds the replay took.
     pub seconds: f64,
     /// Of which, per step.
@@ -90,28 +94,123 @@ fn order_note(day: NaiveDate) -> String {
     format!("Demo order placed {day}")
 }
 
+/// The longest wait, in days, between two deliveries of a supplier that takes orders on
+/// `order_days` and delivers `lead_time_days` later (7 when it takes orders one day a week;
+/// 1 when it names no days, as it then takes them every day).
+pub(crate) fn longest_delivery_gap(order_days: OrderDays, lead_time_days: i32) -> i64 {
+    let lead = i64::from(lead_time_days.max(0));
+    let every_day = order_days.names().is_empty();
+    let mut days: Vec<i64> = (0..7_u8)
+        .filter(|d| {
+            every_day || chrono::Weekday::try_from(*d).is_ok_and(|w| order_days.contains(w))
+        })
+        .map(|d| (i64::from(d) + lead).rem_euclid(7))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let Some(first) = days.first().copied() else {
+        return 1;
+    };
+    days.push(first + 7);
+    days.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(7)
+}
+
 /// An item's par level and reorder point from its average daily usage (base-unit thousandths
-/// per day), shelf life (days) and pack (base-unit thousandths). The par covers ten days of use
-/// (about the week and a half the demo's first pars covered), but no more than the shelf life
-/// less half the days a pack lasts (an order up to par is rounded up to whole packs, half a
-/// pack over on average, and what is over must still be used before it expires), and at least
-/// two days; whole base units, rounded up. The reorder point is half the cover's use, at most
-/// two days'. An item not used lately keeps one pack as its par and orders only once it has
-/// run out (reorder point zero). An ASSUMPTION of how a chef sets pars, in thousandths of a day.
-pub(crate) fn par_from_daily(daily: i64, shelf_life_days: u32, pack: i64) -> (Quantity, Quantity) {
+/// per day), shelf life (days), pack (base-unit thousandths) and the longest wait between its
+/// supplier's deliveries (days). The par covers ten days of use (about the week and a half the
+/// demo's first pars covered), but no more than the shelf life less half the days a pack lasts
+/// (an order up to par is rounded up to whole packs, half a pack over on average, and what is
+/// over must still be used before it expires); yet always the longest wait between deliveries
+/// and a day more, since a kitchen would rather throw some chicken away than run out of it
+/// before the next delivery; at least two days, at most ten; whole base units, rounded up. The
+/// reorder point is the use over the longest wait between deliveries (an order is placed when
+/// what will be left at its delivery would not last until the one after), at most four fifths
+/// of the par. An item not used lately keeps one
+/// pack as its par and orders only once it has run out (reorder point zero). An ASSUMPTION of
+/// how a chef sets pars, worked in thousandths of a day.
+pub(crate) fn par_from_daily(
+    daily: i64,
+    shelf_life_days: u32,
+    pack: i64,
+    delivery_gap_days: i64,
+) -> (Quantity, Quantity) {
     if daily <= 0 {
         return (Quantity::from_raw(pack.max(1000)), Quantity::ZERO);
     }
     let pack_days = i128::from(pack) * 1000 / i128::from(daily);
     let shelf = i128::from(shelf_life_days) * 1000;
-    let cover = (shelf - pack_days / 2).clamp(2_000, 10_000);
+    let wait = i128::from(delivery_gap_days + 1) * 1000;
+    let cover = (shelf - pack_days / 2).max(wait).clamp(2_000, 10_000);
     let par = i128::from(daily) * cover / 1000;
     let par = i64::try_from((par + 999).div_euclid(1000) * 1000).unwrap_or(i64::MAX);
-    let reorder = i128::from(daily) * cover.min(4_000) / 2_000;
+    let reorder = (i128::from(daily) * i128::from(delivery_gap_days)).min(i128::from(par) * 4 / 5);
     (
         Quantity::from_raw(par),
         Quantity::from_raw(i64::try_from(reorder).unwrap_or(i64::MAX)),
     )
+}
+
+/// What a chef does on seeing that the day will run out of something before the next
+/// delivery: buys the shortfall, in whole packs of the preferred supplier item, at the cash and
+/// carry at 11:00 (`at` + 5 h), received as a walk-in purchase. The replay knows the day's
+/// sales (`day_usage`); stock may not go below zero, as it could not in a kitchen. Returns the
+/// purchases made.
+#[allow(clippy::too_many_arguments)]
+async fn walk_in(
+    app: &App,
+    p: Principal,
+    location: LocationId,
+    day: NaiveDate,
+    at: DateTime<Utc>,
+    kitchen: &crate::demo_stock::Kitchen,
+    day_usage: &HashMap<ItemId, i64>,
+    supply: &BTreeMap<ItemId, DemoSupply>,
+) -> anyhow::Result<usize> {
+    if day_usage.is_empty() {
+        return Ok(0);
+    }
+    let on_hand = kitchen.on_hand(app, p).await?;
+    let mut bought = 0;
+    for (item, s) in supply {
+        let short =
+            day_usage.get(item).copied().unwrap_or(0) - on_hand.get(item).copied().unwrap_or(0);
+        if short <= 0 {
+            continue;
+        }
+        let pack = s.pack_quantity.raw().max(1);
+        let packs = (short + pack - 1) / pack;
+        app.receive_goods(
+            p,
+            ReceiptCommand {
+                purchase_order_id: None,
+                location_id: Some(location),
+                supplier_id: Some(s.supplier_id),
+                received_at: Some(at + Duration::hours(5)),
+                note: Some(text(
+                    "Bought at the cash and carry: the day would have run out",
+                )?),
+                lines: vec![ReceiptLineCommand {
+                    supplier_item_id: Some(s.supplier_item_id),
+                    packs: Some(Quantity::from_raw(packs * 1000)),
+                    lot_code: Some(text(&format!(
+                        "{}-{}",
+                        s.supplier_sku,
+                        day.format("%y%m%d")
+                    ))?),
+                    expires_on: day
+                        .checked_add_days(chrono::Days::new(u64::from(s.shelf_life_days))),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .map_err(failed)
+        .with_context(|| format!("a walk-in purchase of {} on {day}", s.supplier_sku))?;
+        bought += 1;
+    }
+    Ok(bought)
 }
 
 /// Reviews every purchased item's par level at `location` from its daily usage over the 14
@@ -144,6 +243,7 @@ async fn review_pars(
             line.daily_usage.raw(),
             s.shelf_life_days,
             s.pack_quantity.raw(),
+            longest_delivery_gap(s.order_days, s.lead_time_days),
         );
         // A par within a tenth of what it should be is left as it is.
         let set = line.par_level.map_or(0, Quantity::raw);
@@ -172,6 +272,7 @@ async fn review_pars(
 ///
 /// # Errors
 /// The use cases' errors.
+#[allow(clippy::too_many_arguments)]
 pub async fn replay(
     app: &App,
     p: Principal,
@@ -252,8 +353,12 @@ pub async fn replay(
             .iter()
             .map(|(item, s)| {
                 let daily = used.get(item).copied().unwrap_or(0) / 28;
-                let (par, reorder) =
-                    par_from_daily(daily, s.shelf_life_days, s.pack_quantity.raw());
+                let (par, reorder) = par_from_daily(
+                    daily,
+                    s.shelf_life_days,
+                    s.pack_quantity.raw(),
+                    longest_delivery_gap(s.order_days, s.lead_time_days),
+                );
                 (*item, (par, reorder, s.shelf_life_days))
             })
             .collect();
@@ -498,6 +603,7 @@ pub async fn replay(
                 *by_item.entry(*item).or_default() += q.raw();
             }
             k.produce(app, p, day, cal.day_start(day), &by_item).await?;
+            out.walk_ins += walk_in(app, p, location, day, at, k, &by_item, supply).await?;
             k.weekly_waste(app, p, day, cal.day_start(day)).await?;
             k.used(&usage);
         }
@@ -533,6 +639,7 @@ pub async fn replay(
         receiving = format!("{:.1}", out.steps.receiving),
         ordering = format!("{:.1}", out.steps.ordering),
         production = format!("{:.1}", out.steps.production),
+        walk_ins = out.walk_ins,
         "replay steps"
     );
     Ok(out)
@@ -540,7 +647,7 @@ pub async fn replay(
 
 #[cfg(test)]
 mod tests {
-    use super::par_from_daily;
+    use super::{longest_delivery_gap, par_from_daily};
     use larder_core::Quantity;
 
     fn q(s: &str) -> Quantity {
@@ -548,20 +655,39 @@ mod tests {
     }
 
     #[test]
-    fn a_par_covers_ten_days_or_what_a_lot_keeps_less_half_a_pack() {
-        // Rice: 1 kg a day, 10 kg sacks, keeps a year: ten days, two days' reorder point.
+    fn a_par_covers_ten_days_or_what_a_lot_keeps_less_half_a_pack_but_the_wait_for_a_delivery() {
+        // Rice: 1 kg a day, 10 kg sacks, keeps a year, deliveries up to 4 days apart: ten
+        // days, reordered below four days' use.
         assert_eq!(
-            par_from_daily(1_000_000, 365, 10_000_000),
-            (q("10000"), q("2000"))
+            par_from_daily(1_000_000, 365, 10_000_000, 4),
+            (q("10000"), q("4000"))
         );
-        // Chicken: 1.4 kg a day, 2 kg packs, keeps 4 days: 4 - 0.714 = 3.286 days.
+        // Spinach: 2 kg a day, 1 kg bags, keeps 7 days, deliveries at most 3 days apart:
+        // 7 - 0.25 = 6.75 days.
         assert_eq!(
-            par_from_daily(1_400_000, 4, 2_000_000),
-            (q("4601"), q("2300.2"))
+            par_from_daily(2_000_000, 7, 1_000_000, 3),
+            (q("13500"), q("6000"))
         );
-        // Lamb mince that keeps 3 days in 5 kg boxes, at 0.3 kg a day: two days at least.
-        assert_eq!(par_from_daily(300_000, 3, 5_000_000), (q("600"), q("300")));
+        // Chicken: 1.4 kg a day, 2 kg packs, keeps 4 days (4 - 0.714 = 3.286 days), but
+        // deliveries are up to 4 days apart: five days, reordered below four.
+        assert_eq!(
+            par_from_daily(1_400_000, 4, 2_000_000, 4),
+            (q("7000"), q("5600"))
+        );
         // Not sold lately: one pack, ordered only once it has run out.
-        assert_eq!(par_from_daily(0, 7, 500_000), (q("500"), Quantity::ZERO));
+        assert_eq!(par_from_daily(0, 7, 500_000, 3), (q("500"), Quantity::ZERO));
+    }
+
+    #[test]
+    fn the_longest_wait_between_deliveries_wraps_around_the_week() {
+        use larder_core::procurement::OrderDays;
+        let days = |s: &str| {
+            OrderDays::parse(&s.split(',').collect::<Vec<_>>()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        // Ordered Tuesday and Friday, delivered the next day: Wednesday to Saturday is 3 days,
+        // Saturday to Wednesday 4.
+        assert_eq!(longest_delivery_gap(days("tuesday,friday"), 1), 4);
+        assert_eq!(longest_delivery_gap(days("monday,wednesday,friday"), 1), 3);
+        assert_eq!(longest_delivery_gap(days("monday"), 2), 7);
     }
 }

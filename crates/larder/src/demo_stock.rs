@@ -190,7 +190,7 @@ pub fn counted(name: &str, category: &str, day: NaiveDate, book: i64, used: i64)
 /// The actual yield of a batch planned at `planned` (thousandths): less a loss from -1 % to
 /// +4 % drawn from `seed`, whole base units, at least one.
 fn actual_yield(seed: &str, planned: i64) -> i64 {
-    let loss_milli_pct = i128::try_from(draw(seed, 5_001)).unwrap_or(0) - 1_000;
+    let loss_milli_pct = i128::from(draw(seed, 5_001)) - 1_000;
     let q = i128::from(planned) * (100_000 - loss_milli_pct) / 100_000;
     whole(q).max(1000)
 }
@@ -442,7 +442,7 @@ impl Kitchen {
 
     /// The kitchen's book stock now, by item (the replay records in time order, so now is the
     /// instant it has reached).
-    async fn on_hand(&self, app: &App, p: Principal) -> anyhow::Result<HashMap<ItemId, i64>> {
+    pub async fn on_hand(&self, app: &App, p: Principal) -> anyhow::Result<HashMap<ItemId, i64>> {
         let mut out = HashMap::new();
         let mut cursor = None;
         loop {

@@ -402,7 +402,7 @@ async fn work_out(
             Some(a) => match area_names.get(&a) {
                 Some(n) => n.clone(),
                 None => {
-                    let n = tx.count_area(a).await?.map(|r| r.name);
+                    let n = tx.get_storage_area(a).await?.map(|r| r.name);
                     area_names.insert(a, n.clone());
                     n
                 }
@@ -702,7 +702,7 @@ async fn start_in(
         .ok_or(AppError::NotFound("location"))?;
     if let Some(a) = c.storage_area_id {
         let area = tx
-            .count_area(a)
+            .get_storage_area(a)
             .await?
             .ok_or(AppError::NotFound("storage area"))?;
         if area.location_id != c.location_id {
@@ -820,7 +820,7 @@ async fn enter_in(
     let area_name = match cmd.storage_area_id {
         Some(a) => {
             let area = tx
-                .count_area(a)
+                .get_storage_area(a)
                 .await?
                 .ok_or(AppError::NotFound("storage area"))?;
             if area.location_id != c.location_id {

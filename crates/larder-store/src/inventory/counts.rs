@@ -11,7 +11,7 @@ use larder_core::{
 };
 use uuid::Uuid;
 
-use crate::{LocationScope, StorageAreaRow, StoreError};
+use crate::{LocationScope, StoreError};
 
 /// A stock count's header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,11 +184,6 @@ pub trait CountTx: Send {
         location: LocationId,
         area: Option<StorageAreaId>,
     ) -> Result<Vec<SheetSourceRow>, StoreError>;
-    /// One storage area (retired or not), when it is the tenant's: the area a count or a line
-    /// names, read as [`crate::StorageAreaTx::get_storage_area`] reads it (storage areas are
-    /// tenancy's; this port only reads them).
-    async fn count_area(&mut self, id: StorageAreaId)
-    -> Result<Option<StorageAreaRow>, StoreError>;
     /// Every stock level at a location with its cost per base unit (the level's last cost,
     /// else the item's) and the movements there that occurred after `after`, by item id. One
     /// statement, so on PostgreSQL on hand and the movements are one snapshot: book stock at

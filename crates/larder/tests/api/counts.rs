@@ -6,6 +6,7 @@
 //! whose uncounted item is zeroed on request; bad input naming the field; another tenant's ids.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use larder_core::{ItemId, LocationId};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -9,8 +9,7 @@ use larder_core::{BaseUnit, ItemId, LocationId, Quantity, StockCountId, StorageA
 use crate::sql::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{
     CountLevelRow, CountLineRow, CountResultRow, CountSheetLine, CountSheetRow, CountStatusChange,
-    CountTx, SheetSourceRow, StockCountFilter, StockCountRow, StorageAreaRow, StorageAreaTx,
-    StoreError,
+    CountTx, SheetSourceRow, StockCountFilter, StockCountRow, StoreError,
 };
 
 const SHEET_SOURCE: &str = "SELECT ia.item_id, ia.storage_area_id
@@ -117,12 +116,6 @@ impl<E: Exec> CountTx for SqlTx<E> {
                 })
             },
         )
-    }
-
-    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
-    async fn count_area(&mut self, id: StorageAreaId) -> R<Option<StorageAreaRow>> {
-        // Tenancy's statement: one read of an area, whichever port asks.
-        StorageAreaTx::get_storage_area(self, id).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]

@@ -134,8 +134,11 @@ async fn a_count_keeps_its_sheet_lines_and_results_and_stays_in_its_tenant(store
             Ok((
                 tx.count_book(loc, at(3, 10)).await?,
                 tx.count_book(loc, at(2, 0)).await?,
-                (tx.count_area(wid).await?, tx.count_area(bid).await?),
-                tx.count_area(StorageAreaId::new()).await?,
+                (
+                    tx.get_storage_area(wid).await?,
+                    tx.get_storage_area(bid).await?,
+                ),
+                tx.get_storage_area(StorageAreaId::new()).await?,
             ))
         })
     })
@@ -403,7 +406,7 @@ async fn a_count_keeps_its_sheet_lines_and_results_and_stays_in_its_tenant(store
                 .await?,
                 tx.stock_count_sheet(id).await?,
                 tx.count_lines(id).await?,
-                tx.count_area(wid).await?,
+                tx.get_storage_area(wid).await?,
             ))
         })
     })
