@@ -4,7 +4,7 @@
 //! owning its routes and its templates under `templates/<context>/`; beside them the
 //! [`session`] extractor (who is asking, and the same-origin rule that stands in for CSRF
 //! tokens), the page [`error`]s, the [`format`] helpers, the editing pages' shared [`forms`]
-//! parsing and the SVG [`chart`]s.
+//! parsing, the SVG [`chart`]s and the lines pages' [`scan`] box.
 
 mod analytics;
 mod auth;
@@ -18,6 +18,7 @@ mod inventory;
 mod menu;
 mod procurement;
 mod sales;
+mod scan;
 pub(crate) mod session;
 mod tenancy;
 
@@ -84,4 +85,5 @@ pub fn router() -> Router<AppState> {
         .merge(inventory::production::router())
         .merge(inventory::transfers::router())
         .merge(inventory::counts::router())
+        .merge(scan::router())
 }

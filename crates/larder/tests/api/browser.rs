@@ -2057,3 +2057,460 @@ async fn a_cook_records_and_reverses_waste_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// The id of the element that has the focus.
+async fn focused(c: &fantoccini::Client) -> String {
+    c.execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Waits up to five seconds for an input's value to be `want`; its last value otherwise.
+async fn value_becomes(c: &fantoccini::Client, id: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Id(id)).await {
+            last = e.prop("value").await.unwrap().unwrap_or_default();
+            if last == want {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// What a keyboard-wedge scanner does: types `code` and Enter wherever the focus is.
+async fn wedge(c: &fantoccini::Client, code: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("{code}\u{E007}"))
+        .await
+        .unwrap();
+}
+
+/// Whether the page is still the one marked with `window.noReload` (scanning loaded none).
+async fn not_reloaded(c: &fantoccini::Client) -> bool {
+    c.execute("return window.noReload === true;", vec![])
+        .await
+        .unwrap()
+        == json!(true)
+}
+
+/// A cook counts the walk-in and the dry store with a keyboard-wedge scanner on a phone (ADR
+/// 018): a tin's code finds its card, fills one tin and, scanned again into the same box (where
+/// the focus is), adds one; in the dry store the same code finds the dry store's card; a GS1
+/// string with a net weight fills the cheddar's grams and Enter saves the card; olive oil,
+/// not on the sheet, fills the not-on-the-sheet form, which saves a flagged line; an unknown
+/// code names itself. Nothing reloads until a save; the API holds what the page said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_counts_by_scanning_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Scanning Kitchen").await;
+    let (cheddar, tins, oil) = crate::ui::scanned_items(&app, &t).await;
+    crate::counts::areas(
+        &app,
+        &t,
+        &[
+            ("Walk-in", 1, &[&cheddar, &tins]),
+            ("Dry store", 2, &[&tins]),
+        ],
+    )
+    .await;
+    let res = app
+        .post(
+            "/api/v1/stock-counts",
+            Some(&t.token),
+            &json!({"location_id": t.location_id, "scope": "full"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let count = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    c.set_window_size(390, 844).await.unwrap();
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/counts/{count}")).await.unwrap();
+    c.wait().for_element(Locator::Id("amount-3")).await.unwrap();
+    assert_eq!(focused(&c).await, "scan", "the scan box has the focus");
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    // A tin: its first card (the walk-in), one tin; again into the same box: two.
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "amount-2", "1 ea").await, "1 ea");
+    assert_eq!(focused(&c).await, "amount-2");
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "amount-2", "2 ea").await, "2 ea");
+    let said = text_until(&c, "scan-result", |t| t.contains("2 ea")).await;
+    assert_eq!(
+        said,
+        "Tomatoes, tin (Walk-in): 2 ea. Scan again to add more, then Save."
+    );
+    // In the dry store (its card touched), the same code finds the dry store's card.
+    click(&c, "#amount-3").await;
+    click(&c, "#scan").await;
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "amount-3", "1 ea").await, "1 ea");
+    assert_eq!(value_becomes(&c, "amount-2", "2 ea").await, "2 ea");
+    // Cheddar by weight: a GS1 string with 1.250 kg net.
+    click(&c, "#scan").await;
+    wedge(&c, "(01)09501101530003(3103)001250").await;
+    assert_eq!(value_becomes(&c, "amount-1", "1250 g").await, "1250 g");
+    assert!(not_reloaded(&c).await, "scanning loads no page");
+    assert!(overflow(&c).await <= 0, "the sheet is wider than a phone");
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shoot(&c, "count-scan-390").await;
+    // Enter in the box saves the card (htmx); then the tins' cards by their buttons.
+    assert_eq!(focused(&c).await, "amount-1");
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let shown = text_until(&c, "counted-1", |t| !t.is_empty()).await;
+    assert!(shown.contains("1.25"), "{shown}");
+    // The saved card is swapped in: the scan box has the focus again, for the next scan.
+    let mut now = String::new();
+    for _ in 0..50 {
+        now = focused(&c).await;
+        if now == "scan" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(now, "scan");
+    click(&c, "#save-2").await;
+    text_until(&c, "counted-2", |t| !t.is_empty()).await;
+    click(&c, "#save-3").await;
+    text_until(&c, "counted-3", |t| !t.is_empty()).await;
+    // An unknown code names itself.
+    click(&c, "#scan").await;
+    wedge(&c, "96385074").await;
+    let missed = text_until(&c, "scan-result", |t| t.starts_with("No item")).await;
+    assert_eq!(missed, "No item has the code 96385074.");
+    // Olive oil is not on the sheet: the form below takes it (a GS1 volume, 0.750 l).
+    click(&c, "#scan").await;
+    wedge(&c, "(01)05012345678900(3153)000750").await;
+    assert_eq!(value_becomes(&c, "extra-amount", "750 ml").await, "750 ml");
+    let chosen = c
+        .find(Locator::Id("extra-item"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(chosen.as_deref(), Some(oil.as_str()));
+    assert_eq!(focused(&c).await, "extra-amount");
+    let said = text_of(&c, "scan-result").await;
+    assert!(
+        said.starts_with("Olive oil: 750 ml. Not on the sheet"),
+        "{said}"
+    );
+    assert!(not_reloaded(&c).await, "scanning loads no page");
+    shoot(&c, "count-scan-extra-390").await;
+    click(&c, "#extra-save").await;
+    c.wait().for_element(Locator::Id("sheet")).await.unwrap();
+    // What was stored.
+    let stored: serde_json::Value = app
+        .get(&format!("/api/v1/stock-counts/{count}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let counted = |item: &str| {
+        stored["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["item_id"] == item)
+            .map(|i| (i["counted"].clone(), i["flags"]["not_on_sheet"].clone()))
+            .unwrap()
+    };
+    assert_eq!(counted(&cheddar), (json!("1250.000"), json!(false)));
+    assert_eq!(counted(&tins), (json!("3.000"), json!(false)));
+    assert_eq!(counted(&oil), (json!("750.000"), json!(true)));
+    assert!(overflow(&c).await <= 0, "the sheet is wider than a phone");
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!("{base}/counts/{count}?scan=4006381333931"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("scan-result"))
+        .await
+        .unwrap();
+    assert!(overflow(&c).await <= 0, "the sheet is wider than a laptop");
+    shoot(&c, "count-scan-1366").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// A cook throws away cheddar by scanning its label on a phone: the item is chosen and the
+/// weight filled; a second label scanned into the amount box (where the focus is) adds its
+/// weight instead of recording; an unknown code names itself; one tap on the reason records
+/// 500 g, and the API holds that entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_scans_what_is_thrown_away_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Scanning Waste").await;
+    let (cheddar, _, _) = crate::ui::scanned_items(&app, &t).await;
+    assert_eq!(
+        app.adjust(&t, &cheddar, "5000", "opening").await.status(),
+        StatusCode::CREATED
+    );
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    c.set_window_size(390, 844).await.unwrap();
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/waste")).await.unwrap();
+    c.wait().for_element(Locator::Id("scan")).await.unwrap();
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    click(&c, "#scan").await;
+    wedge(&c, "(01)09501101530003(3103)000250").await;
+    assert_eq!(value_becomes(&c, "waste-amount", "250 g").await, "250 g");
+    let what = c
+        .find(Locator::Id("waste-what"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(what, Some(format!("item:{cheddar}")));
+    assert_eq!(focused(&c).await, "waste-amount");
+    // The next label lands in the amount box: a scan, added, nothing recorded.
+    wedge(&c, "(01)09501101530003(3103)000250").await;
+    assert_eq!(value_becomes(&c, "waste-amount", "500 g").await, "500 g");
+    assert!(not_reloaded(&c).await, "scanning records nothing");
+    let said = text_of(&c, "scan-result").await;
+    assert_eq!(said, "Cheddar: 500 g. Tap why it was thrown away.");
+    assert!(
+        overflow(&c).await <= 0,
+        "the waste page is wider than a phone"
+    );
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shoot(&c, "waste-scan-390").await;
+    click(&c, "#reason-spoilage").await;
+    let done = text_until(&c, "waste-done", |t| t.contains("Cheddar")).await;
+    assert!(done.contains("Recorded: Cheddar"), "{done}");
+    let entries: serde_json::Value = app
+        .get("/api/v1/waste-entries", &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entry = &entries["data"][0];
+    assert_eq!(
+        (&entry["item_id"], &entry["quantity"]),
+        (&json!(cheddar), &json!("500.000"))
+    );
+    assert_eq!(app.on_hand(&t, &cheddar).await, "4500.000");
+    // An unknown code names itself.
+    click(&c, "#scan").await;
+    wedge(&c, "96385074").await;
+    let missed = text_until(&c, "scan-result", |t| t.starts_with("No item")).await;
+    assert_eq!(missed, "No item has the code 96385074.");
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!(
+        "{base}/waste?scan={}",
+        crate::ui::code_query("(01)09501101530003(3103)000250")
+    ))
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Id("scan-result"))
+        .await
+        .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the waste page is wider than a laptop"
+    );
+    shoot(&c, "waste-scan-1366").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// The kitchen picks a transfer by scanning on a phone and the outlet receives it the same
+/// way (ADR 018): on the send page the first tin scanned replaces what was asked (12) with one
+/// tin, the next adds one; cheddar, not asked for, fills an added row with its label's weight;
+/// Send now sends what the boxes say. On the receive page a tin's scan replaces what was sent
+/// with one, cheddar's label fills its weight, olive oil is said not to have been sent, and
+/// confirming stores those quantities with their discrepancies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_is_picked_and_received_by_scanning_on_a_phone() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Scanning Transfers").await;
+    let (cheddar, tins, _) = crate::ui::scanned_items(&app, &t).await;
+    let ck = crate::ui::stocked_kitchen(&app, &t, &cheddar, &tins).await;
+    let res = app
+        .post(
+            "/api/v1/transfers",
+            Some(&t.token),
+            &json!({"from_location_id": ck, "to_location_id": t.location_id,
+                    "lines": [{"item_id": tins, "quantity": "12"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let trf = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    c.set_window_size(390, 844).await.unwrap();
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/transfers/{trf}/send"))
+        .await
+        .unwrap();
+    assert_eq!(value_becomes(&c, "sending-1", "12").await, "12");
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    click(&c, "#scan").await;
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "sending-1", "1 ea").await, "1 ea");
+    assert_eq!(focused(&c).await, "sending-1");
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "sending-1", "2 ea").await, "2 ea");
+    click(&c, "#scan").await;
+    wedge(&c, "(01)09501101530003(3103)001000").await;
+    assert_eq!(value_becomes(&c, "add-amount-1", "1000 g").await, "1000 g");
+    let added = c
+        .find(Locator::Id("add-item-1"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(added.as_deref(), Some(cheddar.as_str()));
+    assert!(not_reloaded(&c).await, "scanning loads no page");
+    assert!(
+        overflow(&c).await <= 0,
+        "the send page is wider than a phone"
+    );
+    shoot(&c, "transfer-send-added-390").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shoot(&c, "transfer-send-scan-390").await;
+    click(&c, "#confirm-send").await;
+    assert_eq!(
+        text_until(&c, "transfer-status", |s| s == "In transit").await,
+        "In transit"
+    );
+    let sent: serde_json::Value = app
+        .get(&format!("/api/v1/transfers/{trf}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let quantities = |v: &serde_json::Value, field: &str| -> Vec<String> {
+        v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["item_name"].as_str().unwrap(),
+                    l[field].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        quantities(&sent, "sent_quantity"),
+        vec!["Tomatoes, tin 2.000", "Cheddar 1000.000"]
+    );
+    click(&c, "#go-receive").await;
+    assert_eq!(value_becomes(&c, "received-1", "2").await, "2");
+    assert_eq!(value_becomes(&c, "received-2", "1 kg").await, "1 kg");
+    c.execute("window.noReload = true;", vec![]).await.unwrap();
+    click(&c, "#scan").await;
+    wedge(&c, "4006381333931").await;
+    assert_eq!(value_becomes(&c, "received-1", "1 ea").await, "1 ea");
+    click(&c, "#scan").await;
+    wedge(&c, "(01)09501101530003(3103)000950").await;
+    assert_eq!(value_becomes(&c, "received-2", "950 g").await, "950 g");
+    click(&c, "#scan").await;
+    wedge(&c, "5012345678900").await;
+    let missed = text_until(&c, "scan-result", |t| t.starts_with("Olive oil")).await;
+    assert_eq!(missed, "Olive oil was not sent on this transfer.");
+    assert!(not_reloaded(&c).await, "scanning loads no page");
+    assert!(
+        overflow(&c).await <= 0,
+        "the receive page is wider than a phone"
+    );
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    shoot(&c, "transfer-receive-scan-390").await;
+    click(&c, "#confirm-receive").await;
+    assert_eq!(
+        text_until(&c, "transfer-status", |s| s == "Received").await,
+        "Received"
+    );
+    let received: serde_json::Value = app
+        .get(&format!("/api/v1/transfers/{trf}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        quantities(&received, "received_quantity"),
+        vec!["Tomatoes, tin 1.000", "Cheddar 950.000"]
+    );
+    assert_eq!(
+        quantities(&received, "discrepancy_quantity"),
+        vec!["Tomatoes, tin -1.000", "Cheddar -50.000"]
+    );
+    // The same pages at 1366 px (a new request to send, then its page after a scan).
+    let res = app
+        .post(
+            "/api/v1/transfers",
+            Some(&t.token),
+            &json!({"from_location_id": ck, "to_location_id": t.location_id,
+                    "lines": [{"item_id": tins, "quantity": "6"}, {"item_id": cheddar, "quantity": "500"}]}),
+        )
+        .await;
+    let again = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!("{base}/transfers/{again}/send?scan=4006381333931"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("scan-result"))
+        .await
+        .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the send page is wider than a laptop"
+    );
+    shoot(&c, "transfer-send-scan-1366").await;
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/transfers/{again}/send?scan=4006381333931"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("scan-result"))
+        .await
+        .unwrap();
+    assert!(
+        overflow(&c).await <= 0,
+        "the send page is wider than a phone"
+    );
+    shoot(&c, "transfer-send-noscript-390").await;
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}

@@ -1380,3 +1380,335 @@ async fn a_walk_in_delivery_is_received_by_item() {
     }
     assert_eq!(app.on_hand(&t, &flour).await, "5000.000");
 }
+
+/// Three items with barcodes, as the scanning pages use them: cheddar (g, EAN-13
+/// 9501101530003, a GS1 string carries its net weight), tinned tomatoes (ea, 4006381333931:
+/// one tin a scan) and olive oil (ml, 5012345678900); their ids in that order.
+pub(crate) async fn scanned_items(
+    app: &crate::helpers::TestApp,
+    t: &crate::helpers::Tenant,
+) -> (String, String, String) {
+    let mut ids = Vec::new();
+    for (name, unit, cost, barcode) in [
+        ("Cheddar", "g", "0.012", "9501101530003"),
+        ("Tomatoes, tin", "ea", "0.80", "4006381333931"),
+        ("Olive oil", "ml", "0.006", "5012345678900"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/items",
+                Some(&t.token),
+                &json!({"name": name, "base_unit": unit, "unit_cost": cost, "barcode": barcode}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    (ids[0].clone(), ids[1].clone(), ids[2].clone())
+}
+
+/// A second location of `t`, the central kitchen, holding 24 tins and 5 kg of cheddar; its id.
+pub(crate) async fn stocked_kitchen(
+    app: &crate::helpers::TestApp,
+    t: &crate::helpers::Tenant,
+    cheddar: &str,
+    tins: &str,
+) -> String {
+    let res = app
+        .post(
+            "/api/v1/locations",
+            Some(&t.token),
+            &json!({"name": "Central kitchen", "kind": "central_kitchen"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let ck = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post(
+            "/api/v1/goods-receipts",
+            Some(&t.token),
+            &json!({"location_id": ck, "lines": [
+                {"item_id": tins, "quantity": "24", "unit_cost": "0.80", "lot_code": "T-1", "expires_on": "2031-01-31"},
+                {"item_id": cheddar, "quantity": "5000", "unit_cost": "0.012", "lot_code": "C-1", "expires_on": "2030-03-01"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    ck
+}
+
+/// A code as a query value: GS1's brackets percent-encoded.
+pub(crate) fn code_query(code: &str) -> String {
+    code.replace('(', "%28").replace(')', "%29")
+}
+
+/// The opening tag of the element with `id` in `page`.
+fn tag<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let start = page[..at].rfind('<').unwrap();
+    let end = at + page[at..].find('>').unwrap();
+    &page[start..=end]
+}
+
+/// Scanning without script (ADR 018): the scan box of the count sheet, the waste page and a
+/// transfer's send and receive pages is a GET form the server resolves. The sheet brings the
+/// scanned item's card first (in the area being counted), its box filled with what the scan
+/// carries; an item not on the sheet fills the not-on-the-sheet form, which saves a flagged
+/// line; an unknown code names itself. Waste chooses the item and its amount. The send page
+/// fills the line's box or an added row, and sending posts what the boxes say (once, however
+/// often the form is sent); the receive page fills the line, and says what was not sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_count_waste_and_transfer_pages_take_a_scan_without_script() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let t = app.register("Scan Without Script").await;
+    let (cheddar, tins, oil) = scanned_items(&app, &t).await;
+    let areas = crate::counts::areas(
+        &app,
+        &t,
+        &[
+            ("Walk-in", 1, &[&cheddar, &tins]),
+            ("Dry store", 2, &[&tins]),
+        ],
+    )
+    .await;
+    let (walk_in, dry) = (areas[0].clone(), areas[1].clone());
+    let web = browser();
+    let res = web
+        .post(app.url("/login"))
+        .form(&[
+            ("email", t.email.as_str()),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let get = |path: String| {
+        let (web, url) = (&web, app.url(&path));
+        async move {
+            let res = web.get(url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+
+    // The count sheet: Walk-in cheddar (1), Walk-in tins (2), Dry store tins (3).
+    let res = app
+        .post(
+            "/api/v1/stock-counts",
+            Some(&t.token),
+            &json!({"location_id": t.location_id, "scope": "full"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let count = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, page) = get(format!("/counts/{count}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tag(&page, "scan").contains("autofocus"), "{page}");
+    assert!(page.contains(r#"src="/assets/scan-lines.js""#));
+    // A tin: its first card (no area chosen yet) comes first, one tin in its box.
+    let (_, page) = get(format!("/counts/{count}?scan=4006381333931")).await;
+    let amount = tag(&page, "amount-2");
+    assert!(
+        amount.contains(r#"value="1 ea""#) && amount.contains("autofocus"),
+        "{amount}"
+    );
+    assert!(page.find("id=\"line-2\"") < page.find("id=\"line-1\""));
+    assert!(
+        page.contains("Tomatoes, tin (Walk-in): 1 ea. Check it, then Save."),
+        "{page}"
+    );
+    // In the dry store, the dry store's card.
+    let (_, page) = get(format!("/counts/{count}?scan=4006381333931&area={dry}")).await;
+    assert!(tag(&page, "amount-3").contains("autofocus"), "{page}");
+    assert!(!tag(&page, "amount-2").contains("autofocus"));
+    assert!(!tag(&page, "scan").contains("autofocus"));
+    // A GS1 string with a net weight of 1.250 kg: 1250 g of cheddar.
+    let (_, page) = get(format!(
+        "/counts/{count}?scan={}",
+        code_query("(01)09501101530003(3103)001250")
+    ))
+    .await;
+    assert!(
+        tag(&page, "amount-1").contains(r#"value="1250 g""#),
+        "{page}"
+    );
+    // Olive oil is not on the sheet: the form for it comes first, chosen, in the area.
+    let (_, page) = get(format!("/counts/{count}?scan=5012345678900&area={walk_in}")).await;
+    assert!(page.contains("Olive oil is not on the sheet"), "{page}");
+    assert!(page.find("id=\"extra-line\"") < page.find("id=\"sheet\""));
+    assert!(
+        page.contains(&format!(r#"<option value="{oil}" selected>"#)),
+        "{page}"
+    );
+    assert!(page.contains(&format!(r#"<option value="{walk_in}" selected>"#)));
+    assert!(tag(&page, "extra-amount").contains("autofocus"));
+    // An unknown code says which.
+    let (status, page) = get(format!("/counts/{count}?scan=96385074")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("No item has the code 96385074."), "{page}");
+    assert!(
+        tag(&page, "scan").contains("autofocus"),
+        "ready for the next scan"
+    );
+    // Saved without script: back at the sheet in that area; the line is flagged.
+    let res = web
+        .post(app.url(&format!("/counts/{count}/lines")))
+        .form(&[
+            ("item_id", oil.as_str()),
+            ("storage_area_id", walk_in.as_str()),
+            ("amount", "750 ml"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to.starts_with(&format!("/counts/{count}?area={walk_in}#line-")),
+        "{to}"
+    );
+    let c: Value = app
+        .get(&format!("/api/v1/stock-counts/{count}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let line = c["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item_id"] == oil.as_str())
+        .unwrap();
+    assert_eq!(line["counted"], "750.000");
+    assert_eq!(line["flags"]["not_on_sheet"], true);
+
+    // Waste: the scanned item is chosen with its weight.
+    let (_, page) = get(format!(
+        "/waste?scan={}",
+        code_query("(01)09501101530003(3103)000250")
+    ))
+    .await;
+    assert!(
+        page.contains(&format!(r#"<option value="item:{cheddar}" selected>"#)),
+        "{page}"
+    );
+    let amount = tag(&page, "waste-amount");
+    assert!(
+        amount.contains(r#"value="250 g""#) && amount.contains("autofocus"),
+        "{amount}"
+    );
+    assert!(page.contains("Cheddar: 250 g. Tap why it was thrown away."));
+    let (_, page) = get("/waste?scan=96385074".into()).await;
+    assert!(page.contains("No item has the code 96385074."), "{page}");
+
+    // A transfer of 12 tins from the kitchen.
+    let ck = stocked_kitchen(&app, &t, &cheddar, &tins).await;
+    let res = app
+        .post(
+            "/api/v1/transfers",
+            Some(&t.token),
+            &json!({"from_location_id": ck, "to_location_id": t.location_id,
+                    "lines": [{"item_id": tins, "quantity": "12"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let trf = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, page) = get(format!("/transfers/{trf}/send")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tag(&page, "sending-1").contains(r#"value="12""#), "{page}");
+    let (_, page) = get(format!("/transfers/{trf}/send?scan=4006381333931")).await;
+    let sending = tag(&page, "sending-1");
+    assert!(
+        sending.contains(r#"value="1 ea""#) && sending.contains("autofocus"),
+        "{sending}"
+    );
+    // Cheddar was not asked for: it fills an added row.
+    let (_, page) = get(format!(
+        "/transfers/{trf}/send?scan={}",
+        code_query("(01)09501101530003(3103)001000")
+    ))
+    .await;
+    assert!(page.contains("Cheddar was not asked for"), "{page}");
+    assert!(page.contains(&format!(r#"<option value="{cheddar}" selected>"#)));
+    assert!(tag(&page, "add-amount-1").contains(r#"value="1000 g""#));
+    assert!(
+        page.contains("<details class=\"card add-items\" open>"),
+        "{page}"
+    );
+    let key = form_key(&page);
+    let form = vec![
+        ("version", "1".to_owned()),
+        ("key", key),
+        ("was_1", "12".into()),
+        ("amount_1", "2 ea".into()),
+        ("add_item", cheddar.clone()),
+        ("add_amount", "1000 g".into()),
+        ("add_item", String::new()),
+        ("add_amount", String::new()),
+    ];
+    for _ in 0..2 {
+        let res = web
+            .post(app.url(&format!("/transfers/{trf}/send")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.headers()["location"].to_str().unwrap(),
+            format!("/transfers/{trf}")
+        );
+    }
+    let sent: Value = app
+        .get(&format!("/api/v1/transfers/{trf}"), &t.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["status"], "sent");
+    let lines: Vec<(String, String)> = sent["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["item_name"].as_str().unwrap().to_owned(),
+                l["sent_quantity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("Tomatoes, tin".to_owned(), "2.000".to_owned()),
+            ("Cheddar".to_owned(), "1000.000".to_owned())
+        ]
+    );
+    // Receiving: the tin's line takes the scan; olive oil was not sent.
+    let (_, page) = get(format!("/transfers/{trf}/receive?scan=4006381333931")).await;
+    let received = tag(&page, "received-1");
+    assert!(
+        received.contains(r#"value="1 ea""#) && received.contains("autofocus"),
+        "{received}"
+    );
+    let (_, page) = get(format!("/transfers/{trf}/receive?scan=5012345678900")).await;
+    assert!(
+        page.contains("Olive oil was not sent on this transfer."),
+        "{page}"
+    );
+}

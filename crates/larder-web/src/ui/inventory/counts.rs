@@ -2,10 +2,18 @@
 //! start one) and `/counts/{id}` (the count sheet in walking order, one card per item and
 //! area with one big box; each card saves on its own with htmx `hx-post`, or as a plain form
 //! post without script), with the manager's variance table, flags and Approve.
+//!
+//! A scan box sits at the top of an open sheet (ADR 018): a keyboard-wedge scanner or the
+//! camera finds the scanned item's card (in the area being counted, else its first), focuses
+//! its box and fills it with what the scan carries (a net weight, a case), or adds it to what
+//! the box holds; an item not on the sheet goes to the "not on the sheet" form, which the
+//! API accepts and flags. With script (`scan.js`, `scan-lines.js`) nothing reloads; without,
+//! the box is a GET form (`?scan=`, with the current `area`) and the sheet comes back with the
+//! card first, or that form first, filled.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,6 +29,7 @@ use larder_core::{ItemId, Label, LocationId, StockCountId, StorageAreaId};
 use super::super::error::{PageError, render};
 use super::super::format::{Numbers, numbers_for};
 use super::super::forms::{Fields, message};
+use super::super::scan::{self, Scanned, add_amount};
 use super::super::session::Session;
 use super::super::with_script;
 use crate::AppState;
@@ -217,6 +226,8 @@ struct LineCard {
     on_sheet: bool,
     open: bool,
     saved: bool,
+    /// The line a scan found (shown first, its box focused).
+    scanned: bool,
     error: Option<String>,
 }
 
@@ -241,6 +252,7 @@ fn card(c: &StockCount, l: &SheetLine, n: &Numbers) -> LineCard {
         on_sheet: l.on_sheet,
         open: c.status == CountStatus::Open,
         saved: false,
+        scanned: false,
         error: None,
     }
 }
@@ -281,6 +293,100 @@ struct SheetPage {
     summary: String,
     items: Vec<Choice>,
     error: Option<String>,
+    /// The area being counted (a storage area's id, or empty), kept in the scan form.
+    area: String,
+    /// The sheet's areas, for the not-on-the-sheet form.
+    areas: Vec<Choice>,
+    scan_message: Option<String>,
+    scan_missed: bool,
+    /// Whether the scan box has the focus when the page opens (a scanner types where the
+    /// focus is): unless a scan's card or form has it.
+    scan_focus: bool,
+    /// The not-on-the-sheet form: the item chosen, its amount, and whether a scan put it
+    /// first (its box focused).
+    extra_item: String,
+    extra_amount: String,
+    extra_first: bool,
+}
+
+/// What the sheet is asked for beyond the count: a scan from the box without script, and the
+/// area being counted.
+#[derive(Debug, Default, serde::Deserialize)]
+struct SheetQuery {
+    scan: Option<String>,
+    area: Option<String>,
+}
+
+/// A scan's outcome on the sheet.
+#[derive(Default)]
+struct OnSheet {
+    message: Option<String>,
+    missed: bool,
+    /// The card's line number and the amount its box shows.
+    card: Option<(i32, String)>,
+    /// An item not on the sheet, and the amount the scan carries.
+    extra: Option<(String, String)>,
+    area: Option<String>,
+}
+
+/// Where a scan goes on the sheet: the item's line in `area` (the area being counted), else its
+/// first line; else the not-on-the-sheet form.
+async fn place_scan(
+    s: &AppState,
+    p: Principal,
+    c: &StockCount,
+    code: &str,
+    area: &str,
+) -> Result<OnSheet, AppError> {
+    let found = match scan::resolve(s, p, code).await? {
+        Scanned::Missed(m) => {
+            return Ok(OnSheet {
+                message: Some(m),
+                missed: true,
+                ..OnSheet::default()
+            });
+        }
+        Scanned::Item(f) => f,
+    };
+    let area_of = |l: &SheetLine| l.storage_area_id.map(|a| a.to_string()).unwrap_or_default();
+    let mine = || c.sheet.iter().filter(|l| l.item_id == found.item_id);
+    let line = mine()
+        .find(|l| !area.is_empty() && area_of(l) == area)
+        .or_else(|| mine().next());
+    let amount = found.amount.clone().unwrap_or_default();
+    Ok(match line {
+        Some(l) => {
+            let shown = match &found.amount {
+                Some(a) => add_amount(l.amount.as_deref().unwrap_or(""), a),
+                None => l.amount.clone().unwrap_or_default(),
+            };
+            let name = match &l.area_name {
+                Some(a) => format!("{} ({a})", found.name),
+                None => found.name.clone(),
+            };
+            OnSheet {
+                message: Some(if shown.is_empty() {
+                    format!("{name}: type what you counted, then Save.")
+                } else {
+                    format!("{name}: {shown}. Check it, then Save.")
+                }),
+                missed: false,
+                card: Some((l.line_no, shown)),
+                extra: None,
+                area: Some(area_of(l)),
+            }
+        }
+        None => OnSheet {
+            message: Some(format!(
+                "{} is not on the sheet: save it below and it is counted, flagged for the manager.",
+                found.name
+            )),
+            missed: false,
+            card: None,
+            extra: Some((found.item_id.to_string(), amount)),
+            area: None,
+        },
+    })
 }
 
 async fn sheet_page(
@@ -288,9 +394,19 @@ async fn sheet_page(
     p: Principal,
     id: StockCountId,
     error: Option<String>,
+    q: SheetQuery,
 ) -> Result<Response, PageError> {
     let me = s.app.me(p).await?;
     let c = s.app.get_stock_count(p, id).await?;
+    let mut area = q.area.unwrap_or_default();
+    let code = q.scan.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let placed = match code {
+        Some(code) if c.status == CountStatus::Open => place_scan(s, p, &c, code, &area).await?,
+        _ => OnSheet::default(),
+    };
+    if let Some(a) = &placed.area {
+        area.clone_from(a);
+    }
     let n = numbers_for(&s.app, p).await?;
     let items = s
         .app
@@ -375,7 +491,25 @@ async fn sheet_page(
         open: c.status == CountStatus::Open,
         blind: c.blind,
         version: c.version,
-        lines: c.sheet.iter().map(|l| card(&c, l, &n)).collect(),
+        lines: {
+            let mut cards: Vec<LineCard> = c
+                .sheet
+                .iter()
+                .map(|l| {
+                    let mut k = card(&c, l, &n);
+                    if let Some((line_no, amount)) = &placed.card
+                        && *line_no == l.line_no
+                    {
+                        k.scanned = true;
+                        k.amount.clone_from(amount);
+                    }
+                    k
+                })
+                .collect();
+            // The scanned card comes first; the others keep walking order.
+            cards.sort_by_key(|k| !k.scanned);
+            cards
+        },
         variance_shown: c.variance_shown,
         can_approve: p.require(Permission::CountsApprove).is_ok(),
         rows,
@@ -388,6 +522,32 @@ async fn sheet_page(
             })
             .collect(),
         error,
+        areas: {
+            let mut areas: Vec<Choice> = Vec::new();
+            for l in &c.sheet {
+                if let (Some(a), Some(name)) = (l.storage_area_id, &l.area_name)
+                    && !areas.iter().any(|x| x.id == a.to_string())
+                {
+                    areas.push(Choice {
+                        id: a.to_string(),
+                        name: name.clone(),
+                    });
+                }
+            }
+            areas
+        },
+        // Ready for the next scan, unless a scan put a box in front of the cook.
+        scan_focus: placed.card.is_none() && placed.extra.is_none(),
+        area,
+        scan_message: placed.message,
+        scan_missed: placed.missed,
+        extra_first: placed.extra.is_some(),
+        extra_item: placed
+            .extra
+            .as_ref()
+            .map(|(i, _)| i.clone())
+            .unwrap_or_default(),
+        extra_amount: placed.extra.map(|(_, a)| a).unwrap_or_default(),
     };
     let status = if page.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -397,12 +557,14 @@ async fn sheet_page(
     render(&page).map(|r| with_script((status, r).into_response()))
 }
 
+/// The sheet; `?scan=` (the scan box without script) puts the scanned item's card first.
 async fn sheet(
     State(s): State<AppState>,
     Session(p): Session,
     Path(id): Path<StockCountId>,
+    Query(q): Query<SheetQuery>,
 ) -> Result<Response, PageError> {
-    sheet_page(&s, p, id, None).await
+    sheet_page(&s, p, id, None, q).await
 }
 
 fn line_command(f: &Fields) -> Result<(ItemId, CountLineCommand), AppError> {
@@ -467,7 +629,12 @@ async fn save_line(
                 l.saved = true;
                 render(&LinePartial { l })
             } else {
-                Ok(Redirect::to(&format!("/counts/{id}#line-{n_line}")).into_response())
+                // Back at the card, in the area being counted (for the next scan).
+                let area = match f.opt("storage_area_id") {
+                    Some(a) => format!("?area={}", super::super::format::urlencode(a)),
+                    None => String::new(),
+                };
+                Ok(Redirect::to(&format!("/counts/{id}{area}#line-{n_line}")).into_response())
             }
         }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
@@ -475,14 +642,14 @@ async fn save_line(
                 let c = s.app.get_stock_count(p, id).await?;
                 let n = numbers_for(&s.app, p).await?;
                 let Some(line) = c.sheet.iter().find(|l| l.line_no == n_line) else {
-                    return sheet_page(&s, p, id, Some(message(&e))).await;
+                    return sheet_page(&s, p, id, Some(message(&e)), SheetQuery::default()).await;
                 };
                 let mut l = card(&c, line, &n);
                 l.amount = f.get("amount").to_owned();
                 l.error = Some(message(&e));
                 render(&LinePartial { l })
             } else {
-                sheet_page(&s, p, id, Some(message(&e))).await
+                sheet_page(&s, p, id, Some(message(&e)), SheetQuery::default()).await
             }
         }
         Err(e) => Err(e.into()),
@@ -503,9 +670,9 @@ async fn approve(
     match s.app.approve_stock_count(p, id, cmd, version, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/counts/{id}")).into_response()),
         Err(AppError::PreconditionFailed(_)) => {
-            sheet_page(&s, p, id, Some("Lines were entered since you opened this count: check the variance again, then approve.".into())).await
+            sheet_page(&s, p, id, Some("Lines were entered since you opened this count: check the variance again, then approve.".into()), SheetQuery::default()).await
         }
-        Err(e @ AppError::Conflict { .. }) => sheet_page(&s, p, id, Some(message(&e))).await,
+        Err(e @ AppError::Conflict { .. }) => sheet_page(&s, p, id, Some(message(&e)), SheetQuery::default()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -525,10 +692,13 @@ async fn cancel(
                 p,
                 id,
                 Some("The count changed since you opened it: look again before cancelling.".into()),
+                SheetQuery::default(),
             )
             .await
         }
-        Err(e @ AppError::Conflict { .. }) => sheet_page(&s, p, id, Some(message(&e))).await,
+        Err(e @ AppError::Conflict { .. }) => {
+            sheet_page(&s, p, id, Some(message(&e)), SheetQuery::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -7,6 +7,16 @@
 //! by htmx where it loads (no full page flash on a slow connection) and is a plain form post
 //! without it. Each confirming form carries an idempotency key made when it was rendered, so
 //! a double tap posts once.
+//!
+//! Both the send and the receive page have a scan box (ADR 018): a keyboard-wedge scanner or
+//! the camera finds the line of the scanned item and fills its box with what the scan carries
+//! (a net weight, a case, a count): the first scan replaces what the box was prefilled with
+//! (what was asked, what was sent), each further one adds. On the send page the boxes are what
+//! is sent: a changed amount, a line emptied or an item added (a scan of an item not asked
+//! for goes to the "add an item" rows) replaces the request's lines (`If-Match` its version)
+//! just before it is sent. On the receive page an item that was not sent is said so. With
+//! script (`scan.js`, `scan-lines.js`) nothing reloads; without, the box is a GET form
+//! (`?scan=`) and the page comes back with the line first, its box filled and focused.
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +37,7 @@ use larder_core::{BaseUnit, ItemId, Label, LocationId, Note, Quantity, TransferI
 use super::super::error::{PageError, render};
 use super::super::format::Numbers;
 use super::super::forms::{Fields, message, shown_again};
+use super::super::scan::{self, Scanned};
 use super::super::session::Session;
 use super::super::tenancy::with_status;
 use super::super::with_script;
@@ -322,6 +333,7 @@ struct LotText {
 
 struct LineView {
     line_no: i32,
+    item_id: ItemId,
     item: String,
     requested: String,
     sent: String,
@@ -331,6 +343,8 @@ struct LineView {
     lots: Vec<LotText>,
     /// What the receive box starts with.
     prefill: String,
+    /// The line a scan found (shown first, its box focused).
+    scanned: bool,
 }
 
 fn lines_of(t: &Transfer, n: &Numbers) -> Vec<LineView> {
@@ -340,6 +354,7 @@ fn lines_of(t: &Transfer, n: &Numbers) -> Vec<LineView> {
             let u = l.base_unit;
             LineView {
                 line_no: l.line_no,
+                item_id: l.item_id,
                 item: l.item_name.clone(),
                 requested: n.quantity(l.quantity, u),
                 sent: n.opt_quantity(l.sent_quantity, u),
@@ -375,6 +390,7 @@ fn lines_of(t: &Transfer, n: &Numbers) -> Vec<LineView> {
                     })
                     .collect(),
                 prefill: amount_text(l.sent_quantity.unwrap_or(l.quantity), u),
+                scanned: false,
             }
         })
         .collect()
@@ -488,10 +504,16 @@ async fn cancel(
 }
 
 struct TakeLine {
+    line_no: i32,
+    item_id: ItemId,
     item: String,
     quantity: String,
     lots: Vec<LotText>,
     shortfall: Option<String>,
+    /// What the "Sending" box holds, and what it held when the page was made (the request).
+    amount: String,
+    was: String,
+    scanned: bool,
 }
 
 #[derive(Template)]
@@ -507,13 +529,56 @@ struct SendPage {
     version: i64,
     key: String,
     lines: Vec<TakeLine>,
+    /// Items that can be added (id, name), and the added rows as typed (item id, amount).
+    items: Vec<(ItemId, String)>,
+    extras: Vec<(String, String)>,
+    scan_message: Option<String>,
+    scan_missed: bool,
+}
+
+impl SendPage {
+    /// Whether a scan put a line's or an added row's box in front of the cook (which then has
+    /// the focus instead of the scan box).
+    fn scanned_any(&self) -> bool {
+        self.lines.iter().any(|l| l.scanned)
+            || (self.scan_message.is_some()
+                && !self.scan_missed
+                && self.extras.first().is_some_and(|(i, _)| !i.is_empty()))
+    }
+
+    /// Whether the "add an item" rows are shown open: one of them is filled in.
+    fn extras_open(&self) -> bool {
+        self.extras
+            .iter()
+            .any(|(i, a)| !i.is_empty() || !a.is_empty())
+    }
+}
+
+/// How many "add an item" rows the send page offers (script adds more as scans need them).
+const EXTRA_ROWS: usize = 2;
+
+/// The amount a requested line is typed back as: as it was typed, else in kg, l or eaches.
+fn asked(l: &larder_app::inventory::transfers::TransferLine) -> String {
+    l.amount
+        .clone()
+        .unwrap_or_else(|| amount_text(l.quantity, l.base_unit))
+}
+
+/// What the send page shows beyond the transfer: the boxes as typed (after a refused send), a
+/// scan from the box without script, and the error with its status.
+#[derive(Default)]
+struct SendShown<'a> {
+    typed: Option<&'a Fields>,
+    scan: Option<String>,
+    error: Option<(String, StatusCode)>,
+    key: Option<String>,
 }
 
 async fn send_view(
     s: &AppState,
     p: Principal,
     id: TransferId,
-    error: Option<String>,
+    shown: SendShown<'_>,
 ) -> Result<Response, PageError> {
     p.require(Permission::InventoryAdjust)?;
     let t = s.app.get_transfer(p, id).await?;
@@ -523,13 +588,34 @@ async fn send_view(
     let me = s.app.me(p).await?;
     let n = Numbers::of(&s.app.get_settings(p).await?);
     let plan = s.app.transfer_lots_to_take(p, id).await?;
-    let lines = t
+    let items: Vec<(ItemId, String)> = s
+        .app
+        .list_items(
+            p,
+            ItemQuery {
+                limit: Some(500),
+                ..ItemQuery::default()
+            },
+        )
+        .await?
+        .data
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    let mut lines: Vec<TakeLine> = t
         .lines
         .iter()
         .map(|l| {
             let u = l.base_unit;
             let take = plan.iter().find(|x| x.line_no == l.line_no);
+            let was = asked(l);
+            let typed = shown
+                .typed
+                .filter(|f| f.has(&format!("amount_{}", l.line_no)))
+                .map(|f| f.get(&format!("amount_{}", l.line_no)).to_owned());
             TakeLine {
+                line_no: l.line_no,
+                item_id: l.item_id,
                 item: l.item_name.clone(),
                 quantity: n.quantity(l.quantity, u),
                 lots: take
@@ -551,12 +637,68 @@ async fn send_view(
                 shortfall: take
                     .filter(|x| x.shortfall.raw() > 0)
                     .map(|x| n.quantity(x.shortfall, u)),
+                amount: typed.unwrap_or_else(|| was.clone()),
+                was,
+                scanned: false,
             }
         })
         .collect();
-    let status = match &error {
-        Some(_) => StatusCode::CONFLICT,
-        None => StatusCode::OK,
+    let mut extras: Vec<(String, String)> = shown
+        .typed
+        .map(|f| {
+            f.all("add_item")
+                .iter()
+                .zip(f.all("add_amount").iter().chain(std::iter::repeat(&"")))
+                .filter(|(i, a)| !i.is_empty() || !a.is_empty())
+                .map(|(i, a)| ((*i).to_owned(), (*a).to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut scan_message = None;
+    let mut scan_missed = false;
+    if let Some(code) = shown
+        .scan
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        match scan::resolve(s, p, code).await? {
+            Scanned::Missed(m) => {
+                scan_message = Some(m);
+                scan_missed = true;
+            }
+            Scanned::Item(f) => {
+                let on = t.lines.iter().find(|l| l.item_id == f.item_id);
+                match on.and_then(|l| lines.iter_mut().find(|x| x.line_no == l.line_no)) {
+                    Some(x) => {
+                        if let Some(a) = &f.amount {
+                            x.amount.clone_from(a);
+                        }
+                        x.scanned = true;
+                        scan_message = Some(format!(
+                            "{}: sending {}. Check it, then Send now.",
+                            f.name, x.amount
+                        ));
+                    }
+                    None => {
+                        extras.insert(
+                            0,
+                            (f.item_id.to_string(), f.amount.clone().unwrap_or_default()),
+                        );
+                        scan_message = Some(format!(
+                            "{} was not asked for: it is added below. Check the amount, then Send now.",
+                            f.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    lines.sort_by_key(|l| !l.scanned);
+    extras.resize(EXTRA_ROWS.max(extras.len()), (String::new(), String::new()));
+    let (error, status) = match shown.error {
+        Some((e, status)) => (Some(e), status),
+        None => (None, StatusCode::OK),
     };
     let page = SendPage {
         nav: "transfers",
@@ -567,20 +709,123 @@ async fn send_view(
         from: t.from_location_name,
         to: t.to_location_name,
         version: t.version,
-        key: new_key(),
+        key: shown.key.unwrap_or_else(new_key),
         lines,
+        items,
+        extras,
+        scan_message,
+        scan_missed,
     };
-    with_status(render(&page)?, status)
+    with_status(with_script(render(&page)?), status)
 }
 
+#[derive(serde::Deserialize)]
+struct ScanQuery {
+    /// A code from the scan box, without script.
+    scan: Option<String>,
+}
+
+/// What will be taken, with a box per line for what is sent; `?scan=` (the scan box without
+/// script) puts the scanned item's line first.
 async fn send_page(
     State(s): State<AppState>,
     Session(p): Session,
     Path(id): Path<TransferId>,
+    Query(q): Query<ScanQuery>,
 ) -> Result<Response, PageError> {
-    send_view(&s, p, id, None).await
+    send_view(
+        &s,
+        p,
+        id,
+        SendShown {
+            scan: q.scan,
+            ..SendShown::default()
+        },
+    )
+    .await
 }
 
+/// The request's lines as the send page's boxes say, when they differ from it: a box changed
+/// (its amount), emptied (the line left out) or an item added. `None`: send as requested.
+/// Errors name the item (`Basmati rice: ...`).
+fn send_changes(t: &Transfer, f: &Fields) -> Result<Option<TransferCommand>, AppError> {
+    let mut changed = false;
+    let mut lines = Vec::with_capacity(t.lines.len());
+    let amount = |name: &str, v: &str| {
+        Label::parse(v).map_err(|e| AppError::invalid("amount", format!("{name}: {e}")))
+    };
+    for l in &t.lines {
+        let field = format!("amount_{}", l.line_no);
+        let typed = f.get(&field);
+        let was = f.get(&format!("was_{}", l.line_no));
+        if !f.has(&field) || typed == was {
+            // Unchanged: exactly what was asked, whatever its packs are now.
+            lines.push(TransferLineCommand {
+                item_id: l.item_id,
+                quantity: Some(l.quantity),
+                amount: None,
+            });
+            continue;
+        }
+        changed = true;
+        if typed.is_empty() {
+            continue;
+        }
+        lines.push(TransferLineCommand {
+            item_id: l.item_id,
+            quantity: None,
+            amount: Some(amount(&l.item_name, typed)?),
+        });
+    }
+    for (item, typed) in f
+        .all("add_item")
+        .iter()
+        .zip(f.all("add_amount").iter().chain(std::iter::repeat(&"")))
+    {
+        if item.is_empty() {
+            continue;
+        }
+        let item_id: ItemId = item
+            .parse()
+            .map_err(|_| AppError::invalid("add_item", "choose an item from the list"))?;
+        if typed.is_empty() {
+            return Err(AppError::invalid(
+                "add_amount",
+                "say how much of the added item is sent",
+            ));
+        }
+        changed = true;
+        lines.push(TransferLineCommand {
+            item_id,
+            quantity: None,
+            amount: Some(amount("The added item", typed)?),
+        });
+    }
+    if !changed {
+        return Ok(None);
+    }
+    if lines.is_empty() {
+        return Err(AppError::invalid(
+            "lines",
+            "nothing is left to send: put an amount back, or cancel the transfer",
+        ));
+    }
+    let note = t
+        .note
+        .as_deref()
+        .map(Note::parse)
+        .transpose()
+        .map_err(|e| AppError::invalid("note", e.to_string()))?;
+    Ok(Some(TransferCommand {
+        from_location_id: t.from_location_id,
+        to_location_id: t.to_location_id,
+        note,
+        lines,
+    }))
+}
+
+/// Sends the transfer: the request replaced first when the boxes changed it, then sent at
+/// the version that made. A transfer no longer requested (a second tap) shows its page.
 async fn send(
     State(s): State<AppState>,
     Session(p): Session,
@@ -588,17 +833,76 @@ async fn send(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields(f);
+    p.require(Permission::InventoryAdjust)?;
+    let t = s.app.get_transfer(p, id).await?;
+    if t.status != TransferStatus::Requested {
+        return Ok(Redirect::to(&format!("/transfers/{id}")).into_response());
+    }
     let key = IdempotencyKey::parse(f.get("key")).ok();
-    match s.app.send_transfer(p, id, f.version()?, key).await {
-        Ok(_) => Ok(Redirect::to(&format!("/transfers/{id}")).into_response()),
-        Err(e) if shown_again(&e).is_some() => {
-            let page = detail_page(&s, p, id, Some(message(&e))).await?;
-            with_status(
-                render(&page)?,
-                shown_again(&e).unwrap_or(StatusCode::CONFLICT),
-            )
+    let result = async {
+        let mut version = f.version()?;
+        if let Some(cmd) = send_changes(&t, &f)? {
+            let named = cmd.lines.clone();
+            let updated = s
+                .app
+                .update_transfer(p, id, cmd, version)
+                .await
+                .map_err(|e| by_item(e, &named, &t))?;
+            version = Some(updated.version);
         }
-        Err(e) => Err(e.into()),
+        s.app.send_transfer(p, id, version, key).await.map(drop)
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/transfers/{id}")).into_response()),
+        Err(e) => {
+            let Some(status) = shown_again(&e) else {
+                return Err(e.into());
+            };
+            // A box's error already names its item.
+            let text = match &e {
+                AppError::Validation { field, message } if field == "amount" => message.clone(),
+                other => message(other),
+            };
+            send_view(
+                &s,
+                p,
+                id,
+                SendShown {
+                    typed: Some(&f),
+                    error: Some((text, status)),
+                    key: Some(f.get("key").to_owned()),
+                    ..SendShown::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// A refused line of the replaced request (`lines[2].amount`) named by its item.
+fn by_item(e: AppError, lines: &[TransferLineCommand], t: &Transfer) -> AppError {
+    match e {
+        AppError::Validation { field, message } => {
+            let item = field
+                .strip_prefix("lines[")
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(i, _)| lines.get(i.parse::<usize>().ok()?))
+                .map(|l| {
+                    t.lines
+                        .iter()
+                        .find(|x| x.item_id == l.item_id)
+                        .map_or_else(|| "The added item".to_owned(), |x| x.item_name.clone())
+                });
+            match item {
+                Some(name) => AppError::Validation {
+                    field: "amount".into(),
+                    message: format!("{name}: {message}"),
+                },
+                None => AppError::Validation { field, message },
+            }
+        }
+        other => other,
     }
 }
 
@@ -615,6 +919,16 @@ struct ReceivePage {
     version: i64,
     key: String,
     lines: Vec<LineView>,
+    scan_message: Option<String>,
+    scan_missed: bool,
+}
+
+impl ReceivePage {
+    /// Whether a scan put a line's box in front of the cook (which then has the focus instead
+    /// of the scan box).
+    fn scanned_any(&self) -> bool {
+        self.lines.iter().any(|l| l.scanned)
+    }
 }
 
 async fn receive_view(
@@ -623,6 +937,7 @@ async fn receive_view(
     id: TransferId,
     typed: Option<&Fields>,
     error: Option<String>,
+    scan: Option<&str>,
 ) -> Result<ReceivePage, PageError> {
     p.require(Permission::InventoryAdjust)?;
     let t = s.app.get_transfer(p, id).await?;
@@ -637,6 +952,36 @@ async fn receive_view(
             l.note = f.opt(&format!("note_{}", l.line_no)).map(str::to_owned);
         }
     }
+    let mut scan_message = None;
+    let mut scan_missed = false;
+    if let Some(code) = scan.map(str::trim).filter(|c| !c.is_empty()) {
+        match scan::resolve(s, p, code).await? {
+            Scanned::Missed(m) => {
+                scan_message = Some(m);
+                scan_missed = true;
+            }
+            Scanned::Item(f) => {
+                let on = t.lines.iter().find(|l| l.item_id == f.item_id);
+                match on.and_then(|l| lines.iter_mut().find(|x| x.line_no == l.line_no)) {
+                    Some(x) => {
+                        if let Some(a) = &f.amount {
+                            x.prefill.clone_from(a);
+                        }
+                        x.scanned = true;
+                        scan_message = Some(format!(
+                            "{}: {} arrived. Check it, then Confirm received.",
+                            f.name, x.prefill
+                        ));
+                    }
+                    None => {
+                        scan_message = Some(format!("{} was not sent on this transfer.", f.name));
+                        scan_missed = true;
+                    }
+                }
+            }
+        }
+    }
+    lines.sort_by_key(|l| !l.scanned);
     Ok(ReceivePage {
         nav: "transfers",
         tenant_name: me.tenant_name,
@@ -648,20 +993,25 @@ async fn receive_view(
         version: t.version,
         key: typed.map_or_else(new_key, |f| f.get("key").to_owned()),
         lines,
+        scan_message,
+        scan_missed,
     })
 }
 
+/// A card per line prefilled with what was sent; `?scan=` (the scan box without script) puts
+/// the scanned item's line first with what the scan carries.
 async fn receive_page(
     State(s): State<AppState>,
     Session(p): Session,
     Path(id): Path<TransferId>,
+    Query(q): Query<ScanQuery>,
 ) -> Result<Response, PageError> {
     let t = s.app.get_transfer(p, id).await?;
     if t.status != TransferStatus::Sent {
         return Ok(Redirect::to(&format!("/transfers/{id}")).into_response());
     }
     Ok(with_script(render(
-        &receive_view(&s, p, id, None, None).await?,
+        &receive_view(&s, p, id, None, None, q.scan.as_deref()).await?,
     )?))
 }
 
@@ -723,6 +1073,6 @@ async fn receive(
     let Some(status) = shown_again(&e) else {
         return Err(e.into());
     };
-    let page = receive_view(&s, p, id, Some(&f), Some(message(&e))).await?;
+    let page = receive_view(&s, p, id, Some(&f), Some(message(&e)), None).await?;
     with_status(with_script(render(&page)?), status)
 }

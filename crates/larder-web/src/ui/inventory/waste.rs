@@ -5,6 +5,12 @@
 //! carries an idempotency key made when the page was rendered, so a double tap records once.
 //! With htmx loaded, a Reverse button swaps only the recent entries (the redirect's page,
 //! `hx-select`ed), so the half-typed form above them is kept.
+//!
+//! A scan box sits above the form (ADR 018): a keyboard-wedge scanner or the camera chooses
+//! the scanned item and fills the amount with what the scan carries (a net weight, a case),
+//! or adds it to the amount already there for that item. With script (`scan.js`,
+//! `scan-lines.js`) nothing reloads; without, the box is a GET form (`/waste?scan=`) and the
+//! page comes back with the item chosen and the amount filled.
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +33,7 @@ use serde::Deserialize;
 use super::super::error::{PageError, render};
 use super::super::format::Numbers;
 use super::super::forms::{Fields, message, shown_again};
+use super::super::scan::{self, Scanned};
 use super::super::session::Session;
 use super::super::tenancy::with_status;
 use super::super::with_script;
@@ -59,6 +66,9 @@ struct WastePage {
     tenant_name: String,
     error: Option<String>,
     done: Option<String>,
+    /// What the scan box found (or why not), and whether it missed.
+    scan_message: Option<String>,
+    scan_missed: bool,
     key: String,
     locations: Vec<(LocationId, String)>,
     items: Vec<(String, String)>,
@@ -78,6 +88,8 @@ struct Typed {
     what: String,
     amount: String,
     note: String,
+    /// A scan's sentence, and whether it missed.
+    scan: Option<(String, bool)>,
 }
 
 fn new_key() -> String {
@@ -156,11 +168,17 @@ async fn page(
         .iter()
         .map(|e| entry_row(e, &n))
         .collect();
+    let (scan_message, scan_missed) = match typed.scan {
+        Some((m, missed)) => (Some(m), missed),
+        None => (None, false),
+    };
     Ok(WastePage {
         nav: "waste",
         tenant_name: me.tenant_name,
         error: error.map(message),
         done,
+        scan_message,
+        scan_missed,
         key,
         locations,
         items,
@@ -180,14 +198,45 @@ async fn page(
 #[derive(Deserialize)]
 struct Done {
     done: Option<WasteEntryId>,
+    /// A code from the scan box, without script.
+    scan: Option<String>,
 }
 
-/// The waste form and the recent entries.
+/// The form with the scanned item chosen and its amount filled, or the sentence saying why
+/// not.
+async fn scanned(s: &AppState, p: Principal, code: &str) -> Result<Typed, AppError> {
+    Ok(match scan::resolve(s, p, code).await? {
+        Scanned::Item(f) => Typed {
+            what: format!("item:{}", f.item_id),
+            scan: Some((
+                match &f.amount {
+                    Some(a) => format!("{}: {a}. Tap why it was thrown away.", f.name),
+                    None => format!("{}: type how much, then tap why.", f.name),
+                },
+                false,
+            )),
+            amount: f.amount.unwrap_or_default(),
+            ..Typed::default()
+        },
+        Scanned::Missed(m) => Typed {
+            scan: Some((m, true)),
+            ..Typed::default()
+        },
+    })
+}
+
+/// The waste form and the recent entries; `?scan=` (the scan box without script) chooses the
+/// scanned item.
 async fn waste_form(
     State(s): State<AppState>,
     Session(p): Session,
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
+    p.require(Permission::InventoryAdjust)?;
+    let typed = match d.scan.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => scanned(&s, p, code).await?,
+        None => Typed::default(),
+    };
     let done = match d.done {
         Some(id) => s
             .app
@@ -198,7 +247,7 @@ async fn waste_form(
         None => None,
     };
     Ok(with_script(render(
-        &page(&s, p, new_key(), Typed::default(), None, done).await?,
+        &page(&s, p, new_key(), typed, None, done).await?,
     )?))
 }
 
@@ -291,6 +340,7 @@ async fn record(
         what: f.get("what").to_owned(),
         amount: f.get("amount").to_owned(),
         note: f.get("note").to_owned(),
+        scan: None,
     };
     with_status(
         with_script(render(&page(&s, p, key, typed, Some(&e), None).await?)?),
