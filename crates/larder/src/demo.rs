@@ -531,9 +531,19 @@ pub async fn load_supply(
     if suppliers.is_empty() && supplier_items.is_empty() {
         return Ok(loaded);
     }
+    // Every bought item needs its supplier item; prep items (made by a recipe, ADR 022) are
+    // not bought.
+    let made: Vec<ItemId> = app
+        .list_production_settings(p)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|s| s.item_id)
+        .collect();
     let items = items_by_name(app, p).await?;
     let costs = items
         .iter()
+        .filter(|(_, (id, _, _))| !made.contains(id))
         .map(|(n, (_, unit, cost))| (n.clone(), (*unit, *cost)))
         .collect();
     supply_plan(&costs, suppliers, supplier_items).context("the book's suppliers")?;

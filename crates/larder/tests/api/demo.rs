@@ -74,6 +74,19 @@ async fn every_item_has_one_preferred_supplier_item_priced_at_its_unit_cost(
         .await
         .unwrap()
         .data;
+    // Prep items (the takeaway's base gravy and naan dough) are made, not bought.
+    let prep: Vec<_> = app
+        .app
+        .list_production_settings(owner)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.item_id)
+        .collect();
+    let items: Vec<_> = items
+        .into_iter()
+        .filter(|i| !prep.contains(&i.id))
+        .collect();
     let supplier_items = app
         .app
         .list_supplier_items(owner, SupplierItemQuery::default())
