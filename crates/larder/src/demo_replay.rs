@@ -352,6 +352,8 @@ pub async fn replay(
         let pars: BTreeMap<ItemId, (Quantity, Quantity, u32)> = supply
             .iter()
             .map(|(item, s)| {
+                // Average daily use, in thousandths, truncated (the reorder suggestions round
+                // theirs half to even; a thousandth of a gram a day moves no par).
                 let daily = used.get(item).copied().unwrap_or(0) / 28;
                 let (par, reorder) = par_from_daily(
                     daily,
