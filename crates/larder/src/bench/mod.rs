@@ -17,6 +17,7 @@ mod limits;
 mod procfs;
 mod procurement;
 mod report;
+mod stock_ops;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -228,6 +229,7 @@ struct BackendRun {
     import: Option<import::InProcess>,
     import_process: Option<import::AsProcess>,
     procurement: Option<procurement::Procurement>,
+    stock_ops: Option<stock_ops::StockOps>,
     failures: Vec<String>,
 }
 
@@ -434,9 +436,15 @@ async fn backend(db: &Db, config: &Config, dir: &Path, opts: &Options) -> Backen
             .failures
             .push(format!("{name} import as a process: {e:#}")),
     }
-    eprintln!("bench: {name}: purchasing and valuation over the demo");
+    eprintln!("bench: {name}: purchasing, valuation and stock operations over the demo");
     match procurement::run(&db.config(config, dir.join("procurement"))).await {
-        Ok(r) => run.procurement = Some(r),
+        Ok((r, ops)) => {
+            run.procurement = Some(r);
+            match ops {
+                Ok(o) => run.stock_ops = Some(o),
+                Err(e) => run.failures.push(format!("{name} stock operations: {e:#}")),
+            }
+        }
         Err(e) => run
             .failures
             .push(format!("{name} purchasing and valuation: {e:#}")),

@@ -1,7 +1,8 @@
 //! Purchasing and valuation over the demo's full history (issue 8): stock value as of 100
 //! dates spread over the four years (the ledger summed up to each), and receiving a 40-line
 //! purchase order (receipt movements into lots, order lines and status), in this process,
-//! through the use cases.
+//! through the use cases. Then, on the same store, the stock-operations bench
+//! ([`super::stock_ops`]).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -60,7 +61,9 @@ impl Dates {
 ///
 /// # Errors
 /// When the store cannot be opened or a step fails.
-pub(crate) async fn run(config: &Config) -> anyhow::Result<Procurement> {
+pub(crate) async fn run(
+    config: &Config,
+) -> anyhow::Result<(Procurement, anyhow::Result<super::stock_ops::StockOps>)> {
     let store = crate::open_store(config).await?;
     let app = crate::build_app(config, store.clone())?;
     let started = Instant::now();
@@ -195,11 +198,12 @@ pub(crate) async fn run(config: &Config) -> anyhow::Result<Procurement> {
             .push(started.elapsed().as_secs_f64() * 1000.0);
     }
     out.receive_ms.sort_by(f64::total_cmp);
+    let ops = super::stock_ops::measure(&app, p, location).await;
     let bad = app.check_ledger().await.map_err(|e| anyhow!("{e}"))?.len()
         + app.check_costs().await.map_err(|e| anyhow!("{e}"))?.len();
     store.close().await;
     if bad > 0 {
         anyhow::bail!("the ledger check failed after the purchasing bench: {bad} level(s)");
     }
-    Ok(out)
+    Ok((out, ops))
 }

@@ -628,6 +628,51 @@ pub(super) fn render(r: &Report) -> String {
             pct(pr.map(|p| &p.reorder_ms), 95.0),
         ));
     }
+    md.push_str(&format!(
+        "\n## Stock operations over the demo's history\n\n\
+         In process, on the store the purchasing bench loaded: the AvT report of the demo's \
+         location for each period between two consecutive monthly full counts (the latest 24; \
+         *trustworthy*: periods the completeness gate passed); a full count of the location \
+         entered by {counters} counters at once, each walking a third of the sheet line by \
+         line, 5 times (*lost*: entered lines missing from the count afterwards, must be 0); \
+         and approving a {lines}-line count sheet 15 times (`App::approve_stock_count`: one \
+         count movement per line, each against book stock at its line's instant). *in limit \
+         commits*: the p95 as a number of the machine's own one-at-a-time commits measured in \
+         this run (SQLite fsync'd; pgbench's write transaction on PostgreSQL).\n\n\
+         | backend | AvT between counts p50 (ms) | p95 (ms) | trustworthy | full count lines | {counters} counters p50 (s) | p95 (s) | lost | approve {lines} lines p50 (ms) | p95 (ms) | p95 in limit commits |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        counters = super::stock_ops::COUNTERS,
+        lines = super::stock_ops::APPROVE_LINES,
+    ));
+    for b in &runs {
+        let so = b.stock_ops.as_ref();
+        let pct = |v: Option<&Vec<f64>>, q: f64, d: usize| {
+            num(v.and_then(|v| super::procurement::percentile(v, q)), d)
+        };
+        let commit_ms = match (b.sqlite_limit(), b.pg_limit()) {
+            (Some(l), _) => Some(1000.0 / l.tx_per_s),
+            (None, Some(l)) => Some(1000.0 / l.write_tps),
+            (None, None) => None,
+        };
+        let approve95 = so.and_then(|s| super::procurement::percentile(&s.approve_ms, 95.0));
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            b.name,
+            pct(so.map(|s| &s.avt_ms), 50.0, 1),
+            pct(so.map(|s| &s.avt_ms), 95.0, 1),
+            so.map_or_else(
+                || "n/a".to_owned(),
+                |s| format!("{} of {}", s.avt_trustworthy, s.avt_ms.len())
+            ),
+            so.map_or_else(|| "n/a".to_owned(), |s| s.full_count_lines.to_string()),
+            pct(so.map(|s| &s.full_count_s), 50.0, 2),
+            pct(so.map(|s| &s.full_count_s), 95.0, 2),
+            so.map_or_else(|| "n/a".to_owned(), |s| s.lost_lines.to_string()),
+            pct(so.map(|s| &s.approve_ms), 50.0, 1),
+            num(approve95, 1),
+            num(approve95.zip(commit_ms).map(|(a, c)| a / c), 0),
+        ));
+    }
     md
 }
 

@@ -19,14 +19,22 @@ const SHEET_SOURCE: &str = "SELECT ia.item_id, ia.storage_area_id
      WHERE ia.tenant_id = $1 AND a.location_id = $2 AND a.retired_at IS NULL
        AND ($3 IS NULL OR a.id = $3)
      ORDER BY a.position, a.name, a.id, ia.shelf_order, i.name, i.id";
-const COUNT_BOOK: &str = "SELECT s.item_id, s.on_hand, COALESCE(s.last_cost, i.unit_cost),
-            m.occurred_at, m.quantity
-     FROM stock_levels s
-     JOIN items i ON i.tenant_id = s.tenant_id AND i.id = s.item_id
-     LEFT JOIN stock_movements m ON m.tenant_id = s.tenant_id AND m.item_id = s.item_id
-          AND m.location_id = s.location_id AND m.occurred_at > $3
-     WHERE s.tenant_id = $1 AND s.location_id = $2
-     ORDER BY s.item_id";
+/// The levels, then each item's movements after the instant: a level row has no
+/// `occurred_at`. Two branches rather than a LEFT JOIN, so the later movements are one range of
+/// `stock_movements_location_occurred` (the LEFT JOIN scanned every movement of each item at
+/// the location, once per level).
+const COUNT_BOOK: &str = "SELECT item_id, on_hand, unit_cost, occurred_at, quantity FROM (
+       SELECT s.item_id AS item_id, s.on_hand AS on_hand,
+              COALESCE(s.last_cost, i.unit_cost) AS unit_cost,
+              CAST(NULL AS TIMESTAMPTZ) AS occurred_at, CAST(NULL AS BIGINT) AS quantity, 0 AS k
+       FROM stock_levels s
+       JOIN items i ON i.tenant_id = s.tenant_id AND i.id = s.item_id
+       WHERE s.tenant_id = $1 AND s.location_id = $2
+       UNION ALL
+       SELECT m.item_id, 0, 0, m.occurred_at, m.quantity, 1
+       FROM stock_movements m
+       WHERE m.tenant_id = $1 AND m.location_id = $2 AND m.occurred_at > $3
+     ) b ORDER BY item_id, k";
 const INSERT_COUNT: &str = "INSERT INTO stock_counts (tenant_id, id, location_id,
      storage_area_id, scope, blind, status, threshold_percent, threshold_value, note,
      started_at, started_by, approved_at, approved_by, cancelled_at, cancelled_by, version)
@@ -135,16 +143,18 @@ impl<E: Exec> CountTx for SqlTx<E> {
             let unit_cost = r.get()?;
             let occurred: Option<DateTime<Utc>> = r.get()?;
             let quantity: Option<Quantity> = r.get()?;
-            if out.last().is_none_or(|l| l.item_id != item_id) {
-                out.push(CountLevelRow {
+            match (occurred, quantity) {
+                (Some(t), Some(q)) => {
+                    if let Some(l) = out.last_mut().filter(|l| l.item_id == item_id) {
+                        l.later.push((t, q));
+                    }
+                }
+                _ => out.push(CountLevelRow {
                     item_id,
                     on_hand,
                     unit_cost,
                     later: Vec::new(),
-                });
-            }
-            if let (Some(t), Some(q), Some(l)) = (occurred, quantity, out.last_mut()) {
-                l.later.push((t, q));
+                }),
             }
         }
         Ok(out)
