@@ -146,6 +146,8 @@ pub struct Principal {
     /// The locations this person may see and change: every one, or only those their membership
     /// is limited to (read afresh inside each use case's transaction).
     pub locations: LocationScope,
+    /// Where the request came from, for the audit log (set by the web layer).
+    pub request: crate::audit::RequestMeta,
 }
 
 impl Principal {
@@ -161,7 +163,15 @@ impl Principal {
             scopes: None,
             mfa_missing: false,
             locations: LocationScope::All,
+            request: crate::audit::RequestMeta::default(),
         }
+    }
+
+    /// The same principal, acting for the request `meta` describes.
+    #[must_use]
+    pub fn with_request(mut self, meta: crate::audit::RequestMeta) -> Self {
+        self.request = meta;
+        self
     }
 
     /// Checks the role grants `p`.
@@ -722,7 +732,11 @@ impl App {
     /// 401 with the same answer for an unknown email and a wrong password; 422 on `tenant`
     /// when the person belongs to several tenants and named none (or one they are not in).
     #[tracing::instrument(skip_all, err(level = "info"))]
-    pub async fn login(&self, cmd: LoginCommand) -> Result<TokenPair, AppError> {
+    pub async fn login(
+        &self,
+        cmd: LoginCommand,
+        meta: crate::audit::RequestMeta,
+    ) -> Result<TokenPair, AppError> {
         let denied = || AppError::Unauthenticated("wrong email or password");
         let email = cmd.email.as_str().to_owned();
         let found = run_global(self.db(), Mode::Read, move |tx| {
@@ -740,6 +754,20 @@ impl App {
             return Err(denied());
         };
         if !verify_password(cmd.password, user.password_hash.clone()).await {
+            // Each tenant the person belongs to learns of the failed attempt on them; no
+            // actor: the password did not prove who tried.
+            for m in &memberships {
+                crate::audit::append(
+                    self,
+                    m.tenant_id,
+                    None,
+                    meta,
+                    "auth.login_failed",
+                    Some(user.id.to_string()),
+                    serde_json::json!({ "user_id": user.id, "reason": "wrong password" }),
+                )
+                .await?;
+            }
             return Err(denied());
         }
         let membership = choose_membership(&memberships, cmd.tenant.as_ref().map(Name::as_str))?;
@@ -754,6 +782,16 @@ impl App {
         let pair = self
             .issue(membership.tenant_id, user.id, membership.role, family)
             .await?;
+        crate::audit::append(
+            self,
+            membership.tenant_id,
+            Some(user.id),
+            meta,
+            "auth.login",
+            Some(user.id.to_string()),
+            serde_json::json!({ "user_id": user.id, "session": family, "second_factor": mfa }),
+        )
+        .await?;
         if mfa {
             self.mark_family_verified(membership.tenant_id, family)
                 .await?;
@@ -868,6 +906,7 @@ impl App {
             } else {
                 LocationScope::All
             },
+            request: crate::audit::RequestMeta::default(),
         })
     }
 
@@ -898,6 +937,16 @@ impl App {
                 if !tx.mark_refresh_token_used(&hash, now).await? {
                     // Committed on purpose: the revocation must stick although we answer 401.
                     tx.revoke_token_family(row.family_id, now).await?;
+                    crate::audit::record(
+                        tx,
+                        Some(row.user_id),
+                        crate::audit::RequestMeta::default(),
+                        "auth.session_revoked",
+                        "session",
+                        Some(row.family_id.to_string()),
+                        &serde_json::json!({ "user_id": row.user_id, "reason": "refresh token reused" }),
+                    )
+                    .await?;
                     return Ok(Outcome::Reused);
                 }
                 match tx.get_membership(row.user_id).await? {
@@ -939,6 +988,16 @@ impl App {
                     return Ok::<_, AppError>(None);
                 };
                 tx.revoke_token_family(row.family_id, Utc::now()).await?;
+                crate::audit::record(
+                    tx,
+                    Some(row.user_id),
+                    crate::audit::RequestMeta::default(),
+                    "auth.logout",
+                    "session",
+                    Some(row.family_id.to_string()),
+                    &serde_json::json!({ "user_id": row.user_id }),
+                )
+                .await?;
                 Ok(Some((row.user_id, row.family_id)))
             })
         })
@@ -961,9 +1020,16 @@ impl App {
         };
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
-                tx.revoke_token_family(family, Utc::now())
-                    .await
-                    .map_err(AppError::from)
+                tx.revoke_token_family(family, Utc::now()).await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.logout",
+                    "session",
+                    Some(family.to_string()),
+                    &serde_json::json!({ "user_id": p.user_id }),
+                )
+                .await
             })
         })
         .await?;
@@ -1065,6 +1131,15 @@ impl App {
                     return Err(AppError::conflict("email", "is already a member"));
                 }
                 tx.insert_membership(user_id, role, Utc::now()).await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.member_added",
+                    "member",
+                    Some(user_id.to_string()),
+                    &serde_json::json!({ "user_id": user_id, "role": role }),
+                )
+                .await?;
                 Ok(user_id)
             })
         })

@@ -359,13 +359,20 @@ impl App {
             retired_at: None,
         };
         let measure = v.measure;
-        run_once(self.db(), &p, key, "create_item", &cmd, move |tx| {
-            Box::pin(async move {
-                tx.insert_item(&row).await?;
-                tx.set_item_measure(row.id, &measure).await?;
-                Ok(Item::from(row).with_measure(Some(measure)))
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::ItemCreated,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_item(&row).await?;
+                    tx.set_item_measure(row.id, &measure).await?;
+                    Ok(Item::from(row).with_measure(Some(measure)))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -384,50 +391,55 @@ impl App {
     ) -> Result<Item, AppError> {
         p.require(Permission::CatalogWrite)?;
         validate_item(&cmd)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("item"));
-                }
-                // Packs declared in units resolve against the stored base unit.
-                let v = validate_item_in(&cmd, current.base_unit)?;
-                let measure = v.measure;
-                let current_cost = current.unit_cost;
-                let row = ItemRow {
-                    name: v.name,
-                    sku: v.sku,
-                    category: v.category,
-                    pack_sizes: v.pack_sizes,
-                    barcode: v.barcode,
-                    unit_cost: v.unit_cost,
-                    version: current.version + 1,
-                    updated_at: Utc::now(),
-                    ..current
-                };
-                let cost_changed = row.unit_cost != current_cost;
-                match tx.update_item(&row, expected).await {
-                    Ok(()) => {
-                        tx.set_item_measure(row.id, &measure).await?;
-                        if cost_changed {
-                            // A recipe or menu item costed with the new cost must stay within
-                            // range, or its reads would fail (the transaction rolls back).
-                            crate::menu::Book::load(tx)
-                                .await?
-                                .check_costs("unit_cost")?;
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::ItemUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let current = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("item"));
+                    }
+                    // Packs declared in units resolve against the stored base unit.
+                    let v = validate_item_in(&cmd, current.base_unit)?;
+                    let measure = v.measure;
+                    let current_cost = current.unit_cost;
+                    let row = ItemRow {
+                        name: v.name,
+                        sku: v.sku,
+                        category: v.category,
+                        pack_sizes: v.pack_sizes,
+                        barcode: v.barcode,
+                        unit_cost: v.unit_cost,
+                        version: current.version + 1,
+                        updated_at: Utc::now(),
+                        ..current
+                    };
+                    let cost_changed = row.unit_cost != current_cost;
+                    match tx.update_item(&row, expected).await {
+                        Ok(()) => {
+                            tx.set_item_measure(row.id, &measure).await?;
+                            if cost_changed {
+                                // A recipe or menu item costed with the new cost must stay within
+                                // range, or its reads would fail (the transaction rolls back).
+                                crate::menu::Book::load(tx)
+                                    .await?
+                                    .check_costs("unit_cost")?;
+                            }
+                            Ok(Item::from(row).with_measure(Some(measure)))
                         }
-                        Ok(Item::from(row).with_measure(Some(measure)))
+                        Err(larder_store::StoreError::Conflict { constraint })
+                            if constraint == "items_version" =>
+                        {
+                            Err(AppError::PreconditionFailed("item"))
+                        }
+                        Err(e) => Err(e.into()),
                     }
-                    Err(larder_store::StoreError::Conflict { constraint })
-                        if constraint == "items_version" =>
-                    {
-                        Err(AppError::PreconditionFailed("item"))
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            })
-        })
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -454,13 +466,18 @@ impl App {
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn retire_item(&self, p: Principal, id: ItemId) -> Result<Item, AppError> {
         p.require(Permission::CatalogWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
-                tx.retire_item(id, Utc::now()).await?;
-                load_item(tx, id).await
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::ItemRetired,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+                    tx.retire_item(id, Utc::now()).await?;
+                    load_item(tx, id).await
+                })
+            },
+        )
         .await
     }
 
@@ -555,23 +572,28 @@ impl App {
         if cmd.reorder_point.is_some_and(Quantity::is_negative) {
             return Err(AppError::invalid("reorder_point", "must not be negative"));
         }
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
-                crate::tenancy::require_location(tx, p.locations, location).await?;
-                tx.get_location(location)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                tx.upsert_par_level(&ParLevelRow {
-                    item_id: item,
-                    location_id: location,
-                    par_level: cmd.par_level,
-                    reorder_point: cmd.reorder_point,
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::ParLevelSet,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                    crate::tenancy::require_location(tx, p.locations, location).await?;
+                    tx.get_location(location)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    tx.upsert_par_level(&ParLevelRow {
+                        item_id: item,
+                        location_id: location,
+                        par_level: cmd.par_level,
+                        reorder_point: cmd.reorder_point,
+                    })
+                    .await?;
+                    Ok(cmd)
                 })
-                .await?;
-                Ok(cmd)
-            })
-        })
+            },
+        )
         .await
     }
 }

@@ -1542,23 +1542,30 @@ impl App {
         // A file with bad rows rolls its transaction back; its report comes out this way.
         let refused: Arc<Mutex<Option<CatalogImport>>> = Arc::new(Mutex::new(None));
         let slot = refused.clone();
-        let result = run_once(self.db(), &p, key, "import_catalog", &request, move |tx| {
-            Box::pin(async move {
-                let (plan, rows, errors) = plan(tx, parsed).await?;
-                if !errors.is_empty() {
-                    let n = errors.len();
-                    if let Ok(mut s) = slot.lock() {
-                        *s = Some(report(kind, false, false, rows, errors));
+        let result = run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::CatalogImported,
+            &request,
+            move |tx| {
+                Box::pin(async move {
+                    let (plan, rows, errors) = plan(tx, parsed).await?;
+                    if !errors.is_empty() {
+                        let n = errors.len();
+                        if let Ok(mut s) = slot.lock() {
+                            *s = Some(report(kind, false, false, rows, errors));
+                        }
+                        return Err(AppError::invalid(
+                            "body",
+                            format!("{n} bad row(s): nothing was imported"),
+                        ));
                     }
-                    return Err(AppError::invalid(
-                        "body",
-                        format!("{n} bad row(s): nothing was imported"),
-                    ));
-                }
-                write(tx, plan).await?;
-                Ok(report(kind, false, true, rows, errors))
-            })
-        })
+                    write(tx, plan).await?;
+                    Ok(report(kind, false, true, rows, errors))
+                })
+            },
+        )
         .await;
         match result {
             Ok(r) => Ok(r),

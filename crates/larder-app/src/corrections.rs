@@ -502,7 +502,7 @@ pub(crate) async fn redeplete(
         }
     }
     if !writes.is_empty() {
-        tx.append_movements(&writes).await?;
+        crate::events::append_movements(tx, &writes).await?;
     }
     Ok(done)
 }

@@ -86,8 +86,9 @@ impl From<larder_store::StoreError> for Outcome {
 
 /// Runs `work` in a write transaction of `principal`'s tenant, once per `key` of that person.
 ///
-/// `operation` and `request` identify the request: the same key with another request is
-/// refused (409). Without a key, `work` simply runs. Keys are the person's own (stored as
+/// `event` names the operation and is the domain event recorded with the answer, in the same
+/// transaction (ADR 025). `event` and `request` identify the request: the same key with
+/// another request is refused (409). Without a key, `work` simply runs. Keys are the person's own (stored as
 /// `<user id>:<key>`): another person, or an API key acting as another creator, sending the same
 /// key runs their own request, so a stored answer (a movement at a location they may not see,
 /// say) is replayed only to whoever made it.
@@ -98,7 +99,7 @@ pub async fn run_once<T, F>(
     store: &dyn larder_store::Store,
     principal: &crate::Principal,
     key: Option<IdempotencyKey>,
-    operation: &'static str,
+    event: crate::events::EventType,
     request: &(impl Serialize + Sync),
     work: F,
 ) -> Result<Idempotent<T>, AppError>
@@ -107,19 +108,22 @@ where
     F: for<'t> FnOnce(&'t mut dyn TenantTx) -> BoxFuture<'t, Result<T, AppError>> + Send + 'static,
 {
     let tenant = principal.tenant_id;
+    let p = *principal;
     let Some(IdempotencyKey(key)) = key else {
-        let value = run_tenant(store, tenant, Mode::Write, work).await?;
+        let value = crate::events::write(store, &p, event, work).await?;
         return Ok(Idempotent {
             value,
             replayed: false,
         });
     };
     let key = format!("{}:{key}", principal.user_id);
-    let hash = request_hash(operation, request)?;
+    let hash = request_hash(event.as_str(), request)?;
     let (k, h) = (key.clone(), hash.clone());
     let first = run_tenant(store, tenant, Mode::Write, move |tx| {
         Box::pin(async move {
             let value = work(tx).await?;
+            let json = crate::events::to_json(&value)?;
+            crate::events::emit(tx, &p, event, json).await?;
             let body =
                 serde_json::to_string(&value).map_err(|e| AppError::Internal(e.to_string()))?;
             let stored = tx

@@ -354,19 +354,27 @@ impl App {
     ) -> Result<Idempotent<Movement>, AppError> {
         p.require(Permission::InventoryAdjust)?;
         let mut row = adjustment_row(&p, &cmd, Utc::now())?;
-        run_once(self.db(), &p, key, "post_adjustment", &cmd, move |tx| {
-            Box::pin(async move {
-                crate::tenancy::require_location(tx, p.locations, row.location_id).await?;
-                let target = tx.movement_target(row.item_id, row.location_id).await?;
-                let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
-                if !target.location_exists {
-                    return Err(AppError::NotFound("location"));
-                }
-                row.unit_cost = cost;
-                let costs = tx.append_movements(std::slice::from_ref(&row)).await?;
-                Ok(Movement::costed(row, costs.first()))
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::StockAdjusted,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    crate::tenancy::require_location(tx, p.locations, row.location_id).await?;
+                    let target = tx.movement_target(row.item_id, row.location_id).await?;
+                    let (_, cost) = target.item.ok_or(AppError::NotFound("item"))?;
+                    if !target.location_exists {
+                        return Err(AppError::NotFound("location"));
+                    }
+                    row.unit_cost = cost;
+                    let costs =
+                        crate::events::append_movements(tx, std::slice::from_ref(&row)).await?;
+                    Ok(Movement::costed(row, costs.first()))
+                })
+            },
+        )
         .await
     }
 
@@ -395,34 +403,41 @@ impl App {
                 other => other,
             })?);
         }
-        run_once(self.db(), &p, key, "post_adjustments", &cmds, move |tx| {
-            Box::pin(async move {
-                let mut known = std::collections::HashMap::new();
-                for row in &mut rows {
-                    let cost = match known.get(&(row.item_id, row.location_id)) {
-                        Some(c) => *c,
-                        None => {
-                            crate::tenancy::require_location(tx, p.locations, row.location_id)
-                                .await?;
-                            let t = tx.movement_target(row.item_id, row.location_id).await?;
-                            let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
-                            if !t.location_exists {
-                                return Err(AppError::NotFound("location"));
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::StockAdjusted,
+            &cmds,
+            move |tx| {
+                Box::pin(async move {
+                    let mut known = std::collections::HashMap::new();
+                    for row in &mut rows {
+                        let cost = match known.get(&(row.item_id, row.location_id)) {
+                            Some(c) => *c,
+                            None => {
+                                crate::tenancy::require_location(tx, p.locations, row.location_id)
+                                    .await?;
+                                let t = tx.movement_target(row.item_id, row.location_id).await?;
+                                let (_, cost) = t.item.ok_or(AppError::NotFound("item"))?;
+                                if !t.location_exists {
+                                    return Err(AppError::NotFound("location"));
+                                }
+                                known.insert((row.item_id, row.location_id), cost);
+                                cost
                             }
-                            known.insert((row.item_id, row.location_id), cost);
-                            cost
-                        }
-                    };
-                    row.unit_cost = cost;
-                }
-                let costs = tx.append_movements(&rows).await?;
-                Ok(rows
-                    .into_iter()
-                    .zip(costs.iter())
-                    .map(|(r, c)| Movement::costed(r, Some(c)))
-                    .collect())
-            })
-        })
+                        };
+                        row.unit_cost = cost;
+                    }
+                    let costs = crate::events::append_movements(tx, &rows).await?;
+                    Ok(rows
+                        .into_iter()
+                        .zip(costs.iter())
+                        .map(|(r, c)| Movement::costed(r, Some(c)))
+                        .collect())
+                })
+            },
+        )
         .await
     }
 

@@ -5,11 +5,13 @@
 //! context, named as in every other layer.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_csv;
 pub mod corrections;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod inventory;
 pub mod menu;
@@ -17,6 +19,7 @@ pub mod page;
 pub mod procurement;
 pub mod sales;
 pub mod tenancy;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -35,6 +38,8 @@ pub struct App {
     sessions: auth::SessionCache,
     api_keys: auth::ApiKeyCache,
     second_factor_limiter: Arc<governor::DefaultKeyedRateLimiter<larder_core::UserId>>,
+    /// Webhooks may target loopback and private addresses (the operator's choice).
+    webhook_private_targets: bool,
 }
 
 impl App {
@@ -51,7 +56,22 @@ impl App {
                         .unwrap_or(std::num::NonZeroU32::MIN),
                 ),
             )),
+            webhook_private_targets: false,
         }
+    }
+
+    /// The same application, letting webhooks target loopback and private addresses (or
+    /// not): `LARDER_WEBHOOK_ALLOW_PRIVATE`, for a receiver on the same host or network.
+    #[must_use]
+    pub fn with_webhook_private_targets(mut self, allow: bool) -> Self {
+        self.webhook_private_targets = allow;
+        self
+    }
+
+    /// Whether webhooks may target loopback and private addresses.
+    #[must_use]
+    pub fn webhook_private_targets(&self) -> bool {
+        self.webhook_private_targets
     }
 
     /// The store (for health checks and operator commands).

@@ -661,18 +661,25 @@ impl App {
         p.require(Permission::RecipesWrite)?;
         new_from_the_start(cmd.effective_from)?;
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "create_recipe", &cmd, move |tx| {
-            Box::pin(async move {
-                let mut book = Book::load(tx).await?;
-                let row = recipe_row(&book, &c)?;
-                tx.insert_recipe(&row).await?;
-                tx.record_recipe_version(row.id, None, row.created_at)
-                    .await?;
-                book.put_recipe(&row);
-                book.check_costs("lines")?;
-                view(&book, &row)
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::RecipeCreated,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let mut book = Book::load(tx).await?;
+                    let row = recipe_row(&book, &c)?;
+                    tx.insert_recipe(&row).await?;
+                    tx.record_recipe_version(row.id, None, row.created_at)
+                        .await?;
+                    book.put_recipe(&row);
+                    book.check_costs("lines")?;
+                    view(&book, &row)
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -700,57 +707,62 @@ impl App {
         p.require(Permission::RecipesWrite)?;
         let now = Utc::now();
         let effective_from = cmd.effective_from.unwrap_or(now);
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = tx
-                    .get_recipe(id)
-                    .await?
-                    .ok_or(AppError::NotFound("recipe"))?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("recipe"));
-                }
-                let latest = tx
-                    .recipe_versions(Some(id))
-                    .await?
-                    .iter()
-                    .filter_map(|v| v.effective_from)
-                    .max();
-                crate::corrections::check_effective_from(effective_from, latest, now)?;
-                let mut book = Book::load(tx).await?;
-                let fresh = recipe_row(&book, &cmd)?;
-                let row = RecipeRow {
-                    id,
-                    version: current.version + 1,
-                    created_at: current.created_at,
-                    retired_at: current.retired_at,
-                    ..fresh
-                };
-                book.put_recipe(&row);
-                book.lines_usage(id)?;
-                book.check_costs("lines")?;
-                tx.update_recipe(&row, expected)
-                    .await
-                    .map_err(stale("recipe", "recipes_version"))?;
-                tx.record_recipe_version(id, Some(effective_from), now)
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::RecipeUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let current = tx
+                        .get_recipe(id)
+                        .await?
+                        .ok_or(AppError::NotFound("recipe"))?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("recipe"));
+                    }
+                    let latest = tx
+                        .recipe_versions(Some(id))
+                        .await?
+                        .iter()
+                        .filter_map(|v| v.effective_from)
+                        .max();
+                    crate::corrections::check_effective_from(effective_from, latest, now)?;
+                    let mut book = Book::load(tx).await?;
+                    let fresh = recipe_row(&book, &cmd)?;
+                    let row = RecipeRow {
+                        id,
+                        version: current.version + 1,
+                        created_at: current.created_at,
+                        retired_at: current.retired_at,
+                        ..fresh
+                    };
+                    book.put_recipe(&row);
+                    book.lines_usage(id)?;
+                    book.check_costs("lines")?;
+                    tx.update_recipe(&row, expected)
+                        .await
+                        .map_err(stale("recipe", "recipes_version"))?;
+                    tx.record_recipe_version(id, Some(effective_from), now)
+                        .await?;
+                    let book = Book::load_with_history(tx).await?;
+                    book.check_history_from(effective_from, "lines")?;
+                    let touched = book.menu_items_using(id);
+                    let correction = crate::corrections::redeplete_since(
+                        tx,
+                        &book,
+                        &touched,
+                        effective_from,
+                        p.user_id,
+                        now,
+                    )
                     .await?;
-                let book = Book::load_with_history(tx).await?;
-                book.check_history_from(effective_from, "lines")?;
-                let touched = book.menu_items_using(id);
-                let correction = crate::corrections::redeplete_since(
-                    tx,
-                    &book,
-                    &touched,
-                    effective_from,
-                    p.user_id,
-                    now,
-                )
-                .await?;
-                let mut v = view(&book, &row)?;
-                v.correction = Some(correction);
-                Ok(v)
-            })
-        })
+                    let mut v = view(&book, &row)?;
+                    v.correction = Some(correction);
+                    Ok(v)
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -763,20 +775,25 @@ impl App {
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn retire_recipe(&self, p: Principal, id: RecipeId) -> Result<RecipeView, AppError> {
         p.require(Permission::RecipesWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                tx.get_recipe(id)
-                    .await?
-                    .ok_or(AppError::NotFound("recipe"))?;
-                tx.retire_recipe(id, Utc::now()).await?;
-                let row = tx
-                    .get_recipe(id)
-                    .await?
-                    .ok_or(AppError::NotFound("recipe"))?;
-                let book = Book::load(tx).await?;
-                view(&book, &row)
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::RecipeRetired,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_recipe(id)
+                        .await?
+                        .ok_or(AppError::NotFound("recipe"))?;
+                    tx.retire_recipe(id, Utc::now()).await?;
+                    let row = tx
+                        .get_recipe(id)
+                        .await?
+                        .ok_or(AppError::NotFound("recipe"))?;
+                    let book = Book::load(tx).await?;
+                    view(&book, &row)
+                })
+            },
+        )
         .await
     }
 
@@ -897,16 +914,23 @@ impl App {
             created_at: Utc::now(),
             retired_at: None,
         };
-        run_once(self.db(), &p, key, "create_menu_item", &cmd, move |tx| {
-            Box::pin(async move {
-                require_recipe(tx, &row).await?;
-                tx.insert_menu_item(&row).await?;
-                tx.record_menu_item_version(row.id, None, row.created_at)
-                    .await?;
-                let book = checked_menu_item(tx, &row).await?;
-                Ok(menu_view(&book, &row))
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::MenuItemCreated,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    require_recipe(tx, &row).await?;
+                    tx.insert_menu_item(&row).await?;
+                    tx.record_menu_item_version(row.id, None, row.created_at)
+                        .await?;
+                    let book = checked_menu_item(tx, &row).await?;
+                    Ok(menu_view(&book, &row))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -984,56 +1008,61 @@ impl App {
         let portion = menu_item_portion(&cmd)?;
         let now = Utc::now();
         let effective_from = cmd.effective_from.unwrap_or(now);
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = tx
-                    .get_menu_item(id)
-                    .await?
-                    .ok_or(AppError::NotFound("menu item"))?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("menu item"));
-                }
-                let latest = tx
-                    .menu_item_versions(Some(id))
-                    .await?
-                    .iter()
-                    .filter_map(|v| v.effective_from)
-                    .max();
-                crate::corrections::check_effective_from(effective_from, latest, now)?;
-                let row = MenuItemRow {
-                    name: cmd.name.as_str().to_owned(),
-                    category: cmd.category.clone().map(Label::into_string),
-                    recipe_id: cmd.recipe_id,
-                    portion,
-                    price: cmd.price,
-                    version: current.version + 1,
-                    ..current
-                };
-                require_recipe(tx, &row).await?;
-                tx.update_menu_item(&row, expected)
-                    .await
-                    .map_err(stale("menu item", "menu_items_version"))?;
-                tx.record_menu_item_version(id, Some(effective_from), now)
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::MenuItemUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let current = tx
+                        .get_menu_item(id)
+                        .await?
+                        .ok_or(AppError::NotFound("menu item"))?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("menu item"));
+                    }
+                    let latest = tx
+                        .menu_item_versions(Some(id))
+                        .await?
+                        .iter()
+                        .filter_map(|v| v.effective_from)
+                        .max();
+                    crate::corrections::check_effective_from(effective_from, latest, now)?;
+                    let row = MenuItemRow {
+                        name: cmd.name.as_str().to_owned(),
+                        category: cmd.category.clone().map(Label::into_string),
+                        recipe_id: cmd.recipe_id,
+                        portion,
+                        price: cmd.price,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    require_recipe(tx, &row).await?;
+                    tx.update_menu_item(&row, expected)
+                        .await
+                        .map_err(stale("menu item", "menu_items_version"))?;
+                    tx.record_menu_item_version(id, Some(effective_from), now)
+                        .await?;
+                    checked_menu_item(tx, &row).await?;
+                    let book = Book::load_with_history(tx).await?;
+                    book.check_history_from(effective_from, "recipe_id")?;
+                    let touched = std::collections::BTreeSet::from([id]);
+                    let correction = crate::corrections::redeplete_since(
+                        tx,
+                        &book,
+                        &touched,
+                        effective_from,
+                        p.user_id,
+                        now,
+                    )
                     .await?;
-                checked_menu_item(tx, &row).await?;
-                let book = Book::load_with_history(tx).await?;
-                book.check_history_from(effective_from, "recipe_id")?;
-                let touched = std::collections::BTreeSet::from([id]);
-                let correction = crate::corrections::redeplete_since(
-                    tx,
-                    &book,
-                    &touched,
-                    effective_from,
-                    p.user_id,
-                    now,
-                )
-                .await?;
-                let mut m = menu_view(&book, &row);
-                m.correction = Some(correction);
-                Ok(m)
-            })
-        })
+                    let mut m = menu_view(&book, &row);
+                    m.correction = Some(correction);
+                    Ok(m)
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -1050,20 +1079,25 @@ impl App {
         id: MenuItemId,
     ) -> Result<MenuItem, AppError> {
         p.require(Permission::RecipesWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                tx.get_menu_item(id)
-                    .await?
-                    .ok_or(AppError::NotFound("menu item"))?;
-                tx.retire_menu_item(id, Utc::now()).await?;
-                let book = Book::load(tx).await?;
-                let m = book
-                    .menu_items
-                    .get(&id)
-                    .ok_or(AppError::NotFound("menu item"))?;
-                Ok(menu_view(&book, m))
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::MenuItemRetired,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_menu_item(id)
+                        .await?
+                        .ok_or(AppError::NotFound("menu item"))?;
+                    tx.retire_menu_item(id, Utc::now()).await?;
+                    let book = Book::load(tx).await?;
+                    let m = book
+                        .menu_items
+                        .get(&id)
+                        .ok_or(AppError::NotFound("menu item"))?;
+                    Ok(menu_view(&book, m))
+                })
+            },
+        )
         .await
     }
 

@@ -234,12 +234,19 @@ impl App {
             version: 1,
             created_at: Utc::now(),
         };
-        run_once(self.db(), &p, key, "create_location", &cmd, move |tx| {
-            Box::pin(async move {
-                tx.insert_location(&row).await?;
-                Ok(Location::from(row))
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::LocationCreated,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_location(&row).await?;
+                    Ok(Location::from(row))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -260,34 +267,39 @@ impl App {
     ) -> Result<Location, AppError> {
         p.require(Permission::CatalogWrite)?;
         let name = cmd.name.as_str().to_owned();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                require_location(tx, p.locations, id).await?;
-                let current = tx
-                    .get_location(id)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("location"));
-                }
-                let row = LocationRow {
-                    name,
-                    kind: cmd.kind,
-                    version: current.version + 1,
-                    ..current
-                };
-                match tx.update_location(&row, expected).await {
-                    Ok(()) => Ok(Location::from(row)),
-                    Err(larder_store::StoreError::Conflict { constraint })
-                        if constraint == "locations_version" =>
-                    {
-                        Err(AppError::PreconditionFailed("location"))
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::LocationUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    require_location(tx, p.locations, id).await?;
+                    let current = tx
+                        .get_location(id)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("location"));
                     }
-                    Err(e) => Err(e.into()),
-                }
-            })
-        })
+                    let row = LocationRow {
+                        name,
+                        kind: cmd.kind,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    match tx.update_location(&row, expected).await {
+                        Ok(()) => Ok(Location::from(row)),
+                        Err(larder_store::StoreError::Conflict { constraint })
+                            if constraint == "locations_version" =>
+                        {
+                            Err(AppError::PreconditionFailed("location"))
+                        }
+                        Err(e) => Err(e.into()),
+                    }
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -381,7 +393,7 @@ impl App {
                 "must not be negative",
             ));
         }
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+        crate::events::write(self.db(), &p, crate::events::EventType::SettingsUpdated, move |tx| {
             Box::pin(async move {
                 let current = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
                 let expected = if_match.unwrap_or(current.settings_version);

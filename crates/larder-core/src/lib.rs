@@ -6,9 +6,11 @@
 //! so both storage backends and every interface share them.
 
 pub mod amount;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod decimal;
+pub mod events;
 pub mod gs1;
 pub mod ids;
 pub mod inventory;
@@ -18,6 +20,7 @@ pub mod rational;
 pub mod tenancy;
 pub mod text;
 pub mod units;
+pub mod webhooks;
 
 pub use decimal::{DecimalError, Money, Quantity};
 pub use ids::*;

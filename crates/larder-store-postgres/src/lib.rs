@@ -19,7 +19,9 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use larder_core::TenantId;
 use larder_store::sql::{SqlGlobalTx, SqlTx};
-use larder_store::{GlobalJob, Mode, Store, StoreError, TenantJob};
+use larder_store::{
+    EVENTS_CHANNEL, EventSignal, EventWake, GlobalJob, Mode, Store, StoreError, TenantJob,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -36,6 +38,8 @@ pub const APP_ROLE: &str = "larder_app";
 /// A PostgreSQL database reached through a pool of `larder_app` connections.
 pub struct PgStore {
     pool: PgPool,
+    signal: EventSignal,
+    listener: tokio::task::JoinHandle<()>,
 }
 
 fn bad_url(e: sqlx::Error) -> StoreError {
@@ -72,12 +76,53 @@ impl PgStore {
             .connect_with(app_options(owner_url, app_url)?)
             .await
             .map_err(classify)?;
-        Ok(Self { pool })
+        let signal = EventSignal::default();
+        let listener = tokio::spawn(listen(pool.clone(), signal.clone()));
+        Ok(Self {
+            pool,
+            signal,
+            listener,
+        })
     }
 
     /// The application pool, for tests that check what `larder_app` can see.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+/// Turns every process's `NOTIFY larder_events` into this process's [`EventSignal`], for as
+/// long as the store is open. A lost connection is retried each second; what was announced
+/// meanwhile is found by the live streams' own periodic look at the outbox.
+async fn listen(pool: PgPool, signal: EventSignal) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for events; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(EVENTS_CHANNEL).await {
+            tracing::warn!(error = %e, "cannot listen for events; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            match listener.recv().await {
+                Ok(n) => {
+                    if let Some(w) = EventWake::parse(n.payload()) {
+                        signal.wake(w);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the event listener lost its connection");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -145,14 +190,23 @@ impl Store for PgStore {
             .map_err(classify)?;
         let done = {
             let mut port = SqlTx::new(PgExec::new(&mut tx), tenant);
-            AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok()
+            match AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok() {
+                Some(done) if done.ok() => Some(match port.flush_events().await {
+                    Ok(wake) => (done, wake),
+                    Err(e) => (done.failed(e), None),
+                }),
+                other => other.map(|d| (d, None)),
+            }
         };
-        let Some(done) = done else {
+        let Some((done, wake)) = done else {
             let _ = tx.rollback().await;
             return Ok(()); // the caller is told the transaction was abandoned
         };
         if done.ok() {
             let commit = tx.commit().await.map_err(classify).err();
+            if let (None, Some(w)) = (&commit, wake) {
+                self.signal.wake(w);
+            }
             done.deliver(commit);
         } else {
             let _ = tx.rollback().await;
@@ -206,6 +260,27 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        self.listener.abort();
         self.pool.close().await;
+    }
+
+    fn event_signal(&self) -> &EventSignal {
+        &self.signal
+    }
+
+    async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT larder_webhook_tenants()")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(ids.into_iter().map(TenantId::from_uuid).collect())
+    }
+
+    async fn unrelayed_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT larder_unrelayed_tenants()")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(ids.into_iter().map(TenantId::from_uuid).collect())
     }
 }

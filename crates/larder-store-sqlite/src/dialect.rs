@@ -54,4 +54,17 @@ pub static DIALECT: Dialect = Dialect {
          FROM sales
          WHERE tenant_id = $1 AND location_id = $2 AND occurred_at >= $3 AND occurred_at < $4
          ORDER BY day",
+    claim_relay: "SELECT relayed_seq FROM outbox_relay WHERE tenant_id = $1",
+    notify_events: None,
+    claim_deliveries: "SELECT d.id, d.webhook_id, d.event_id, d.event_seq, d.event_type, d.status,
+             d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.last_attempt_at,
+             d.created_at, w.url, w.secret, w.previous_secret, w.previous_until, o.seq, o.id,
+             o.event_type, o.location_id, o.occurred_at, o.recorded_at, o.actor,
+             o.schema_version, o.data
+         FROM webhook_deliveries d
+         JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+         JOIN outbox o ON o.tenant_id = d.tenant_id AND o.seq = d.event_seq
+         WHERE d.tenant_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
+           AND w.active = 1
+         ORDER BY d.next_attempt_at, d.id LIMIT $3",
 };

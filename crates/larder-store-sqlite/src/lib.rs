@@ -24,7 +24,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use larder_core::TenantId;
 use larder_store::sql::{SqlGlobalTx, SqlTx};
-use larder_store::{GlobalJob, JobDone, Mode, Store, StoreError, TenantJob};
+use larder_store::{
+    EventSignal, EventWake, GlobalJob, JobDone, Mode, Store, StoreError, TenantJob,
+};
 use rusqlite::{Connection, OpenFlags};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
@@ -73,6 +75,8 @@ pub struct SqliteStore {
     /// Set by [`Store::close`]: later jobs are refused as unavailable rather than queued to
     /// threads that are stopping.
     closed: AtomicBool,
+    /// Woken after each commit that wrote events.
+    signal: EventSignal,
 }
 
 /// The file path of a `sqlite://path`, `sqlite:path` or plain path URL (any `?query` dropped).
@@ -149,9 +153,11 @@ impl SqliteStore {
         let handle = Handle::current();
         let (sender, receiver) = mpsc::channel(4096);
         let h = handle.clone();
+        let signal = EventSignal::default();
+        let s = signal.clone();
         std::thread::Builder::new()
             .name("larder-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, receiver, h))
+            .spawn(move || writer_loop(writer, receiver, h, s))
             .map_err(|e| StoreError::Other(format!("cannot start the writer: {e}")))?;
         let (readers, queue) = std::sync::mpsc::channel();
         let queue = Arc::new(Mutex::new(queue));
@@ -169,6 +175,7 @@ impl SqliteStore {
             rt: handle,
             path,
             closed: AtomicBool::new(false),
+            signal,
         })
     }
 
@@ -218,23 +225,42 @@ fn begin(conn: &Connection) -> bool {
     }
 }
 
-fn run_write(conn: &mut Connection, request: WriteRequest, rt: &Handle) -> Option<JobDone> {
+/// Runs one queued job; a tenant job that succeeded then writes the events it recorded
+/// (failing the job if they cannot be written), and says which tenant to wake once the group
+/// commits.
+fn run_write(
+    conn: &mut Connection,
+    request: WriteRequest,
+    rt: &Handle,
+) -> (Option<JobDone>, Option<EventWake>) {
     match request {
         WriteRequest::Tenant(tenant, job) => {
             let mut tx = SqlTx::new(SqliteExec::new(conn), tenant);
-            drive(rt, job(&mut tx))
+            match drive(rt, job(&mut tx)) {
+                Some(done) if done.ok() => match rt.block_on(tx.flush_events()) {
+                    Ok(wake) => (Some(done), wake),
+                    Err(e) => (Some(done.failed(e)), None),
+                },
+                other => (other, None),
+            }
         }
         WriteRequest::Global(job) => {
             let mut tx = SqlGlobalTx::new(SqliteExec::new(conn));
-            drive(rt, job(&mut tx))
+            (drive(rt, job(&mut tx)), None)
         }
-        WriteRequest::Shutdown(_) => None,
+        WriteRequest::Shutdown(_) => (None, None),
     }
 }
 
-fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt: Handle) {
+fn writer_loop(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<WriteRequest>,
+    rt: Handle,
+    signal: EventSignal,
+) {
     let mut batch = Vec::with_capacity(GROUP_MAX);
     let mut finished = Vec::with_capacity(GROUP_MAX);
+    let mut wakes: Vec<EventWake> = Vec::new();
     let mut shutdown = None;
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -259,7 +285,7 @@ fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt
             if !open || exec(&conn, "SAVEPOINT job").is_err() {
                 continue; // dropped: its caller learns the transaction was abandoned
             }
-            let done = run_write(&mut conn, request, &rt);
+            let (done, wake) = run_write(&mut conn, request, &rt);
             let ok = done.as_ref().is_some_and(JobDone::ok);
             let kept = if ok {
                 exec(&conn, "RELEASE job").is_ok()
@@ -268,6 +294,7 @@ fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt
             };
             if kept && !conn.is_autocommit() {
                 finished.extend(done);
+                wakes.extend(wake.filter(|_| ok));
                 continue;
             }
             // SQLite rolled the whole transaction back by itself (a full disk, an I/O error,
@@ -281,6 +308,7 @@ fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt
             for done in finished.drain(..).chain(done) {
                 done.deliver(Some(lost.clone()));
             }
+            wakes.clear();
             open = begin(&conn);
         }
         if open && !conn.is_autocommit() {
@@ -288,6 +316,12 @@ fn writer_loop(mut conn: Connection, mut queue: mpsc::Receiver<WriteRequest>, rt
             if commit.is_some() {
                 let _ = exec(&conn, "ROLLBACK");
             }
+            if commit.is_none() {
+                for w in wakes.drain(..) {
+                    signal.wake(w);
+                }
+            }
+            wakes.clear();
             for done in finished.drain(..) {
                 done.deliver(commit.clone());
             }
@@ -318,6 +352,39 @@ fn reader_loop(mut conn: Connection, queue: &Mutex<std::sync::mpsc::Receiver<Rea
             }
             Ok(ReadRequest::Stop) | Err(_) => return,
         }
+    }
+}
+
+/// The relay's work list: tenants with events past their relay cursor.
+const UNRELAYED_TENANTS: &str = "SELECT h.tenant_id FROM event_heads h LEFT JOIN outbox_relay r ON r.tenant_id = h.tenant_id WHERE h.event_seq > COALESCE(r.relayed_seq, 0) ORDER BY h.tenant_id";
+
+impl SqliteStore {
+    /// The tenant ids `sql` selects, on a reader.
+    async fn select_tenants(&self, sql: &'static str) -> Result<Vec<TenantId>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.read(Box::new(move |conn| {
+            let ids = conn
+                .prepare_cached(sql)
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, Vec<u8>>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(classify)
+                .and_then(|blobs| {
+                    blobs
+                        .iter()
+                        .map(|b| {
+                            uuid::Uuid::from_slice(b)
+                                .map(TenantId::from_uuid)
+                                .map_err(|e| StoreError::Other(e.to_string()))
+                        })
+                        .collect()
+                });
+            let _ = reply.send(ids);
+        }))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?
     }
 }
 
@@ -387,30 +454,23 @@ impl Store for SqliteStore {
     }
 
     async fn tenant_ids(&self) -> Result<Vec<TenantId>, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.read(Box::new(move |conn| {
-            let ids = conn
-                .prepare_cached("SELECT id FROM tenants ORDER BY id")
-                .and_then(|mut s| {
-                    s.query_map([], |r| r.get::<_, Vec<u8>>(0))?
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .map_err(classify)
-                .and_then(|blobs| {
-                    blobs
-                        .iter()
-                        .map(|b| {
-                            uuid::Uuid::from_slice(b)
-                                .map(TenantId::from_uuid)
-                                .map_err(|e| StoreError::Other(e.to_string()))
-                        })
-                        .collect()
-                });
-            let _ = reply.send(ids);
-        }))?;
-        answer
+        self.select_tenants("SELECT id FROM tenants ORDER BY id")
             .await
-            .map_err(|_| StoreError::Unavailable("the readers have stopped".into()))?
+    }
+
+    fn event_signal(&self) -> &EventSignal {
+        &self.signal
+    }
+
+    async fn unrelayed_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.select_tenants(UNRELAYED_TENANTS).await
+    }
+
+    async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.select_tenants(
+            "SELECT DISTINCT tenant_id FROM webhooks WHERE active = 1 ORDER BY tenant_id",
+        )
+        .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

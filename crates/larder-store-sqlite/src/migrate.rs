@@ -60,6 +60,8 @@ fn migrations() -> Vec<M<'static>> {
             "../migrations/20261208000007_recipe_history.sql"
         )),
         M::up(include_str!("../migrations/20261208000008_avt.sql")),
+        M::up(include_str!("../migrations/20261209000001_events.sql")),
+        M::up(include_str!("../migrations/20261209000002_webhooks.sql")),
     ]
 }
 

@@ -13,10 +13,12 @@
 //! context touches.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod corrections;
 mod error;
+pub mod events;
 pub mod idempotency;
 pub mod inventory;
 pub mod menu;
@@ -24,6 +26,7 @@ pub mod procurement;
 pub mod sales;
 pub mod sql;
 pub mod tenancy;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,16 +35,19 @@ use async_trait::async_trait;
 use larder_core::TenantId;
 
 pub use analytics::*;
+pub use audit::*;
 pub use auth::*;
 pub use catalog::*;
 pub use corrections::*;
 pub use error::StoreError;
+pub use events::*;
 pub use idempotency::*;
 pub use inventory::*;
 pub use menu::*;
 pub use procurement::*;
 pub use sales::*;
 pub use tenancy::*;
+pub use webhooks::*;
 
 /// A boxed, sendable future borrowing for `'a`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -71,6 +77,17 @@ impl JobDone {
     /// Hands the result to the caller; `commit_error` is set when the commit failed.
     pub fn deliver(self, commit_error: Option<StoreError>) {
         (self.deliver)(commit_error);
+    }
+
+    /// The same job, failed after all with `error` (its events could not be written, say):
+    /// its writes are to be rolled back and its caller gets `error`.
+    #[must_use]
+    pub fn failed(self, error: StoreError) -> Self {
+        let inner = self.deliver;
+        JobDone {
+            ok: false,
+            deliver: Box::new(move |_| inner(Some(error))),
+        }
     }
 }
 
@@ -112,6 +129,19 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
     /// Closes connections (graceful shutdown).
     async fn close(&self);
+    /// Wakes whoever waits for a tenant's new events: this process's commits, and on
+    /// PostgreSQL every process's (through `NOTIFY`).
+    fn event_signal(&self) -> &EventSignal;
+    /// The tenants whose events are not all relayed to the broker yet.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    async fn unrelayed_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// The tenants with an active webhook (the dispatcher's work list).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 }
 
 fn done<T, E>(
@@ -204,6 +234,9 @@ pub trait TenantTx:
     + CorrectionsTx
     + TransferTx
     + CountTx
+    + EventTx
+    + AuditTx
+    + WebhookTx
 {
 }
 
@@ -223,14 +256,20 @@ impl<T> TenantTx for T where
         + CorrectionsTx
         + TransferTx
         + CountTx
+        + EventTx
+        + AuditTx
+        + WebhookTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::AuditTx;
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;
+    pub use crate::EventTx;
     pub use crate::WasteTx;
+    pub use crate::WebhookTx;
     pub use crate::{
         AnalyticsTx, AuthTx, AvtTx, CatalogTx, GlobalTx, GoodsReceiptTx, IdempotencyTx,
         InventoryTx, InvoiceTx, MenuTx, ProcurementTx, ProductionTx, PurchaseOrderTx, ReorderTx,

@@ -44,8 +44,35 @@ impl FromRequestParts<AppState> for Auth {
             .app
             .authenticate(&token)
             .await
-            .map(Auth)
+            .map(|p| Auth(p.with_request(request_meta(parts))))
             .map_err(ApiError)
+    }
+}
+
+/// The id [`crate::request_ids`] gave a request.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestId(pub uuid::Uuid);
+
+/// Where a request came from, for the audit log: its [`RequestId`] and the TCP peer's address.
+pub fn request_meta(parts: &Parts) -> larder_app::audit::RequestMeta {
+    larder_app::audit::RequestMeta {
+        request_id: parts.extensions.get::<RequestId>().map(|r| r.0),
+        client: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+    }
+}
+
+/// [`request_meta`] as an extractor, for the handlers that act before anyone is authenticated
+/// (login).
+pub struct Meta(pub larder_app::audit::RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Meta(request_meta(parts)))
     }
 }
 

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(axum::middleware::from_fn(limits))
+        .layer(axum::middleware::from_fn(request_ids))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(api_problems))
         .layer(
@@ -132,6 +133,22 @@ async fn limits(
         Ok(res) => res,
         Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
+}
+
+/// Gives every request an id (a UUIDv7, [`extract::RequestId`]): the audit log records it and
+/// every answer carries it as `X-Request-Id`, so a record and a client's report can be matched.
+/// A client's own `X-Request-Id` is not trusted.
+async fn request_ids(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = uuid::Uuid::now_v7();
+    req.extensions_mut().insert(extract::RequestId(id));
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
 }
 
 /// Makes every error answer under `/api/` problem+json, whichever layer produced it (an

@@ -28,6 +28,15 @@ pub struct Config {
     /// `<data-dir>/jwt-secret`).
     #[arg(long, env = "LARDER_JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// `amqp://user:password@host:port/vhost`: relay every event to this RabbitMQ broker's
+    /// topic exchange `larder.events` (ADR 025). Unset, events still reach live pages.
+    #[arg(long, env = "LARDER_AMQP_URL", global = true, hide_env_values = true)]
+    pub amqp_url: Option<String>,
+    /// Let webhooks target loopback, private and link-local addresses (a receiver on this host
+    /// or network). Off by default: a subscription could otherwise probe the inside of the
+    /// network (server-side request forgery).
+    #[arg(long, env = "LARDER_WEBHOOK_ALLOW_PRIVATE", global = true)]
+    pub webhook_allow_private: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -36,6 +45,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(redact))
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact))
             .finish()
     }
 }
@@ -131,6 +141,8 @@ mod tests {
             database_url: url.map(Into::into),
             app_database_url: None,
             jwt_secret: None,
+            amqp_url: None,
+            webhook_allow_private: false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The `larder` binary as a library: configuration, store selection, and the subcommands.
 //! `main.rs` only parses arguments and calls [`cli::run`].
 
+pub mod amqp;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod demo_stock;
 pub mod pizza_demo;
 mod sales_import;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -56,5 +58,5 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
     let secret = config.jwt_secret()?;
     let keys = TokenKeys::from_secret(&secret).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(App::new(store, keys))
+    Ok(App::new(store, keys).with_webhook_private_targets(config.webhook_allow_private))
 }

@@ -139,7 +139,18 @@ impl App {
         };
         let r = row.clone();
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move { tx.insert_api_key(&r).await.map_err(AppError::from) })
+            Box::pin(async move {
+                tx.insert_api_key(&r).await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.api_key_created",
+                    "api_key",
+                    Some(r.id.to_string()),
+                    &serde_json::json!({ "name": r.name, "scopes": r.scopes.to_vec().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",") }),
+                )
+                .await
+            })
         })
         .await?;
         Ok(CreatedApiKey {
@@ -171,9 +182,19 @@ impl App {
         p.require(Permission::MembersManage)?;
         let found = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
-                tx.revoke_api_key(id, Utc::now())
-                    .await
-                    .map_err(AppError::from)
+                let found = tx.revoke_api_key(id, Utc::now()).await?;
+                if found {
+                    crate::audit::record_by(
+                        tx,
+                        &p,
+                        "auth.api_key_revoked",
+                        "api_key",
+                        Some(id.to_string()),
+                        &serde_json::json!({ "revoked": true }),
+                    )
+                    .await?;
+                }
+                Ok::<_, AppError>(found)
             })
         })
         .await?;
@@ -230,6 +251,7 @@ impl App {
             } else {
                 larder_store::LocationScope::All
             },
+            request: crate::audit::RequestMeta::default(),
         })
     }
 

@@ -160,6 +160,15 @@ impl App {
                     ));
                 }
                 tx.set_member_role(user, cmd.role).await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.member_role_changed",
+                    "member",
+                    Some(user.to_string()),
+                    &serde_json::json!({ "user_id": user, "role": cmd.role }),
+                )
+                .await?;
                 let locations = tx.member_locations(user).await?.unwrap_or_default();
                 Ok(Member::of(
                     MemberRow {
@@ -211,6 +220,19 @@ impl App {
                 if !active {
                     tx.revoke_user_tokens(user, now).await?;
                 }
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    if active {
+                        "auth.member_reactivated"
+                    } else {
+                        "auth.member_deactivated"
+                    },
+                    "member",
+                    Some(user.to_string()),
+                    &serde_json::json!({ "user_id": user, "active": active }),
+                )
+                .await?;
                 let locations = tx.member_locations(user).await?.unwrap_or_default();
                 Ok(Member::of(
                     MemberRow {
@@ -279,6 +301,18 @@ impl App {
                 let now = Utc::now();
                 tx.set_member_locations(user, wanted.as_deref(), now)
                     .await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.member_locations_set",
+                    "member",
+                    Some(user.to_string()),
+                    &serde_json::json!({
+                        "user_id": user,
+                        "locations": wanted.as_ref().map(|l| l.len()),
+                    }),
+                )
+                .await?;
                 Ok(Member::of(
                     MemberRow {
                         locations_limited_at: wanted.as_ref().map(|_| now),

@@ -249,6 +249,16 @@ impl App {
         })
         .await?;
         self.mark_session_verified(p).await?;
+        crate::audit::append(
+            self,
+            p.tenant_id,
+            Some(p.user_id),
+            p.request,
+            "auth.totp_enabled",
+            Some(p.user_id.to_string()),
+            serde_json::json!({ "user_id": p.user_id }),
+        )
+        .await?;
         Ok(RecoveryCodes {
             recovery_codes: codes,
         })
@@ -272,6 +282,16 @@ impl App {
         })
         .await?;
         self.sessions.invalidate_all();
+        crate::audit::append(
+            self,
+            p.tenant_id,
+            Some(p.user_id),
+            p.request,
+            "auth.totp_disabled",
+            Some(p.user_id.to_string()),
+            serde_json::json!({ "user_id": p.user_id }),
+        )
+        .await?;
         Ok(())
     }
 
@@ -289,7 +309,18 @@ impl App {
         p.require(larder_core::auth::Permission::TenantManage)?;
         let since = cmd.required.then(Utc::now);
         run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move { tx.set_mfa_required(since).await.map_err(AppError::from) })
+            Box::pin(async move {
+                tx.set_mfa_required(since).await?;
+                crate::audit::record_by(
+                    tx,
+                    &p,
+                    "auth.mfa_policy_set",
+                    "tenant",
+                    Some(p.tenant_id.to_string()),
+                    &serde_json::json!({ "required": since.is_some() }),
+                )
+                .await
+            })
         })
         .await?;
         self.sessions.invalidate_all();

@@ -965,7 +965,7 @@ async fn approve_in(
         results.push(r);
     }
     if !movements.is_empty() {
-        tx.append_movements(&movements).await?;
+        crate::events::append_movements(tx, &movements).await?;
     }
     tx.insert_count_results(id, &results).await?;
     let approved = visible(tx, p, id).await?;
@@ -992,12 +992,19 @@ impl App {
         let checked = check_start(&cmd)?;
         let now = Utc::now();
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "start_stock_count", &cmd, move |tx| {
-            Box::pin(async move {
-                let row = start_in(tx, &p, &c, checked, now).await?;
-                view(tx, &p, row).await
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::CountStarted,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let row = start_in(tx, &p, &c, checked, now).await?;
+                    view(tx, &p, row).await
+                })
+            },
+        )
         .await
     }
 
@@ -1090,7 +1097,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "enter_count_line",
+            crate::events::EventType::CountLineEntered,
             &request,
             move |tx| Box::pin(async move { enter_in(tx, &p, id, item_id, &cmd, now).await }),
         )
@@ -1122,7 +1129,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "approve_stock_count",
+            crate::events::EventType::CountApproved,
             &request,
             move |tx| {
                 Box::pin(async move { approve_in(tx, &p, id, &cmd, if_match, Utc::now()).await })
@@ -1173,20 +1180,27 @@ impl App {
             }
         }
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "record_past_count", &cmd, move |tx| {
-            Box::pin(async move {
-                let row = start_in(tx, &p, &c.count, checked, c.started_at).await?;
-                for (i, l) in c.lines.iter().enumerate() {
-                    enter_in(tx, &p, row.id, l.item_id, &l.line, c.approved_at)
-                        .await
-                        .map_err(|e| e.within(&format!("lines[{i}]")))?;
-                }
-                let approve = ApproveCountCommand {
-                    zero_uncounted: c.zero_uncounted,
-                };
-                approve_in(tx, &p, row.id, &approve, None, c.approved_at).await
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::CountApproved,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let row = start_in(tx, &p, &c.count, checked, c.started_at).await?;
+                    for (i, l) in c.lines.iter().enumerate() {
+                        enter_in(tx, &p, row.id, l.item_id, &l.line, c.approved_at)
+                            .await
+                            .map_err(|e| e.within(&format!("lines[{i}]")))?;
+                    }
+                    let approve = ApproveCountCommand {
+                        zero_uncounted: c.zero_uncounted,
+                    };
+                    approve_in(tx, &p, row.id, &approve, None, c.approved_at).await
+                })
+            },
+        )
         .await
     }
 
@@ -1203,32 +1217,37 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<StockCount, AppError> {
         p.require(Permission::CountsApprove)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let c = visible(tx, &p, id).await?;
-                match c.status {
-                    CountStatus::Cancelled => return view(tx, &p, c).await,
-                    CountStatus::Approved => {
-                        return Err(AppError::conflict(
-                            "status",
-                            "an approved count cannot be cancelled: its adjustments are posted",
-                        ));
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::CountCancelled,
+            move |tx| {
+                Box::pin(async move {
+                    let c = visible(tx, &p, id).await?;
+                    match c.status {
+                        CountStatus::Cancelled => return view(tx, &p, c).await,
+                        CountStatus::Approved => {
+                            return Err(AppError::conflict(
+                                "status",
+                                "an approved count cannot be cancelled: its adjustments are posted",
+                            ));
+                        }
+                        CountStatus::Open => {}
                     }
-                    CountStatus::Open => {}
-                }
-                tx.set_stock_count_status(&CountStatusChange {
-                    id,
-                    to: CountStatus::Cancelled,
-                    expected_version: if_match,
-                    by: p.user_id,
-                    at: Utc::now(),
+                    tx.set_stock_count_status(&CountStatusChange {
+                        id,
+                        to: CountStatus::Cancelled,
+                        expected_version: if_match,
+                        by: p.user_id,
+                        at: Utc::now(),
+                    })
+                    .await
+                    .map_err(|e| conflicts(e, "stock count"))?;
+                    let c = visible(tx, &p, id).await?;
+                    view(tx, &p, c).await
                 })
-                .await
-                .map_err(|e| conflicts(e, "stock count"))?;
-                let c = visible(tx, &p, id).await?;
-                view(tx, &p, c).await
-            })
-        })
+            },
+        )
         .await
     }
 }

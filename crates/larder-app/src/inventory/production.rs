@@ -601,7 +601,7 @@ async fn post_batch(
             })
         })
         .collect::<Result<_, AppError>>()?;
-    let costs = tx.append_movements(&uses).await?;
+    let costs = crate::events::append_movements(tx, &uses).await?;
     let mut inputs = Vec::with_capacity(uses.len());
     let mut total = Money::ZERO;
     for (n, (m, cost)) in uses.iter().zip(costs.iter()).enumerate() {
@@ -646,7 +646,7 @@ async fn post_batch(
         }),
         costing: Costing::default(),
     };
-    let out_cost = tx.append_movements(std::slice::from_ref(&output)).await?;
+    let out_cost = crate::events::append_movements(tx, std::slice::from_ref(&output)).await?;
     let row = ProductionBatchRow {
         id: ProductionBatchId::new(),
         number,
@@ -733,7 +733,7 @@ impl App {
             return Err(AppError::invalid("default_batch", "must be positive"));
         }
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+        crate::events::write(self.db(), &p, crate::events::EventType::ProductionSettingsSet, move |tx| {
             Box::pin(async move {
                 let recipe = tx
                     .get_recipe(recipe_id)
@@ -865,9 +865,14 @@ impl App {
         let now = Utc::now();
         let produced_at = check_shape(&cmd, now)?;
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "produce", &cmd, move |tx| {
-            Box::pin(async move { post_batch(tx, &p, &c, produced_at, now).await })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::BatchProduced,
+            &cmd,
+            move |tx| Box::pin(async move { post_batch(tx, &p, &c, produced_at, now).await }),
+        )
         .await
     }
 

@@ -588,7 +588,7 @@ async fn post_send(
             costing: Costing::default(),
         });
     }
-    let costs = tx.append_movements(&movements).await?;
+    let costs = crate::events::append_movements(tx, &movements).await?;
     let mut sent = Vec::with_capacity(lines.len());
     for ((l, m), c) in lines.iter().zip(movements.iter()).zip(costs.iter()) {
         let value = c
@@ -743,7 +743,7 @@ async fn post_receive(
         });
     }
     if !movements.is_empty() {
-        tx.append_movements(&movements).await?;
+        crate::events::append_movements(tx, &movements).await?;
     }
     tx.record_transfer_received(t.id, &received).await?;
     Ok(())
@@ -768,32 +768,39 @@ impl App {
         check_shape(&cmd)?;
         let now = Utc::now();
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "create_transfer", &cmd, move |tx| {
-            Box::pin(async move {
-                let lines = plan(tx, &p, &c).await?;
-                let number = tx.next_transfer_number().await?;
-                let row = TransferRow {
-                    id: TransferId::new(),
-                    number,
-                    from_location_id: c.from_location_id,
-                    to_location_id: c.to_location_id,
-                    status: TransferStatus::Requested,
-                    note: c.note.clone().map(Note::into_string),
-                    version: 1,
-                    requested_by: p.user_id,
-                    requested_at: now,
-                    sent_by: None,
-                    sent_at: None,
-                    received_by: None,
-                    received_at: None,
-                    cancelled_by: None,
-                    cancelled_at: None,
-                    cancel_reason: None,
-                };
-                tx.insert_transfer(&row, &lines).await?;
-                view(tx, row).await
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::TransferRequested,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let lines = plan(tx, &p, &c).await?;
+                    let number = tx.next_transfer_number().await?;
+                    let row = TransferRow {
+                        id: TransferId::new(),
+                        number,
+                        from_location_id: c.from_location_id,
+                        to_location_id: c.to_location_id,
+                        status: TransferStatus::Requested,
+                        note: c.note.clone().map(Note::into_string),
+                        version: 1,
+                        requested_by: p.user_id,
+                        requested_at: now,
+                        sent_by: None,
+                        sent_at: None,
+                        received_by: None,
+                        received_at: None,
+                        cancelled_by: None,
+                        cancelled_at: None,
+                        cancel_reason: None,
+                    };
+                    tx.insert_transfer(&row, &lines).await?;
+                    view(tx, row).await
+                })
+            },
+        )
         .await
     }
 
@@ -813,37 +820,42 @@ impl App {
     ) -> Result<Transfer, AppError> {
         p.require(Permission::InventoryAdjust)?;
         check_shape(&cmd)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let (current, _) = visible(tx, &p, id).await?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("transfer"));
-                }
-                if current.status != TransferStatus::Requested {
-                    return Err(AppError::conflict(
-                        "status",
-                        format!(
-                            "only a requested transfer can be edited; {} is {}",
-                            transfer_number(current.number),
-                            current.status
-                        ),
-                    ));
-                }
-                let lines = plan(tx, &p, &cmd).await?;
-                let row = TransferRow {
-                    from_location_id: cmd.from_location_id,
-                    to_location_id: cmd.to_location_id,
-                    note: cmd.note.clone().map(Note::into_string),
-                    version: current.version + 1,
-                    ..current
-                };
-                tx.update_transfer(&row, &lines, expected)
-                    .await
-                    .map_err(stale)?;
-                view(tx, row).await
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::TransferUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let (current, _) = visible(tx, &p, id).await?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("transfer"));
+                    }
+                    if current.status != TransferStatus::Requested {
+                        return Err(AppError::conflict(
+                            "status",
+                            format!(
+                                "only a requested transfer can be edited; {} is {}",
+                                transfer_number(current.number),
+                                current.status
+                            ),
+                        ));
+                    }
+                    let lines = plan(tx, &p, &cmd).await?;
+                    let row = TransferRow {
+                        from_location_id: cmd.from_location_id,
+                        to_location_id: cmd.to_location_id,
+                        note: cmd.note.clone().map(Note::into_string),
+                        version: current.version + 1,
+                        ..current
+                    };
+                    tx.update_transfer(&row, &lines, expected)
+                        .await
+                        .map_err(stale)?;
+                    view(tx, row).await
+                })
+            },
+        )
         .await
     }
 
@@ -869,7 +881,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "send_transfer",
+            crate::events::EventType::TransferSent,
             &(id, if_match),
             move |tx| {
                 Box::pin(async move {
@@ -929,7 +941,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "receive_transfer",
+            crate::events::EventType::TransferReceived,
             &(id, if_match, &cmd),
             move |tx| {
                 Box::pin(async move {
@@ -971,31 +983,36 @@ impl App {
     ) -> Result<Transfer, AppError> {
         p.require(Permission::InventoryAdjust)?;
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let (t, _) = visible(tx, &p, id).await?;
-                let reason = cmd.reason.into_string();
-                let to = move_on(
-                    tx,
-                    &p,
-                    &t,
-                    TransferAction::Cancel,
-                    if_match,
-                    now,
-                    Some(reason.clone()),
-                )
-                .await?;
-                let row = TransferRow {
-                    status: to,
-                    version: t.version + 1,
-                    cancelled_by: Some(p.user_id),
-                    cancelled_at: Some(now),
-                    cancel_reason: Some(reason),
-                    ..t
-                };
-                view(tx, row).await
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::TransferCancelled,
+            move |tx| {
+                Box::pin(async move {
+                    let (t, _) = visible(tx, &p, id).await?;
+                    let reason = cmd.reason.into_string();
+                    let to = move_on(
+                        tx,
+                        &p,
+                        &t,
+                        TransferAction::Cancel,
+                        if_match,
+                        now,
+                        Some(reason.clone()),
+                    )
+                    .await?;
+                    let row = TransferRow {
+                        status: to,
+                        version: t.version + 1,
+                        cancelled_by: Some(p.user_id),
+                        cancelled_at: Some(now),
+                        cancel_reason: Some(reason),
+                        ..t
+                    };
+                    view(tx, row).await
+                })
+            },
+        )
         .await
     }
 

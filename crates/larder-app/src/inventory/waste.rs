@@ -509,110 +509,118 @@ impl App {
         let now = Utc::now();
         let occurred_at = check_shape(&cmd, now)?;
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "post_waste", &cmd, move |tx| {
-            Box::pin(async move {
-                crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
-                tx.get_location(c.location_id)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                // What comes out, per item, exactly, rounded once.
-                let (quantity, out): (Quantity, Vec<(ItemId, Quantity, Option<Money>)>) =
-                    match (c.item_id, c.recipe_id) {
-                        (Some(id), _) => {
-                            let item = tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
-                            let packs: Vec<(String, Quantity)> = item
-                                .pack_sizes
-                                .iter()
-                                .map(|s| (s.name.clone(), s.quantity))
-                                .collect();
-                            let q = entered_quantity(&c, item.base_unit, &packs)?;
-                            (q, vec![(id, q, item.unit_cost)])
-                        }
-                        (None, Some(id)) => {
-                            let recipe = tx
-                                .get_recipe(id)
-                                .await?
-                                .ok_or(AppError::NotFound("recipe"))?;
-                            let q = entered_quantity(&c, recipe.yield_unit, &[])?;
-                            let book = Book::load(tx).await?;
-                            let mut total = Usage::new();
-                            menu::accumulate(&mut total, &book.usage(id)?, q).ok_or_else(|| {
-                                AppError::invalid("quantity", "the ingredients overflow")
-                            })?;
-                            let quantities = menu::to_quantities(&total).ok_or_else(|| {
-                                AppError::invalid("quantity", "the ingredients overflow")
-                            })?;
-                            if quantities.is_empty() {
-                                return Err(AppError::invalid(
-                                    "recipe_id",
-                                    "the recipe takes nothing out of stock in that quantity",
-                                ));
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::WasteRecorded,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
+                    tx.get_location(c.location_id)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    // What comes out, per item, exactly, rounded once.
+                    let (quantity, out): (Quantity, Vec<(ItemId, Quantity, Option<Money>)>) =
+                        match (c.item_id, c.recipe_id) {
+                            (Some(id), _) => {
+                                let item =
+                                    tx.get_item(id).await?.ok_or(AppError::NotFound("item"))?;
+                                let packs: Vec<(String, Quantity)> = item
+                                    .pack_sizes
+                                    .iter()
+                                    .map(|s| (s.name.clone(), s.quantity))
+                                    .collect();
+                                let q = entered_quantity(&c, item.base_unit, &packs)?;
+                                (q, vec![(id, q, item.unit_cost)])
                             }
-                            let out = quantities
-                                .into_iter()
-                                .map(|(item, q)| (item, q, book.unit_cost(item)))
-                                .collect();
-                            (q, out)
-                        }
-                        (None, None) => return Err(AppError::NotFound("item")),
+                            (None, Some(id)) => {
+                                let recipe = tx
+                                    .get_recipe(id)
+                                    .await?
+                                    .ok_or(AppError::NotFound("recipe"))?;
+                                let q = entered_quantity(&c, recipe.yield_unit, &[])?;
+                                let book = Book::load(tx).await?;
+                                let mut total = Usage::new();
+                                menu::accumulate(&mut total, &book.usage(id)?, q).ok_or_else(
+                                    || AppError::invalid("quantity", "the ingredients overflow"),
+                                )?;
+                                let quantities = menu::to_quantities(&total).ok_or_else(|| {
+                                    AppError::invalid("quantity", "the ingredients overflow")
+                                })?;
+                                if quantities.is_empty() {
+                                    return Err(AppError::invalid(
+                                        "recipe_id",
+                                        "the recipe takes nothing out of stock in that quantity",
+                                    ));
+                                }
+                                let out = quantities
+                                    .into_iter()
+                                    .map(|(item, q)| (item, q, book.unit_cost(item)))
+                                    .collect();
+                                (q, out)
+                            }
+                            (None, None) => return Err(AppError::NotFound("item")),
+                        };
+                    let movements: Vec<MovementRow> = out
+                        .iter()
+                        .map(|(item, q, cost)| {
+                            q.checked_neg()
+                                .map(|neg| MovementRow {
+                                    id: MovementId::new(),
+                                    item_id: *item,
+                                    location_id: c.location_id,
+                                    kind: MovementKind::Waste,
+                                    quantity: neg,
+                                    unit_cost: *cost,
+                                    reason: Some(c.reason.as_str().to_owned()),
+                                    sale_id: None,
+                                    created_by: Some(p.user_id),
+                                    reverses: None,
+                                    occurred_at,
+                                    recorded_at: now,
+                                    lot: None,
+                                    costing: Costing::default(),
+                                })
+                                .ok_or_else(|| AppError::invalid("quantity", "is out of range"))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let costs = crate::events::append_movements(tx, &movements).await?;
+                    let mut lines = Vec::with_capacity(movements.len());
+                    for (i, (m, cost)) in movements.iter().zip(costs.iter()).enumerate() {
+                        lines.push(WasteLineRow {
+                            line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                            item_id: m.item_id,
+                            quantity: m.quantity.checked_neg().unwrap_or(Quantity::ZERO),
+                            value: cost
+                                .costing
+                                .value
+                                .checked_neg()
+                                .ok_or_else(|| AppError::invalid("quantity", "is out of range"))?,
+                            movement_id: m.id,
+                            reversed_by: None,
+                        });
+                    }
+                    let entry = WasteEntryRow {
+                        id: WasteEntryId::new(),
+                        location_id: c.location_id,
+                        reason: c.reason,
+                        note: c.note.clone().map(Note::into_string),
+                        item_id: c.item_id,
+                        recipe_id: c.recipe_id,
+                        quantity,
+                        amount: c.amount.clone().map(Label::into_string),
+                        occurred_at,
+                        created_by: p.user_id,
+                        created_at: now,
                     };
-                let movements: Vec<MovementRow> = out
-                    .iter()
-                    .map(|(item, q, cost)| {
-                        q.checked_neg()
-                            .map(|neg| MovementRow {
-                                id: MovementId::new(),
-                                item_id: *item,
-                                location_id: c.location_id,
-                                kind: MovementKind::Waste,
-                                quantity: neg,
-                                unit_cost: *cost,
-                                reason: Some(c.reason.as_str().to_owned()),
-                                sale_id: None,
-                                created_by: Some(p.user_id),
-                                reverses: None,
-                                occurred_at,
-                                recorded_at: now,
-                                lot: None,
-                                costing: Costing::default(),
-                            })
-                            .ok_or_else(|| AppError::invalid("quantity", "is out of range"))
-                    })
-                    .collect::<Result<_, _>>()?;
-                let costs = tx.append_movements(&movements).await?;
-                let mut lines = Vec::with_capacity(movements.len());
-                for (i, (m, cost)) in movements.iter().zip(costs.iter()).enumerate() {
-                    lines.push(WasteLineRow {
-                        line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                        item_id: m.item_id,
-                        quantity: m.quantity.checked_neg().unwrap_or(Quantity::ZERO),
-                        value: cost
-                            .costing
-                            .value
-                            .checked_neg()
-                            .ok_or_else(|| AppError::invalid("quantity", "is out of range"))?,
-                        movement_id: m.id,
-                        reversed_by: None,
-                    });
-                }
-                let entry = WasteEntryRow {
-                    id: WasteEntryId::new(),
-                    location_id: c.location_id,
-                    reason: c.reason,
-                    note: c.note.clone().map(Note::into_string),
-                    item_id: c.item_id,
-                    recipe_id: c.recipe_id,
-                    quantity,
-                    amount: c.amount.clone().map(Label::into_string),
-                    occurred_at,
-                    created_by: p.user_id,
-                    created_at: now,
-                };
-                tx.insert_waste_entry(&entry, &lines).await?;
-                let items = item_names(tx).await?;
-                view(tx, entry, &items).await
-            })
-        })
+                    tx.insert_waste_entry(&entry, &lines).await?;
+                    let items = item_names(tx).await?;
+                    view(tx, entry, &items).await
+                })
+            },
+        )
         .await
     }
 
@@ -706,7 +714,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "reverse_movement",
+            crate::events::EventType::MovementReversed,
             &request,
             move |tx| {
                 Box::pin(async move {
@@ -718,8 +726,7 @@ impl App {
                         .await
                         .map_err(|_| AppError::NotFound("movement"))?;
                     let row = reversal_row(tx, &p, &original, cmd.reason.as_str(), now).await?;
-                    let costs = tx
-                        .append_movements(std::slice::from_ref(&row))
+                    let costs = crate::events::append_movements(tx, std::slice::from_ref(&row))
                         .await
                         .map_err(raced)?;
                     Ok(Movement::costed(row, costs.first()))
@@ -750,7 +757,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "reverse_waste_entry",
+            crate::events::EventType::MovementReversed,
             &request,
             move |tx| {
                 Box::pin(async move {
@@ -770,7 +777,9 @@ impl App {
                             format!("waste entry {id} was already reversed"),
                         ));
                     }
-                    tx.append_movements(&rows).await.map_err(raced)?;
+                    crate::events::append_movements(tx, &rows)
+                        .await
+                        .map_err(raced)?;
                     let items = item_names(tx).await?;
                     view(tx, entry, &items).await
                 })

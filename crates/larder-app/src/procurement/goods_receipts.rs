@@ -598,7 +598,7 @@ impl App {
         let now = Utc::now();
         let received_at = check_shape(&cmd, now)?;
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "receive_goods", &cmd, move |tx| {
+        run_once(self.db(), &p, key, crate::events::EventType::GoodsReceived, &cmd, move |tx| {
             Box::pin(async move {
                 let order = match c.purchase_order_id {
                     Some(id) => {
@@ -727,7 +727,7 @@ impl App {
                     movements.push(m);
                     of_line.push(i);
                 }
-                let costs = tx.append_movements(&movements).await?;
+                let costs = crate::events::append_movements(tx, &movements).await?;
                 for (i, cost) in of_line.iter().zip(costs.iter()) {
                     if let Some(r) = resolved.get_mut(*i) {
                         r.row.lot_id = cost.lot_id;

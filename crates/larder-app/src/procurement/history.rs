@@ -53,56 +53,63 @@ impl App {
             return Err(AppError::invalid("ordered_at", "must not be in the future"));
         }
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "record_past_order", &cmd, move |tx| {
-            Box::pin(async move {
-                let at = c.ordered_at;
-                let planned = plan(tx, &p, &c.order, at).await?;
-                let (_, threshold, _) = tenant_zone(tx).await?;
-                let tenant_currency = tx
-                    .get_tenant()
-                    .await?
-                    .map(|t| t.currency)
-                    .unwrap_or_default();
-                if rules::approval_needs_scope(
-                    planned.total,
-                    threshold,
-                    planned.supplier.currency == tenant_currency,
-                ) {
-                    p.require(Permission::PurchaseOrdersApprove)?;
-                }
-                let number = tx.next_purchase_order_number().await?;
-                let mut row = PurchaseOrderRow {
-                    id: PurchaseOrderId::new(),
-                    number,
-                    supplier_id: planned.supplier.id,
-                    location_id: c.order.location_id,
-                    status: PoStatus::Draft,
-                    currency: planned.supplier.currency.clone(),
-                    expected_delivery: planned.expected_delivery,
-                    note: planned.note.clone(),
-                    total: planned.total,
-                    version: 1,
-                    created_by: p.user_id,
-                    created_at: now,
-                };
-                tx.insert_purchase_order(&row, &planned.lines).await?;
-                for to in [PoStatus::Submitted, PoStatus::Approved, PoStatus::Sent] {
-                    tx.set_purchase_order_status(&PurchaseOrderStatusChange {
-                        id: row.id,
-                        from: row.status,
-                        to,
-                        expected_version: row.version,
-                        actor: p.user_id,
-                        at,
-                        note: Some("recorded after the fact".into()),
-                    })
-                    .await?;
-                    row.status = to;
-                    row.version += 1;
-                }
-                view(tx, row).await
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::PastOrderRecorded,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let at = c.ordered_at;
+                    let planned = plan(tx, &p, &c.order, at).await?;
+                    let (_, threshold, _) = tenant_zone(tx).await?;
+                    let tenant_currency = tx
+                        .get_tenant()
+                        .await?
+                        .map(|t| t.currency)
+                        .unwrap_or_default();
+                    if rules::approval_needs_scope(
+                        planned.total,
+                        threshold,
+                        planned.supplier.currency == tenant_currency,
+                    ) {
+                        p.require(Permission::PurchaseOrdersApprove)?;
+                    }
+                    let number = tx.next_purchase_order_number().await?;
+                    let mut row = PurchaseOrderRow {
+                        id: PurchaseOrderId::new(),
+                        number,
+                        supplier_id: planned.supplier.id,
+                        location_id: c.order.location_id,
+                        status: PoStatus::Draft,
+                        currency: planned.supplier.currency.clone(),
+                        expected_delivery: planned.expected_delivery,
+                        note: planned.note.clone(),
+                        total: planned.total,
+                        version: 1,
+                        created_by: p.user_id,
+                        created_at: now,
+                    };
+                    tx.insert_purchase_order(&row, &planned.lines).await?;
+                    for to in [PoStatus::Submitted, PoStatus::Approved, PoStatus::Sent] {
+                        tx.set_purchase_order_status(&PurchaseOrderStatusChange {
+                            id: row.id,
+                            from: row.status,
+                            to,
+                            expected_version: row.version,
+                            actor: p.user_id,
+                            at,
+                            note: Some("recorded after the fact".into()),
+                        })
+                        .await?;
+                        row.status = to;
+                        row.version += 1;
+                    }
+                    view(tx, row).await
+                })
+            },
+        )
         .await
     }
 }

@@ -685,13 +685,20 @@ impl App {
         let may_price = p.require(Permission::CatalogWrite).is_ok();
         let now = Utc::now();
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "create_invoice", &cmd, move |tx| {
-            Box::pin(async move {
-                let tz = zone(tx).await?;
-                let planned = plan(tx, &p, &c, tz, now).await?;
-                enter(tx, planned, tz, now, may_price).await
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::InvoiceRecorded,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let tz = zone(tx).await?;
+                    let planned = plan(tx, &p, &c, tz, now).await?;
+                    enter(tx, planned, tz, now, may_price).await
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -725,232 +732,239 @@ impl App {
             ));
         }
         let body = (supplier, &csv_bytes);
-        run_once(self.db(), &p, key, "import_invoices", &body, move |tx| {
-            Box::pin(async move {
-                let tz = zone(tx).await?;
-                tx.get_supplier(supplier)
-                    .await?
-                    .ok_or(AppError::NotFound("supplier"))?;
-                let by_sku: HashMap<String, SupplierItemId> = tx
-                    .list_supplier_items(Some(supplier), None)
-                    .await?
-                    .into_iter()
-                    .map(|s| (s.supplier_sku, s.id))
-                    .collect();
-                let mut errors: Vec<RowError> = Vec::new();
-                let mut files: Vec<FileInvoice> = Vec::new();
-                let mut orders: HashMap<String, Option<PurchaseOrderId>> = HashMap::new();
-                for (line, cells) in records {
-                    let before = errors.len();
-                    let mut bad = |field: &str, message: String| {
-                        errors.push(RowError {
-                            line,
-                            field: field.to_owned(),
-                            message,
-                        });
-                    };
-                    let number = Code::parse(&cells[0])
-                        .map_err(|e| bad("invoice_number", e.to_string()))
-                        .ok();
-                    let date = NaiveDate::parse_from_str(&cells[1], "%Y-%m-%d")
-                        .map_err(|_| {
-                            bad(
-                                "invoice_date",
-                                format!("'{}' is not a date (YYYY-MM-DD)", cells[1]),
-                            );
-                        })
-                        .ok();
-                    let item = match by_sku.get(&cells[2]) {
-                        Some(id) => Some(*id),
-                        None => {
-                            bad(
-                                "supplier_sku",
-                                format!("the supplier sells no '{}'", cells[2]),
-                            );
-                            None
-                        }
-                    };
-                    let packs = match Quantity::parse(&cells[3]) {
-                        Ok(q) if q.raw() > 0 => Some(q),
-                        Ok(_) => {
-                            bad("packs", "must be positive".into());
-                            None
-                        }
-                        Err(e) => {
-                            bad("packs", format!("'{}' {e}", cells[3]));
-                            None
-                        }
-                    };
-                    let price = match Money::parse(&cells[4]) {
-                        Ok(m) if !m.is_negative() => Some(m),
-                        Ok(_) => {
-                            bad("price_per_pack", "must not be negative".into());
-                            None
-                        }
-                        Err(e) => {
-                            bad("price_per_pack", format!("'{}' {e}", cells[4]));
-                            None
-                        }
-                    };
-                    let po = if cells[5].is_empty() {
-                        None
-                    } else if let Some(found) = orders.get(&cells[5]) {
-                        *found
-                    } else {
-                        let n = cells[5]
-                            .trim_start_matches("PO-")
-                            .parse::<i64>()
-                            .ok()
-                            .filter(|n| *n > 0);
-                        let found = match n {
-                            Some(n) => tx
-                                .list_purchase_orders(&PurchaseOrderFilter {
-                                    supplier: Some(supplier),
-                                    before: n.checked_add(1),
-                                    limit: 1,
-                                    ..Default::default()
-                                })
-                                .await?
-                                .into_iter()
-                                .find(|o| o.number == n)
-                                .map(|o| o.id),
-                            None => None,
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::InvoicesImported,
+            &body,
+            move |tx| {
+                Box::pin(async move {
+                    let tz = zone(tx).await?;
+                    tx.get_supplier(supplier)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier"))?;
+                    let by_sku: HashMap<String, SupplierItemId> = tx
+                        .list_supplier_items(Some(supplier), None)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.supplier_sku, s.id))
+                        .collect();
+                    let mut errors: Vec<RowError> = Vec::new();
+                    let mut files: Vec<FileInvoice> = Vec::new();
+                    let mut orders: HashMap<String, Option<PurchaseOrderId>> = HashMap::new();
+                    for (line, cells) in records {
+                        let before = errors.len();
+                        let mut bad = |field: &str, message: String| {
+                            errors.push(RowError {
+                                line,
+                                field: field.to_owned(),
+                                message,
+                            });
                         };
-                        orders.insert(cells[5].clone(), found);
-                        if found.is_none() {
-                            bad(
-                                "po_number",
-                                format!("the supplier has no purchase order '{}'", cells[5]),
-                            );
-                        }
-                        found
-                    };
-                    let receipt = if cells[6].is_empty() {
-                        None
-                    } else {
-                        match cells[6].parse::<GoodsReceiptId>() {
-                            Ok(g) => Some(g),
-                            Err(_) => {
+                        let number = Code::parse(&cells[0])
+                            .map_err(|e| bad("invoice_number", e.to_string()))
+                            .ok();
+                        let date = NaiveDate::parse_from_str(&cells[1], "%Y-%m-%d")
+                            .map_err(|_| {
                                 bad(
-                                    "goods_receipt_id",
-                                    format!("'{}' is not a receipt id", cells[6]),
+                                    "invoice_date",
+                                    format!("'{}' is not a date (YYYY-MM-DD)", cells[1]),
+                                );
+                            })
+                            .ok();
+                        let item = match by_sku.get(&cells[2]) {
+                            Some(id) => Some(*id),
+                            None => {
+                                bad(
+                                    "supplier_sku",
+                                    format!("the supplier sells no '{}'", cells[2]),
                                 );
                                 None
                             }
-                        }
-                    };
-                    let receipt_line = if cells[7].is_empty() {
-                        None
-                    } else {
-                        match cells[7].parse::<i32>() {
-                            Ok(n) if n > 0 => Some(n),
-                            _ => {
-                                bad(
-                                    "receipt_line_no",
-                                    format!("'{}' is not a line number", cells[7]),
-                                );
+                        };
+                        let packs = match Quantity::parse(&cells[3]) {
+                            Ok(q) if q.raw() > 0 => Some(q),
+                            Ok(_) => {
+                                bad("packs", "must be positive".into());
                                 None
                             }
-                        }
-                    };
-                    let stated = if cells[8].is_empty() {
-                        None
-                    } else {
-                        match Money::parse(&cells[8]) {
-                            Ok(m) => Some(m),
                             Err(e) => {
-                                bad("stated_total", format!("'{}' {e}", cells[8]));
+                                bad("packs", format!("'{}' {e}", cells[3]));
                                 None
                             }
-                        }
-                    };
-                    if errors.len() > before {
-                        continue;
-                    }
-                    let (Some(number), Some(date), Some(item), Some(packs), Some(price)) =
-                        (number, date, item, packs, price)
-                    else {
-                        continue;
-                    };
-                    let l = InvoiceLineCommand {
-                        supplier_item_id: item,
-                        packs,
-                        price_per_pack: price,
-                        goods_receipt_id: receipt,
-                        receipt_line_no: receipt_line,
-                    };
-                    match files
-                        .iter_mut()
-                        .find(|f| f.cmd.invoice_number.as_str() == number.as_str())
-                    {
-                        Some(f) => {
-                            let mut clash = |field: &str| {
-                                errors.push(RowError {
-                                    line,
-                                    field: field.to_owned(),
-                                    message: format!(
-                                        "differs from line {} of the same invoice",
-                                        f.first_line
-                                    ),
-                                });
+                        };
+                        let price = match Money::parse(&cells[4]) {
+                            Ok(m) if !m.is_negative() => Some(m),
+                            Ok(_) => {
+                                bad("price_per_pack", "must not be negative".into());
+                                None
+                            }
+                            Err(e) => {
+                                bad("price_per_pack", format!("'{}' {e}", cells[4]));
+                                None
+                            }
+                        };
+                        let po = if cells[5].is_empty() {
+                            None
+                        } else if let Some(found) = orders.get(&cells[5]) {
+                            *found
+                        } else {
+                            let n = cells[5]
+                                .trim_start_matches("PO-")
+                                .parse::<i64>()
+                                .ok()
+                                .filter(|n| *n > 0);
+                            let found = match n {
+                                Some(n) => tx
+                                    .list_purchase_orders(&PurchaseOrderFilter {
+                                        supplier: Some(supplier),
+                                        before: n.checked_add(1),
+                                        limit: 1,
+                                        ..Default::default()
+                                    })
+                                    .await?
+                                    .into_iter()
+                                    .find(|o| o.number == n)
+                                    .map(|o| o.id),
+                                None => None,
                             };
-                            if f.cmd.invoice_date != date {
-                                clash("invoice_date");
-                                continue;
+                            orders.insert(cells[5].clone(), found);
+                            if found.is_none() {
+                                bad(
+                                    "po_number",
+                                    format!("the supplier has no purchase order '{}'", cells[5]),
+                                );
                             }
-                            if po.is_some()
-                                && f.cmd.purchase_order_id.is_some_and(|x| Some(x) != po)
-                            {
-                                clash("po_number");
-                                continue;
+                            found
+                        };
+                        let receipt = if cells[6].is_empty() {
+                            None
+                        } else {
+                            match cells[6].parse::<GoodsReceiptId>() {
+                                Ok(g) => Some(g),
+                                Err(_) => {
+                                    bad(
+                                        "goods_receipt_id",
+                                        format!("'{}' is not a receipt id", cells[6]),
+                                    );
+                                    None
+                                }
                             }
-                            if stated.is_some()
-                                && f.cmd.stated_total.is_some_and(|x| Some(x) != stated)
-                            {
-                                clash("stated_total");
-                                continue;
+                        };
+                        let receipt_line = if cells[7].is_empty() {
+                            None
+                        } else {
+                            match cells[7].parse::<i32>() {
+                                Ok(n) if n > 0 => Some(n),
+                                _ => {
+                                    bad(
+                                        "receipt_line_no",
+                                        format!("'{}' is not a line number", cells[7]),
+                                    );
+                                    None
+                                }
                             }
-                            f.cmd.purchase_order_id = f.cmd.purchase_order_id.or(po);
-                            f.cmd.stated_total = f.cmd.stated_total.or(stated);
-                            f.cmd.lines.push(l);
-                            f.line_of.push(line);
+                        };
+                        let stated = if cells[8].is_empty() {
+                            None
+                        } else {
+                            match Money::parse(&cells[8]) {
+                                Ok(m) => Some(m),
+                                Err(e) => {
+                                    bad("stated_total", format!("'{}' {e}", cells[8]));
+                                    None
+                                }
+                            }
+                        };
+                        if errors.len() > before {
+                            continue;
                         }
-                        None => files.push(FileInvoice {
-                            first_line: line,
-                            cmd: InvoiceCommand {
-                                supplier_id: supplier,
-                                invoice_number: number,
-                                invoice_date: date,
-                                purchase_order_id: po,
-                                goods_receipt_ids: Vec::new(),
-                                stated_total: stated,
-                                note: None,
-                                lines: vec![l],
-                            },
-                            line_of: vec![line],
-                        }),
+                        let (Some(number), Some(date), Some(item), Some(packs), Some(price)) =
+                            (number, date, item, packs, price)
+                        else {
+                            continue;
+                        };
+                        let l = InvoiceLineCommand {
+                            supplier_item_id: item,
+                            packs,
+                            price_per_pack: price,
+                            goods_receipt_id: receipt,
+                            receipt_line_no: receipt_line,
+                        };
+                        match files
+                            .iter_mut()
+                            .find(|f| f.cmd.invoice_number.as_str() == number.as_str())
+                        {
+                            Some(f) => {
+                                let mut clash = |field: &str| {
+                                    errors.push(RowError {
+                                        line,
+                                        field: field.to_owned(),
+                                        message: format!(
+                                            "differs from line {} of the same invoice",
+                                            f.first_line
+                                        ),
+                                    });
+                                };
+                                if f.cmd.invoice_date != date {
+                                    clash("invoice_date");
+                                    continue;
+                                }
+                                if po.is_some()
+                                    && f.cmd.purchase_order_id.is_some_and(|x| Some(x) != po)
+                                {
+                                    clash("po_number");
+                                    continue;
+                                }
+                                if stated.is_some()
+                                    && f.cmd.stated_total.is_some_and(|x| Some(x) != stated)
+                                {
+                                    clash("stated_total");
+                                    continue;
+                                }
+                                f.cmd.purchase_order_id = f.cmd.purchase_order_id.or(po);
+                                f.cmd.stated_total = f.cmd.stated_total.or(stated);
+                                f.cmd.lines.push(l);
+                                f.line_of.push(line);
+                            }
+                            None => files.push(FileInvoice {
+                                first_line: line,
+                                cmd: InvoiceCommand {
+                                    supplier_id: supplier,
+                                    invoice_number: number,
+                                    invoice_date: date,
+                                    purchase_order_id: po,
+                                    goods_receipt_ids: Vec::new(),
+                                    stated_total: stated,
+                                    note: None,
+                                    lines: vec![l],
+                                },
+                                line_of: vec![line],
+                            }),
+                        }
                     }
-                }
-                // Each invoice checked against what the tenant has; the first fault of each
-                // is reported at its row.
-                let mut planned = Vec::new();
-                for f in &files {
-                    match plan(tx, &p, &f.cmd, tz, now).await {
-                        Ok(pl) => planned.push(pl),
-                        Err(e) => errors.push(row_error(f, e)?),
+                    // Each invoice checked against what the tenant has; the first fault of each
+                    // is reported at its row.
+                    let mut planned = Vec::new();
+                    for f in &files {
+                        match plan(tx, &p, &f.cmd, tz, now).await {
+                            Ok(pl) => planned.push(pl),
+                            Err(e) => errors.push(row_error(f, e)?),
+                        }
                     }
-                }
-                if !errors.is_empty() {
-                    errors.sort_by_key(|e| e.line);
-                    return Err(AppError::InvalidRows(errors));
-                }
-                let mut invoices = Vec::with_capacity(planned.len());
-                for pl in planned {
-                    invoices.push(enter(tx, pl, tz, now, may_price).await?);
-                }
-                Ok(InvoiceImport { invoices })
-            })
-        })
+                    if !errors.is_empty() {
+                        errors.sort_by_key(|e| e.line);
+                        return Err(AppError::InvalidRows(errors));
+                    }
+                    let mut invoices = Vec::with_capacity(planned.len());
+                    for pl in planned {
+                        invoices.push(enter(tx, pl, tz, now, may_price).await?);
+                    }
+                    Ok(InvoiceImport { invoices })
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

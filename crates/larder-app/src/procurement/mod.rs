@@ -200,35 +200,42 @@ impl App {
         p.require(Permission::CatalogWrite)?;
         let v = validate(&cmd)?;
         let now = Utc::now();
-        run_once(self.db(), &p, key, "create_supplier", &cmd, move |tx| {
-            Box::pin(async move {
-                let currency = match v.currency {
-                    Some(c) => c,
-                    None => {
-                        tx.get_tenant()
-                            .await?
-                            .ok_or(AppError::NotFound("tenant"))?
-                            .currency
-                    }
-                };
-                let row = SupplierRow {
-                    id: SupplierId::new(),
-                    name: v.name,
-                    email: v.email,
-                    phone: v.phone,
-                    account_number: v.account_number,
-                    order_days: v.order_days,
-                    lead_time_days: v.lead_time_days,
-                    min_order_value: v.min_order_value,
-                    currency,
-                    active: v.active,
-                    version: 1,
-                    created_at: now,
-                };
-                tx.insert_supplier(&row).await?;
-                Ok(Supplier::from(row))
-            })
-        })
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::SupplierCreated,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    let currency = match v.currency {
+                        Some(c) => c,
+                        None => {
+                            tx.get_tenant()
+                                .await?
+                                .ok_or(AppError::NotFound("tenant"))?
+                                .currency
+                        }
+                    };
+                    let row = SupplierRow {
+                        id: SupplierId::new(),
+                        name: v.name,
+                        email: v.email,
+                        phone: v.phone,
+                        account_number: v.account_number,
+                        order_days: v.order_days,
+                        lead_time_days: v.lead_time_days,
+                        min_order_value: v.min_order_value,
+                        currency,
+                        active: v.active,
+                        version: 1,
+                        created_at: now,
+                    };
+                    tx.insert_supplier(&row).await?;
+                    Ok(Supplier::from(row))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -248,40 +255,45 @@ impl App {
     ) -> Result<Supplier, AppError> {
         p.require(Permission::CatalogWrite)?;
         let v = validate(&cmd)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = tx
-                    .get_supplier(id)
-                    .await?
-                    .ok_or(AppError::NotFound("supplier"))?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("supplier"));
-                }
-                let row = SupplierRow {
-                    name: v.name,
-                    email: v.email,
-                    phone: v.phone,
-                    account_number: v.account_number,
-                    order_days: v.order_days,
-                    lead_time_days: v.lead_time_days,
-                    min_order_value: v.min_order_value,
-                    currency: v.currency.unwrap_or(current.currency.clone()),
-                    active: v.active,
-                    version: current.version + 1,
-                    ..current
-                };
-                match tx.update_supplier(&row, expected).await {
-                    Ok(()) => Ok(Supplier::from(row)),
-                    Err(larder_store::StoreError::Conflict { constraint })
-                        if constraint == "suppliers_version" =>
-                    {
-                        Err(AppError::PreconditionFailed("supplier"))
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::SupplierUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let current = tx
+                        .get_supplier(id)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier"))?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("supplier"));
                     }
-                    Err(e) => Err(e.into()),
-                }
-            })
-        })
+                    let row = SupplierRow {
+                        name: v.name,
+                        email: v.email,
+                        phone: v.phone,
+                        account_number: v.account_number,
+                        order_days: v.order_days,
+                        lead_time_days: v.lead_time_days,
+                        min_order_value: v.min_order_value,
+                        currency: v.currency.unwrap_or(current.currency.clone()),
+                        active: v.active,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    match tx.update_supplier(&row, expected).await {
+                        Ok(()) => Ok(Supplier::from(row)),
+                        Err(larder_store::StoreError::Conflict { constraint })
+                            if constraint == "suppliers_version" =>
+                        {
+                            Err(AppError::PreconditionFailed("supplier"))
+                        }
+                        Err(e) => Err(e.into()),
+                    }
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -594,7 +606,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "create_supplier_item",
+            crate::events::EventType::SupplierItemCreated,
             &cmd,
             move |tx| {
                 Box::pin(async move {
@@ -667,7 +679,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "add_supplier_price",
+            crate::events::EventType::SupplierPriceAdded,
             &(id, &cmd),
             move |tx| {
                 Box::pin(async move {
@@ -757,29 +769,34 @@ impl App {
         cmd: PreferredSupplierCommand,
     ) -> Result<SupplierItem, AppError> {
         p.require(Permission::CatalogWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                crate::tenancy::require_location(tx, p.locations, location).await?;
-                tx.get_location(location)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
-                let si = tx
-                    .get_supplier_item(cmd.supplier_item_id)
-                    .await?
-                    .ok_or(AppError::NotFound("supplier item"))?;
-                if si.item_id != item {
-                    return Err(AppError::invalid("supplier_item_id", "sells another item"));
-                }
-                tx.set_preferred_supplier(&PreferredSupplierRow {
-                    item_id: item,
-                    location_id: location,
-                    supplier_item_id: si.id,
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::PreferredSupplierSet,
+            move |tx| {
+                Box::pin(async move {
+                    crate::tenancy::require_location(tx, p.locations, location).await?;
+                    tx.get_location(location)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    tx.get_item(item).await?.ok_or(AppError::NotFound("item"))?;
+                    let si = tx
+                        .get_supplier_item(cmd.supplier_item_id)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier item"))?;
+                    if si.item_id != item {
+                        return Err(AppError::invalid("supplier_item_id", "sells another item"));
+                    }
+                    tx.set_preferred_supplier(&PreferredSupplierRow {
+                        item_id: item,
+                        location_id: location,
+                        supplier_item_id: si.id,
+                    })
+                    .await?;
+                    supplier_item_view(tx, si).await
                 })
-                .await?;
-                supplier_item_view(tx, si).await
-            })
-        })
+            },
+        )
         .await
     }
 }
@@ -876,218 +893,229 @@ impl App {
             return Err(AppError::invalid("file", "at most 10,000 rows"));
         }
         let body = (supplier, &csv_bytes, dry_run);
-        run_once(self.db(), &p, key, "import_price_list", &body, move |tx| {
-            Box::pin(async move {
-                tx.get_supplier(supplier)
-                    .await?
-                    .ok_or(AppError::NotFound("supplier"))?;
-                let items = tx
-                    .list_items(&larder_store::ItemFilter {
-                        limit: u32::MAX,
-                        include_retired: true,
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::PriceListImported,
+            &body,
+            move |tx| {
+                Box::pin(async move {
+                    tx.get_supplier(supplier)
+                        .await?
+                        .ok_or(AppError::NotFound("supplier"))?;
+                    let items = tx
+                        .list_items(&larder_store::ItemFilter {
+                            limit: u32::MAX,
+                            include_retired: true,
+                            ..Default::default()
+                        })
+                        .await?;
+                    let existing: std::collections::HashMap<String, SupplierItemRow> = tx
+                        .list_supplier_items(Some(supplier), None)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.supplier_sku.clone(), s))
+                        .collect();
+                    let mut report = PriceListReport {
+                        rows: records.len(),
                         ..Default::default()
-                    })
-                    .await?;
-                let existing: std::collections::HashMap<String, SupplierItemRow> = tx
-                    .list_supplier_items(Some(supplier), None)
-                    .await?
-                    .into_iter()
-                    .map(|s| (s.supplier_sku.clone(), s))
-                    .collect();
-                let mut report = PriceListReport {
-                    rows: records.len(),
-                    ..Default::default()
-                };
-                let mut planned: Vec<PriceListLine> = Vec::new();
-                let mut seen: std::collections::HashMap<(String, DateTime<Utc>), u64> =
-                    std::collections::HashMap::new();
-                let mut new_skus: std::collections::HashMap<String, SupplierItemId> =
-                    std::collections::HashMap::new();
-                for (line, cells) in records {
-                    macro_rules! bad {
-                        ($field:expr, $message:expr $(,)?) => {
-                            report.errors.push(crate::sales::RowError {
-                                line,
-                                field: $field.to_owned(),
-                                message: $message,
-                            })
-                        };
-                    }
-                    let before = report.errors.len();
-                    let sku = match Code::parse(&cells[0]) {
-                        Ok(c) => c.into_string(),
-                        Err(e) => {
-                            bad!("supplier_sku", e.to_string());
-                            String::new()
-                        }
                     };
-                    let price = match Money::parse(&cells[6]) {
-                        Ok(m) if !m.is_negative() => Some(m),
-                        Ok(_) => {
-                            bad!("price_per_pack", "must not be negative".into());
-                            None
-                        }
-                        Err(e) => {
-                            bad!("price_per_pack", format!("'{}' {e}", cells[6]));
-                            None
-                        }
-                    };
-                    let effective_from = if cells[7].is_empty() {
-                        Some(now)
-                    } else {
-                        match chrono::NaiveDate::parse_from_str(&cells[7], "%Y-%m-%d") {
-                            Ok(d) => d
-                                .and_hms_opt(0, 0, 0)
-                                .and_then(|n| {
-                                    use chrono::TimeZone;
-                                    tz.from_local_datetime(&n).earliest()
+                    let mut planned: Vec<PriceListLine> = Vec::new();
+                    let mut seen: std::collections::HashMap<(String, DateTime<Utc>), u64> =
+                        std::collections::HashMap::new();
+                    let mut new_skus: std::collections::HashMap<String, SupplierItemId> =
+                        std::collections::HashMap::new();
+                    for (line, cells) in records {
+                        macro_rules! bad {
+                            ($field:expr, $message:expr $(,)?) => {
+                                report.errors.push(crate::sales::RowError {
+                                    line,
+                                    field: $field.to_owned(),
+                                    message: $message,
                                 })
-                                .map(|t| t.with_timezone(&Utc)),
-                            Err(_) => {
-                                bad!(
-                                    "effective_from",
-                                    format!("'{}' is not a date (YYYY-MM-DD)", cells[7]),
-                                );
+                            };
+                        }
+                        let before = report.errors.len();
+                        let sku = match Code::parse(&cells[0]) {
+                            Ok(c) => c.into_string(),
+                            Err(e) => {
+                                bad!("supplier_sku", e.to_string());
+                                String::new()
+                            }
+                        };
+                        let price = match Money::parse(&cells[6]) {
+                            Ok(m) if !m.is_negative() => Some(m),
+                            Ok(_) => {
+                                bad!("price_per_pack", "must not be negative".into());
                                 None
                             }
-                        }
-                    };
-                    let existing_id = existing
-                        .get(&sku)
-                        .map(|s| s.id)
-                        .or_else(|| new_skus.get(&sku).copied());
-                    let mut new_item = None;
-                    if existing_id.is_none() && !sku.is_empty() {
-                        let item = items.iter().find(|i| {
-                            i.sku.as_deref() == Some(cells[1].as_str()) || i.name == cells[1]
-                        });
-                        let Some(item) = item else {
-                            bad!(
-                                "item",
-                                if cells[1].is_empty() {
-                                    "a new supplier_sku needs the item it is (our SKU or name)"
-                                        .into()
-                                } else {
-                                    format!("no item with the SKU or name '{}'", cells[1])
-                                },
-                            );
-                            continue;
-                        };
-                        let packs = match parse_pack(&cells[4]) {
-                            Ok(p) if !p.is_empty() => p,
-                            Ok(_) => {
-                                bad!(
-                                    "pack",
-                                    "a new supplier_sku needs its pack (case=6; bag=1 kg)".into()
-                                );
-                                continue;
-                            }
                             Err(e) => {
-                                bad!("pack", e);
-                                continue;
+                                bad!("price_per_pack", format!("'{}' {e}", cells[6]));
+                                None
                             }
                         };
-                        let pack_quantity = match pack_base_quantity(&packs, item.base_unit) {
-                            Ok(q) => q,
-                            Err(e) => {
-                                bad!("pack", e.to_string());
-                                continue;
-                            }
-                        };
-                        let gtin = Some(cells[3].clone()).filter(|g| !g.is_empty());
-                        if let Some(g) = &gtin
-                            && !is_valid_gtin(g)
-                        {
-                            bad!("gtin", format!("'{g}' is not a valid GTIN (check digit)"));
-                        }
-                        let moq = if cells[5].is_empty() {
-                            1
+                        let effective_from = if cells[7].is_empty() {
+                            Some(now)
                         } else {
-                            match cells[5].parse::<i32>() {
-                                Ok(m) if (1..=10_000).contains(&m) => m,
-                                _ => {
-                                    bad!("moq_packs", format!("'{}' is not 1 to 10000", cells[5]));
-                                    1
+                            match chrono::NaiveDate::parse_from_str(&cells[7], "%Y-%m-%d") {
+                                Ok(d) => d
+                                    .and_hms_opt(0, 0, 0)
+                                    .and_then(|n| {
+                                        use chrono::TimeZone;
+                                        tz.from_local_datetime(&n).earliest()
+                                    })
+                                    .map(|t| t.with_timezone(&Utc)),
+                                Err(_) => {
+                                    bad!(
+                                        "effective_from",
+                                        format!("'{}' is not a date (YYYY-MM-DD)", cells[7]),
+                                    );
+                                    None
                                 }
                             }
                         };
-                        let description = Some(cells[2].clone()).filter(|d| !d.is_empty());
-                        if let Some(d) = &description
-                            && let Err(e) = Name::parse(d)
-                        {
-                            bad!("description", e.to_string());
+                        let existing_id = existing
+                            .get(&sku)
+                            .map(|s| s.id)
+                            .or_else(|| new_skus.get(&sku).copied());
+                        let mut new_item = None;
+                        if existing_id.is_none() && !sku.is_empty() {
+                            let item = items.iter().find(|i| {
+                                i.sku.as_deref() == Some(cells[1].as_str()) || i.name == cells[1]
+                            });
+                            let Some(item) = item else {
+                                bad!(
+                                    "item",
+                                    if cells[1].is_empty() {
+                                        "a new supplier_sku needs the item it is (our SKU or name)"
+                                            .into()
+                                    } else {
+                                        format!("no item with the SKU or name '{}'", cells[1])
+                                    },
+                                );
+                                continue;
+                            };
+                            let packs = match parse_pack(&cells[4]) {
+                                Ok(p) if !p.is_empty() => p,
+                                Ok(_) => {
+                                    bad!(
+                                        "pack",
+                                        "a new supplier_sku needs its pack (case=6; bag=1 kg)"
+                                            .into()
+                                    );
+                                    continue;
+                                }
+                                Err(e) => {
+                                    bad!("pack", e);
+                                    continue;
+                                }
+                            };
+                            let pack_quantity = match pack_base_quantity(&packs, item.base_unit) {
+                                Ok(q) => q,
+                                Err(e) => {
+                                    bad!("pack", e.to_string());
+                                    continue;
+                                }
+                            };
+                            let gtin = Some(cells[3].clone()).filter(|g| !g.is_empty());
+                            if let Some(g) = &gtin
+                                && !is_valid_gtin(g)
+                            {
+                                bad!("gtin", format!("'{g}' is not a valid GTIN (check digit)"));
+                            }
+                            let moq = if cells[5].is_empty() {
+                                1
+                            } else {
+                                match cells[5].parse::<i32>() {
+                                    Ok(m) if (1..=10_000).contains(&m) => m,
+                                    _ => {
+                                        bad!(
+                                            "moq_packs",
+                                            format!("'{}' is not 1 to 10000", cells[5])
+                                        );
+                                        1
+                                    }
+                                }
+                            };
+                            let description = Some(cells[2].clone()).filter(|d| !d.is_empty());
+                            if let Some(d) = &description
+                                && let Err(e) = Name::parse(d)
+                            {
+                                bad!("description", e.to_string());
+                            }
+                            let row = SupplierItemRow {
+                                id: SupplierItemId::new(),
+                                supplier_id: supplier,
+                                item_id: item.id,
+                                supplier_sku: sku.clone(),
+                                description,
+                                gtin,
+                                packs: serde_json::to_string(&packs)
+                                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                                pack_quantity,
+                                moq_packs: moq,
+                                version: 1,
+                                created_at: now,
+                            };
+                            new_skus.insert(sku.clone(), row.id);
+                            new_item = Some(row);
                         }
-                        let row = SupplierItemRow {
-                            id: SupplierItemId::new(),
-                            supplier_id: supplier,
-                            item_id: item.id,
-                            supplier_sku: sku.clone(),
-                            description,
-                            gtin,
-                            packs: serde_json::to_string(&packs)
-                                .map_err(|e| AppError::Internal(e.to_string()))?,
-                            pack_quantity,
-                            moq_packs: moq,
-                            version: 1,
-                            created_at: now,
+                        let (Some(price), Some(effective_from)) = (price, effective_from) else {
+                            continue;
                         };
-                        new_skus.insert(sku.clone(), row.id);
-                        new_item = Some(row);
-                    }
-                    let (Some(price), Some(effective_from)) = (price, effective_from) else {
-                        continue;
-                    };
-                    if report.errors.len() > before {
-                        continue;
-                    }
-                    if let Some(first) = seen.insert((sku.clone(), effective_from), line) {
-                        bad!(
-                            "effective_from",
-                            format!("line {first} prices {sku} from the same date"),
-                        );
-                        continue;
-                    }
-                    let id = existing_id.or(new_item.as_ref().map(|r| r.id));
-                    let Some(id) = id else { continue };
-                    if existing_id.is_some()
-                        && tx
-                            .supplier_prices(id)
-                            .await?
-                            .iter()
-                            .any(|p| p.effective_from == effective_from)
-                    {
-                        report.errors.push(crate::sales::RowError {
-                            line,
-                            field: "effective_from".into(),
-                            message: format!("{sku} has a price from that date already"),
+                        if report.errors.len() > before {
+                            continue;
+                        }
+                        if let Some(first) = seen.insert((sku.clone(), effective_from), line) {
+                            bad!(
+                                "effective_from",
+                                format!("line {first} prices {sku} from the same date"),
+                            );
+                            continue;
+                        }
+                        let id = existing_id.or(new_item.as_ref().map(|r| r.id));
+                        let Some(id) = id else { continue };
+                        if existing_id.is_some()
+                            && tx
+                                .supplier_prices(id)
+                                .await?
+                                .iter()
+                                .any(|p| p.effective_from == effective_from)
+                        {
+                            report.errors.push(crate::sales::RowError {
+                                line,
+                                field: "effective_from".into(),
+                                message: format!("{sku} has a price from that date already"),
+                            });
+                            continue;
+                        }
+                        planned.push(PriceListLine {
+                            new_item,
+                            price: SupplierPriceRow {
+                                supplier_item_id: id,
+                                effective_from,
+                                price_per_pack: price,
+                                recorded_at: now,
+                            },
                         });
-                        continue;
                     }
-                    planned.push(PriceListLine {
-                        new_item,
-                        price: SupplierPriceRow {
-                            supplier_item_id: id,
-                            effective_from,
-                            price_per_pack: price,
-                            recorded_at: now,
-                        },
-                    });
-                }
-                report.new_items = planned.iter().filter(|l| l.new_item.is_some()).count();
-                report.prices = planned.len();
-                if dry_run || !report.errors.is_empty() {
-                    return Ok(report);
-                }
-                for l in &planned {
-                    if let Some(row) = &l.new_item {
-                        tx.insert_supplier_item(row).await?;
+                    report.new_items = planned.iter().filter(|l| l.new_item.is_some()).count();
+                    report.prices = planned.len();
+                    if dry_run || !report.errors.is_empty() {
+                        return Ok(report);
                     }
-                    tx.insert_supplier_price(&l.price).await?;
-                }
-                report.committed = true;
-                Ok(report)
-            })
-        })
+                    for l in &planned {
+                        if let Some(row) = &l.new_item {
+                            tx.insert_supplier_item(row).await?;
+                        }
+                        tx.insert_supplier_price(&l.price).await?;
+                    }
+                    report.committed = true;
+                    Ok(report)
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

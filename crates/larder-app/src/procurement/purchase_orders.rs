@@ -659,7 +659,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "create_purchase_order",
+            crate::events::EventType::PoCreated,
             &cmd,
             move |tx| Box::pin(async move { insert_draft(tx, &p, &c, now).await }),
         )
@@ -684,40 +684,45 @@ impl App {
         p.require(Permission::PurchaseOrdersWrite)?;
         check_shape(&cmd)?;
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = visible(tx, &p, id).await?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("purchase order"));
-                }
-                if current.status != PoStatus::Draft {
-                    return Err(AppError::conflict(
-                        "status",
-                        format!(
-                            "only a draft purchase order can be edited; {} is {}",
-                            rules::po_number(current.number),
-                            current.status.as_str().replace('_', " ")
-                        ),
-                    ));
-                }
-                let plan = plan(tx, &p, &cmd, now).await?;
-                let row = PurchaseOrderRow {
-                    supplier_id: plan.supplier.id,
-                    location_id: cmd.location_id,
-                    currency: plan.supplier.currency,
-                    expected_delivery: plan.expected_delivery,
-                    note: plan.note,
-                    total: plan.total,
-                    version: current.version + 1,
-                    ..current
-                };
-                tx.update_purchase_order(&row, &plan.lines, expected)
-                    .await
-                    .map_err(stale)?;
-                view(tx, row).await
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::PoUpdated,
+            move |tx| {
+                Box::pin(async move {
+                    let current = visible(tx, &p, id).await?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("purchase order"));
+                    }
+                    if current.status != PoStatus::Draft {
+                        return Err(AppError::conflict(
+                            "status",
+                            format!(
+                                "only a draft purchase order can be edited; {} is {}",
+                                rules::po_number(current.number),
+                                current.status.as_str().replace('_', " ")
+                            ),
+                        ));
+                    }
+                    let plan = plan(tx, &p, &cmd, now).await?;
+                    let row = PurchaseOrderRow {
+                        supplier_id: plan.supplier.id,
+                        location_id: cmd.location_id,
+                        currency: plan.supplier.currency,
+                        expected_delivery: plan.expected_delivery,
+                        note: plan.note,
+                        total: plan.total,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    tx.update_purchase_order(&row, &plan.lines, expected)
+                        .await
+                        .map_err(stale)?;
+                    view(tx, row).await
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -749,67 +754,72 @@ impl App {
             ));
         }
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = visible(tx, &p, id).await?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("purchase order"));
-                }
-                let shown = view(tx, current.clone()).await?;
-                let any_received = shown
-                    .lines
-                    .iter()
-                    .any(|l| l.received_quantity > Quantity::ZERO);
-                let to = action
-                    .apply(current.status, any_received)
-                    .map_err(|e| AppError::conflict("status", e.to_string()))?;
-                match action {
-                    PoAction::Approve => {
-                        let (_, threshold, _) = tenant_zone(tx).await?;
-                        let tenant_currency = tx
-                            .get_tenant()
-                            .await?
-                            .map(|t| t.currency)
-                            .unwrap_or_default();
-                        if rules::approval_needs_scope(
-                            current.total,
-                            threshold,
-                            current.currency == tenant_currency,
-                        ) {
-                            p.require(Permission::PurchaseOrdersApprove)?;
-                        }
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::of_po_action(action),
+            move |tx| {
+                Box::pin(async move {
+                    let current = visible(tx, &p, id).await?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("purchase order"));
                     }
-                    PoAction::Send => {
-                        let supplier = tx
-                            .get_supplier(current.supplier_id)
-                            .await?
-                            .ok_or(AppError::NotFound("supplier"))?;
-                        for d in render(tx, &shown, &supplier, now).await? {
-                            tx.insert_purchase_order_document(id, &d).await?;
+                    let shown = view(tx, current.clone()).await?;
+                    let any_received = shown
+                        .lines
+                        .iter()
+                        .any(|l| l.received_quantity > Quantity::ZERO);
+                    let to = action
+                        .apply(current.status, any_received)
+                        .map_err(|e| AppError::conflict("status", e.to_string()))?;
+                    match action {
+                        PoAction::Approve => {
+                            let (_, threshold, _) = tenant_zone(tx).await?;
+                            let tenant_currency = tx
+                                .get_tenant()
+                                .await?
+                                .map(|t| t.currency)
+                                .unwrap_or_default();
+                            if rules::approval_needs_scope(
+                                current.total,
+                                threshold,
+                                current.currency == tenant_currency,
+                            ) {
+                                p.require(Permission::PurchaseOrdersApprove)?;
+                            }
                         }
+                        PoAction::Send => {
+                            let supplier = tx
+                                .get_supplier(current.supplier_id)
+                                .await?
+                                .ok_or(AppError::NotFound("supplier"))?;
+                            for d in render(tx, &shown, &supplier, now).await? {
+                                tx.insert_purchase_order_document(id, &d).await?;
+                            }
+                        }
+                        _ => {}
                     }
-                    _ => {}
-                }
-                tx.set_purchase_order_status(&PurchaseOrderStatusChange {
-                    id,
-                    from: current.status,
-                    to,
-                    expected_version: current.version,
-                    actor: p.user_id,
-                    at: now,
-                    note: reason.map(Note::into_string),
+                    tx.set_purchase_order_status(&PurchaseOrderStatusChange {
+                        id,
+                        from: current.status,
+                        to,
+                        expected_version: current.version,
+                        actor: p.user_id,
+                        at: now,
+                        note: reason.map(Note::into_string),
+                    })
+                    .await
+                    .map_err(stale)?;
+                    let row = PurchaseOrderRow {
+                        status: to,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    view(tx, row).await
                 })
-                .await
-                .map_err(stale)?;
-                let row = PurchaseOrderRow {
-                    status: to,
-                    version: current.version + 1,
-                    ..current
-                };
-                view(tx, row).await
-            })
-        })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

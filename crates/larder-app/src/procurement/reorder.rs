@@ -511,7 +511,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "create_reorder_purchase_orders",
+            crate::events::EventType::ReorderOrdersCreated,
             &cmd,
             move |tx| {
                 Box::pin(async move {

@@ -234,6 +234,6 @@ pub async fn write_sales(
         .iter()
         .flat_map(|p| p.movements.iter().cloned())
         .collect();
-    tx.append_movements(&movements).await?;
+    crate::events::append_movements(tx, &movements).await?;
     Ok(movements.len())
 }

@@ -750,6 +750,30 @@ async fn write_new(
     });
     if !dry_run {
         write_sales(tx, &new).await?;
+        let mut by_location: BTreeMap<LocationId, Vec<&PreparedSale>> = BTreeMap::new();
+        for p in &new {
+            by_location.entry(p.sale.location_id).or_default().push(p);
+        }
+        for (location_id, sales) in by_location {
+            let (Some(first), Some(last)) = (sales.first(), sales.last()) else {
+                continue;
+            };
+            let data = crate::events::SalesImported {
+                source,
+                location_id,
+                sale_ids: sales.iter().map(|p| p.sale.id).collect(),
+                from: first.sale.occurred_at,
+                to: last.sale.occurred_at,
+            };
+            crate::events::emit_system(
+                tx,
+                crate::events::EventType::SalesImported,
+                Some(location_id),
+                last.sale.occurred_at,
+                crate::events::to_json(&data)?,
+            )
+            .await?;
+        }
     }
     Ok((new, old.len()))
 }

@@ -204,64 +204,71 @@ impl App {
             }
         }
         let c = cmd.clone();
-        run_once(self.db(), &p, key, "post_sale", &cmd, move |tx| {
-            Box::pin(async move {
-                crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
-                tx.get_location(c.location_id)
-                    .await?
-                    .ok_or(AppError::NotFound("location"))?;
-                let book = Book::load_with_history(tx).await?;
-                let aliases = tx.list_sale_aliases().await?;
-                let depleter = Depleter::new(&book)?.with_aliases(&aliases);
-                let mut lines = Vec::with_capacity(c.lines.len());
-                for (i, l) in c.lines.iter().enumerate() {
-                    let menu = match l.menu_item_id {
-                        Some(id) => Some(book.menu_items.get(&id).ok_or_else(|| {
-                            AppError::invalid(
-                                format!("lines[{i}].menu_item_id"),
-                                "no such menu item",
-                            )
-                        })?),
-                        None => depleter.menu_item(l.name.as_ref().map_or("", Name::as_str)),
+        run_once(
+            self.db(),
+            &p,
+            key,
+            crate::events::EventType::SaleRecorded,
+            &cmd,
+            move |tx| {
+                Box::pin(async move {
+                    crate::tenancy::require_location(tx, p.locations, c.location_id).await?;
+                    tx.get_location(c.location_id)
+                        .await?
+                        .ok_or(AppError::NotFound("location"))?;
+                    let book = Book::load_with_history(tx).await?;
+                    let aliases = tx.list_sale_aliases().await?;
+                    let depleter = Depleter::new(&book)?.with_aliases(&aliases);
+                    let mut lines = Vec::with_capacity(c.lines.len());
+                    for (i, l) in c.lines.iter().enumerate() {
+                        let menu = match l.menu_item_id {
+                            Some(id) => Some(book.menu_items.get(&id).ok_or_else(|| {
+                                AppError::invalid(
+                                    format!("lines[{i}].menu_item_id"),
+                                    "no such menu item",
+                                )
+                            })?),
+                            None => depleter.menu_item(l.name.as_ref().map_or("", Name::as_str)),
+                        };
+                        lines.push(SaleLineRow {
+                            line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                            menu_item_id: menu.map(|m| m.id),
+                            item_name: menu.map_or_else(
+                                || l.name.clone().map(Name::into_string).unwrap_or_default(),
+                                |m| m.name.clone(),
+                            ),
+                            quantity: l.quantity,
+                            unit_price: l
+                                .unit_price
+                                .or(menu.and_then(|m| depleter.price_at(m.id, occurred_at)))
+                                .unwrap_or(Money::ZERO),
+                        });
+                    }
+                    if sale_total(lines.iter().map(|l| (l.quantity, l.unit_price))).is_none() {
+                        return Err(AppError::invalid(
+                            "lines",
+                            "the sale's total is beyond the largest amount (999999999999.999999)",
+                        ));
+                    }
+                    let sale = SaleRow {
+                        id: SaleId::new(),
+                        location_id: c.location_id,
+                        source: "api".into(),
+                        external_ref,
+                        occurred_at,
+                        recorded_at: now,
+                        lines,
                     };
-                    lines.push(SaleLineRow {
-                        line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                        menu_item_id: menu.map(|m| m.id),
-                        item_name: menu.map_or_else(
-                            || l.name.clone().map(Name::into_string).unwrap_or_default(),
-                            |m| m.name.clone(),
-                        ),
-                        quantity: l.quantity,
-                        unit_price: l
-                            .unit_price
-                            .or(menu.and_then(|m| depleter.price_at(m.id, occurred_at)))
-                            .unwrap_or(Money::ZERO),
-                    });
-                }
-                if sale_total(lines.iter().map(|l| (l.quantity, l.unit_price))).is_none() {
-                    return Err(AppError::invalid(
-                        "lines",
-                        "the sale's total is beyond the largest amount (999999999999.999999)",
-                    ));
-                }
-                let sale = SaleRow {
-                    id: SaleId::new(),
-                    location_id: c.location_id,
-                    source: "api".into(),
-                    external_ref,
-                    occurred_at,
-                    recorded_at: now,
-                    lines,
-                };
-                let prepared = depleter.prepare(sale, Some(p.user_id))?;
-                write_sales(tx, std::slice::from_ref(&prepared)).await?;
-                Ok(sale_view(
-                    &prepared.sale,
-                    Some(&depleter),
-                    &prepared.movements,
-                ))
-            })
-        })
+                    let prepared = depleter.prepare(sale, Some(p.user_id))?;
+                    write_sales(tx, std::slice::from_ref(&prepared)).await?;
+                    Ok(sale_view(
+                        &prepared.sale,
+                        Some(&depleter),
+                        &prepared.movements,
+                    ))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }

@@ -116,11 +116,18 @@ impl App {
         let json = serde_json::to_string(mapping)
             .map_err(|e| AppError::Internal(format!("mapping: {e}")))?;
         let now = Utc::now();
+        let saved = mapping.clone();
         run_tenant(self.db(), tenant, Mode::Write, move |tx| {
             Box::pin(async move {
-                tx.put_import_mapping(&json, now)
-                    .await
-                    .map_err(AppError::from)
+                tx.put_import_mapping(&json, now).await?;
+                crate::events::emit_system(
+                    tx,
+                    crate::events::EventType::SalesMappingSaved,
+                    None,
+                    now,
+                    crate::events::to_json(&saved)?,
+                )
+                .await
             })
         })
         .await
@@ -142,13 +149,18 @@ impl App {
         let json = serde_json::to_string(&mapping)
             .map_err(|e| AppError::Internal(format!("mapping: {e}")))?;
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                tx.put_import_mapping(&json, now)
-                    .await
-                    .map_err(AppError::from)
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::SalesMappingSaved,
+            move |tx| {
+                Box::pin(async move {
+                    tx.put_import_mapping(&json, now)
+                        .await
+                        .map_err(AppError::from)
+                })
+            },
+        )
         .await?;
         Ok(SavedMapping {
             saved: true,
@@ -208,40 +220,46 @@ impl App {
     ) -> Result<SaleAlias, AppError> {
         p.require(Permission::RecipesWrite)?;
         let now = Utc::now();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let book = crate::menu::Book::load(tx).await?;
-                let item = book
-                    .menu_items
-                    .get(&cmd.menu_item_id)
-                    .ok_or_else(|| AppError::invalid("menu_item_id", "no such menu item"))?;
-                let key = name_key(cmd.name.as_str());
-                if let Some(own) = book.menu_items.values().find(|m| name_key(&m.name) == key) {
-                    return Err(AppError::invalid(
-                        "name",
-                        format!("is the menu item '{}' itself", own.name),
-                    ));
-                }
-                let row = SaleAliasRow {
-                    name_key: key.clone(),
-                    item_name: cmd.name.as_str().to_owned(),
-                    menu_item_id: item.id,
-                    created_at: now,
-                };
-                let (item_id, item_name) = (item.id, item.name.clone());
-                tx.put_sale_alias(&row).await?;
-                let late = crate::corrections::map_late(tx, &key, item_id, p.user_id, now).await?;
-                Ok(SaleAlias {
-                    name: row.item_name,
-                    menu_item_id: item_id,
-                    menu_item: item_name,
-                    created_at: now,
-                    past_lines_mapped: late.lines,
-                    past_sales_depleted: late.sales,
-                    correction: Some(late.redepletion),
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::SoldNameMapped,
+            move |tx| {
+                Box::pin(async move {
+                    let book = crate::menu::Book::load(tx).await?;
+                    let item = book
+                        .menu_items
+                        .get(&cmd.menu_item_id)
+                        .ok_or_else(|| AppError::invalid("menu_item_id", "no such menu item"))?;
+                    let key = name_key(cmd.name.as_str());
+                    if let Some(own) = book.menu_items.values().find(|m| name_key(&m.name) == key) {
+                        return Err(AppError::invalid(
+                            "name",
+                            format!("is the menu item '{}' itself", own.name),
+                        ));
+                    }
+                    let row = SaleAliasRow {
+                        name_key: key.clone(),
+                        item_name: cmd.name.as_str().to_owned(),
+                        menu_item_id: item.id,
+                        created_at: now,
+                    };
+                    let (item_id, item_name) = (item.id, item.name.clone());
+                    tx.put_sale_alias(&row).await?;
+                    let late =
+                        crate::corrections::map_late(tx, &key, item_id, p.user_id, now).await?;
+                    Ok(SaleAlias {
+                        name: row.item_name,
+                        menu_item_id: item_id,
+                        menu_item: item_name,
+                        created_at: now,
+                        past_lines_mapped: late.lines,
+                        past_sales_depleted: late.sales,
+                        correction: Some(late.redepletion),
+                    })
                 })
-            })
-        })
+            },
+        )
         .await
     }
 

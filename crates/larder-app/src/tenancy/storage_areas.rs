@@ -162,7 +162,7 @@ impl App {
             self.db(),
             &p,
             key,
-            "create_storage_area",
+            crate::events::EventType::StorageAreaCreated,
             &(location, &cmd),
             move |tx| {
                 Box::pin(async move {
@@ -206,24 +206,29 @@ impl App {
     ) -> Result<StorageArea, AppError> {
         p.require(Permission::CatalogWrite)?;
         let name = cmd.name.as_str().to_owned();
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = area_in_scope(tx, &p, id).await?;
-                let expected = if_match.unwrap_or(current.version);
-                if expected != current.version {
-                    return Err(AppError::PreconditionFailed("storage area"));
-                }
-                let row = StorageAreaRow {
-                    name,
-                    version: current.version + 1,
-                    ..current
-                };
-                tx.update_storage_area(&row, expected)
-                    .await
-                    .map_err(stale)?;
-                Ok(StorageArea::from(row))
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::StorageAreaRenamed,
+            move |tx| {
+                Box::pin(async move {
+                    let current = area_in_scope(tx, &p, id).await?;
+                    let expected = if_match.unwrap_or(current.version);
+                    if expected != current.version {
+                        return Err(AppError::PreconditionFailed("storage area"));
+                    }
+                    let row = StorageAreaRow {
+                        name,
+                        version: current.version + 1,
+                        ..current
+                    };
+                    tx.update_storage_area(&row, expected)
+                        .await
+                        .map_err(stale)?;
+                    Ok(StorageArea::from(row))
+                })
+            },
+        )
         .await
         .map_err(|e| CONFLICTS.name(e))
     }
@@ -240,23 +245,28 @@ impl App {
         id: StorageAreaId,
     ) -> Result<StorageArea, AppError> {
         p.require(Permission::CatalogWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let current = area_in_scope(tx, &p, id).await?;
-                if current.retired_at.is_some() {
-                    return Ok(StorageArea::from(current));
-                }
-                let row = StorageAreaRow {
-                    retired_at: Some(Utc::now()),
-                    version: current.version + 1,
-                    ..current.clone()
-                };
-                tx.update_storage_area(&row, current.version)
-                    .await
-                    .map_err(stale)?;
-                Ok(StorageArea::from(row))
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::StorageAreaRetired,
+            move |tx| {
+                Box::pin(async move {
+                    let current = area_in_scope(tx, &p, id).await?;
+                    if current.retired_at.is_some() {
+                        return Ok(StorageArea::from(current));
+                    }
+                    let row = StorageAreaRow {
+                        retired_at: Some(Utc::now()),
+                        version: current.version + 1,
+                        ..current.clone()
+                    };
+                    tx.update_storage_area(&row, current.version)
+                        .await
+                        .map_err(stale)?;
+                    Ok(StorageArea::from(row))
+                })
+            },
+        )
         .await
     }
 
@@ -315,29 +325,34 @@ impl App {
         cmd: StorageAreaOrder,
     ) -> Result<Vec<StorageArea>, AppError> {
         p.require(Permission::CatalogWrite)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                location_in_scope(tx, &p, location).await?;
-                let current = tx.list_storage_areas(location, false).await?;
-                let mut want: Vec<StorageAreaId> = current.iter().map(|a| a.id).collect();
-                let mut got = cmd.ids.clone();
-                want.sort();
-                got.sort();
-                if want != got {
-                    return Err(AppError::invalid(
-                        "ids",
-                        "must list every storage area in use at the location, each once",
-                    ));
-                }
-                tx.set_storage_area_positions(&cmd.ids).await?;
-                Ok(tx
-                    .list_storage_areas(location, false)
-                    .await?
-                    .into_iter()
-                    .map(StorageArea::from)
-                    .collect())
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::StorageAreasReordered,
+            move |tx| {
+                Box::pin(async move {
+                    location_in_scope(tx, &p, location).await?;
+                    let current = tx.list_storage_areas(location, false).await?;
+                    let mut want: Vec<StorageAreaId> = current.iter().map(|a| a.id).collect();
+                    let mut got = cmd.ids.clone();
+                    want.sort();
+                    got.sort();
+                    if want != got {
+                        return Err(AppError::invalid(
+                            "ids",
+                            "must list every storage area in use at the location, each once",
+                        ));
+                    }
+                    tx.set_storage_area_positions(&cmd.ids).await?;
+                    Ok(tx
+                        .list_storage_areas(location, false)
+                        .await?
+                        .into_iter()
+                        .map(StorageArea::from)
+                        .collect())
+                })
+            },
+        )
         .await
     }
 
@@ -365,18 +380,23 @@ impl App {
                 ));
             }
         }
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                area_in_scope(tx, &p, id).await?;
-                for item in &cmd.item_ids {
-                    tx.get_item(*item)
-                        .await?
-                        .ok_or(AppError::NotFound("item"))?;
-                }
-                tx.set_area_items(id, &cmd.item_ids).await?;
-                shelf(tx, id).await
-            })
-        })
+        crate::events::write(
+            self.db(),
+            &p,
+            crate::events::EventType::AreaItemsSet,
+            move |tx| {
+                Box::pin(async move {
+                    area_in_scope(tx, &p, id).await?;
+                    for item in &cmd.item_ids {
+                        tx.get_item(*item)
+                            .await?
+                            .ok_or(AppError::NotFound("item"))?;
+                    }
+                    tx.set_area_items(id, &cmd.item_ids).await?;
+                    shelf(tx, id).await
+                })
+            },
+        )
         .await
     }
 

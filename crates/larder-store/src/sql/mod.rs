@@ -15,15 +15,18 @@
 //! difference. See `docs/adr/006-sql-written-once.md`.
 
 mod analytics;
+mod audit;
 mod auth;
 mod catalog;
 mod corrections;
+mod events;
 mod idempotency;
 mod inventory;
 mod menu;
 mod procurement;
 mod sales;
 mod tenancy;
+mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -417,6 +420,22 @@ pub struct Dialect {
     /// sale in `[$3, $4)`, the day of an instant being `floor((epoch seconds + $5) / 86 400)`;
     /// selects day, ascending.
     pub avt_sale_days: &'static str,
+    /// events: `$1` tenant. Selects the tenant's relay cursor `relayed_seq`, claimed for the
+    /// transaction: PostgreSQL locks the row and selects nothing when another process holds
+    /// it (`FOR UPDATE SKIP LOCKED`); SQLite's one writer simply reads it.
+    pub claim_relay: &'static str,
+    /// events: `$1` the payload `<tenant id>:<head>`. Announces a commit's events to every
+    /// process (PostgreSQL's `pg_notify` on `larder_events`, delivered at commit). `None`
+    /// where one process is all there is (SQLite).
+    pub notify_events: Option<&'static str>,
+    /// webhooks: `$1` tenant, `$2` now, `$3` limit. The pending deliveries due by `$2` of
+    /// active subscriptions, earliest due first, claimed for the transaction (PostgreSQL:
+    /// `FOR UPDATE OF d SKIP LOCKED`): the delivery's id, webhook_id, event_id, event_seq,
+    /// event_type, status, attempts, next_attempt_at, last_status, last_error,
+    /// last_attempt_at, created_at; the subscription's url, secret, previous_secret,
+    /// previous_until; the event's seq, id, event_type, location_id, occurred_at,
+    /// recorded_at, actor, schema_version, data.
+    pub claim_deliveries: &'static str,
 }
 
 impl Dialect {
@@ -439,6 +458,9 @@ impl Dialect {
             ("existing_sale_refs", Some(self.existing_sale_refs)),
             ("usage_by_day", Some(self.usage_by_day)),
             ("avt_sale_days", Some(self.avt_sale_days)),
+            ("claim_relay", Some(self.claim_relay)),
+            ("notify_events", self.notify_events),
+            ("claim_deliveries", Some(self.claim_deliveries)),
         ]
     }
 }
@@ -519,12 +541,21 @@ pub trait Exec: Send {
 pub struct SqlTx<E> {
     exec: E,
     tenant: TenantId,
+    /// Events held until the commit ([`SqlTx::flush_events`]).
+    events: Vec<crate::NewEvent>,
+    /// Audit records held until the commit.
+    audit: Vec<crate::NewAudit>,
 }
 
 impl<E: Exec> SqlTx<E> {
     /// The port for `tenant` over `exec` (which is inside a transaction).
     pub fn new(exec: E, tenant: TenantId) -> Self {
-        Self { exec, tenant }
+        Self {
+            exec,
+            tenant,
+            events: Vec::new(),
+            audit: Vec::new(),
+        }
     }
 }
 

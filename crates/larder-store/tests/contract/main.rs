@@ -39,10 +39,12 @@ macro_rules! contract {
 }
 
 mod analytics;
+mod audit;
 mod auth;
 mod avt;
 mod catalog;
 mod corrections;
+mod events;
 mod idempotency;
 mod inventory;
 mod menu;
@@ -55,6 +57,7 @@ mod tenancy;
 mod transfers;
 mod units;
 mod waste;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -10,12 +10,12 @@ use larder_store::sql::{Dialect, placeholders};
 
 /// Statements that may be `None` on one backend: `set_user` (only PostgreSQL's row-level
 /// security needs it).
-const OPTIONAL: [&str; 1] = ["set_user"];
+const OPTIONAL: [&str; 2] = ["set_user", "notify_events"];
 
 /// The SQL a backend may run outside its dialect: readiness, operator commands, migration
 /// bookkeeping and test databases, none of them a port method. (Transaction control such as
 /// `BEGIN`, `SAVEPOINT` and `COMMIT`, and `PRAGMA`s, are not port SQL and not listed.)
-const ALLOWED: [(&str, &str); 10] = [
+const ALLOWED: [(&str, &str); 14] = [
     ("larder-store-sqlite/src/lib.rs", "SELECT 1"),
     (
         "larder-store-sqlite/src/lib.rs",
@@ -46,6 +46,24 @@ const ALLOWED: [(&str, &str); 10] = [
     (
         "larder-store-postgres/src/lib.rs",
         "SELECT larder_tenant_ids()",
+    ),
+    // The webhook dispatcher's work list (ADR 027).
+    (
+        "larder-store-postgres/src/lib.rs",
+        "SELECT larder_webhook_tenants()",
+    ),
+    (
+        "larder-store-sqlite/src/lib.rs",
+        "SELECT DISTINCT tenant_id FROM webhooks WHERE active = 1 ORDER BY tenant_id",
+    ),
+    // The relay's work list across tenants (ADR 025), beside the operator's tenant list.
+    (
+        "larder-store-postgres/src/lib.rs",
+        "SELECT larder_unrelayed_tenants()",
+    ),
+    (
+        "larder-store-sqlite/src/lib.rs",
+        "SELECT h.tenant_id FROM event_heads h LEFT JOIN outbox_relay r ON r.tenant_id = h.tenant_id WHERE h.event_seq > COALESCE(r.relayed_seq, 0) ORDER BY h.tenant_id",
     ),
     (
         "larder-store-postgres/src/testing.rs",
@@ -425,6 +443,9 @@ fn every_port_method_has_a_contract_test() {
         "sales",
         "analytics",
         "procurement",
+        "events",
+        "audit",
+        "webhooks",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
         // A file may also have a directory of parts (tenancy: storage areas).

@@ -69,9 +69,10 @@ pub(crate) async fn confirm_sign_up(
 pub(crate) async fn login(
     State(s): State<AppState>,
     jar: CookieJar,
+    crate::extract::Meta(meta): crate::extract::Meta,
     ApiJson(cmd): ApiJson<LoginCommand>,
 ) -> ApiResult<Response> {
-    let pair = s.app.login(cmd).await?;
+    let pair = s.app.login(cmd, meta).await?;
     let jar = cookies::with_refresh(jar, &pair.refresh_token, s.cookie_secure);
     Ok((jar, Json(pair)).into_response())
 }

@@ -2,15 +2,18 @@
 //! handlers (`utoipa-axum`); this module mounts them and serves the document.
 
 mod analytics;
+mod audit;
 mod auth;
 mod catalog;
 mod catalog_csv;
 mod corrections;
+mod events;
 mod inventory;
 mod menu;
 mod procurement;
 pub(crate) mod sales;
 mod tenancy;
+mod webhooks;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -38,6 +41,9 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "sales", description = "Sales and theoretical depletion"),
         (name = "reports", description = "Usage and menu mix"),
         (name = "procurement", description = "Suppliers, their items and prices, purchase orders and reorder suggestions"),
+        (name = "events", description = "Domain events: read after a sequence number, or live as server-sent events"),
+        (name = "audit", description = "The hash-chained audit log (owners and admins)"),
+        (name = "webhooks", description = "Subscriptions to events, signed per Standard Webhooks, with their delivery log (owners and admins)"),
     )
 )]
 pub struct ApiDoc;
@@ -76,6 +82,9 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(corrections::router())
         .merge(inventory::transfers::router())
         .merge(inventory::counts::router())
+        .merge(events::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

@@ -276,5 +276,5 @@ async fn dashboard(
             })
             .collect();
     }
-    render(&page)
+    render(&page).map(super::with_script)
 }

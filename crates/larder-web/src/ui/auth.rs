@@ -108,10 +108,11 @@ async fn login(
     _: LoginAttempt,
     State(s): State<AppState>,
     jar: CookieJar,
+    crate::extract::Meta(meta): crate::extract::Meta,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let result = match login_command(&f) {
-        Ok(cmd) => s.app.login(cmd).await,
+        Ok(cmd) => s.app.login(cmd, meta).await,
         Err(e) => Err(e),
     };
     match result {

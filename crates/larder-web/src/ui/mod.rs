@@ -7,6 +7,7 @@
 //! parsing, the SVG [`chart`]s and the lines pages' [`scan`] box.
 
 mod analytics;
+mod audit;
 mod auth;
 mod catalog;
 mod catalog_csv;
@@ -21,6 +22,7 @@ mod sales;
 mod scan;
 pub(crate) mod session;
 mod tenancy;
+mod webhooks;
 
 use axum::Router;
 
@@ -55,6 +57,25 @@ pub(crate) fn with_script(mut res: axum::response::Response) -> axum::response::
 /// used.
 const HTMX: &str = include_str!("../../assets/htmx.min.js");
 
+/// The script that keeps a page's `data-live` parts current from the event stream (its
+/// contract is at the top of the file, and in ADR 025).
+const LIVE_JS: &str = include_str!("../../assets/live.js");
+
+async fn live_js() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        LIVE_JS,
+    )
+        .into_response()
+}
+
 async fn htmx() -> axum::response::Response {
     use axum::response::IntoResponse;
     (
@@ -73,6 +94,7 @@ async fn htmx() -> axum::response::Response {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/htmx.min.js", axum::routing::get(htmx))
+        .route("/assets/live.js", axum::routing::get(live_js))
         .merge(auth::router())
         .merge(analytics::router())
         .merge(catalog::router())
@@ -86,4 +108,6 @@ pub fn router() -> Router<AppState> {
         .merge(inventory::transfers::router())
         .merge(inventory::counts::router())
         .merge(scan::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
 }

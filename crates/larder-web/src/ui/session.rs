@@ -71,7 +71,7 @@ impl FromRequestParts<AppState> for Session {
         if let Some(access) = jar.get(ACCESS_COOKIE).map(|c| c.value().to_owned())
             && let Ok(p) = state.app.authenticate(&access).await
         {
-            return Ok(Session(p));
+            return Ok(Session(p.with_request(crate::extract::request_meta(parts))));
         }
         if let Some(token) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned())
             && let Ok(pair) = state.app.refresh(&token).await

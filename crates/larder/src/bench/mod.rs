@@ -11,6 +11,7 @@
 //! exits 0 (the bench measures), a failure (lost writes, a crash) exits 1.
 
 mod child;
+mod events;
 mod http;
 mod import;
 mod limits;
@@ -230,6 +231,7 @@ struct BackendRun {
     import_process: Option<import::AsProcess>,
     procurement: Option<procurement::Procurement>,
     stock_ops: Option<stock_ops::StockOps>,
+    events: Option<events::Events>,
     failures: Vec<String>,
 }
 
@@ -435,6 +437,11 @@ async fn backend(db: &Db, config: &Config, dir: &Path, opts: &Options) -> Backen
         Err(e) => run
             .failures
             .push(format!("{name} import as a process: {e:#}")),
+    }
+    eprintln!("bench: {name}: events relayed and streamed live");
+    match events::run(&db.config(config, dir.join("events"))).await {
+        Ok(r) => run.events = Some(r),
+        Err(e) => run.failures.push(format!("{name} events: {e:#}")),
     }
     eprintln!("bench: {name}: purchasing, valuation and stock operations over the demo");
     match procurement::run(&db.config(config, dir.join("procurement"))).await {

@@ -673,6 +673,51 @@ pub(super) fn render(r: &Report) -> String {
             num(approve95.zip(commit_ms).map(|(a, c)| a / c), 0),
         ));
     }
+    md.push_str(&format!(
+        "\n## Events: the outbox, the relay and live streams\n\n\
+         In process, on a fresh tenant: 2,000 hand adjustments written one at a time through \
+         the use cases (each records its movement, two events and an audit record in its \
+         transaction), then relayed to RabbitMQ at 127.0.0.1:5672 with publisher confirms \
+         (`App::relay_events`, 500 a batch); then the router served on a local port with \
+         {clients} clients on `GET /api/v1/events/stream`: 200 adjustments one every 20 ms \
+         (*live*: from each `POST`'s answer to the event's arrival at each client), and 1,000 \
+         adjustments from 4 clients as fast as they go (*fan-out*: events received by the \
+         {clients} clients together per second; *reached*: the fewest clients any of those \
+         events reached).\n\n\
+         | backend | backlog written (adjustments/s) | events relayed | relayed/s | live p50 (ms) | live p99 (ms) | fan-out (events/s) | reached |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        clients = super::events::SSE_CLIENTS,
+    ));
+    for b in &runs {
+        let e = b.events.as_ref();
+        let pct = |q: f64| {
+            num(
+                e.and_then(|e| super::procurement::percentile(&e.live_ms, q)),
+                1,
+            )
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            b.name,
+            num(e.map(|e| e.backlog_adjustments_per_s), 0),
+            e.map_or_else(|| "n/a".to_owned(), |e| e.relayed.to_string()),
+            e.and_then(|e| e.relayed_per_s)
+                .map_or_else(|| "n/a".to_owned(), int),
+            pct(50.0),
+            pct(99.0),
+            num(e.map(|e| e.fanout_per_s), 0),
+            e.map_or_else(
+                || "n/a".to_owned(),
+                |e| format!("{} of {}", e.burst_fewest, super::events::SSE_CLIENTS)
+            ),
+        ));
+        if let Some(note) = e.and_then(|e| e.relay_note.as_ref()) {
+            md.push_str(&format!(
+                "\n{}: the relay was not measured ({note}).\n",
+                b.name
+            ));
+        }
+    }
     md
 }
 

@@ -133,6 +133,49 @@ async fn a_manager_logs_in_on_a_phone_and_sees_the_dashboard() {
     .unwrap();
     shoot(&c, "dashboard-stock-value-phone").await;
 
+    // Live: a delivery booked elsewhere (here, through the API) shows on the open dashboard
+    // without a reload, through the event stream (ADR 025).
+    let total_before = text_of(&c, "stock-value-total").await;
+    let table_before = text_of(&c, "stock-table").await;
+    let opened: String = {
+        let mut state = String::new();
+        for _ in 0..50 {
+            state = c
+                .execute("return document.body.dataset.live || '';", vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if state == "open" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        state
+    };
+    assert_eq!(opened, "open", "the dashboard's event stream did not open");
+    assert_eq!(
+        app.adjust(&t, &rice, "1000", "receipt").await.status(),
+        StatusCode::CREATED
+    );
+    let total_after = text_until(&c, "stock-value-total", |t| t != total_before).await;
+    assert_ne!(
+        total_after, total_before,
+        "the stock value did not update live"
+    );
+    let table_after = text_until(&c, "stock-table", |t| t != table_before).await;
+    assert!(table_after.contains("6 kg"), "{table_after}");
+    let updates = c
+        .execute("return document.body.dataset.liveUpdates || '0';", vec![])
+        .await
+        .unwrap();
+    assert_ne!(updates.as_str(), Some("0"));
+    assert!(
+        c.current_url().await.unwrap().as_str().ends_with('/'),
+        "no navigation happened"
+    );
+
     // The item page is one tap away.
     c.find(Locator::LinkText("Okra"))
         .await
@@ -946,6 +989,8 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         ("menu", "/menu".to_owned()),
         ("menu-item-form", "/menu-items/new".to_owned()),
         ("members", "/members".to_owned()),
+        ("audit", "/audit?verify=1".to_owned()),
+        ("webhooks", "/webhooks".to_owned()),
     ];
     for (width, height, label) in [(390, 844, "phone"), (1366, 900, "laptop")] {
         c.set_window_size(width, height).await.unwrap();
@@ -962,6 +1007,15 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
             shoot(&c, &format!("{name}-{label}")).await;
         }
     }
+    // The audit log lists what was just done, and its chain verifies.
+    c.goto(&format!("{base}/audit?verify=1")).await.unwrap();
+    let chain = text_of(&c, "chain-state").await;
+    assert!(chain.starts_with("Chain intact"), "{chain}");
+    let log = text_of(&c, "audit-log").await;
+    assert!(
+        log.contains("catalog.item_created") && log.contains("auth.login"),
+        "{log}"
+    );
 
     // The checklist is gone once a sale is recorded.
     app.sell(&t, "Pilau plate", "1", "2026-11-30T12:00:00Z")

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 52] = [
+const NO_LOCATION_DATA: [(&str, &str); 62] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -78,6 +78,23 @@ const NO_LOCATION_DATA: [(&str, &str); 52] = [
     // An item's amounts and barcodes belong to the item, not to a location.
     ("post", "/api/v1/items/{id}/amount"),
     ("get", "/api/v1/barcodes/resolve"),
+    // The audit log and webhooks are for owners and admins, who see every location (a member
+    // limited to some is a manager or staff: 403).
+    ("get", "/api/v1/audit-log"),
+    ("get", "/api/v1/audit-log/verify"),
+    ("get", "/api/v1/webhooks"),
+    ("post", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks/{id}"),
+    ("put", "/api/v1/webhooks/{id}"),
+    ("post", "/api/v1/webhooks/{id}/rotate-secret"),
+    ("get", "/api/v1/webhooks/{id}/deliveries"),
+    (
+        "post",
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay",
+    ),
+    // The live stream reads through the same filter as `GET /events` (checked below); its
+    // own tests are in events.rs (it never ends, so it cannot be read whole here).
+    ("get", "/api/v1/events/stream"),
 ];
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -311,6 +328,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             format!("/avt?location_id={brixton}&{period}"),
             brixton.clone(),
         ),
+        ("/events", "/events?limit=500".to_owned(), brixton.clone()),
     ] {
         cover("get", template);
         let res = app.get(&format!("/api/v1{url}"), &m).await;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod audit;
 mod auth;
 mod avt;
 mod browser;
@@ -14,6 +15,7 @@ mod corrections;
 mod counts;
 mod demo;
 mod editing;
+mod events;
 mod hardening;
 mod inventory;
 mod isolation;
@@ -28,3 +30,4 @@ mod ui;
 mod ui_editing;
 mod units;
 mod waste;
+mod webhooks;
