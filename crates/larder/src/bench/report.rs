@@ -699,13 +699,13 @@ pub(super) fn render(r: &Report) -> String {
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             b.name,
-            num(e.map(|e| e.backlog_adjustments_per_s), 0),
-            e.map_or_else(|| "n/a".to_owned(), |e| e.relayed.to_string()),
+            e.map_or_else(|| "n/a".to_owned(), |e| int(e.backlog_adjustments_per_s)),
+            e.map_or_else(|| "n/a".to_owned(), |e| int(e.relayed as f64)),
             e.and_then(|e| e.relayed_per_s)
                 .map_or_else(|| "n/a".to_owned(), int),
             pct(50.0),
             pct(99.0),
-            num(e.map(|e| e.fanout_per_s), 0),
+            e.map_or_else(|| "n/a".to_owned(), |e| int(e.fanout_per_s)),
             e.map_or_else(
                 || "n/a".to_owned(),
                 |e| format!("{} of {}", e.burst_fewest, super::events::SSE_CLIENTS)
