@@ -333,6 +333,13 @@ impl App {
     /// Storage errors (a broken chain is a result, not an error).
     pub async fn verify_audit_chain(&self, tenant: TenantId) -> Result<ChainState, AppError> {
         let t = tenant.to_string();
+        // The head first: records appended while the chain is walked come after it and are
+        // left for the next walk.
+        let head = run_tenant(self.db(), tenant, Mode::Read, |tx| {
+            Box::pin(async move { tx.audit_head().await })
+        })
+        .await?;
+        let (head_seq, head_hash) = head.unwrap_or((0, larder_core::audit::GENESIS.to_vec()));
         let mut v = Verifier::default();
         let mut after = 0;
         let mut broken: Option<Broken> = None;
@@ -342,7 +349,7 @@ impl App {
             })
             .await?;
             let n = rows.len();
-            for r in &rows {
+            for r in rows.iter().take_while(|r| r.seq <= head_seq) {
                 let (id, actor) = (r.id.to_string(), r.actor.map(|a| a.to_string()));
                 let fields = AuditFields {
                     seq: r.seq,
@@ -362,16 +369,12 @@ impl App {
                     break;
                 }
             }
-            if broken.is_some() || n < CHAIN_PAGE as usize {
+            let past_head = rows.last().is_some_and(|r| r.seq >= head_seq);
+            if broken.is_some() || n < CHAIN_PAGE as usize || past_head {
                 break;
             }
             after = rows.last().map_or(after, |r| r.seq);
         }
-        let head = run_tenant(self.db(), tenant, Mode::Read, |tx| {
-            Box::pin(async move { tx.audit_head().await })
-        })
-        .await?;
-        let (head_seq, head_hash) = head.unwrap_or((0, larder_core::audit::GENESIS.to_vec()));
         let verified = v.verified();
         let (broken, broken_seq) = match broken {
             Some(b) => {

@@ -757,7 +757,7 @@ impl App {
             // Each tenant the person belongs to learns of the failed attempt on them; no
             // actor: the password did not prove who tried.
             for m in &memberships {
-                crate::audit::append(
+                if let Err(e) = crate::audit::append(
                     self,
                     m.tenant_id,
                     None,
@@ -766,7 +766,10 @@ impl App {
                     Some(user.id.to_string()),
                     serde_json::json!({ "user_id": user.id, "reason": "wrong password" }),
                 )
-                .await?;
+                .await
+                {
+                    tracing::error!(error = %e, "could not audit a failed login");
+                }
             }
             return Err(denied());
         }
@@ -782,7 +785,7 @@ impl App {
         let pair = self
             .issue(membership.tenant_id, user.id, membership.role, family)
             .await?;
-        crate::audit::append(
+        if let Err(e) = crate::audit::append(
             self,
             membership.tenant_id,
             Some(user.id),
@@ -791,7 +794,10 @@ impl App {
             Some(user.id.to_string()),
             serde_json::json!({ "user_id": user.id, "session": family, "second_factor": mfa }),
         )
-        .await?;
+        .await
+        {
+            tracing::error!(error = %e, "could not audit a login");
+        }
         if mfa {
             self.mark_family_verified(membership.tenant_id, family)
                 .await?;

@@ -357,13 +357,16 @@ pub struct EventBatch {
     pub last_seq: i64,
 }
 
-/// What a reader must hold to see events of a context.
+/// What a reader must hold to see events of a context. A count's events carry book stock
+/// and variances, which a blind count hides from its counters: only those who approve counts
+/// see them.
 fn permission_for(event_type: &str) -> Permission {
     match event_type.split_once('.').map_or("", |(c, _)| c) {
         "catalog" => Permission::CatalogRead,
         "menu" => Permission::RecipesRead,
         "sales" => Permission::SalesRead,
         "purchasing" => Permission::PurchaseOrdersRead,
+        "counts" => Permission::CountsApprove,
         _ => Permission::InventoryRead,
     }
 }
@@ -371,8 +374,10 @@ fn permission_for(event_type: &str) -> Permission {
 impl App {
     /// The events of `p`'s tenant after sequence number `after` that `p` may see and `filter`
     /// keeps, at most `limit` (1..=500) looked at: those of the contexts `p` may read
-    /// (catalog, menu, sales, purchasing need their read permission; the rest
-    /// `inventory.read`), at the locations `p` may see or tenant-wide.
+    /// (catalog, menu, sales, purchasing need their read permission, counts
+    /// `counts.approve`, the rest `inventory.read`); a member limited to some locations sees
+    /// only events at those locations (not the tenant-wide ones, some of which name what
+    /// happened elsewhere: an invoice, a count line).
     ///
     /// # Errors
     /// 403 without `inventory.read`; 422 on `limit`; 404 on a location `p` may not see.
@@ -407,11 +412,16 @@ impl App {
                 let last_seq = rows.last().map_or(after.max(0), |r| r.seq);
                 let mut data = Vec::new();
                 for r in rows {
-                    let shown = r.location_id.is_none_or(|l| {
-                        filter.location_id.is_none_or(|f| f == l)
-                            && allowed.as_ref().is_none_or(|a| a.contains(&l))
-                    }) && (filter.types.is_empty()
-                        || filter.types.iter().any(|t| t.as_str() == r.event_type))
+                    let located = match (r.location_id, &allowed) {
+                        (Some(l), Some(a)) => a.contains(&l),
+                        (None, Some(_)) => false,
+                        (_, None) => true,
+                    };
+                    let shown = located
+                        && r.location_id
+                            .is_none_or(|l| filter.location_id.is_none_or(|f| f == l))
+                        && (filter.types.is_empty()
+                            || filter.types.iter().any(|t| t.as_str() == r.event_type))
                         && p.require(permission_for(&r.event_type)).is_ok();
                     if shown {
                         data.push(Envelope::from_row(p.tenant_id, r)?);
@@ -462,20 +472,34 @@ impl App {
     ) -> Result<usize, AppError> {
         let batch = batch.clamp(1, MAX_EVENTS);
         let mut published = 0;
+        let mut failed = None;
         for tenant in self.db().unrelayed_tenants().await? {
             loop {
                 let n = if self.db().backend() == "postgres" {
-                    self.relay_held(tenant, publisher.clone(), batch).await?
+                    self.relay_held(tenant, publisher.clone(), batch).await
                 } else {
-                    self.relay_unheld(tenant, publisher.as_ref(), batch).await?
+                    self.relay_unheld(tenant, publisher.as_ref(), batch).await
                 };
-                published += n;
-                if n < batch as usize {
-                    break;
+                match n {
+                    Ok(n) => {
+                        published += n;
+                        if n < batch as usize {
+                            break;
+                        }
+                    }
+                    // One tenant's failure (a refused message) does not hold up the others.
+                    Err(e) => {
+                        tracing::warn!(tenant_id = %tenant, error = %e, "relaying a tenant's events failed");
+                        failed = Some(e);
+                        break;
+                    }
                 }
             }
         }
-        Ok(published)
+        match failed {
+            Some(e) if published == 0 => Err(e),
+            _ => Ok(published),
+        }
     }
 
     async fn relay_held(
@@ -498,10 +522,7 @@ impl App {
                 let Some(last) = events.last().map(|e| e.seq) else {
                     return Ok(0);
                 };
-                publisher
-                    .publish(&events)
-                    .await
-                    .map_err(AppError::Unavailable)?;
+                publish(publisher.as_ref(), &events).await?;
                 tx.set_relayed(last).await?;
                 Ok(events.len())
             })
@@ -535,15 +556,27 @@ impl App {
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(0);
         };
-        publisher
-            .publish(&events)
-            .await
-            .map_err(AppError::Unavailable)?;
+        publish(publisher, &events).await?;
         run_tenant(self.db(), tenant, Mode::Write, move |tx| {
             Box::pin(async move { tx.set_relayed(last).await })
         })
         .await?;
         Ok(events.len())
+    }
+}
+
+/// How long one batch may take to publish and be confirmed before the relay gives up on it
+/// (a broker that accepts connections but blocks publishers, say).
+pub const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn publish(publisher: &dyn Publisher, events: &[Envelope]) -> Result<(), AppError> {
+    match tokio::time::timeout(PUBLISH_TIMEOUT, publisher.publish(events)).await {
+        Ok(r) => r.map_err(AppError::Unavailable),
+        Err(_) => Err(AppError::Unavailable(format!(
+            "the broker did not take {} event(s) in {} s",
+            events.len(),
+            PUBLISH_TIMEOUT.as_secs()
+        ))),
     }
 }
 

@@ -293,6 +293,18 @@ pub fn signed_headers(
     ])
 }
 
+/// Webhooks are managed by owners and admins in person: an API key (even with
+/// `members.manage`) could otherwise subscribe to events of contexts its scopes cannot read.
+fn require_manager(p: &Principal) -> Result<(), AppError> {
+    p.require(Permission::MembersManage)?;
+    if p.scopes.is_some() {
+        return Err(AppError::Forbidden(
+            "webhooks are managed by owners and admins in person, not with an API key",
+        ));
+    }
+    Ok(())
+}
+
 impl App {
     /// Subscribes to events from now on (earlier events are not delivered).
     ///
@@ -305,7 +317,7 @@ impl App {
         p: Principal,
         cmd: WebhookCommand,
     ) -> Result<WebhookWithSecret, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let url = check_url(&cmd.url, self.webhook_private_targets)?;
         let types = check_types(cmd.event_types.as_deref())?;
         let secret = new_secret()?;
@@ -371,7 +383,7 @@ impl App {
     /// # Errors
     /// 403 without `members.manage`.
     pub async fn list_webhooks(&self, p: Principal) -> Result<Vec<Webhook>, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let now = Utc::now();
         let rows = run_tenant(self.db(), p.tenant_id, Mode::Read, |tx| {
             Box::pin(async move { tx.list_webhooks().await })
@@ -385,7 +397,7 @@ impl App {
     /// # Errors
     /// 403 without `members.manage`; 404.
     pub async fn get_webhook(&self, p: Principal, id: Uuid) -> Result<Webhook, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let row = run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { tx.get_webhook(id).await })
         })
@@ -407,7 +419,7 @@ impl App {
         cmd: WebhookCommand,
         if_match: Option<i64>,
     ) -> Result<Webhook, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let url = check_url(&cmd.url, self.webhook_private_targets)?;
         let types = check_types(cmd.event_types.as_deref())?;
         let now = Utc::now();
@@ -472,7 +484,7 @@ impl App {
         p: Principal,
         id: Uuid,
     ) -> Result<WebhookWithSecret, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let secret = new_secret()?;
         let now = Utc::now();
         let s = secret.clone();
@@ -516,7 +528,7 @@ impl App {
         id: Uuid,
         q: page::PageQuery,
     ) -> Result<DeliveryPage, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let limit = page::limit(q.limit)?;
         let before = match &q.cursor {
             Some(c) => Some(
@@ -557,7 +569,7 @@ impl App {
         webhook: Uuid,
         delivery: Uuid,
     ) -> Result<Delivery, AppError> {
-        p.require(Permission::MembersManage)?;
+        require_manager(&p)?;
         let now = Utc::now();
         let d = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {

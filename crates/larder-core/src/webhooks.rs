@@ -80,7 +80,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xfe00) == 0xfc00
         || (s[0] & 0xffc0) == 0xfe80
         || (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x0064 && s[1] == 0xff9b))
+        || (s[0] == 0x0064 && s[1] == 0xff9b)
+        // 6to4 and IPv4-compatible addresses embed an IPv4 address that may be private.
+        || s[0] == 0x2002
+        || s[..6].iter().all(|x| *x == 0))
 }
 
 #[cfg(test)]
@@ -119,6 +122,9 @@ mod tests {
             "::ffff:10.1.2.3",
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
+            "::10.0.0.1",
         ] {
             assert!(!is_public(ip(s)), "{s} must be refused");
         }

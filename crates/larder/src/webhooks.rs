@@ -60,6 +60,8 @@ impl HttpSender {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(PublicOnly { allow_private }))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the target itself, past the resolver's check.
+            .no_proxy()
             .timeout(SEND_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .build()?;

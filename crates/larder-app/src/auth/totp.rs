@@ -249,7 +249,9 @@ impl App {
         })
         .await?;
         self.mark_session_verified(p).await?;
-        crate::audit::append(
+        // Two-factor state is the person's, outside the tenant's transaction: the record
+        // follows the change, and failing to write it must not hide the recovery codes.
+        if let Err(e) = crate::audit::append(
             self,
             p.tenant_id,
             Some(p.user_id),
@@ -258,7 +260,10 @@ impl App {
             Some(p.user_id.to_string()),
             serde_json::json!({ "user_id": p.user_id }),
         )
-        .await?;
+        .await
+        {
+            tracing::error!(error = %e, "could not audit enabling two-factor authentication");
+        }
         Ok(RecoveryCodes {
             recovery_codes: codes,
         })
@@ -282,7 +287,7 @@ impl App {
         })
         .await?;
         self.sessions.invalidate_all();
-        crate::audit::append(
+        if let Err(e) = crate::audit::append(
             self,
             p.tenant_id,
             Some(p.user_id),
@@ -291,7 +296,10 @@ impl App {
             Some(p.user_id.to_string()),
             serde_json::json!({ "user_id": p.user_id }),
         )
-        .await?;
+        .await
+        {
+            tracing::error!(error = %e, "could not audit disabling two-factor authentication");
+        }
         Ok(())
     }
 
