@@ -209,10 +209,10 @@ impl From<AuditRow> for AuditEntry {
 pub struct AuditQuery {
     /// By this person.
     pub actor: Option<UserId>,
-    /// Actions starting with this (`auth.`, `catalog.item_`).
+    /// Actions starting with this (`auth.`, `catalog.item_`), at most 100 characters.
     #[param(max_length = 100)]
     pub action: Option<String>,
-    /// On this target id.
+    /// On this target id, at most 100 characters.
     #[param(max_length = 100)]
     pub target_id: Option<String>,
     /// At or after.
@@ -279,6 +279,11 @@ impl App {
     pub async fn audit_log(&self, p: Principal, q: AuditQuery) -> Result<AuditPage, AppError> {
         require_owner_or_admin(&p)?;
         let limit = page::limit(q.limit)?;
+        for (field, v) in [("action", &q.action), ("target_id", &q.target_id)] {
+            if v.as_ref().is_some_and(|v| v.chars().count() > 100) {
+                return Err(AppError::invalid(field, "must be at most 100 characters"));
+            }
+        }
         if let (Some(f), Some(t)) = (q.from, q.to)
             && f > t
         {

@@ -49,8 +49,8 @@ pub struct Envelope {
     pub actor: Option<UserId>,
     /// The envelope's schema version ([`SCHEMA_VERSION`]).
     pub schema_version: i32,
-    /// The event's data: the resource as the API answers it.
-    #[schema(value_type = Object)]
+    /// The event's data: the resource as the API answers it (an object, a list, or null
+    /// for an answer without a body).
     pub data: serde_json::Value,
 }
 
@@ -327,6 +327,13 @@ impl EventQuery {
     /// # Errors
     /// 422 on `type` naming an unknown event type.
     pub fn filter(&self) -> Result<EventFilter, AppError> {
+        if self
+            .types
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > 2000)
+        {
+            return Err(AppError::invalid("type", "must be at most 2000 characters"));
+        }
         let mut types = Vec::new();
         for t in self.types.iter().flat_map(|s| s.split(',')) {
             let t = t.trim();

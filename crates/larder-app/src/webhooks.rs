@@ -183,10 +183,10 @@ fn view(w: &WebhookRow, now: DateTime<Utc>) -> Webhook {
 /// 422 on `url`.
 pub fn check_url(raw: &str, allow_private: bool) -> Result<String, AppError> {
     let bad = |why: &str| AppError::invalid("url", why.to_owned());
-    let raw = raw.trim();
-    if raw.len() > 2000 {
+    if raw.chars().count() > 2000 {
         return Err(bad("must be at most 2000 characters"));
     }
+    let raw = raw.trim();
     let url = url::Url::parse(raw).map_err(|e| bad(&format!("is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("must be an http or https URL"));
@@ -214,6 +214,12 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<String, AppError> {
 }
 
 fn check_types(types: Option<&[String]>) -> Result<String, AppError> {
+    if types.is_some_and(|t| t.len() > 100) {
+        return Err(AppError::invalid(
+            "event_types",
+            "must list at most 100 types",
+        ));
+    }
     let mut out: Vec<&str> = Vec::new();
     for (i, t) in types.unwrap_or_default().iter().enumerate() {
         let t = t.trim();
