@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::error::Conflicts;
 use crate::events::{Envelope, EventType};
 use crate::page;
 use crate::{App, AppError, Principal};
@@ -243,12 +244,33 @@ fn new_secret() -> Result<String, AppError> {
     ))
 }
 
-/// What the audit log keeps of a subscription (never its secret).
-fn audit_view(w: &WebhookRow) -> serde_json::Value {
-    json!({
+/// The webhooks' unique constraints, by the field a client writes.
+const CONFLICTS: Conflicts = Conflicts(&[("webhooks_url", "url")]);
+
+/// A storage error of a subscription's write: a taken URL is a 409 on `url`, a version that
+/// moved on meanwhile a 412.
+fn stored(e: larder_store::StoreError) -> AppError {
+    match e {
+        larder_store::StoreError::Conflict { constraint } if constraint == "webhooks_version" => {
+            AppError::PreconditionFailed("webhook")
+        }
+        other => CONFLICTS.name(other.into()),
+    }
+}
+
+/// Records `action` on a subscription in the audit log: what it keeps of it (never its
+/// secret).
+async fn audit(
+    tx: &mut dyn larder_store::TenantTx,
+    p: &Principal,
+    action: &str,
+    w: &WebhookRow,
+) -> Result<(), AppError> {
+    let kept = json!({
         "id": w.id, "url": w.url, "event_types": w.event_types, "active": w.active,
         "disabled_reason": w.disabled_reason, "version": w.version,
-    })
+    });
+    crate::audit::record_by(tx, p, action, "webhook", Some(w.id.to_string()), &kept).await
 }
 
 /// Where deliveries are sent: an HTTP client that posts a body with headers and answers the
@@ -359,21 +381,8 @@ impl App {
                 }
                 let mut row = row;
                 row.cursor_seq = tx.event_head().await?;
-                tx.insert_webhook(&row).await.map_err(|e| match e {
-                    larder_store::StoreError::Conflict { .. } => {
-                        AppError::conflict("url", "a webhook to this URL exists already")
-                    }
-                    other => other.into(),
-                })?;
-                crate::audit::record_by(
-                    tx,
-                    &p,
-                    "webhooks.webhook_created",
-                    "webhook",
-                    Some(row.id.to_string()),
-                    &audit_view(&row),
-                )
-                .await?;
+                tx.insert_webhook(&row).await.map_err(stored)?;
+                audit(tx, &p, "webhooks.webhook_created", &row).await?;
                 Ok(row)
             })
         })
@@ -452,26 +461,8 @@ impl App {
                 w.active = active;
                 w.updated_at = now;
                 w.version += 1;
-                tx.update_webhook(&w).await.map_err(|e| match e {
-                    larder_store::StoreError::Conflict { constraint }
-                        if constraint == "webhooks_url" =>
-                    {
-                        AppError::conflict("url", "a webhook to this URL exists already")
-                    }
-                    larder_store::StoreError::Conflict { .. } => {
-                        AppError::PreconditionFailed("webhook")
-                    }
-                    other => other.into(),
-                })?;
-                crate::audit::record_by(
-                    tx,
-                    &p,
-                    "webhooks.webhook_updated",
-                    "webhook",
-                    Some(w.id.to_string()),
-                    &audit_view(&w),
-                )
-                .await?;
+                tx.update_webhook(&w).await.map_err(stored)?;
+                audit(tx, &p, "webhooks.webhook_updated", &w).await?;
                 Ok(w)
             })
         })
@@ -504,16 +495,8 @@ impl App {
                 w.previous_until = Some(now + PREVIOUS_SECRET_LASTS);
                 w.updated_at = now;
                 w.version += 1;
-                tx.update_webhook(&w).await?;
-                crate::audit::record_by(
-                    tx,
-                    &p,
-                    "webhooks.secret_rotated",
-                    "webhook",
-                    Some(w.id.to_string()),
-                    &audit_view(&w),
-                )
-                .await?;
+                tx.update_webhook(&w).await.map_err(stored)?;
+                audit(tx, &p, "webhooks.secret_rotated", &w).await?;
                 Ok::<_, AppError>(w)
             })
         })
