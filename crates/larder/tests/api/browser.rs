@@ -973,6 +973,19 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         .as_str()
         .unwrap()
         .to_owned();
+    let webhook = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&t.token),
+            &json!({"url": "https://hooks.example.com/larder/inventory", "event_types": ["inventory.stock_changed", "purchasing.goods_received"], "description": "Stock to the POS"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let pages = [
         ("dashboard", "/".to_owned()),
         ("locations", "/locations".to_owned()),
@@ -991,6 +1004,7 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         ("members", "/members".to_owned()),
         ("audit", "/audit?verify=1".to_owned()),
         ("webhooks", "/webhooks".to_owned()),
+        ("webhook", format!("/webhooks/{webhook}")),
     ];
     for (width, height, label) in [(390, 844, "phone"), (1366, 900, "laptop")] {
         c.set_window_size(width, height).await.unwrap();
