@@ -4,6 +4,7 @@
 //! command, and runs inside one transaction of the principal's tenant. One module per bounded
 //! context, named as in every other layer.
 
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;

@@ -55,12 +55,14 @@ pub enum Permission {
     PurchaseOrdersApprove,
     /// `counts.approve`: approve a stock count, posting its count adjustments.
     CountsApprove,
+    /// `alerts.manage`: create, change and switch off alert rules, and check them at once.
+    AlertsManage,
 }
 
 impl Permission {
     /// Every scope. An API key's scopes are stored by name, and [`Scopes`] holds them as bits
     /// in this order: new scopes go at the end.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::TenantManage,
         Permission::MembersManage,
         Permission::CatalogRead,
@@ -76,6 +78,7 @@ impl Permission {
         Permission::PurchaseOrdersWrite,
         Permission::PurchaseOrdersApprove,
         Permission::CountsApprove,
+        Permission::AlertsManage,
     ];
 
     /// The wire spelling.
@@ -96,6 +99,7 @@ impl Permission {
             Permission::PurchaseOrdersWrite => "purchase_orders.write",
             Permission::PurchaseOrdersApprove => "purchase_orders.approve",
             Permission::CountsApprove => "counts.approve",
+            Permission::AlertsManage => "alerts.manage",
         }
     }
 }

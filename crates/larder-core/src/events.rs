@@ -100,6 +100,12 @@ event_types! {
     GoodsReceived => "purchasing.goods_received", "A goods receipt put stock into lots.";
     InvoiceRecorded => "purchasing.invoice_recorded", "A supplier invoice was recorded and matched.";
     InvoicesImported => "purchasing.invoices_imported", "Supplier invoices were imported from a file.";
+    AlertRuleCreated => "alerts.rule_created", "An alert rule was created.";
+    AlertRuleUpdated => "alerts.rule_updated", "An alert rule's threshold, location or switch changed.";
+    AlertRaised => "alerts.alert_raised", "A rule's condition appeared (one case: an item, a lot, an order...): an alert was raised and its members notified.";
+    AlertResolved => "alerts.alert_resolved", "An alert's condition cleared: it was resolved.";
+    NotificationsRead => "alerts.notifications_read", "A member marked notifications read.";
+    AlertPreferencesSet => "alerts.preferences_set", "A member changed how they hear of alerts (channels, quiet hours, digest time).";
 }
 
 impl EventType {

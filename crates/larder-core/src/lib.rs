@@ -5,6 +5,7 @@
 //! into ingredient usage and cost ([`menu`]) or a stock level into flags ([`inventory`]) live here
 //! so both storage backends and every interface share them.
 
+pub mod alerts;
 pub mod amount;
 pub mod audit;
 pub mod auth;

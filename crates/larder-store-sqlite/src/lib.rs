@@ -473,6 +473,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn alert_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.select_tenants(
+            "SELECT tenant_id FROM alert_rules WHERE enabled = 1
+             UNION
+             SELECT tenant_id FROM notifications
+              WHERE emailed_at IS NULL AND email_due_at IS NOT NULL
+             ORDER BY 1",
+        )
+        .await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.read(Box::new(move |conn| {

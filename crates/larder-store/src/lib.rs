@@ -12,6 +12,7 @@
 //! backends is a [`sql::Dialect`]. `docs/adr/005-adding-a-context.md` lists the files a new
 //! context touches.
 
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
@@ -34,6 +35,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use larder_core::TenantId;
 
+pub use alerts::*;
 pub use analytics::*;
 pub use audit::*;
 pub use auth::*;
@@ -142,6 +144,12 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] on a database failure.
     async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// The tenants with an alert rule switched on or a notification email due (the alert
+    /// loop's work list).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    async fn alert_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 }
 
 fn done<T, E>(
@@ -237,6 +245,7 @@ pub trait TenantTx:
     + EventTx
     + AuditTx
     + WebhookTx
+    + AlertTx
 {
 }
 
@@ -259,11 +268,13 @@ impl<T> TenantTx for T where
         + EventTx
         + AuditTx
         + WebhookTx
+        + AlertTx
 {
 }
 
 /// The port traits, for calling their methods on a `dyn TenantTx`.
 pub mod prelude {
+    pub use crate::AlertTx;
     pub use crate::AuditTx;
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;

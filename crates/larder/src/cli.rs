@@ -380,6 +380,7 @@ async fn serve(
         );
         tokio::spawn(crate::webhooks::dispatch(app.clone(), sender))
     };
+    let alerts = tokio::spawn(crate::alerts::run(app.clone()));
     let router = larder_web::router(AppState::new(app, !args.insecure_cookies));
     tracing::info!(%local, backend = store.backend(), "serving");
     let host = if local.ip().is_loopback() {
@@ -399,6 +400,7 @@ async fn serve(
         r.abort();
     }
     webhooks.abort();
+    alerts.abort();
     store.close().await;
     Ok(())
 }

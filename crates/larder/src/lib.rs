@@ -1,6 +1,7 @@
 //! The `larder` binary as a library: configuration, store selection, and the subcommands.
 //! `main.rs` only parses arguments and calls [`cli::run`].
 
+pub mod alerts;
 pub mod amqp;
 pub mod bench;
 pub mod cli;

@@ -14,6 +14,7 @@
 //! thousandths and millionths). A backend converts at its edge; the statements never see the
 //! difference. See `docs/adr/006-sql-written-once.md`.
 
+mod alerts;
 mod analytics;
 mod audit;
 mod auth;

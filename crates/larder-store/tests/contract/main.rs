@@ -38,6 +38,7 @@ macro_rules! contract {
     };
 }
 
+mod alerts;
 mod analytics;
 mod audit;
 mod auth;

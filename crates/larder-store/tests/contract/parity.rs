@@ -15,7 +15,7 @@ const OPTIONAL: [&str; 2] = ["set_user", "notify_events"];
 /// The SQL a backend may run outside its dialect: readiness, operator commands, migration
 /// bookkeeping and test databases, none of them a port method. (Transaction control such as
 /// `BEGIN`, `SAVEPOINT` and `COMMIT`, and `PRAGMA`s, are not port SQL and not listed.)
-const ALLOWED: [(&str, &str); 14] = [
+const ALLOWED: [(&str, &str); 16] = [
     ("larder-store-sqlite/src/lib.rs", "SELECT 1"),
     (
         "larder-store-sqlite/src/lib.rs",
@@ -46,6 +46,19 @@ const ALLOWED: [(&str, &str); 14] = [
     (
         "larder-store-postgres/src/lib.rs",
         "SELECT larder_tenant_ids()",
+    ),
+    // The alert loop's work list (ADR 028).
+    (
+        "larder-store-postgres/src/lib.rs",
+        "SELECT larder_alert_tenants()",
+    ),
+    (
+        "larder-store-sqlite/src/lib.rs",
+        "SELECT tenant_id FROM alert_rules WHERE enabled = 1
+             UNION
+             SELECT tenant_id FROM notifications
+              WHERE emailed_at IS NULL AND email_due_at IS NOT NULL
+             ORDER BY 1",
     ),
     // The webhook dispatcher's work list (ADR 027).
     (
@@ -446,6 +459,7 @@ fn every_port_method_has_a_contract_test() {
         "events",
         "audit",
         "webhooks",
+        "alerts",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
         // A file may also have a directory of parts (tenancy: storage areas).

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Each context owns its router and the OpenAPI paths of its
 //! handlers (`utoipa-axum`); this module mounts them and serves the document.
 
+mod alerts;
 mod analytics;
 mod audit;
 mod auth;
@@ -43,6 +44,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "procurement", description = "Suppliers, their items and prices, purchase orders and reorder suggestions"),
         (name = "events", description = "Domain events: read after a sequence number, or live as server-sent events"),
         (name = "audit", description = "The hash-chained audit log (owners and admins)"),
+        (name = "alerts", description = "Alert rules, the alerts they raise and resolve, each member's notification centre and preferences"),
         (name = "webhooks", description = "Subscriptions to events, signed per Standard Webhooks, with their delivery log (owners and admins)"),
     )
 )]
@@ -85,6 +87,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(alerts::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

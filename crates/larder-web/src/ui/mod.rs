@@ -6,6 +6,7 @@
 //! tokens), the page [`error`]s, the [`format`] helpers, the editing pages' shared [`forms`]
 //! parsing, the SVG [`chart`]s and the lines pages' [`scan`] box.
 
+mod alerts;
 mod analytics;
 mod audit;
 mod auth;
@@ -110,4 +111,5 @@ pub fn router() -> Router<AppState> {
         .merge(scan::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(alerts::router())
 }
