@@ -168,6 +168,10 @@ struct DashboardPage {
     stock_value: Option<(String, &'static str)>,
     /// Stock value by category, largest first.
     value_by_category: Vec<(String, String)>,
+    /// Open alerts the caller may see (at most 200 counted), and their unread notifications.
+    alerts_open: usize,
+    /// See `alerts_open`.
+    unread: i64,
 }
 
 /// Sale names listed in the "sales without a recipe" note; the count covers them all.
@@ -229,6 +233,8 @@ impl DashboardPage {
             reports: d.reports,
             stock_value: None,
             value_by_category: Vec::new(),
+            alerts_open: 0,
+            unread: 0,
         }
     }
 }
@@ -245,6 +251,19 @@ async fn dashboard(
     let n = Numbers::of(&settings);
     let mut page = DashboardPage::new(d, &n, settings.week_start);
     page.checklist = checklist(&s, p).await?;
+    page.alerts_open = s
+        .app
+        .list_alerts(
+            p,
+            larder_app::alerts::AlertQuery {
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
+        .await?
+        .data
+        .len();
+    page.unread = s.app.unread_notifications(p).await?;
     if p.require(larder_core::auth::Permission::ReportsRead)
         .is_ok()
     {

@@ -1005,7 +1005,30 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         ("audit", "/audit?verify=1".to_owned()),
         ("webhooks", "/webhooks".to_owned()),
         ("webhook", format!("/webhooks/{webhook}")),
+        ("notifications", "/notifications".to_owned()),
+        ("alerts", "/alerts".to_owned()),
+        ("notification-preferences", "/notifications/preferences".to_owned()),
     ];
+    // An alert to show: saffron below its reorder point, with a rule for lots too.
+    let saffron = app.create_item(&t, "Saffron threads", "g", "4.50").await;
+    let res = app
+        .put(
+            &format!("/api/v1/items/{saffron}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "50", "reorder_point": "20"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for rule in [
+        json!({"kind": "below_reorder_point"}),
+        json!({"kind": "lot_expiring", "days": 2}),
+        json!({"kind": "waste_over_value", "value": "25.00", "location_id": t.location_id}),
+    ] {
+        let res = app.post("/api/v1/alert-rules", Some(&t.token), &rule).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = app.post("/api/v1/alerts/check", Some(&t.token), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
     for (width, height, label) in [(390, 844, "phone"), (1366, 900, "laptop")] {
         c.set_window_size(width, height).await.unwrap();
         for (name, path) in &pages {
@@ -1021,6 +1044,30 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
             shoot(&c, &format!("{name}-{label}")).await;
         }
     }
+    // The notification centre counts a new alert live, without a reload.
+    c.goto(&format!("{base}/notifications")).await.unwrap();
+    let before = text_of(&c, "unread-count").await;
+    c.wait()
+        .for_element(Locator::Css("body[data-live='open']"))
+        .await
+        .unwrap();
+    let rice_low = app.create_item(&t, "Cardamom pods", "g", "0.05").await;
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice_low}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "500", "reorder_point": "100"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.post("/api/v1/alerts/check", Some(&t.token), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = text_until(&c, "unread-count", |s| s != before).await;
+    assert_eq!(
+        after.parse::<i64>().unwrap(),
+        before.parse::<i64>().unwrap() + 1,
+        "one more unread"
+    );
     // The audit log lists what was just done, and its chain verifies.
     c.goto(&format!("{base}/audit?verify=1")).await.unwrap();
     let chain = text_of(&c, "chain-state").await;
