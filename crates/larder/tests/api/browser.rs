@@ -1007,7 +1007,10 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         ("webhook", format!("/webhooks/{webhook}")),
         ("notifications", "/notifications".to_owned()),
         ("alerts", "/alerts".to_owned()),
-        ("notification-preferences", "/notifications/preferences".to_owned()),
+        (
+            "notification-preferences",
+            "/notifications/preferences".to_owned(),
+        ),
     ];
     // An alert to show: saffron below its reorder point, with a rule for lots too.
     let saffron = app.create_item(&t, "Saffron threads", "g", "4.50").await;
@@ -1027,7 +1030,9 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         let res = app.post("/api/v1/alert-rules", Some(&t.token), &rule).await;
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    let res = app.post("/api/v1/alerts/check", Some(&t.token), &json!({})).await;
+    let res = app
+        .post("/api/v1/alerts/check", Some(&t.token), &json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     for (width, height, label) in [(390, 844, "phone"), (1366, 900, "laptop")] {
         c.set_window_size(width, height).await.unwrap();
@@ -1051,16 +1056,18 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
         .for_element(Locator::Css("body[data-live='open']"))
         .await
         .unwrap();
-    let rice_low = app.create_item(&t, "Cardamom pods", "g", "0.05").await;
+    let cardamom = app.create_item(&t, "Cardamom pods", "g", "0.05").await;
     let res = app
         .put(
-            &format!("/api/v1/items/{rice_low}/par-levels/{}", t.location_id),
+            &format!("/api/v1/items/{cardamom}/par-levels/{}", t.location_id),
             &t.token,
             &json!({"par_level": "500", "reorder_point": "100"}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.post("/api/v1/alerts/check", Some(&t.token), &json!({})).await;
+    let res = app
+        .post("/api/v1/alerts/check", Some(&t.token), &json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let after = text_until(&c, "unread-count", |s| s != before).await;
     assert_eq!(
