@@ -342,6 +342,25 @@ fn rule_view(r: &AlertRuleRow) -> AlertRule {
     }
 }
 
+/// A rule of every location (of a kind that has one) is for members who see every location: a
+/// member limited to some names one of theirs.
+async fn require_unlimited(
+    tx: &mut dyn TenantTx,
+    p: &Principal,
+    kind: AlertKind,
+) -> Result<(), AppError> {
+    if let LocationScope::Member(u) = p.locations
+        && kind.has_location()
+        && tx.member_locations(u).await?.is_some()
+    {
+        return Err(AppError::invalid(
+            "location_id",
+            "is required of a member limited to some locations: name one of yours",
+        ));
+    }
+    Ok(())
+}
+
 /// What a member must hold to hear of an alert of `kind` (as for the events behind it:
 /// orders and prices need `purchase_orders.read`, counts `counts.approve`).
 fn permission_for(kind: &str) -> Permission {
@@ -776,7 +795,8 @@ impl App {
     /// first rule and adds none.
     ///
     /// # Errors
-    /// 403 without `alerts.manage`; 422 on `kind`, `location_id` (for a tenant-wide kind),
+    /// 403 without `alerts.manage`; 422 on `kind`, `location_id` (given for a tenant-wide kind,
+    /// or missing from a member limited to some locations),
     /// `days`, `value` or `percent`; 404 on a location `p` may not see or that does not
     /// exist; 409 on `kind` at 200 rules.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
@@ -820,6 +840,8 @@ impl App {
                         tx.get_location(l)
                             .await?
                             .ok_or(AppError::NotFound("location"))?;
+                    } else {
+                        require_unlimited(tx, &p, kind).await?;
                     }
                     if tx.list_alert_rules().await?.len() >= MAX_RULES {
                         return Err(AppError::conflict(
@@ -905,6 +927,8 @@ impl App {
                     tx.get_location(l)
                         .await?
                         .ok_or(AppError::NotFound("location"))?;
+                } else {
+                    require_unlimited(tx, &p, kind).await?;
                 }
                 row.location_id = cmd.location_id;
                 row.threshold = threshold;

@@ -1244,6 +1244,121 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 
+    // Alerts: Peckham's rules, alerts and notifications stay out of sight, and a limited
+    // manager's rules watch their own locations.
+    for at in [&brixton, &peckham] {
+        let res = app
+            .put(
+                &format!("/api/v1/items/{item}/par-levels/{at}"),
+                &t.token,
+                &json!({"par_level": "100", "reorder_point": "50"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    cover("post", "/alert-rules");
+    for (body, status) in [
+        (
+            json!({"kind": "lot_expiring", "days": 1, "location_id": peckham}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"kind": "lot_expiring", "days": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"kind": "lot_expiring", "days": 1, "location_id": brixton}),
+            StatusCode::CREATED,
+        ),
+    ] {
+        let res = app.post("/api/v1/alert-rules", Some(&m), &body).await;
+        assert_eq!(res.status(), status, "{body}");
+    }
+    let peckham_rule = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/alert-rules",
+                Some(&t.token),
+                &json!({"kind": "waste_over_value", "value": "1", "location_id": peckham}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let res = app
+        .post(
+            "/api/v1/alert-rules",
+            Some(&t.token),
+            &json!({"kind": "below_reorder_point"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    cover("post", "/alerts/check");
+    let res = app.post("/api/v1/alerts/check", Some(&m), &json!({})).await;
+    assert_eq!(
+        json_of(res).await["raised"],
+        2,
+        "saffron is low at both sites"
+    );
+    cover("get", "/alert-rules");
+    let body = app
+        .get("/api/v1/alert-rules", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(leaks(&body), Vec::<String>::new(), "{body}");
+    assert!(body.contains("below_reorder_point") && body.contains(&brixton));
+    cover("get", "/alert-rules/{id}");
+    cover("put", "/alert-rules/{id}");
+    let res = app
+        .get(&format!("/api/v1/alert-rules/{peckham_rule}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .put(
+            &format!("/api/v1/alert-rules/{peckham_rule}"),
+            &m,
+            &json!({"kind": "waste_over_value", "value": "5", "location_id": brixton}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/alerts");
+    let res = app
+        .get(&format!("/api/v1/alerts?location_id={peckham}"), &m)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = app.get("/api/v1/alerts", &m).await.text().await.unwrap();
+    assert_eq!(leaks(&body), Vec::<String>::new(), "{body}");
+    assert!(body.contains("Saffron at Brixton"), "{body}");
+    cover("get", "/notifications");
+    cover("get", "/notifications/unread-count");
+    cover("post", "/notifications/read");
+    let body = app
+        .get("/api/v1/notifications", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(leaks(&body), Vec::<String>::new(), "{body}");
+    let unread = json_of(app.get("/api/v1/notifications/unread-count", &m).await).await;
+    assert_eq!(unread["unread"], 1, "only Brixton's");
+    let res = app
+        .post(
+            "/api/v1/notifications/read",
+            Some(&m),
+            &json!({"all": true}),
+        )
+        .await;
+    assert_eq!(json_of(res).await["unread"], 0);
+    cover("get", "/notification-preferences");
+    cover("put", "/notification-preferences");
+    let prefs = json_of(app.get("/api/v1/notification-preferences", &m).await).await;
+    let res = app
+        .put("/api/v1/notification-preferences", &m, &prefs)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
     // Lifting the limit shows Peckham from the next request.
     let res = app
         .put(
