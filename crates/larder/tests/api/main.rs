@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod avt;
+mod broker_outage;
 mod browser;
 mod catalog;
 mod catalog_csv;
