@@ -496,7 +496,7 @@ impl App {
                     }
                     // One tenant's failure (a refused message) does not hold up the others.
                     Err(e) => {
-                        tracing::warn!(tenant_id = %tenant, error = %e, "relaying a tenant's events failed");
+                        tracing::warn!(tenant_id = %tenant, error = ?e, "relaying a tenant's events failed");
                         failed = Some(e);
                         break;
                     }

@@ -21,10 +21,16 @@ use tokio::sync::Mutex;
 
 /// The topic exchange every event is published to.
 pub const EXCHANGE: &str = "larder.events";
-/// How long connecting, or the broker's confirms of one batch, may take.
+/// How long connecting (up to a channel in confirm mode and the exchange declared), or
+/// publishing one batch until the broker has confirmed all of it, may take.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing a connection whose batch failed may take before it is dropped instead.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Events relayed per transaction.
 const RELAY_BATCH: u32 = 200;
+/// The longest the relay waits between attempts while the broker is down: after the broker
+/// returns, its events start moving within this (plus one attempt's time).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// A connection to the broker, made when first needed and again after it breaks.
 pub struct AmqpPublisher {
@@ -44,10 +50,14 @@ impl AmqpPublisher {
     }
 
     async fn connect(&self) -> Result<(Connection, Channel), String> {
-        let connect = Connection::connect(&self.url, ConnectionProperties::default());
-        let conn = tokio::time::timeout(BROKER_TIMEOUT, connect)
+        tokio::time::timeout(BROKER_TIMEOUT, self.open())
             .await
             .map_err(|_| "connecting to the broker timed out".to_owned())?
+    }
+
+    async fn open(&self) -> Result<(Connection, Channel), String> {
+        let conn = Connection::connect(&self.url, ConnectionProperties::default())
+            .await
             .map_err(|e| format!("cannot connect to the broker: {e}"))?;
         let channel = conn
             .create_channel()
@@ -95,9 +105,8 @@ impl AmqpPublisher {
             confirms.push((e.id, confirm));
         }
         for (id, confirm) in confirms {
-            let answer = tokio::time::timeout(BROKER_TIMEOUT, confirm)
+            let answer = confirm
                 .await
-                .map_err(|_| format!("the broker did not confirm event {id} in time"))?
                 .map_err(|err| format!("the broker's confirm of event {id} failed: {err}"))?;
             if !answer.is_ack() {
                 return Err(format!("the broker refused event {id}"));
@@ -121,11 +130,24 @@ impl Publisher for AmqpPublisher {
         let Some((_, channel)) = link.as_ref() else {
             return Err("no channel to the broker".into());
         };
-        let sent = Self::send(channel, events).await;
+        let sent = tokio::time::timeout(BROKER_TIMEOUT, Self::send(channel, events))
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "the broker did not confirm {} event(s) in {} s",
+                    events.len(),
+                    BROKER_TIMEOUT.as_secs()
+                ))
+            });
         if sent.is_err() {
-            // Start afresh next time: the channel may be broken or half-way through.
+            // Start afresh next time: the channel may be broken or half-way through. Closing
+            // is bounded: when the connection broke while the batch was being written, lapin
+            // may not have marked it broken yet, and `close` then waits for a `Close-Ok` that
+            // never comes (the outage test of issue 10 saw the relay stall on it until the
+            // app's 30 s publish timeout, holding every tenant's events back).
             if let Some((conn, _)) = link.take() {
-                let _ = conn.close(200, "reconnecting".into()).await;
+                let close = conn.close(200, "reconnecting".into());
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
             }
         }
         sent
@@ -134,7 +156,7 @@ impl Publisher for AmqpPublisher {
 
 /// Relays events to `publisher` until the process stops: after every commit that wrote events
 /// (the store's signal, from any process on PostgreSQL) and every 5 seconds. While the broker
-/// is down, retries with a backoff from 1 to 30 seconds; requests never wait for it.
+/// is down, retries with a backoff from 1 second to [`MAX_BACKOFF`]; requests never wait for it.
 pub async fn relay(app: App, publisher: Arc<dyn Publisher>) {
     let mut wakes = app.event_wakes();
     let mut backoff = Duration::from_secs(1);
@@ -147,9 +169,9 @@ pub async fn relay(app: App, publisher: Arc<dyn Publisher>) {
                 backoff = Duration::from_secs(1);
             }
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "relaying events failed; they wait in the outbox");
+                tracing::warn!(error = ?e, retry_in = ?backoff, "relaying events failed; they wait in the outbox");
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
             }
         }

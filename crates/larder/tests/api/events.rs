@@ -26,13 +26,13 @@ both!(
     the_relay_publishes_every_event_to_rabbitmq_once_the_broker_is_back,
 );
 
-const RABBITMQ: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+pub(crate) const RABBITMQ: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap_or_else(|e| panic!("json: {e}"))
 }
 
-async fn events(app: &TestApp, t: &Tenant, query: &str) -> Value {
+pub(crate) async fn events(app: &TestApp, t: &Tenant, query: &str) -> Value {
     let res = app.get(&format!("/api/v1/events{query}"), &t.token).await;
     let status = res.status();
     let body = json_of(res).await;
@@ -365,12 +365,12 @@ async fn events_are_isolated_between_tenants_and_filtered_by_location(app: TestA
 
 /// Whether RabbitMQ tests may be skipped here: only with `LARDER_SKIP_RABBITMQ=1`, never in
 /// CI (`.ci/run` unsets it).
-fn rabbitmq_skipped() -> bool {
+pub(crate) fn rabbitmq_skipped() -> bool {
     std::env::var("LARDER_SKIP_RABBITMQ").is_ok_and(|v| v == "1")
 }
 
 /// A queue bound to every event of `tenant` on the events exchange.
-async fn tenant_queue(tenant: &str) -> (lapin::Connection, lapin::Channel, String) {
+pub(crate) async fn tenant_queue(tenant: &str) -> (lapin::Connection, lapin::Channel, String) {
     use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
     use lapin::types::FieldTable;
     let conn = lapin::Connection::connect(RABBITMQ, lapin::ConnectionProperties::default())
@@ -422,6 +422,16 @@ async fn consume_until(
     queue: &str,
     want: &BTreeSet<String>,
 ) -> Vec<(String, String)> {
+    consume_until_within(ch, queue, want, Duration::from_secs(20)).await
+}
+
+/// As [`consume_until`], failing when no message arrives for `idle`.
+pub(crate) async fn consume_until_within(
+    ch: &lapin::Channel,
+    queue: &str,
+    want: &BTreeSet<String>,
+    idle: Duration,
+) -> Vec<(String, String)> {
     use futures::StreamExt;
     use lapin::options::{BasicAckOptions, BasicConsumeOptions};
     let mut consumer = ch
@@ -436,11 +446,11 @@ async fn consume_until(
     let mut got = Vec::new();
     let mut seen = BTreeSet::new();
     while !want.is_subset(&seen) {
-        let d = tokio::time::timeout(Duration::from_secs(20), consumer.next())
+        let d = tokio::time::timeout(idle, consumer.next())
             .await
             .unwrap_or_else(|_| {
                 panic!(
-                    "only {} of {} events reached RabbitMQ in 20 s",
+                    "only {} of {} events reached RabbitMQ, then none for {idle:?}",
                     seen.len(),
                     want.len()
                 )

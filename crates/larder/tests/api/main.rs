@@ -9,6 +9,7 @@ mod alerts;
 mod audit;
 mod auth;
 mod avt;
+mod broker_outage;
 mod browser;
 mod catalog;
 mod catalog_csv;
