@@ -14,6 +14,7 @@ pub mod events;
 pub mod gs1;
 pub mod ids;
 pub mod inventory;
+pub mod mail;
 pub mod menu;
 pub mod procurement;
 pub mod rational;

@@ -62,6 +62,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/20261208000008_avt.sql")),
         M::up(include_str!("../migrations/20261209000001_events.sql")),
         M::up(include_str!("../migrations/20261209000002_webhooks.sql")),
+        M::up(include_str!("../migrations/20261210000002_mail.sql")),
     ]
 }
 

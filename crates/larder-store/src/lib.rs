@@ -21,6 +21,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;
+pub mod mail;
 pub mod menu;
 pub mod procurement;
 pub mod sales;
@@ -43,6 +44,7 @@ pub use error::StoreError;
 pub use events::*;
 pub use idempotency::*;
 pub use inventory::*;
+pub use mail::*;
 pub use menu::*;
 pub use procurement::*;
 pub use sales::*;
@@ -142,6 +144,11 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] on a database failure.
     async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// The tenants with mail pending (the mail sender's work list, ADR 028).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    async fn mail_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 }
 
 fn done<T, E>(
@@ -237,6 +244,7 @@ pub trait TenantTx:
     + EventTx
     + AuditTx
     + WebhookTx
+    + MailTx
 {
 }
 
@@ -259,6 +267,7 @@ impl<T> TenantTx for T where
         + EventTx
         + AuditTx
         + WebhookTx
+        + MailTx
 {
 }
 
@@ -268,6 +277,7 @@ pub mod prelude {
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;
     pub use crate::EventTx;
+    pub use crate::MailTx;
     pub use crate::WasteTx;
     pub use crate::WebhookTx;
     pub use crate::{
