@@ -9,6 +9,7 @@ mod catalog_csv;
 mod corrections;
 mod events;
 mod inventory;
+mod mail;
 mod menu;
 mod procurement;
 pub(crate) mod sales;
@@ -44,6 +45,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "events", description = "Domain events: read after a sequence number, or live as server-sent events"),
         (name = "audit", description = "The hash-chained audit log (owners and admins)"),
         (name = "webhooks", description = "Subscriptions to events, signed per Standard Webhooks, with their delivery log (owners and admins)"),
+        (name = "mail", description = "The delivery log of outgoing mail: alerts, digests and purchase orders emailed to suppliers (owners and admins)"),
     )
 )]
 pub struct ApiDoc;
@@ -85,6 +87,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(mail::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered
