@@ -16,6 +16,7 @@ mod error;
 mod format;
 mod forms;
 mod inventory;
+mod mail;
 mod menu;
 mod procurement;
 mod sales;
@@ -110,4 +111,5 @@ pub fn router() -> Router<AppState> {
         .merge(scan::router())
         .merge(audit::router())
         .merge(webhooks::router())
+        .merge(mail::router())
 }

@@ -1226,6 +1226,22 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
     .unwrap();
     shoot(&c, "purchase-order-emailed-390").await;
     let url = c.current_url().await.unwrap().to_string();
+    // The owner's mail log shows it waiting (no mail server here), and fits a phone.
+    c.goto(&format!("{base}/mail")).await.unwrap();
+    let log = text_of(&c, "mail-log").await;
+    assert!(
+        log.contains("orders@brakes.example") && log.contains("Pending"),
+        "{log}"
+    );
+    assert!(
+        overflow(&c).await <= 0,
+        "the mail log is wider than a phone"
+    );
+    assert!(
+        table_overflow(&c).await <= 0,
+        "the mail log's table is wider than a phone"
+    );
+    shoot(&c, "mail-log-390").await;
     c.set_window_size(1366, 900).await.unwrap();
     c.goto(&format!("{base}/purchase-orders")).await.unwrap();
     let list = text_of(&c, "purchase-orders").await;

@@ -633,4 +633,29 @@ async fn the_order_page_emails_a_sent_order_without_scripts() {
     let data = log["data"].as_array().unwrap();
     assert_eq!(data.len(), 1, "{log}");
     assert_eq!(data[0]["to"], json!(["orders@brakes.example"]));
+
+    // The owner's mail log page lists it (no sender runs here: pending); failed ones apart.
+    let html = web
+        .get(app.url("/mail"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"mail-log\""), "{html}");
+    assert!(
+        html.contains("orders@brakes.example") && html.contains("Purchase order PO-000002"),
+        "{html}"
+    );
+    assert!(html.contains("Pending"), "{html}");
+    let html = web
+        .get(app.url("/mail?status=failed"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No mail."), "{html}");
 }
