@@ -93,6 +93,7 @@ event_types! {
     PoSubmitted => "purchasing.po_submitted", "A purchase order was submitted for approval.";
     PoApproved => "purchasing.po_approved", "A purchase order was approved.";
     PoSent => "purchasing.po_sent", "A purchase order was sent to its supplier.";
+    PoEmailed => "purchasing.po_emailed", "A sent purchase order was queued to be emailed (with its PDF) to its supplier or the given addresses.";
     PoCancelled => "purchasing.po_cancelled", "A purchase order was cancelled.";
     PoClosed => "purchasing.po_closed", "A purchase order was closed short.";
     PastOrderRecorded => "purchasing.past_order_recorded", "A purchase order placed before Larder was recorded with its history.";

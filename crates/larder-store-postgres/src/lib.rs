@@ -284,6 +284,14 @@ impl Store for PgStore {
         Ok(ids.into_iter().map(TenantId::from_uuid).collect())
     }
 
+    async fn mail_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT larder_mail_tenants()")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(ids.into_iter().map(TenantId::from_uuid).collect())
+    }
+
     async fn unrelayed_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
         let ids: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT larder_unrelayed_tenants()")
             .fetch_all(&self.pool)

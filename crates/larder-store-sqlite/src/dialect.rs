@@ -67,4 +67,10 @@ pub static DIALECT: Dialect = Dialect {
          WHERE d.tenant_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2
            AND w.active = 1
          ORDER BY d.next_attempt_at, d.id LIMIT $3",
+    claim_mail: "SELECT id, recipients, subject, purpose, status, attempts, next_attempt_at,
+             last_error, last_attempt_at, sent_at, attachment_names, created_by, created_at,
+             text_body, html_body
+         FROM mail
+         WHERE tenant_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+         ORDER BY next_attempt_at, id LIMIT $3",
 };

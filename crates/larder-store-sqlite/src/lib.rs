@@ -484,6 +484,13 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn mail_tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        self.select_tenants(
+            "SELECT DISTINCT tenant_id FROM mail WHERE status = 'pending' ORDER BY tenant_id",
+        )
+        .await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.read(Box::new(move |conn| {

@@ -63,6 +63,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/20261209000001_events.sql")),
         M::up(include_str!("../migrations/20261209000002_webhooks.sql")),
         M::up(include_str!("../migrations/20261210000001_alerts.sql")),
+        M::up(include_str!("../migrations/20261210000002_mail.sql")),
     ]
 }
 

@@ -22,6 +22,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;
+pub mod mail;
 pub mod menu;
 pub mod procurement;
 pub mod sales;
@@ -45,6 +46,7 @@ pub use error::StoreError;
 pub use events::*;
 pub use idempotency::*;
 pub use inventory::*;
+pub use mail::*;
 pub use menu::*;
 pub use procurement::*;
 pub use sales::*;
@@ -150,6 +152,11 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] on a database failure.
     async fn alert_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// The tenants with mail pending (the mail sender's work list, ADR 029).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a database failure.
+    async fn mail_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 }
 
 fn done<T, E>(
@@ -246,6 +253,7 @@ pub trait TenantTx:
     + AuditTx
     + WebhookTx
     + AlertTx
+    + MailTx
 {
 }
 
@@ -269,6 +277,7 @@ impl<T> TenantTx for T where
         + AuditTx
         + WebhookTx
         + AlertTx
+        + MailTx
 {
 }
 
@@ -279,6 +288,7 @@ pub mod prelude {
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;
     pub use crate::EventTx;
+    pub use crate::MailTx;
     pub use crate::WasteTx;
     pub use crate::WebhookTx;
     pub use crate::{

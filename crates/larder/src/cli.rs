@@ -218,7 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let store = open_store(&config).await?;
             let app = build_app(&config, store)?;
-            serve(app, &args, &[], config.amqp_url.as_deref()).await?;
+            serve(app, &args, &[], &config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -306,13 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 load_in_child().await?;
                 let store = open_store(&config).await?;
                 let app = build_app(&config, store)?;
-                serve(
-                    app,
-                    &args.serve,
-                    &crate::demo::login_lines(),
-                    config.amqp_url.as_deref(),
-                )
-                .await?;
+                serve(app, &args.serve, &crate::demo::login_lines(), &config).await?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -358,8 +352,9 @@ async fn serve(
     app: larder_app::App,
     args: &ServeArgs,
     extra: &[String],
-    amqp_url: Option<&str>,
+    config: &Config,
 ) -> anyhow::Result<()> {
+    let mail_sender = crate::mail::sender(config)?;
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .context("bad --host or --port")?;
@@ -368,7 +363,7 @@ async fn serve(
         .with_context(|| format!("failed to listen on {addr}"))?;
     let local = listener.local_addr()?;
     let store = app.store().clone();
-    let relay = amqp_url.map(|url| {
+    let relay = config.amqp_url.as_deref().map(|url| {
         tracing::info!("relaying events to the broker");
         let publisher: std::sync::Arc<dyn larder_app::events::Publisher> =
             std::sync::Arc::new(crate::amqp::AmqpPublisher::new(url));
@@ -381,6 +376,10 @@ async fn serve(
         tokio::spawn(crate::webhooks::dispatch(app.clone(), sender))
     };
     let alerts = tokio::spawn(crate::alerts::run(app.clone()));
+    let mail = mail_sender.map(|sender| {
+        tracing::info!("sending mail through the SMTP server");
+        tokio::spawn(crate::mail::dispatch(app.clone(), sender))
+    });
     let router = larder_web::router(AppState::new(app, !args.insecure_cookies));
     tracing::info!(%local, backend = store.backend(), "serving");
     let host = if local.ip().is_loopback() {
@@ -401,6 +400,9 @@ async fn serve(
     }
     webhooks.abort();
     alerts.abort();
+    if let Some(m) = mail {
+        m.abort();
+    }
     store.close().await;
     Ok(())
 }

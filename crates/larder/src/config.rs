@@ -37,6 +37,15 @@ pub struct Config {
     /// network (server-side request forgery).
     #[arg(long, env = "LARDER_WEBHOOK_ALLOW_PRIVATE", global = true)]
     pub webhook_allow_private: bool,
+    /// The mail server Larder sends through (ADR 029): `smtp://host:25` in the clear,
+    /// `smtp://host:587?tls=required` with STARTTLS, `smtps://host:465` with TLS from the
+    /// start, `user:password@` to log in. Unset, mail is queued and waits (its delivery log
+    /// shows it pending).
+    #[arg(long, env = "LARDER_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Whom Larder's mail comes from, `Larder <larder@your.domain>`; needed with the SMTP URL.
+    #[arg(long, env = "LARDER_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,6 +55,8 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(redact))
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("amqp_url", &self.amqp_url.as_deref().map(redact))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -132,10 +143,10 @@ pub fn redact(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn cfg(url: Option<&str>) -> Config {
+    pub(crate) fn cfg(url: Option<&str>) -> Config {
         Config {
             data_dir: "d".into(),
             database_url: url.map(Into::into),
@@ -143,6 +154,8 @@ mod tests {
             jwt_secret: None,
             amqp_url: None,
             webhook_allow_private: false,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 
@@ -167,5 +180,12 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("unknown scheme 'mysql'"), "{err}");
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        let mut c = cfg(None);
+        c.smtp_url = Some("smtps://larder:mail-secret@smtp.example.com:465".into());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("mail-secret") && shown.contains("larder:***@"),
+            "{shown}"
+        );
     }
 }

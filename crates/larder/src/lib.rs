@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_replay;
 pub mod demo_stock;
+pub mod mail;
 pub mod pizza_demo;
 mod sales_import;
 pub mod telemetry;

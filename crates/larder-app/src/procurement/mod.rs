@@ -1,12 +1,14 @@
 //! procurement: the suppliers a tenant buys from (issue 8's first part). Suppliers are
 //! catalog data: `catalog.read` to see them, `catalog.write` to add and change them. Purchase
 //! orders, with their own scopes, are in [`purchase_orders`], reorder suggestions (which make
-//! draft purchase orders) in [`reorder`].
+//! draft purchase orders) in [`reorder`], emailing a sent order to its supplier in
+//! [`po_email`].
 
 pub mod goods_receipts;
 pub mod history;
 pub mod invoices;
 mod po_documents;
+pub mod po_email;
 pub mod purchase_orders;
 pub mod reorder;
 

@@ -23,6 +23,7 @@ mod corrections;
 mod events;
 mod idempotency;
 mod inventory;
+mod mail;
 mod menu;
 mod procurement;
 mod sales;
@@ -437,6 +438,12 @@ pub struct Dialect {
     /// previous_until; the event's seq, id, event_type, location_id, occurred_at,
     /// recorded_at, actor, schema_version, data.
     pub claim_deliveries: &'static str,
+    /// mail: `$1` tenant, `$2` now, `$3` limit. The pending messages due by `$2`, earliest
+    /// due first, claimed for the transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`): id,
+    /// recipients, subject, purpose, status, attempts, next_attempt_at, last_error,
+    /// last_attempt_at, sent_at, attachment_names, created_by, created_at, text_body,
+    /// html_body.
+    pub claim_mail: &'static str,
 }
 
 impl Dialect {
@@ -462,6 +469,7 @@ impl Dialect {
             ("claim_relay", Some(self.claim_relay)),
             ("notify_events", self.notify_events),
             ("claim_deliveries", Some(self.claim_deliveries)),
+            ("claim_mail", Some(self.claim_mail)),
         ]
     }
 }

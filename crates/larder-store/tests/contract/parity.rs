@@ -15,7 +15,7 @@ const OPTIONAL: [&str; 2] = ["set_user", "notify_events"];
 /// The SQL a backend may run outside its dialect: readiness, operator commands, migration
 /// bookkeeping and test databases, none of them a port method. (Transaction control such as
 /// `BEGIN`, `SAVEPOINT` and `COMMIT`, and `PRAGMA`s, are not port SQL and not listed.)
-const ALLOWED: [(&str, &str); 16] = [
+const ALLOWED: [(&str, &str); 18] = [
     ("larder-store-sqlite/src/lib.rs", "SELECT 1"),
     (
         "larder-store-sqlite/src/lib.rs",
@@ -68,6 +68,15 @@ const ALLOWED: [(&str, &str); 16] = [
     (
         "larder-store-sqlite/src/lib.rs",
         "SELECT DISTINCT tenant_id FROM webhooks WHERE active = 1 ORDER BY tenant_id",
+    ),
+    // The mail sender's work list (ADR 029).
+    (
+        "larder-store-postgres/src/lib.rs",
+        "SELECT larder_mail_tenants()",
+    ),
+    (
+        "larder-store-sqlite/src/lib.rs",
+        "SELECT DISTINCT tenant_id FROM mail WHERE status = 'pending' ORDER BY tenant_id",
     ),
     // The relay's work list across tenants (ADR 025), beside the operator's tenant list.
     (
@@ -460,6 +469,7 @@ fn every_port_method_has_a_contract_test() {
         "audit",
         "webhooks",
         "alerts",
+        "mail",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
         // A file may also have a directory of parts (tenancy: storage areas).

@@ -10,6 +10,7 @@ mod catalog_csv;
 mod corrections;
 mod events;
 mod inventory;
+mod mail;
 mod menu;
 mod procurement;
 pub(crate) mod sales;
@@ -46,6 +47,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "audit", description = "The hash-chained audit log (owners and admins)"),
         (name = "alerts", description = "Alert rules, the alerts they raise and resolve, each member's notification centre and preferences"),
         (name = "webhooks", description = "Subscriptions to events, signed per Standard Webhooks, with their delivery log (owners and admins)"),
+        (name = "mail", description = "The delivery log of outgoing mail: alerts, digests and purchase orders emailed to suppliers (owners and admins)"),
     )
 )]
 pub struct ApiDoc;
@@ -88,6 +90,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(webhooks::router())
         .merge(alerts::router())
+        .merge(mail::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

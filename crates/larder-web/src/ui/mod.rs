@@ -17,6 +17,7 @@ mod error;
 mod format;
 mod forms;
 mod inventory;
+mod mail;
 mod menu;
 mod procurement;
 mod sales;
@@ -112,4 +113,5 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(webhooks::router())
         .merge(alerts::router())
+        .merge(mail::router())
 }

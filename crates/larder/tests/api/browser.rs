@@ -1174,7 +1174,8 @@ async fn a_manager_adds_a_supplier_and_sees_its_packs_and_prices_on_a_phone() {
 
 /// A manager orders from a supplier on a phone: picks the supplier, then its item and packs in
 /// the form's rows, saves the draft, and submits, approves and sends it from the order's page,
-/// which then offers the PDF and CSV as sent; the list and the order at 1366 px.
+/// which then offers the PDF and CSV as sent and emails the order to the supplier; the list and
+/// the order at 1366 px.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone() {
     let Some(driver_bin) = driver_bin() else {
@@ -1187,7 +1188,8 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
         .post(
             "/api/v1/suppliers",
             Some(&t.token),
-            &json!({"name": "Brakes", "account_number": "BR-1042", "lead_time_days": 2}),
+            &json!({"name": "Brakes", "account_number": "BR-1042", "lead_time_days": 2,
+                    "email": "orders@brakes.example"}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -1261,7 +1263,39 @@ async fn a_manager_orders_submits_approves_and_sends_a_purchase_order_on_a_phone
     );
     assert!(table_overflow(&c).await <= 0);
     shoot(&c, "purchase-order-390").await;
+    // Emailed to the supplier's address, with a word for them.
+    fill(&c, "po-email-message", "Back door, before 10:00.").await;
+    click(&c, "#po-email-send").await;
+    let queued = text_until(&c, "po-emailed", |s| !s.is_empty()).await;
+    assert!(queued.contains("orders@brakes.example"), "{queued}");
+    assert!(
+        overflow(&c).await <= 0,
+        "the emailed page is wider than a phone"
+    );
+    c.execute(
+        "document.getElementById('po-emailed').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "purchase-order-emailed-390").await;
     let url = c.current_url().await.unwrap().to_string();
+    // The owner's mail log shows it waiting (no mail server here), and fits a phone.
+    c.goto(&format!("{base}/mail")).await.unwrap();
+    let log = text_of(&c, "mail-log").await;
+    assert!(
+        log.contains("orders@brakes.example") && log.contains("Pending"),
+        "{log}"
+    );
+    assert!(
+        overflow(&c).await <= 0,
+        "the mail log is wider than a phone"
+    );
+    assert!(
+        table_overflow(&c).await <= 0,
+        "the mail log's table is wider than a phone"
+    );
+    shoot(&c, "mail-log-390").await;
     c.set_window_size(1366, 900).await.unwrap();
     c.goto(&format!("{base}/purchase-orders")).await.unwrap();
     let list = text_of(&c, "purchase-orders").await;

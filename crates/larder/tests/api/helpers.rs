@@ -76,6 +76,8 @@ pub async fn spawn_app_with(backend: Backend, cookie_secure: bool) -> Option<Tes
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
         amqp_url: None,
         webhook_allow_private: true,
+        smtp_url: None,
+        mail_from: None,
     };
     let store = larder::open_store(&config).await.expect("open store");
     let app = larder::build_app(&config, store).expect("build app");

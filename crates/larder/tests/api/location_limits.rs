@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 62] = [
+const NO_LOCATION_DATA: [(&str, &str); 64] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -78,8 +78,8 @@ const NO_LOCATION_DATA: [(&str, &str); 62] = [
     // An item's amounts and barcodes belong to the item, not to a location.
     ("post", "/api/v1/items/{id}/amount"),
     ("get", "/api/v1/barcodes/resolve"),
-    // The audit log and webhooks are for owners and admins, who see every location (a member
-    // limited to some is a manager or staff: 403).
+    // The audit log, webhooks and the mail log are for owners and admins, who see every
+    // location (a member limited to some is a manager or staff: 403).
     ("get", "/api/v1/audit-log"),
     ("get", "/api/v1/audit-log/verify"),
     ("get", "/api/v1/webhooks"),
@@ -92,6 +92,8 @@ const NO_LOCATION_DATA: [(&str, &str); 62] = [
         "post",
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay",
     ),
+    ("get", "/api/v1/mail"),
+    ("get", "/api/v1/mail/{id}"),
     // The live stream reads through the same filter as `GET /events` (checked below); its
     // own tests are in events.rs (it never ends, so it cannot be read whole here).
     ("get", "/api/v1/events/stream"),
@@ -681,6 +683,25 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{kind}");
     }
+    // Emailing an order is its location's: Peckham's is not found for the manager.
+    cover("post", "/purchase-orders/{id}/email");
+    let to = json!({"to": ["orders@supplier.example"]});
+    let res = app
+        .post(
+            &format!("/api/v1/purchase-orders/{po_b}/email"),
+            Some(&m),
+            &to,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post(
+            &format!("/api/v1/purchase-orders/{po_b}/email"),
+            Some(&t.token),
+            &to,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
 
     // Reorder suggestions are a location's: the manager reads and orders for Brixton only.
     cover("get", "/reorder-suggestions");

@@ -22,6 +22,7 @@ mod hardening;
 mod inventory;
 mod isolation;
 mod location_limits;
+mod mail;
 mod ops;
 mod procurement;
 mod production;

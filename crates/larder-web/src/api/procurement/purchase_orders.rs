@@ -1,12 +1,13 @@
 //! procurement: `/purchase-orders` (issue 8, part 2; ADR 013): create (Idempotency-Key), list
 //! with filters and a cursor, read and edit a draft (`ETag` / `If-Match`), move it on
-//! (`submit`, `approve`, `send`, `cancel`, `close`, each at its `If-Match` version), and the
-//! documents it was sent as.
+//! (`submit`, `approve`, `send`, `cancel`, `close`, each at its `If-Match` version), the
+//! documents it was sent as, and emailing a sent order with its PDF (`email`, ADR 029).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use larder_app::procurement::po_email::PurchaseOrderEmailCommand;
 use larder_app::procurement::purchase_orders::{
     DocumentKind, PurchaseOrderCommand, PurchaseOrderQuery, PurchaseOrderReason,
 };
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_purchase_order))
         .routes(routes!(close_purchase_order))
         .routes(routes!(purchase_order_document))
+        .routes(routes!(email_purchase_order))
 }
 
 #[utoipa::path(post, path = "/purchase-orders", tag = "procurement", params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and writes nothing")), request_body = PurchaseOrderCommand, responses((status = 201, description = "Created as a draft, numbered next in the tenant, with its version as the ETag", body = larder_app::procurement::purchase_orders::PurchaseOrder)), security(("bearer" = [])))]
@@ -164,4 +166,17 @@ pub(crate) async fn purchase_order_document(
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+#[utoipa::path(post, path = "/purchase-orders/{id}/email", tag = "procurement", params(("id" = larder_core::PurchaseOrderId, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a repeat returns the first answer and queues nothing twice")), request_body = PurchaseOrderEmailCommand, responses((status = 201, description = "Queued: a mail to the supplier's email (or `to`) with the PDF the order was sent as, byte for byte; `Location` is the mail in the delivery log (`GET /mail/{id}`), where its sending shows", body = larder_app::procurement::po_email::PurchaseOrderEmailed), (status = 409, description = "The order has not been sent (no PDF was kept), or was cancelled", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "No address: the supplier has no email and `to` is empty; or an address mail cannot be sent to (`to[i]`)", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+pub(crate) async fn email_purchase_order(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<PurchaseOrderId>,
+    IdemKey(k): IdemKey,
+    ApiJson(cmd): ApiJson<PurchaseOrderEmailCommand>,
+) -> ApiResult<Response> {
+    let r = s.app.email_purchase_order(p, id, cmd, k).await?;
+    let location = format!("/api/v1/mail/{}", r.value.mail.id);
+    Ok(created(r, location))
 }

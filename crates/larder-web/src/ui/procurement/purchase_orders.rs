@@ -1,7 +1,8 @@
 //! Purchase order pages, phone first and without scripts: `/purchase-orders` (the orders by
 //! status), `/purchase-orders/new` (pick a supplier, then its items and packs in a fixed number
 //! of rows), `/purchase-orders/{id}` (lines, total, history, a button per allowed action,
-//! the sent documents), the actions' form posts and the documents' downloads.
+//! the sent documents, and once sent a form that emails the order with its PDF to the supplier),
+//! the actions' form posts and the documents' downloads.
 
 use askama::Template;
 use axum::Router;
@@ -10,11 +11,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use larder_app::AppError;
 use larder_app::procurement::SupplierItemQuery;
+use larder_app::procurement::po_email::PurchaseOrderEmailCommand;
 use larder_app::procurement::purchase_orders::{
     DocumentKind, PurchaseOrder, PurchaseOrderCommand, PurchaseOrderLineCommand, PurchaseOrderQuery,
 };
+use larder_app::{AppError, IdempotencyKey};
 use larder_core::auth::Permission;
 use larder_core::procurement::purchase_orders::{PoAction, PoStatus, approval_needs_scope};
 use larder_core::{LocationId, Money, Note, PurchaseOrderId, SupplierId, SupplierItemId};
@@ -27,12 +29,14 @@ use super::super::tenancy::with_status;
 use crate::AppState;
 
 /// `GET|POST /purchase-orders`, `GET /purchase-orders/new`, `GET /purchase-orders/{id}`,
-/// `POST /purchase-orders/{id}/{action}`, `GET /purchase-orders/{id}/documents/{kind}`.
+/// `POST /purchase-orders/{id}/email`, `POST /purchase-orders/{id}/{action}`,
+/// `GET /purchase-orders/{id}/documents/{kind}`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/purchase-orders", get(list).post(create))
         .route("/purchase-orders/new", get(new_form))
         .route("/purchase-orders/{id}", get(detail))
+        .route("/purchase-orders/{id}/email", post(email))
         .route("/purchase-orders/{id}/{action}", post(act))
         .route("/purchase-orders/{id}/documents/{kind}", get(document))
 }
@@ -426,6 +430,26 @@ struct DetailPage {
     documents: Vec<&'static str>,
     /// The three-way match: every discrepancy in words (empty: it matches).
     discrepancies: Vec<String>,
+    /// The email form, once the order is sent (for members who may write orders).
+    email: Option<EmailForm>,
+    /// Who the order was just queued to be emailed to.
+    emailed: Option<String>,
+}
+
+/// The "Email to supplier" form: what was typed (shown again after a refusal), the supplier's
+/// email as the default, and an idempotency key so a double submit queues one mail.
+struct EmailForm {
+    to: String,
+    message: String,
+    supplier_email: Option<String>,
+    key: String,
+}
+
+/// What a refused email form shows again.
+#[derive(Default)]
+struct EmailTyped {
+    to: String,
+    message: String,
 }
 
 /// A discrepancy of the three-way match in words, its item named by SKU and name.
@@ -482,6 +506,7 @@ async fn detail_page(
     p: larder_app::Principal,
     po: PurchaseOrder,
     error: Option<String>,
+    typed: EmailTyped,
 ) -> Result<DetailPage, PageError> {
     let me = s.app.me(p).await?;
     let settings = s.app.get_settings(p).await?;
@@ -547,6 +572,23 @@ async fn detail_page(
     } else {
         Vec::new()
     };
+    let email = if writable && !po.documents.is_empty() && po.status != PoStatus::Cancelled {
+        // The supplier's address as the default; a member who may not read suppliers still
+        // emails the order (to it by default, or to addresses they type).
+        let supplier_email = match s.app.get_supplier(p, po.supplier_id).await {
+            Ok(sup) => sup.email,
+            Err(AppError::Forbidden(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Some(EmailForm {
+            to: typed.to,
+            message: typed.message,
+            supplier_email,
+            key: uuid::Uuid::now_v7().to_string(),
+        })
+    } else {
+        None
+    };
     Ok(DetailPage {
         nav: "purchase-orders",
         tenant_name: me.tenant_name,
@@ -596,7 +638,15 @@ async fn detail_page(
                 .map(|d| discrepancy_text(d, &m))
                 .collect()
         },
+        email,
+        emailed: None,
     })
+}
+
+#[derive(serde::Deserialize)]
+struct DetailQuery {
+    /// Set after the order was queued to be emailed: to whom.
+    emailed: Option<String>,
 }
 
 /// One order: its lines and total, its history, and a button for each action allowed now.
@@ -604,9 +654,77 @@ async fn detail(
     State(s): State<AppState>,
     Session(p): Session,
     Path(id): Path<PurchaseOrderId>,
+    Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
     let po = s.app.get_purchase_order(p, id).await?;
-    render(&detail_page(&s, p, po, None).await?)
+    let mut page = detail_page(&s, p, po, None, EmailTyped::default()).await?;
+    // Only addresses are echoed: a crafted link cannot put other words on the page.
+    page.emailed = q.emailed.filter(|e| {
+        !e.is_empty()
+            && e.split(", ")
+                .all(|a| larder_core::mail::parse_address(a).is_ok())
+    });
+    render(&page)
+}
+
+/// Queues the order to be emailed with its PDF (to the supplier, or to the addresses typed,
+/// separated by commas, semicolons or spaces) and comes back to the order saying to whom; a
+/// refused one (not sent, no address, a bad address) shows the order with why and the form as
+/// typed.
+async fn email(
+    State(s): State<AppState>,
+    Session(p): Session,
+    Path(id): Path<PurchaseOrderId>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(f);
+    let typed = EmailTyped {
+        to: f.get("to").to_owned(),
+        message: f.get("message").to_owned(),
+    };
+    let result = async {
+        let to = typed
+            .to
+            .split([',', ';', ' ', '\n', '\r', '\t'])
+            .filter(|a| !a.is_empty())
+            .enumerate()
+            .map(|(i, a)| {
+                larder_core::Email::parse(a)
+                    .map_err(|e| AppError::invalid(format!("to[{i}]"), format!("{a}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let message = match typed.message.trim() {
+            "" => None,
+            m => Some(Note::parse(m).map_err(|e| AppError::invalid("message", e.to_string()))?),
+        };
+        s.app
+            .email_purchase_order(
+                p,
+                id,
+                PurchaseOrderEmailCommand {
+                    to: Some(to),
+                    message,
+                },
+                IdempotencyKey::parse(f.get("key")).ok(),
+            )
+            .await
+    }
+    .await;
+    match result {
+        Ok(r) => Ok(Redirect::to(&format!(
+            "/purchase-orders/{id}?emailed={}",
+            super::super::format::urlencode(&r.value.mail.to.join(", "))
+        ))
+        .into_response()),
+        Err(e) => match shown_again(&e) {
+            Some(status) => {
+                let po = s.app.get_purchase_order(p, id).await?;
+                let page = detail_page(&s, p, po, Some(message(&e)), typed).await?;
+                with_status(render(&page)?, status)
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 /// Runs an action from the order's page and shows the order again; a refused one (a stale
@@ -640,7 +758,7 @@ async fn act(
         Err(e) => match shown_again(&e) {
             Some(status) => {
                 let po = s.app.get_purchase_order(p, id).await?;
-                let page = detail_page(&s, p, po, Some(message(&e))).await?;
+                let page = detail_page(&s, p, po, Some(message(&e)), EmailTyped::default()).await?;
                 with_status(render(&page)?, status)
             }
             None => Err(e.into()),
