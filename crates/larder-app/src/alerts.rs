@@ -1007,8 +1007,9 @@ impl App {
         Ok(self.db().alert_tenants().await?)
     }
 
-    /// Checks the rules of each tenant in `tenants` at `now`; a tenant whose check fails is
-    /// logged and the others still checked. Returns the sum of what the checks did.
+    /// Checks the rules of each tenant in `tenants` at `now`, then queues the alert emails due
+    /// ([`App::queue_alert_emails`]); a tenant whose check fails is logged and the others still
+    /// checked. Returns the sum of what the checks did.
     pub async fn alert_round(&self, tenants: &[TenantId], now: DateTime<Utc>) -> CheckOutcome {
         let mut sum = CheckOutcome::default();
         for t in tenants {
@@ -1020,8 +1021,51 @@ impl App {
                 }
                 Err(e) => tracing::warn!(tenant_id = %t, error = %e, "checking alert rules failed"),
             }
+            if let Err(e) = self.queue_alert_emails(*t, now).await {
+                tracing::warn!(tenant_id = %t, error = %e, "queueing alert emails failed");
+            }
         }
         sum
+    }
+
+    /// Queues a tenant's alert emails due at `now` on the mail path (ADR 029): one message per
+    /// member with every notification of theirs that is due (one alert sent at once, or the
+    /// day's digest, or what quiet hours held back), text and HTML, each alert as it is now
+    /// (open or resolved since). A member who left gets none. Returns the messages queued.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn queue_alert_emails(
+        &self,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<u32, AppError> {
+        run_tenant(self.db(), tenant, Mode::Write, move |tx| {
+            Box::pin(async move {
+                let due = tx.due_emails(now, 1000).await?;
+                if due.is_empty() {
+                    return Ok(0);
+                }
+                let name = tx.get_tenant().await?.map(|t| t.name).unwrap_or_default();
+                let mut queued = 0;
+                let mut by_member: BTreeMap<UserId, Vec<larder_store::DueEmailRow>> =
+                    BTreeMap::new();
+                for d in due {
+                    by_member.entry(d.notification.user_id).or_default().push(d);
+                }
+                for (user, rows) in by_member {
+                    let ids: Vec<Uuid> = rows.iter().map(|r| r.notification.id).collect();
+                    let address = rows[0].email.clone();
+                    if !address.is_empty() {
+                        crate::mail::queue(tx, &alert_email(&name, user, &address, &rows)).await?;
+                        queued += 1;
+                    }
+                    tx.mark_emailed(&ids, now).await?;
+                }
+                Ok(queued)
+            })
+        })
+        .await
     }
 
     /// Alerts `p` may see, newest first.
@@ -1263,6 +1307,77 @@ impl App {
             })
         })
         .await
+    }
+}
+
+/// One member's email of their due notifications: the subject names the one alert, or counts
+/// them; the body lists each with its state, in text and HTML.
+fn alert_email(
+    tenant: &str,
+    user: UserId,
+    address: &str,
+    rows: &[larder_store::DueEmailRow],
+) -> larder_store::NewMail {
+    fn line(a: &AlertRow) -> (&str, &'static str, &str, DateTime<Utc>) {
+        let title: &str = match a.kind.parse::<AlertKind>() {
+            Ok(k) => k.title(),
+            Err(_) => a.kind.as_str(),
+        };
+        let state = if a.resolved_at.is_some() {
+            "resolved"
+        } else {
+            "open"
+        };
+        (title, state, a.subject.as_str(), a.raised_at)
+    }
+    let subject = match rows {
+        [one] => {
+            let (title, _, subject, _) = line(&one.alert);
+            format!("{title}: {subject}")
+        }
+        many => format!("{} Larder alerts for {tenant}", many.len()),
+    };
+    // One line, at most 200 characters (the mail path's rule).
+    let mut subject: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if subject.chars().count() > 200 {
+        subject = subject.chars().take(199).collect::<String>() + "…";
+    }
+    let mut text = format!("Hello {},\n\nLarder alerts for {tenant}:\n\n", rows[0].name);
+    let mut html = format!(
+        "<p>Hello {},</p><p>Larder alerts for {}:</p><ul>",
+        crate::mail::escape_html(&rows[0].name),
+        crate::mail::escape_html(tenant)
+    );
+    for r in rows {
+        let (title, state, subject, raised) = line(&r.alert);
+        let when = raised.format("%Y-%m-%d %H:%M UTC");
+        text.push_str(&format!("- {title} ({state}): {subject}, raised {when}\n"));
+        html.push_str(&format!(
+            "<li><strong>{}</strong> ({state}): {}, raised {when}</li>",
+            crate::mail::escape_html(title),
+            crate::mail::escape_html(subject)
+        ));
+    }
+    text.push_str(
+        "\nSee them in the notification centre (/notifications); choose what you are sent on its preferences page.\n",
+    );
+    html.push_str(
+        "</ul><p>See them in the notification centre (<code>/notifications</code>); choose what you are sent on its preferences page.</p>",
+    );
+    larder_store::NewMail {
+        id: Uuid::now_v7(),
+        to: vec![address.to_owned()],
+        subject,
+        text,
+        html: Some(html),
+        attachments: Vec::new(),
+        purpose: if rows.len() == 1 { "alert" } else { "digest" }.to_owned(),
+        created_by: Some(user),
+        // Due to send from when it is queued (`now` only chose the notifications).
+        created_at: Utc::now(),
     }
 }
 

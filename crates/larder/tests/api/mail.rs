@@ -20,6 +20,7 @@ both!(
     a_sent_order_is_emailed_to_its_supplier_with_its_pdf,
     a_refused_recipient_fails_once_and_a_busy_one_is_retried_later,
     only_sent_orders_are_emailed_and_the_log_is_the_tenants_own,
+    alert_emails_go_at_once_or_in_the_digest_as_each_member_chose,
 );
 
 /// A message the SMTP server took: its envelope and its data.
@@ -244,6 +245,86 @@ async fn logged(app: &TestApp, t: &Tenant, id: &str, done: impl Fn(&Value) -> bo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     m
+}
+
+/// Alert emails (ADR 028) take the same path: a manager who wants reorder alerts at once gets
+/// one message now; the owner, who wants them in the digest, gets theirs at the digest time;
+/// each is queued once.
+async fn alert_emails_go_at_once_or_in_the_digest_as_each_member_chose(app: TestApp) {
+    let (port, inbox) = smtp_server();
+    let t = app.register("Alerting Kitchen").await;
+    let tenant: larder_core::TenantId = t.tenant_id.parse().unwrap();
+    let (_, manager_email, manager) = app.add_member(&t, "manager").await;
+    for (token, email) in [(&manager, "immediate"), (&t.token, "digest")] {
+        let res = app
+            .put(
+                "/api/v1/notification-preferences",
+                token,
+                &json!({"channels": [{"kind": "below_reorder_point", "in_app": true, "email": email}],
+                        "digest_at": "06:00"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let rice = app.create_item(&t, "Rice", "g", "0.002").await;
+    let res = app
+        .put(
+            &format!("/api/v1/items/{rice}/par-levels/{}", t.location_id),
+            &t.token,
+            &json!({"par_level": "10", "reorder_point": "5"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/alert-rules",
+            Some(&t.token),
+            &json!({"kind": "below_reorder_point"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let now = chrono::Utc::now();
+    // The round checks the rules (raising the alert) and queues what is due now.
+    app.app.alert_round(&[tenant], now).await;
+    assert_eq!(
+        app.app.queue_alert_emails(tenant, now).await.unwrap(),
+        0,
+        "queued once"
+    );
+    let sender = start_sender(&app, port);
+    let got = inbox.messages(1, 20).await;
+    assert_eq!(got.len(), 1, "the manager's, at once");
+    assert_eq!(got[0].to, vec![manager_email.to_lowercase()]);
+    let parsed = MessageParser::default().parse(&got[0].data).unwrap();
+    assert_eq!(
+        parsed.subject(),
+        Some(
+            "Below reorder point: Rice at Brixton: 0.000 g on hand, below its reorder point of 5.000 g"
+        )
+    );
+    let text = parsed.body_text(0).unwrap();
+    assert!(
+        text.contains("Below reorder point (open): Rice at Brixton"),
+        "{text}"
+    );
+    let html = parsed.body_html(0).unwrap();
+    assert!(
+        html.contains("<strong>Below reorder point</strong> (open)"),
+        "{html}"
+    );
+    // The owner's digest goes at 06:00 local time: within a day, and not before.
+    assert_eq!(app.app.queue_alert_emails(tenant, now).await.unwrap(), 0);
+    let tomorrow = now + chrono::Duration::days(1);
+    assert_eq!(
+        app.app.queue_alert_emails(tenant, tomorrow).await.unwrap(),
+        1
+    );
+    let got = inbox.messages(2, 20).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].to, vec![t.email.to_lowercase()]);
+    let log = json_of(app.get("/api/v1/mail", &t.token).await).await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 2, "{log}");
+    sender.abort();
 }
 
 async fn a_sent_order_is_emailed_to_its_supplier_with_its_pdf(app: TestApp) {
