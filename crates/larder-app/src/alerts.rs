@@ -342,32 +342,30 @@ fn rule_view(r: &AlertRuleRow) -> AlertRule {
     }
 }
 
-/// A rule of every location (of a kind that has one) is for members who see every location: a
-/// member limited to some names one of theirs.
-async fn require_unlimited(
-    tx: &mut dyn TenantTx,
-    p: &Principal,
-    kind: AlertKind,
-) -> Result<(), AppError> {
+/// A rule of every location (and a tenant-wide one, a supplier's prices) is for members who
+/// see every location: a member limited to some names one of theirs, and leaves the
+/// tenant-wide rules alone.
+async fn require_unlimited(tx: &mut dyn TenantTx, p: &Principal) -> Result<(), AppError> {
     if let LocationScope::Member(u) = p.locations
-        && kind.has_location()
         && tx.member_locations(u).await?.is_some()
     {
         return Err(AppError::invalid(
             "location_id",
-            "is required of a member limited to some locations: name one of yours",
+            "a member limited to some locations sets rules of one of theirs only",
         ));
     }
     Ok(())
 }
 
-/// What a member must hold to hear of an alert of `kind` (as for the events behind it:
-/// orders and prices need `purchase_orders.read`, counts `counts.approve`).
-fn permission_for(kind: &str) -> Permission {
+/// What a member must hold to hear of, or read, an alert of `kind` (as for the events behind
+/// it: orders and prices need `purchase_orders.read`, counts `counts.approve`; a kind this
+/// build does not know, the most).
+pub(crate) fn permission_for(kind: &str) -> Permission {
     match kind {
         "po_overdue" | "supplier_price_up" => Permission::PurchaseOrdersRead,
         "count_variance" => Permission::CountsApprove,
-        _ => Permission::InventoryRead,
+        "below_reorder_point" | "lot_expiring" | "waste_over_value" => Permission::InventoryRead,
+        _ => Permission::MembersManage,
     }
 }
 
@@ -702,6 +700,7 @@ impl Audience {
 /// Checks every rule of the tenant in `tx` at `now`: raises an alert for each new case (and
 /// notifies), resolves each open alert whose case is gone or whose rule is off.
 async fn check(tx: &mut dyn TenantTx, now: DateTime<Utc>) -> Result<CheckOutcome, AppError> {
+    tx.lock_alerts().await?;
     let tenant = tx.get_tenant().await?.ok_or(AppError::NotFound("tenant"))?;
     let cal = Calendar::of(&tenant)?;
     let rules = tx.list_alert_rules().await?;
@@ -790,6 +789,18 @@ async fn check(tx: &mut dyn TenantTx, now: DateTime<Utc>) -> Result<CheckOutcome
     Ok(outcome)
 }
 
+/// A member's own notifications and preferences are read and set in person: with their
+/// session (a second factor, when required, verified), not an API key acting for them.
+fn require_person(p: &Principal) -> Result<(), AppError> {
+    p.require(Permission::InventoryRead)?;
+    if p.scopes.is_some() {
+        return Err(AppError::Forbidden(
+            "notifications are a member's own: read them in person, not with an API key",
+        ));
+    }
+    Ok(())
+}
+
 impl App {
     /// Adds a rule (checked from the next check on); a retry with the same `key` answers the
     /// first rule and adds none.
@@ -841,7 +852,7 @@ impl App {
                             .await?
                             .ok_or(AppError::NotFound("location"))?;
                     } else {
-                        require_unlimited(tx, &p, kind).await?;
+                        require_unlimited(tx, &p).await?;
                     }
                     if tx.list_alert_rules().await?.len() >= MAX_RULES {
                         return Err(AppError::conflict(
@@ -886,17 +897,19 @@ impl App {
     }
 
     /// Changes a rule's location, threshold or switch (its kind stays); switching it off
-    /// resolves its open alerts at the next check.
+    /// resolves its open alerts at the next check. Without `version` (no `If-Match`) the last
+    /// write wins.
     ///
     /// # Errors
-    /// 403 without `alerts.manage`; 404; 412 when `version` is not the rule's; 422 as for
+    /// 403 without `alerts.manage`, or for a member limited to some locations on a rule of
+    /// every location; 404; 412 when `version` is given and is not the rule's; 422 as for
     /// [`App::create_alert_rule`], and on `kind` when it differs.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn update_alert_rule(
         &self,
         p: Principal,
         id: Uuid,
-        version: i64,
+        version: Option<i64>,
         cmd: AlertRuleCommand,
     ) -> Result<AlertRule, AppError> {
         p.require(Permission::AlertsManage)?;
@@ -917,10 +930,15 @@ impl App {
                 for l in [row.location_id, cmd.location_id].into_iter().flatten() {
                     crate::tenancy::require_location(tx, p.locations, l).await?;
                 }
+                if row.location_id.is_none() && require_unlimited(tx, &p).await.is_err() {
+                    return Err(AppError::Forbidden(
+                        "a member limited to some locations cannot change a rule of every location",
+                    ));
+                }
                 if row.kind != kind.as_str() {
                     return Err(AppError::invalid("kind", "cannot change once created"));
                 }
-                if row.version != version {
+                if version.is_some_and(|v| v != row.version) {
                     return Err(AppError::PreconditionFailed("alert rule"));
                 }
                 if let Some(l) = cmd.location_id {
@@ -928,7 +946,7 @@ impl App {
                         .await?
                         .ok_or(AppError::NotFound("location"))?;
                 } else {
-                    require_unlimited(tx, &p, kind).await?;
+                    require_unlimited(tx, &p).await?;
                 }
                 row.location_id = cmd.location_id;
                 row.threshold = threshold;
@@ -1042,6 +1060,7 @@ impl App {
     ) -> Result<u32, AppError> {
         run_tenant(self.db(), tenant, Mode::Write, move |tx| {
             Box::pin(async move {
+                tx.lock_alerts().await?;
                 let due = tx.due_emails(now, 1000).await?;
                 if due.is_empty() {
                     return Ok(0);
@@ -1129,12 +1148,13 @@ impl App {
     /// `p`'s notifications, newest first, with their unread count.
     ///
     /// # Errors
-    /// 422 on `limit` or `cursor`.
+    /// 403 without `inventory.read` or with an API key; 422 on `limit` or `cursor`.
     pub async fn list_notifications(
         &self,
         p: Principal,
         q: NotificationQuery,
     ) -> Result<NotificationPage, AppError> {
+        require_person(&p)?;
         let limit = page::limit(q.limit)?;
         let before = match q.cursor.as_deref() {
             None => None,
@@ -1175,8 +1195,9 @@ impl App {
     /// How many of `p`'s notifications are unread.
     ///
     /// # Errors
-    /// Storage errors.
+    /// 403 without `inventory.read` or with an API key.
     pub async fn unread_notifications(&self, p: Principal) -> Result<i64, AppError> {
+        require_person(&p)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move { Ok(tx.unread_notifications(p.user_id).await?) })
         })
@@ -1187,13 +1208,15 @@ impl App {
     /// (`alerts.notifications_read`, so their other pages update their count).
     ///
     /// # Errors
-    /// 422 on `ids` (none, or more than 100) unless `all`.
+    /// 403 without `inventory.read` or with an API key; 422 on `ids` (none, or more than 100)
+    /// unless `all`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn mark_notifications_read(
         &self,
         p: Principal,
         cmd: MarkRead,
     ) -> Result<MarkedRead, AppError> {
+        require_person(&p)?;
         let all = cmd.all.unwrap_or(false);
         let ids = if all {
             None
@@ -1222,8 +1245,9 @@ impl App {
     /// `p`'s channels for every alert kind (defaults filled in), quiet hours and digest time.
     ///
     /// # Errors
-    /// Storage errors.
+    /// 403 without `inventory.read` or with an API key.
     pub async fn alert_preferences(&self, p: Principal) -> Result<AlertPreferences, AppError> {
+        require_person(&p)?;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 let prefs = tx.alert_preferences(p.user_id).await?;
@@ -1237,7 +1261,8 @@ impl App {
     /// Replaces `p`'s preferences (kinds left out go back to the defaults).
     ///
     /// # Errors
-    /// 422 on `channels[i].kind` (unknown, or twice), `channels[i].email`, `quiet_from`,
+    /// 403 without `inventory.read` or with an API key; 422 on `channels[i].kind` (unknown, or
+    /// twice), `channels[i].email`, `quiet_from`,
     /// `quiet_until` (one without the other) or `digest_at`.
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn set_alert_preferences(
@@ -1245,6 +1270,7 @@ impl App {
         p: Principal,
         cmd: AlertPreferences,
     ) -> Result<AlertPreferences, AppError> {
+        require_person(&p)?;
         let mut rows: Vec<AlertPreferenceRow> = Vec::new();
         for (i, c) in cmd.channels.iter().enumerate() {
             let kind = c

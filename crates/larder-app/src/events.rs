@@ -366,8 +366,16 @@ pub struct EventBatch {
 
 /// What a reader must hold to see events of a context. A count's events carry book stock
 /// and variances, which a blind count hides from its counters: only those who approve counts
-/// see them.
-fn permission_for(event_type: &str) -> Permission {
+/// see them. An alert's events carry its figures (a count's book stock, a supplier's prices):
+/// they need what the alert's kind needs (ADR 028).
+fn permission_for(event_type: &str, data: &str) -> Permission {
+    if matches!(event_type, "alerts.alert_raised" | "alerts.alert_resolved") {
+        let kind = serde_json::from_str::<serde_json::Value>(data)
+            .ok()
+            .and_then(|v| v.get("kind")?.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        return crate::alerts::permission_for(&kind);
+    }
     match event_type.split_once('.').map_or("", |(c, _)| c) {
         "catalog" => Permission::CatalogRead,
         "menu" => Permission::RecipesRead,
@@ -429,7 +437,7 @@ impl App {
                             .is_none_or(|l| filter.location_id.is_none_or(|f| f == l))
                         && (filter.types.is_empty()
                             || filter.types.iter().any(|t| t.as_str() == r.event_type))
-                        && p.require(permission_for(&r.event_type)).is_ok();
+                        && p.require(permission_for(&r.event_type, &r.data)).is_ok();
                     if shown {
                         data.push(Envelope::from_row(p.tenant_id, r)?);
                     }
@@ -597,4 +605,31 @@ pub trait Publisher: Send + Sync {
     /// # Errors
     /// Why the broker did not take them, in words for the log.
     async fn publish(&self, events: &[Envelope]) -> Result<(), String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_event_needs_what_its_kind_needs() {
+        let of = |kind: &str| {
+            permission_for(
+                "alerts.alert_raised",
+                &serde_json::json!({ "kind": kind }).to_string(),
+            )
+        };
+        assert_eq!(of("count_variance"), Permission::CountsApprove);
+        assert_eq!(of("supplier_price_up"), Permission::PurchaseOrdersRead);
+        assert_eq!(of("below_reorder_point"), Permission::InventoryRead);
+        assert_eq!(of("made_up"), Permission::MembersManage);
+        assert_eq!(
+            permission_for("alerts.notifications_read", "{}"),
+            Permission::InventoryRead
+        );
+        assert_eq!(
+            permission_for("counts.count_approved", "{}"),
+            Permission::CountsApprove
+        );
+    }
 }

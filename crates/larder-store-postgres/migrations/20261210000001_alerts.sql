@@ -68,6 +68,12 @@ CREATE TABLE alert_preferences (
     PRIMARY KEY (tenant_id, user_id, kind)
 );
 
+-- One row per tenant that a check or an email round locks first, so two processes take turns
+-- (each then reads what the other committed).
+CREATE TABLE alert_locks (
+    tenant_id  uuid PRIMARY KEY REFERENCES tenants (id)
+);
+
 -- A member's quiet hours and digest time, in minutes after local midnight (tenant's zone).
 CREATE TABLE notification_settings (
     tenant_id      uuid NOT NULL REFERENCES tenants (id),
@@ -84,7 +90,7 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['alert_rules', 'alerts', 'notifications', 'alert_preferences',
-                             'notification_settings']
+                             'notification_settings', 'alert_locks']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -99,14 +105,19 @@ GRANT SELECT, INSERT, UPDATE ON alerts TO larder_app;
 GRANT SELECT, INSERT, UPDATE ON notifications TO larder_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON alert_preferences TO larder_app;
 GRANT SELECT, INSERT, UPDATE ON notification_settings TO larder_app;
+GRANT SELECT, INSERT, UPDATE ON alert_locks TO larder_app;
 
--- The alert loop's work list across tenants: those with a rule switched on, or an email due.
--- As the other work lists (ADR 005), its tables apply row security to all but their owner.
+-- The alert loop's work list across tenants: those with a rule switched on, an alert open (a
+-- rule switched off still resolves its alerts) or an email due. As the other work lists
+-- (ADR 005), its tables apply row security to all but their owner.
 ALTER TABLE alert_rules NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE alerts NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE notifications NO FORCE ROW LEVEL SECURITY;
 CREATE FUNCTION larder_alert_tenants() RETURNS SETOF uuid
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
     AS $$ SELECT tenant_id FROM alert_rules WHERE enabled = 1
+          UNION
+          SELECT tenant_id FROM alerts WHERE resolved_at IS NULL
           UNION
           SELECT tenant_id FROM notifications
            WHERE emailed_at IS NULL AND email_due_at IS NOT NULL

@@ -68,6 +68,12 @@ CREATE TABLE alert_preferences (
     PRIMARY KEY (tenant_id, user_id, kind)
 ) STRICT;
 
+-- One row per tenant that a check or an email round locks first, so two processes take turns
+-- (each then reads what the other committed).
+CREATE TABLE alert_locks (
+    tenant_id  BLOB PRIMARY KEY REFERENCES tenants (id)
+) STRICT;
+
 -- A member's quiet hours and digest time, in minutes after local midnight (tenant's zone).
 CREATE TABLE notification_settings (
     tenant_id      BLOB NOT NULL REFERENCES tenants (id),

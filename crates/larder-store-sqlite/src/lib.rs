@@ -477,6 +477,8 @@ impl Store for SqliteStore {
         self.select_tenants(
             "SELECT tenant_id FROM alert_rules WHERE enabled = 1
              UNION
+             SELECT tenant_id FROM alerts WHERE resolved_at IS NULL
+             UNION
              SELECT tenant_id FROM notifications
               WHERE emailed_at IS NULL AND email_due_at IS NOT NULL
              ORDER BY 1",

@@ -218,6 +218,9 @@ pub struct CountVarianceRow {
 /// The alerts port.
 #[async_trait]
 pub trait AlertTx: Send {
+    /// Takes the tenant's alert lock until the transaction ends: a check or an email round
+    /// takes it first, so two processes take turns and each reads what the other committed.
+    async fn lock_alerts(&mut self) -> Result<(), StoreError>;
     /// Adds a rule. Conflict `foreign_key` when its location does not exist.
     async fn insert_alert_rule(&mut self, r: &AlertRuleRow) -> Result<(), StoreError>;
     /// A rule.

@@ -146,8 +146,8 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError`] on a database failure.
     async fn webhook_tenants(&self) -> Result<Vec<TenantId>, StoreError>;
-    /// The tenants with an alert rule switched on or a notification email due (the alert
-    /// loop's work list).
+    /// The tenants with an alert rule switched on, an alert open or a notification email due
+    /// (the alert loop's work list).
     ///
     /// # Errors
     /// [`StoreError`] on a database failure.

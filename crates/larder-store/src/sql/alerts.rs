@@ -12,6 +12,8 @@ use crate::{
     PriceChangeRow,
 };
 
+const LOCK: &str = "INSERT INTO alert_locks (tenant_id) VALUES ($1)
+     ON CONFLICT (tenant_id) DO UPDATE SET tenant_id = excluded.tenant_id";
 const INSERT_RULE: &str = "INSERT INTO alert_rules (tenant_id, id, kind, location_id,
      threshold, enabled, created_by, created_at, updated_at, version)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -211,6 +213,12 @@ fn settings(r: &mut Row) -> R<NotificationSettingsRow> {
 
 #[async_trait]
 impl<E: Exec> AlertTx for SqlTx<E> {
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
+    async fn lock_alerts(&mut self) -> R<()> {
+        self.exec.execute(LOCK, args![self.tenant]).await?;
+        Ok(())
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(tenant_id = %self.tenant))]
     async fn insert_alert_rule(&mut self, r: &AlertRuleRow) -> R<()> {
         self.exec

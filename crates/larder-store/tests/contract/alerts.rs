@@ -122,6 +122,15 @@ async fn an_alert_is_raised_once_per_case_until_resolved_and_tenants_see_only_th
     let r = rule("below_reorder_point", 0);
     add_rule(&store, a.tenant, &r).await;
     let first = alert(r.id, "item:1", at(3, 9));
+    // A check takes the tenant's alert lock first (taken again by the same transaction, or
+    // after another commits).
+    write(&store, a.tenant, |tx| {
+        Box::pin(async move {
+            tx.lock_alerts().await?;
+            tx.lock_alerts().await
+        })
+    })
+    .await;
     assert!(raise(&store, a.tenant, &first).await);
     // The same case again, while open: not raised (another process got there first).
     assert!(!raise(&store, a.tenant, &alert(r.id, "item:1", at(3, 10))).await);

@@ -56,6 +56,8 @@ const ALLOWED: [(&str, &str); 18] = [
         "larder-store-sqlite/src/lib.rs",
         "SELECT tenant_id FROM alert_rules WHERE enabled = 1
              UNION
+             SELECT tenant_id FROM alerts WHERE resolved_at IS NULL
+             UNION
              SELECT tenant_id FROM notifications
               WHERE emailed_at IS NULL AND email_due_at IS NOT NULL
              ORDER BY 1",

@@ -69,11 +69,7 @@ pub(crate) async fn update_alert_rule(
     IfMatch(v): IfMatch,
     ApiJson(cmd): ApiJson<AlertRuleCommand>,
 ) -> ApiResult<Response> {
-    let version = match v {
-        Some(v) => v,
-        None => s.app.get_alert_rule(p, id).await?.version,
-    };
-    let r = s.app.update_alert_rule(p, id, version, cmd).await?;
+    let r = s.app.update_alert_rule(p, id, v, cmd).await?;
     Ok(with_etag(r.version, r))
 }
 

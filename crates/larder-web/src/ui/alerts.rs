@@ -314,7 +314,7 @@ async fn change_rule(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields(f);
-    let version = f.get("version").parse::<i64>().unwrap_or(0);
+    let version = Some(f.get("version").parse::<i64>().unwrap_or(0));
     let changed = match rule_command(&f, f.get("enabled") == "true") {
         Ok(cmd) => s.app.update_alert_rule(p, id, version, cmd).await.map(drop),
         Err(e) => Err(e),

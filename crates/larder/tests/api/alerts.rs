@@ -172,9 +172,11 @@ async fn waste_and_expiring_lots_raise_at_their_thresholds(app: TestApp) {
     let t = app.register("Waste Kitchen").await;
     let cream = app.create_item(&t, "Double cream", "ml", "0.005").await;
     // 10 l at 0.005 a ml: 50.00 of stock, in a lot that expires in 2 days.
-    let soon = (chrono::Utc::now() + chrono::Duration::days(2))
-        .date_naive()
-        .to_string();
+    // Two business days ahead: a new tenant's days are London's, from 04:00.
+    let today = (chrono::Utc::now().with_timezone(&chrono_tz::Europe::London)
+        - chrono::Duration::hours(4))
+    .date_naive();
+    let soon = (today + chrono::Duration::days(2)).to_string();
     let body = json!({"item_id": cream, "location_id": t.location_id, "quantity": "10000",
                       "kind": "receipt", "lot_code": "C-1", "expires_on": soon});
     let res = app
@@ -340,6 +342,35 @@ async fn rules_refuse_a_wrong_threshold_and_stay_in_their_tenant(app: TestApp) {
             .unwrap()
             .is_empty()
     );
+    // A member's notifications are read in person, not with an API key acting for them.
+    let key = json_of(
+        app.post(
+            "/api/v1/api-keys",
+            Some(&a.token),
+            &json!({"name": "stock screen", "scopes": ["inventory.read", "alerts.manage"]}),
+        )
+        .await,
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in ["/api/v1/notifications", "/api/v1/notification-preferences"] {
+        assert_eq!(
+            app.get(path, &key).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    // A key with alerts.manage changes a rule without If-Match (the last write wins).
+    let res = app
+        .put(
+            &format!("/api/v1/alert-rules/{id}"),
+            &key,
+            &json!({"kind": "supplier_price_up", "percent": "2"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
     // A retried creation with the same key makes one rule.
     for _ in 0..2 {
         let res = app

@@ -1306,14 +1306,38 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         )
         .await,
     );
+    let everywhere = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/alert-rules",
+                Some(&t.token),
+                &json!({"kind": "below_reorder_point"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    // The owner's rule of every location is not the limited manager's to narrow or switch off.
+    let res = app
+        .put(
+            &format!("/api/v1/alert-rules/{everywhere}"),
+            &m,
+            &json!({"kind": "below_reorder_point", "location_id": brixton}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = app
         .post(
             "/api/v1/alert-rules",
-            Some(&t.token),
-            &json!({"kind": "below_reorder_point"}),
+            Some(&m),
+            &json!({"kind": "supplier_price_up", "percent": "5"}),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "tenant-wide"
+    );
     cover("post", "/alerts/check");
     let res = app.post("/api/v1/alerts/check", Some(&m), &json!({})).await;
     assert_eq!(
