@@ -1107,13 +1107,9 @@ impl App {
             }
         };
         let limit = page::limit(q.limit)?;
-        let before = match q.cursor.as_deref() {
+        let before: Option<Uuid> = match q.cursor.as_deref() {
             None => None,
-            Some(c) => Some(
-                page::decode(c, 1)?[0]
-                    .parse::<Uuid>()
-                    .map_err(|_| AppError::invalid("cursor", "is not a valid cursor"))?,
-            ),
+            Some(c) => Some(page::id(&page::decode(c, 1)?[0])?),
         };
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
@@ -1124,11 +1120,13 @@ impl App {
                     LocationScope::All => None,
                     LocationScope::Member(u) => tx.member_locations(u).await?,
                 };
-                let rows = tx.list_alerts(open, q.location_id, before, limit).await?;
-                let next_cursor = (rows.len() == limit as usize)
-                    .then(|| rows.last().map(|r| page::encode(&[&r.id.to_string()])))
-                    .flatten();
-                let data = rows
+                // One row more than the page says whether there is a next one.
+                let rows = tx
+                    .list_alerts(open, q.location_id, before, limit + 1)
+                    .await?;
+                let found = page::page(rows, limit, |r| page::encode(&[&r.id.to_string()]));
+                let data = found
+                    .data
                     .into_iter()
                     .filter(|a| {
                         p.require(permission_for(&a.kind)).is_ok()
@@ -1139,7 +1137,10 @@ impl App {
                     })
                     .map(Alert::from)
                     .collect();
-                Ok(page::Page { data, next_cursor })
+                Ok(page::Page {
+                    data,
+                    next_cursor: found.next_cursor,
+                })
             })
         })
         .await
@@ -1156,26 +1157,21 @@ impl App {
     ) -> Result<NotificationPage, AppError> {
         require_person(&p)?;
         let limit = page::limit(q.limit)?;
-        let before = match q.cursor.as_deref() {
+        let before: Option<Uuid> = match q.cursor.as_deref() {
             None => None,
-            Some(c) => Some(
-                page::decode(c, 1)?[0]
-                    .parse::<Uuid>()
-                    .map_err(|_| AppError::invalid("cursor", "is not a valid cursor"))?,
-            ),
+            Some(c) => Some(page::id(&page::decode(c, 1)?[0])?),
         };
         let unread_only = q.unread.unwrap_or(false);
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(async move {
                 let rows = tx
-                    .list_notifications(p.user_id, unread_only, before, limit)
+                    .list_notifications(p.user_id, unread_only, before, limit + 1)
                     .await?;
-                let next_cursor = (rows.len() == limit as usize)
-                    .then(|| rows.last().map(|r| page::encode(&[&r.0.id.to_string()])))
-                    .flatten();
+                let found = page::page(rows, limit, |r| page::encode(&[&r.0.id.to_string()]));
                 let unread = tx.unread_notifications(p.user_id).await?;
                 Ok(NotificationPage {
-                    data: rows
+                    data: found
+                        .data
                         .into_iter()
                         .map(|(n, a)| Notification {
                             id: n.id,
@@ -1184,7 +1180,7 @@ impl App {
                             alert: Alert::from(a),
                         })
                         .collect(),
-                    next_cursor,
+                    next_cursor: found.next_cursor,
                     unread,
                 })
             })

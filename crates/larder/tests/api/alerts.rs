@@ -152,6 +152,39 @@ async fn below_reorder_point_is_raised_once_notified_and_resolved(app: TestApp) 
         StatusCode::CREATED
     );
     assert_eq!(check(&app, &t).await["raised"], 1);
+    // Pages: the owner has two notifications; a page of one leads to the other, and a page
+    // of exactly two has no next page.
+    let first = get(&app, &t.token, "/api/v1/notifications?limit=1").await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = get(
+        &app,
+        &t.token,
+        &format!("/api/v1/notifications?limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(second["data"].as_array().unwrap().len(), 1);
+    assert_ne!(second["data"][0]["id"], first["data"][0]["id"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+    assert_eq!(
+        get(&app, &t.token, "/api/v1/notifications?limit=2").await["next_cursor"],
+        Value::Null
+    );
+    let alerts = get(&app, &t.token, "/api/v1/alerts?status=all&limit=1").await;
+    let cursor = alerts["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let older = get(
+        &app,
+        &t.token,
+        &format!("/api/v1/alerts?status=all&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(older["data"][0]["status"], "resolved");
+    assert_eq!(older["next_cursor"], Value::Null);
     // Staff may not change or check the rules.
     let res = app
         .post("/api/v1/alerts/check", Some(&staff), &json!({}))
