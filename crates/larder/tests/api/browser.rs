@@ -1011,6 +1011,7 @@ async fn a_cook_sets_up_the_kitchen_on_a_phone() {
             "notification-preferences",
             "/notifications/preferences".to_owned(),
         ),
+        ("mail-log", "/mail".to_owned()),
     ];
     // An alert to show: saffron below its reorder point, with a rule for lots too.
     let saffron = app.create_item(&t, "Saffron threads", "g", "4.50").await;
