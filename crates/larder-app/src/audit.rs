@@ -4,7 +4,7 @@
 //! [`larder_core::audit`]). Owners and admins read it; `larder audit verify` walks every chain.
 
 use chrono::{DateTime, Utc};
-use larder_core::audit::{AuditFields, Broken, Verifier};
+use larder_core::audit::{AuditFields, Broken, Verifier, to_hex as hex};
 use larder_core::auth::Role;
 use larder_core::{TenantId, UserId};
 use larder_store::prelude::*;
@@ -180,9 +180,6 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {

@@ -15,6 +15,12 @@ pub type Hash = [u8; 32];
 /// The previous hash of a tenant's first record.
 pub const GENESIS: Hash = [0; 32];
 
+/// Bytes as lowercase hexadecimal, two digits each (how a hash is shown and bound).
+#[must_use]
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What a record says, in the order its canonical bytes take it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditFields<'a> {

@@ -77,6 +77,18 @@ pub static DIALECT: Dialect = Dialect {
     claim_relay: "SELECT relayed_seq FROM outbox_relay WHERE tenant_id = $1
          FOR UPDATE SKIP LOCKED",
     notify_events: Some("SELECT pg_notify('larder_events', $1)"),
+    number_events: Some(
+        "WITH n AS (SELECT pos, $2::bigint + row_number() OVER (ORDER BY pos) AS seq
+             FROM outbox WHERE tenant_id = $1 AND seq IS NULL ORDER BY pos LIMIT $3)
+         UPDATE outbox o SET seq = n.seq FROM n WHERE o.pos = n.pos RETURNING o.seq",
+    ),
+    number_audit: Some(
+        "UPDATE audit_log a
+         SET seq = t.seq, prev_hash = decode(t.prev_hash, 'hex'), hash = decode(t.hash, 'hex')
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])
+           AS t (pos, seq, prev_hash, hash)
+         WHERE a.tenant_id = $1 AND a.pos = t.pos",
+    ),
     claim_deliveries: "SELECT d.id, d.webhook_id, d.event_id, d.event_seq, d.event_type, d.status,
              d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.last_attempt_at,
              d.created_at, w.url, w.secret, w.previous_secret, w.previous_until, o.seq, o.id,

@@ -8,11 +8,13 @@
 
 mod dialect;
 mod exec;
+mod numbering;
 
 pub mod testing;
 
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -40,7 +42,13 @@ pub struct PgStore {
     pool: PgPool,
     signal: EventSignal,
     listener: tokio::task::JoinHandle<()>,
+    numberer: Arc<numbering::Numberer>,
+    numbering: tokio::task::JoinHandle<()>,
 }
+
+/// How long a write waits, after its commit, for the round that numbers its events and audit
+/// records before it returns anyway (the write is committed; a later round numbers them).
+const NUMBERING_WAIT: Duration = Duration::from_secs(10);
 
 fn bad_url(e: sqlx::Error) -> StoreError {
     StoreError::Other(format!("bad PostgreSQL URL: {e}"))
@@ -78,10 +86,18 @@ impl PgStore {
             .map_err(classify)?;
         let signal = EventSignal::default();
         let listener = tokio::spawn(listen(pool.clone(), signal.clone()));
+        let numberer = Arc::new(numbering::Numberer::default());
+        let numbering = tokio::spawn(numbering::run(
+            pool.clone(),
+            signal.clone(),
+            numberer.clone(),
+        ));
         Ok(Self {
             pool,
             signal,
             listener,
+            numberer,
+            numbering,
         })
     }
 
@@ -160,7 +176,7 @@ pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
 /// read-only connections; a read-only transaction never fails to serialize) and the transaction-local
 /// tenant setting the row-level security policies read, sent together (one round trip). The
 /// id is a UUID we format, so it is safe to inline.
-fn begin_tenant(tenant: TenantId, mode: Mode) -> sqlx::AssertSqlSafe<String> {
+pub(crate) fn begin_tenant(tenant: TenantId, mode: Mode) -> sqlx::AssertSqlSafe<String> {
     let begin = match mode {
         Mode::Read => "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ",
         Mode::Write => "BEGIN",
@@ -192,20 +208,23 @@ impl Store for PgStore {
             let mut port = SqlTx::new(PgExec::new(&mut tx), tenant);
             match AssertUnwindSafe(job(&mut port)).catch_unwind().await.ok() {
                 Some(done) if done.ok() => Some(match port.flush_events().await {
-                    Ok(wake) => (done, wake),
-                    Err(e) => (done.failed(e), None),
+                    Ok(flushed) => (done, flushed.unnumbered),
+                    Err(e) => (done.failed(e), false),
                 }),
-                other => other.map(|d| (d, None)),
+                other => other.map(|d| (d, false)),
             }
         };
-        let Some((done, wake)) = done else {
+        let Some((done, unnumbered)) = done else {
             let _ = tx.rollback().await;
             return Ok(()); // the caller is told the transaction was abandoned
         };
         if done.ok() {
             let commit = tx.commit().await.map_err(classify).err();
-            if let (None, Some(w)) = (&commit, wake) {
-                self.signal.wake(w);
+            if commit.is_none() && unnumbered {
+                let round = self.numberer.request(tenant);
+                if tokio::time::timeout(NUMBERING_WAIT, round).await.is_err() {
+                    tracing::warn!(%tenant, "a write's events were not numbered in time");
+                }
             }
             done.deliver(commit);
         } else {
@@ -261,6 +280,7 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.listener.abort();
+        self.numbering.abort();
         self.pool.close().await;
     }
 

@@ -238,7 +238,7 @@ fn run_write(
             let mut tx = SqlTx::new(SqliteExec::new(conn), tenant);
             match drive(rt, job(&mut tx)) {
                 Some(done) if done.ok() => match rt.block_on(tx.flush_events()) {
-                    Ok(wake) => (Some(done), wake),
+                    Ok(flushed) => (Some(done), flushed.wake),
                     Err(e) => (Some(done.failed(e)), None),
                 },
                 other => (other, None),

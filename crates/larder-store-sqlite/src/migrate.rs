@@ -64,6 +64,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/20261209000002_webhooks.sql")),
         M::up(include_str!("../migrations/20261210000001_alerts.sql")),
         M::up(include_str!("../migrations/20261210000002_mail.sql")),
+        M::up(include_str!("../migrations/20261211000001_numbering.sql")),
     ]
 }
 

@@ -2,22 +2,34 @@
 
 use async_trait::async_trait;
 use chrono::SubsecRound;
-use larder_core::audit::{AuditFields, GENESIS};
+use larder_core::audit::{AuditFields, GENESIS, to_hex};
 
-use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
+use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{AuditFilter, AuditRow, AuditTx, NewAudit, StoreError};
 
 /// Reads the tenant's head, creating it, and locks it until the transaction ends (PostgreSQL:
-/// the no-op update takes the row lock), so one transaction at a time extends the chain.
+/// the no-op update takes the row lock), so one transaction at a time extends the chain: on
+/// SQLite the writing transaction, on PostgreSQL the numberer after commit.
 const LOCK_HEAD: &str = "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)
      ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_heads.seq
      RETURNING seq, hash";
 const SET_HEAD: &str = "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1";
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, seq, id, at, actor, action,
+/// A record numbered and chained in its own transaction (SQLite), whose `pos` is its number.
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, seq, pos, id, at, actor, action,
      target_type, target_id, summary, request_id, client_addr, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+     VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+/// A record without its number and hashes, which [`SqlTx::number_committed`] gives it after
+/// the commit (PostgreSQL: `pos`, from a global identity, orders it until then).
+const INSERT_UNNUMBERED_AUDIT: &str = "INSERT INTO audit_log (tenant_id, id, at, actor, action,
+     target_type, target_id, summary, request_id, client_addr)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// The tenant's committed records still to number, in `pos` order.
+const UNNUMBERED: &str = "SELECT pos, id, at, actor, action, target_type, target_id, summary,
+     request_id, client_addr
+     FROM audit_log WHERE tenant_id = $1 AND seq IS NULL ORDER BY pos LIMIT $2";
+/// The target's latest record, numbered or not yet.
 const LAST_SUMMARY: &str = "SELECT summary FROM audit_log
-     WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq DESC LIMIT 1";
+     WHERE tenant_id = $1 AND target_id = $2 ORDER BY pos DESC LIMIT 1";
 const LIST: &str = "SELECT seq, id, at, actor, action, target_type, target_id, summary,
      request_id, client_addr, prev_hash, hash
      FROM audit_log WHERE tenant_id = $1
@@ -26,7 +38,7 @@ const LIST: &str = "SELECT seq, id, at, actor, action, target_type, target_id, s
        AND ($4 IS NULL OR target_id = $4)
        AND ($5 IS NULL OR at >= $5)
        AND ($6 IS NULL OR at < $6)
-       AND ($7 IS NULL OR seq < $7)
+       AND seq IS NOT NULL AND ($7 IS NULL OR seq < $7)
      ORDER BY seq DESC LIMIT $8";
 const CHAIN: &str = "SELECT seq, id, at, actor, action, target_type, target_id, summary,
      request_id, client_addr, prev_hash, hash
@@ -50,9 +62,116 @@ fn audit(mut r: Row) -> R<AuditRow> {
     })
 }
 
+/// A head's hash as stored, checked to be 32 bytes.
+fn head_hash(stored: Vec<u8>) -> R<[u8; 32]> {
+    stored
+        .try_into()
+        .map_err(|_| StoreError::Other("the audit head's hash is not 32 bytes".into()))
+}
+
 impl<E: Exec> SqlTx<E> {
-    /// Appends the records [`AuditTx::record_audit`] held to the tenant's chain; part of
-    /// [`SqlTx::flush_events`].
+    /// Writes the records [`AuditTx::record_audit`] held without numbers or hashes; part of
+    /// [`SqlTx::flush_events`] where the backend numbers after commit.
+    pub(super) async fn write_unnumbered_audit(&mut self) -> R<()> {
+        for a in std::mem::take(&mut self.audit) {
+            self.exec
+                .execute(
+                    INSERT_UNNUMBERED_AUDIT,
+                    args![
+                        self.tenant,
+                        a.id,
+                        a.at.trunc_subsecs(6),
+                        a.actor,
+                        a.action,
+                        a.target_type,
+                        a.target_id,
+                        a.summary,
+                        a.request_id,
+                        a.client_addr
+                    ],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Numbers and chains up to `limit` of the tenant's committed unnumbered records in `pos`
+    /// order with the dialect's batch statement `number`, and moves the head; part of
+    /// [`SqlTx::number_committed`], under the event head's lock. Returns how many.
+    pub(super) async fn number_audit(&mut self, number: &'static str, limit: u32) -> R<usize> {
+        let pending = self
+            .exec
+            .fetch_all(UNNUMBERED, args![self.tenant, i64::from(limit)])
+            .await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut head = self
+            .exec
+            .fetch_optional(LOCK_HEAD, args![self.tenant, GENESIS.to_vec()])
+            .await?
+            .ok_or_else(|| StoreError::Other("the audit head was not returned".into()))?;
+        let mut seq: i64 = head.get()?;
+        let mut prev = head_hash(head.get()?)?;
+        let tenant = self.tenant.to_string();
+        let n = pending.len();
+        let (mut poses, mut seqs, mut prevs, mut hashes) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for mut r in pending {
+            seq += 1;
+            let pos: i64 = r.get()?;
+            let id: uuid::Uuid = r.get()?;
+            let at: chrono::DateTime<chrono::Utc> = r.get()?;
+            let actor: Option<larder_core::UserId> = r.get()?;
+            let (action, target_type): (String, String) = (r.get()?, r.get()?);
+            let target_id: Option<String> = r.get()?;
+            let summary: String = r.get()?;
+            let (request_id, client_addr): (Option<String>, Option<String>) = (r.get()?, r.get()?);
+            let (id, actor) = (id.to_string(), actor.map(|u| u.to_string()));
+            let hash = AuditFields {
+                seq,
+                id: &id,
+                tenant_id: &tenant,
+                at,
+                actor: actor.as_deref(),
+                action: &action,
+                target_type: &target_type,
+                target_id: target_id.as_deref(),
+                summary: &summary,
+                request_id: request_id.as_deref(),
+                client_addr: client_addr.as_deref(),
+            }
+            .hash(&prev);
+            poses.push(Some(pos));
+            seqs.push(Some(seq));
+            prevs.push(Some(to_hex(&prev)));
+            hashes.push(Some(to_hex(&hash)));
+            prev = hash;
+        }
+        self.exec
+            .execute_batch(
+                number,
+                args![self.tenant],
+                &[
+                    Column::Int(poses),
+                    Column::Int(seqs),
+                    Column::Text(prevs),
+                    Column::Text(hashes),
+                ],
+            )
+            .await?;
+        self.exec
+            .execute(SET_HEAD, args![self.tenant, seq, prev.to_vec()])
+            .await?;
+        Ok(n)
+    }
+
+    /// Appends the records [`AuditTx::record_audit`] held to the tenant's chain in the
+    /// writing transaction; part of [`SqlTx::flush_events`] where the backend numbers there.
     pub(super) async fn flush_audit(&mut self) -> R<()> {
         if self.audit.is_empty() {
             return Ok(());
@@ -64,10 +183,7 @@ impl<E: Exec> SqlTx<E> {
             .await?
             .ok_or_else(|| StoreError::Other("the audit head was not returned".into()))?;
         let mut seq: i64 = head.get()?;
-        let stored: Vec<u8> = head.get()?;
-        let mut prev: [u8; 32] = stored
-            .try_into()
-            .map_err(|_| StoreError::Other("the audit head's hash is not 32 bytes".into()))?;
+        let mut prev = head_hash(head.get()?)?;
         let tenant = self.tenant.to_string();
         for a in pending {
             seq += 1;

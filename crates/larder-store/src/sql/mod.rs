@@ -30,6 +30,8 @@ mod sales;
 mod tenancy;
 mod webhooks;
 
+pub use events::{Flushed, Numbered};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use larder_core::{Money, Quantity, TenantId};
@@ -430,6 +432,18 @@ pub struct Dialect {
     /// process (PostgreSQL's `pg_notify` on `larder_events`, delivered at commit). `None`
     /// where one process is all there is (SQLite).
     pub notify_events: Option<&'static str>,
+    /// events, numbering after commit (ADR 025): `$1` tenant, `$2` the event head, `$3`
+    /// limit. Gives the tenant's committed unnumbered events, at most `$3` in `pos` order,
+    /// the numbers after `$2`; returns each new `seq`. `Some` marks a backend whose
+    /// transactions write events and audit records without numbers and leave them to
+    /// [`SqlTx::number_committed`] after the commit (PostgreSQL, so that a tenant's writers
+    /// never wait for each other's commit on the head rows); `None` where the transaction
+    /// numbers them itself just before committing (SQLite, whose one writer waits anyway).
+    pub number_events: Option<&'static str>,
+    /// audit, numbering after commit, batch: `$1` tenant; columns pos, seq, prev_hash and
+    /// hash (the hashes as lowercase hex). Numbers and chains those audit records. `None`
+    /// with [`Dialect::number_events`].
+    pub number_audit: Option<&'static str>,
     /// webhooks: `$1` tenant, `$2` now, `$3` limit. The pending deliveries due by `$2` of
     /// active subscriptions, earliest due first, claimed for the transaction (PostgreSQL:
     /// `FOR UPDATE OF d SKIP LOCKED`): the delivery's id, webhook_id, event_id, event_seq,
@@ -468,6 +482,8 @@ impl Dialect {
             ("avt_sale_days", Some(self.avt_sale_days)),
             ("claim_relay", Some(self.claim_relay)),
             ("notify_events", self.notify_events),
+            ("number_events", self.number_events),
+            ("number_audit", self.number_audit),
             ("claim_deliveries", Some(self.claim_deliveries)),
             ("claim_mail", Some(self.claim_mail)),
         ]

@@ -2,7 +2,9 @@
 //! the transaction rolls back), numbered per tenant from 1 without gaps even under concurrent
 //! writers, each hashed over the previous one so the chain verifies; listed newest first with
 //! filters; the previous summary of a target is found; and the log is append-only for the
-//! application.
+//! application. On PostgreSQL, which numbers after commit, rows a writer committed but never
+//! saw numbered (killed between its commit and the round) are numbered by the next round, and
+//! a row, once numbered, can never be changed.
 
 use chrono::SubsecRound;
 use larder_core::audit::{AuditFields, GENESIS, Verifier};
@@ -17,6 +19,7 @@ contract!(
     concurrent_writers_extend_one_chain_without_gaps,
     records_are_listed_newest_first_with_filters_per_tenant,
     the_log_is_append_only,
+    rows_a_killed_writer_left_unnumbered_are_numbered_later,
 );
 
 fn record(action: &str, target: Option<&str>, actor: Option<UserId>) -> NewAudit {
@@ -317,5 +320,88 @@ async fn the_log_is_append_only(store: S) {
         }
     }
     assert_eq!(chain(&own, s.tenant).await.len(), 1);
+    own.close().await;
+}
+
+async fn rows_a_killed_writer_left_unnumbered_are_numbered_later(store: S) {
+    if store.backend() != "postgres" {
+        return; // SQLite numbers in the writing transaction: nothing is ever left
+    }
+    let Some((own, _, url)) = crate::harness::postgres_with_pool().await else {
+        return;
+    };
+    let s = seed(&own, "audit-unnumbered").await;
+    append(&own, s.tenant, vec![record("a.first", Some("t"), None)]).await;
+    // A writer that committed and was killed before any round: its rows, written as the
+    // owner (no round follows this commit).
+    let owner = sqlx::PgPool::connect(&url).await.expect("connect as the owner");
+    let t = s.tenant.as_uuid();
+    let mut tx = owner.begin().await.expect("begin");
+    for data in [r#"{"n":1}"#, r#"{"n":2}"#] {
+        sqlx::query(
+            "INSERT INTO outbox (tenant_id, id, event_type, occurred_at, recorded_at,
+                 schema_version, data) VALUES ($1, $2, 'inventory.stock_adjusted', now(), now(), 1, $3)",
+        )
+        .bind(t)
+        .bind(Uuid::now_v7())
+        .bind(data)
+        .execute(&mut *tx)
+        .await
+        .expect("insert an unnumbered event");
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (tenant_id, id, at, action, target_type, target_id, summary)
+         VALUES ($1, $2, date_trunc('milliseconds', now()), 'a.second', 'thing', 't', '{}')",
+    )
+    .bind(t)
+    .bind(Uuid::now_v7())
+    .execute(&mut *tx)
+    .await
+    .expect("insert an unnumbered record");
+    tx.commit().await.expect("commit");
+    // Unnumbered rows cannot change but for their numbers.
+    let edit = sqlx::query("UPDATE outbox SET data = 'x' WHERE tenant_id = $1 AND seq IS NULL")
+        .bind(t)
+        .execute(&owner)
+        .await;
+    assert!(edit.is_err(), "an unnumbered event was edited");
+    // The sweep (every 2 s) numbers them after the numbered ones, chained.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let rows = loop {
+        let rows = chain(&own, s.tenant).await;
+        if rows.len() == 2 || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        rows.iter().map(|r| (r.seq, r.action.as_str())).collect::<Vec<_>>(),
+        vec![(1, "a.first"), (2, "a.second")]
+    );
+    assert_eq!(verify(s.tenant, &rows), Ok(2));
+    let events = read(&own, s.tenant, |tx| {
+        Box::pin(async move { tx.events_after(0, 10).await })
+    })
+    .await;
+    assert_eq!(
+        events.iter().map(|e| (e.seq, e.data.as_str())).collect::<Vec<_>>(),
+        vec![(1, r#"{"n":1}"#), (2, r#"{"n":2}"#)]
+    );
+    let head = read(&own, s.tenant, |tx| {
+        Box::pin(async move { tx.event_head().await })
+    })
+    .await;
+    assert_eq!(head, 2);
+    // Numbered once: neither renumbered nor edited nor deleted, even by the owner.
+    for sql in [
+        "UPDATE outbox SET seq = 9 WHERE tenant_id = $1 AND seq = 1",
+        "UPDATE audit_log SET seq = 9 WHERE tenant_id = $1 AND seq = 2",
+        "UPDATE audit_log SET summary = 'x' WHERE tenant_id = $1 AND seq = 2",
+        "DELETE FROM outbox WHERE tenant_id = $1 AND seq = 2",
+    ] {
+        let r = sqlx::query(sql).bind(t).execute(&owner).await;
+        assert!(r.is_err(), "{sql} was allowed");
+    }
+    owner.close().await;
     own.close().await;
 }

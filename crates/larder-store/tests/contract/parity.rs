@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 use larder_store::sql::{Dialect, placeholders};
 
 /// Statements that may be `None` on one backend: `set_user` (only PostgreSQL's row-level
-/// security needs it).
-const OPTIONAL: [&str; 2] = ["set_user", "notify_events"];
+/// security needs it), and what only PostgreSQL does with events: its `NOTIFY` and the
+/// numbering after commit (ADR 025).
+const OPTIONAL: [&str; 4] = ["set_user", "notify_events", "number_events", "number_audit"];
 
 /// The SQL a backend may run outside its dialect: readiness, operator commands, migration
 /// bookkeeping and test databases, none of them a port method. (Transaction control such as
 /// `BEGIN`, `SAVEPOINT` and `COMMIT`, and `PRAGMA`s, are not port SQL and not listed.)
-const ALLOWED: [(&str, &str); 18] = [
+const ALLOWED: [(&str, &str); 19] = [
     ("larder-store-sqlite/src/lib.rs", "SELECT 1"),
     (
         "larder-store-sqlite/src/lib.rs",
@@ -88,6 +89,11 @@ const ALLOWED: [(&str, &str); 18] = [
     (
         "larder-store-sqlite/src/lib.rs",
         "SELECT h.tenant_id FROM event_heads h LEFT JOIN outbox_relay r ON r.tenant_id = h.tenant_id WHERE h.event_seq > COALESCE(r.relayed_seq, 0) ORDER BY h.tenant_id",
+    ),
+    // The numberer's work list (ADR 025): tenants with rows committed but not numbered.
+    (
+        "larder-store-postgres/src/numbering.rs",
+        "SELECT larder_unnumbered_tenants()",
     ),
     (
         "larder-store-postgres/src/testing.rs",
