@@ -180,7 +180,6 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {
         Self {

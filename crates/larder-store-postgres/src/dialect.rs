@@ -77,41 +77,17 @@ pub static DIALECT: Dialect = Dialect {
     claim_relay: "SELECT relayed_seq FROM outbox_relay WHERE tenant_id = $1
          FOR UPDATE SKIP LOCKED",
     notify_events: Some("SELECT pg_notify('larder_events', $1)"),
-    insert_unnumbered: Some(
-        "WITH e AS (INSERT INTO outbox (tenant_id, recorded_at, id, event_type, location_id,
-                 occurred_at, actor, schema_version, data)
-             SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::uuid[],
-                 $6::timestamptz[], $7::uuid[], $8::bigint[], $9::text[]))
-         INSERT INTO audit_log (tenant_id, id, at, actor, action, target_type, target_id,
-             summary, request_id, client_addr)
-         SELECT $1, * FROM unnest($10::uuid[], $11::timestamptz[], $12::uuid[], $13::text[],
-             $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])",
-    ),
-    // An advisory lock, not the head row's: a round that finds nothing then writes nothing,
-    // so its commit waits for no WAL flush. 1280 is Larder's class of advisory locks.
-    lock_numbering: Some("SELECT pg_advisory_xact_lock(1280, hashtext($1::text))"),
     number_events: Some(
-        "WITH n AS (SELECT pos, COALESCE((SELECT h.event_seq FROM event_heads h
-                     WHERE h.tenant_id = $1), 0) + row_number() OVER (ORDER BY pos) AS seq
-                 FROM outbox WHERE tenant_id = $1 AND seq IS NULL ORDER BY pos LIMIT $2),
-             u AS (UPDATE outbox o SET seq = n.seq FROM n WHERE o.pos = n.pos RETURNING o.seq),
-             m AS (SELECT max(seq) AS head, count(*) AS numbered FROM u),
-             h AS (INSERT INTO event_heads (tenant_id, event_seq)
-                 SELECT $1, head FROM m WHERE head IS NOT NULL
-                 ON CONFLICT (tenant_id) DO UPDATE SET event_seq = excluded.event_seq
-                 RETURNING event_seq),
-             announced AS (SELECT 1 FROM h, pg_notify('larder_events', $1::text || ':' || h.event_seq))
-         SELECT m.head, m.numbered, (SELECT count(*) FROM announced) AS announced FROM m",
+        "WITH n AS (SELECT pos, $2::bigint + row_number() OVER (ORDER BY pos) AS seq
+             FROM outbox WHERE tenant_id = $1 AND seq IS NULL ORDER BY pos LIMIT $3)
+         UPDATE outbox o SET seq = n.seq FROM n WHERE o.pos = n.pos RETURNING o.seq",
     ),
     number_audit: Some(
-        "WITH u AS (UPDATE audit_log a
-                 SET seq = t.seq, prev_hash = decode(t.prev_hash, 'hex'),
-                     hash = decode(t.hash, 'hex')
-                 FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[])
-                   AS t (pos, seq, prev_hash, hash)
-                 WHERE a.tenant_id = $1 AND a.pos = t.pos)
-         INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, $2, decode($3, 'hex'))
-         ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        "UPDATE audit_log a
+         SET seq = t.seq, prev_hash = decode(t.prev_hash, 'hex'), hash = decode(t.hash, 'hex')
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])
+           AS t (pos, seq, prev_hash, hash)
+         WHERE a.tenant_id = $1 AND a.pos = t.pos",
     ),
     claim_deliveries: "SELECT d.id, d.webhook_id, d.event_id, d.event_seq, d.event_type, d.status,
              d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.last_attempt_at,

@@ -56,8 +56,6 @@ pub static DIALECT: Dialect = Dialect {
          ORDER BY day",
     claim_relay: "SELECT relayed_seq FROM outbox_relay WHERE tenant_id = $1",
     notify_events: None,
-    insert_unnumbered: None,
-    lock_numbering: None,
     number_events: None,
     number_audit: None,
     claim_deliveries: "SELECT d.id, d.webhook_id, d.event_id, d.event_seq, d.event_type, d.status,

@@ -18,12 +18,14 @@ const SET_HEAD: &str = "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (tenant_id, seq, pos, id, at, actor, action,
      target_type, target_id, summary, request_id, client_addr, prev_hash, hash)
      VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-/// The tenant's committed records still to number, in `pos` order, each with the head's
-/// number and hash (`NULL` before the first record).
+/// A record without its number and hashes, which [`SqlTx::number_committed`] gives it after
+/// the commit (PostgreSQL: `pos`, from a global identity, orders it until then).
+const INSERT_UNNUMBERED_AUDIT: &str = "INSERT INTO audit_log (tenant_id, id, at, actor, action,
+     target_type, target_id, summary, request_id, client_addr)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// The tenant's committed records still to number, in `pos` order.
 const UNNUMBERED: &str = "SELECT pos, id, at, actor, action, target_type, target_id, summary,
-     request_id, client_addr,
-     (SELECT h.seq FROM audit_heads h WHERE h.tenant_id = $1),
-     (SELECT h.hash FROM audit_heads h WHERE h.tenant_id = $1)
+     request_id, client_addr
      FROM audit_log WHERE tenant_id = $1 AND seq IS NULL ORDER BY pos LIMIT $2";
 /// The target's latest record, numbered or not yet.
 const LAST_SUMMARY: &str = "SELECT summary FROM audit_log
@@ -68,9 +70,34 @@ fn head_hash(stored: Vec<u8>) -> R<[u8; 32]> {
 }
 
 impl<E: Exec> SqlTx<E> {
+    /// Writes the records [`AuditTx::record_audit`] held without numbers or hashes; part of
+    /// [`SqlTx::flush_events`] where the backend numbers after commit.
+    pub(super) async fn write_unnumbered_audit(&mut self) -> R<()> {
+        for a in std::mem::take(&mut self.audit) {
+            self.exec
+                .execute(
+                    INSERT_UNNUMBERED_AUDIT,
+                    args![
+                        self.tenant,
+                        a.id,
+                        a.at.trunc_subsecs(6),
+                        a.actor,
+                        a.action,
+                        a.target_type,
+                        a.target_id,
+                        a.summary,
+                        a.request_id,
+                        a.client_addr
+                    ],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Numbers and chains up to `limit` of the tenant's committed unnumbered records in `pos`
-    /// order with the dialect's batch statement `number`, which also moves the head; part of
-    /// [`SqlTx::number_committed`], under its lock. Returns how many.
+    /// order with the dialect's batch statement `number`, and moves the head; part of
+    /// [`SqlTx::number_committed`], under the event head's lock. Returns how many.
     pub(super) async fn number_audit(&mut self, number: &'static str, limit: u32) -> R<usize> {
         let pending = self
             .exec
@@ -79,8 +106,13 @@ impl<E: Exec> SqlTx<E> {
         if pending.is_empty() {
             return Ok(0);
         }
-        // The head, read with the first record; before the first record there is none.
-        let (mut seq, mut prev): (i64, [u8; 32]) = (0, GENESIS);
+        let mut head = self
+            .exec
+            .fetch_optional(LOCK_HEAD, args![self.tenant, GENESIS.to_vec()])
+            .await?
+            .ok_or_else(|| StoreError::Other("the audit head was not returned".into()))?;
+        let mut seq: i64 = head.get()?;
+        let mut prev = head_hash(head.get()?)?;
         let tenant = self.tenant.to_string();
         let n = pending.len();
         let (mut poses, mut seqs, mut prevs, mut hashes) = (
@@ -89,7 +121,8 @@ impl<E: Exec> SqlTx<E> {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
-        for (i, mut r) in pending.into_iter().enumerate() {
+        for mut r in pending {
+            seq += 1;
             let pos: i64 = r.get()?;
             let id: uuid::Uuid = r.get()?;
             let at: chrono::DateTime<chrono::Utc> = r.get()?;
@@ -98,13 +131,6 @@ impl<E: Exec> SqlTx<E> {
             let target_id: Option<String> = r.get()?;
             let summary: String = r.get()?;
             let (request_id, client_addr): (Option<String>, Option<String>) = (r.get()?, r.get()?);
-            let (head_seq, head_hash_stored): (Option<i64>, Option<Vec<u8>>) = (r.get()?, r.get()?);
-            if i == 0
-                && let (Some(s), Some(h)) = (head_seq, head_hash_stored)
-            {
-                (seq, prev) = (s, head_hash(h)?);
-            }
-            seq += 1;
             let (id, actor) = (id.to_string(), actor.map(|u| u.to_string()));
             let hash = AuditFields {
                 seq,
@@ -129,7 +155,7 @@ impl<E: Exec> SqlTx<E> {
         self.exec
             .execute_batch(
                 number,
-                args![self.tenant, seq, to_hex(&prev)],
+                args![self.tenant],
                 &[
                     Column::Int(poses),
                     Column::Int(seqs),
@@ -137,6 +163,9 @@ impl<E: Exec> SqlTx<E> {
                     Column::Text(hashes),
                 ],
             )
+            .await?;
+        self.exec
+            .execute(SET_HEAD, args![self.tenant, seq, prev.to_vec()])
             .await?;
         Ok(n)
     }

@@ -1,9 +1,9 @@
 //! The outbox's statements (ADR 025).
 
 use async_trait::async_trait;
-use chrono::{SubsecRound, Utc};
+use chrono::Utc;
 
-use super::{Column, Exec, R, Row, SqlTx, ToArg, args, rows};
+use super::{Exec, R, Row, SqlTx, ToArg, args, rows};
 use crate::{EventRow, EventTx, EventWake, NewEvent};
 
 /// Takes `$2` sequence numbers from the tenant's head, creating it, and returns the new head
@@ -15,6 +15,23 @@ const TAKE_SEQ: &str = "INSERT INTO event_heads (tenant_id, event_seq) VALUES ($
 const INSERT_EVENT: &str = "INSERT INTO outbox (tenant_id, seq, id, event_type, location_id,
      occurred_at, recorded_at, actor, schema_version, data)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// An event without its number, which [`SqlTx::number_committed`] gives it after the commit
+/// (PostgreSQL: the row's `pos`, from a global identity, orders it until then).
+const INSERT_UNNUMBERED_EVENT: &str = "INSERT INTO outbox (tenant_id, id, event_type,
+     location_id, occurred_at, recorded_at, actor, schema_version, data)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// 1 when the tenant has committed events or audit records still to number, else 0.
+const ANY_UNNUMBERED: &str = "SELECT CASE WHEN
+         EXISTS (SELECT 1 FROM outbox WHERE tenant_id = $1 AND seq IS NULL)
+         OR EXISTS (SELECT 1 FROM audit_log WHERE tenant_id = $1 AND seq IS NULL)
+     THEN 1 ELSE 0 END";
+/// Reads the tenant's event head, creating it, and locks it until the transaction ends (the
+/// no-op update takes the row lock and, after waiting for another numberer, reads its result):
+/// one numberer at a time per tenant, in any process.
+const LOCK_HEAD: &str = "INSERT INTO event_heads (tenant_id, event_seq) VALUES ($1, 0)
+     ON CONFLICT (tenant_id) DO UPDATE SET event_seq = event_heads.event_seq
+     RETURNING event_seq";
+const SET_HEAD: &str = "UPDATE event_heads SET event_seq = $2 WHERE tenant_id = $1";
 const EVENTS_AFTER: &str = "SELECT seq, id, event_type, location_id, occurred_at, recorded_at,
      actor, schema_version, data
      FROM outbox WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
@@ -75,11 +92,10 @@ impl<E: Exec> SqlTx<E> {
     /// # Errors
     /// [`crate::StoreError`] when a row cannot be written; the job must then be rolled back.
     pub async fn flush_events(&mut self) -> R<Flushed> {
-        if let Some(insert) = self.exec.dialect().insert_unnumbered {
+        if self.exec.dialect().number_events.is_some() {
             let unnumbered = !self.events.is_empty() || !self.audit.is_empty();
-            if unnumbered {
-                self.write_unnumbered(insert).await?;
-            }
+            self.write_unnumbered_audit().await?;
+            self.write_unnumbered_events().await?;
             return Ok(Flushed {
                 wake: None,
                 unnumbered,
@@ -92,45 +108,26 @@ impl<E: Exec> SqlTx<E> {
         })
     }
 
-    /// Writes the held events and audit records without numbers, in one statement (the
-    /// dialect's `insert_unnumbered`); `pos`, a global identity, orders them until
-    /// [`SqlTx::number_committed`] numbers them.
-    async fn write_unnumbered(&mut self, insert: &'static str) -> R<()> {
-        let events = std::mem::take(&mut self.events);
-        let audit = std::mem::take(&mut self.audit);
-        let uuid = |v: Vec<uuid::Uuid>| Column::Uuid(v.into_iter().map(Some).collect());
-        let text = |v: Vec<String>| Column::Text(v.into_iter().map(Some).collect());
-        let columns = [
-            uuid(events.iter().map(|e| e.id).collect()),
-            text(events.iter().map(|e| e.event_type.to_owned()).collect()),
-            Column::Uuid(
-                events
-                    .iter()
-                    .map(|e| e.location_id.map(|l| l.as_uuid()))
-                    .collect(),
-            ),
-            Column::Time(events.iter().map(|e| Some(e.occurred_at)).collect()),
-            Column::Uuid(events.iter().map(|e| e.actor.map(|a| a.as_uuid())).collect()),
-            Column::Int(
-                events
-                    .iter()
-                    .map(|e| Some(i64::from(e.schema_version)))
-                    .collect(),
-            ),
-            text(events.into_iter().map(|e| e.data).collect()),
-            uuid(audit.iter().map(|a| a.id).collect()),
-            Column::Time(audit.iter().map(|a| Some(a.at.trunc_subsecs(6))).collect()),
-            Column::Uuid(audit.iter().map(|a| a.actor.map(|u| u.as_uuid())).collect()),
-            text(audit.iter().map(|a| a.action.clone()).collect()),
-            text(audit.iter().map(|a| a.target_type.clone()).collect()),
-            Column::Text(audit.iter().map(|a| a.target_id.clone()).collect()),
-            text(audit.iter().map(|a| a.summary.clone()).collect()),
-            Column::Text(audit.iter().map(|a| a.request_id.clone()).collect()),
-            Column::Text(audit.into_iter().map(|a| a.client_addr).collect()),
-        ];
-        self.exec
-            .execute_batch(insert, args![self.tenant, Utc::now()], &columns)
-            .await?;
+    async fn write_unnumbered_events(&mut self) -> R<()> {
+        let recorded_at = Utc::now();
+        for e in std::mem::take(&mut self.events) {
+            self.exec
+                .execute(
+                    INSERT_UNNUMBERED_EVENT,
+                    args![
+                        self.tenant,
+                        e.id,
+                        e.event_type,
+                        e.location_id,
+                        e.occurred_at,
+                        recorded_at,
+                        e.actor,
+                        e.schema_version,
+                        e.data
+                    ],
+                )
+                .await?;
+        }
         Ok(())
     }
 
@@ -173,42 +170,63 @@ impl<E: Exec> SqlTx<E> {
     }
 
     /// Numbers what the tenant's committed transactions wrote without numbers (ADR 025):
-    /// under the tenant's numbering lock, held until this transaction ends so that one round
+    /// under the tenant's event head, locked until this transaction ends so that one numberer
     /// at a time runs in any process, up to `limit` events take the next sequence numbers in
     /// the order of their `pos`, and up to `limit` audit records the next numbers of the
-    /// chain with their hashes; the heads move, and the `NOTIFY` is queued for the commit.
-    /// Each statement after the lock sees what the previous round committed, and only
-    /// committed rows, so a transaction still running (or rolled back) is never numbered. A
-    /// round that finds nothing writes nothing.
+    /// chain with their hashes; the heads move, and the dialect's `NOTIFY` is queued for the
+    /// commit. Only committed rows are visible here, so a transaction still running (or
+    /// rolled back) is never numbered. A round that finds nothing writes nothing.
     ///
     /// # Errors
     /// [`crate::StoreError`] when a row cannot be read or written, or the dialect numbers in
     /// the writing transaction (SQLite); the round must then be rolled back.
     pub async fn number_committed(&mut self, limit: u32) -> R<Numbered> {
         let d = self.exec.dialect();
-        let (Some(lock), Some(number_events), Some(number_audit)) =
-            (d.lock_numbering, d.number_events, d.number_audit)
-        else {
+        let (Some(number_events), Some(number_audit)) = (d.number_events, d.number_audit) else {
             return Err(crate::StoreError::Other(
                 "this backend numbers events in the writing transaction".into(),
             ));
         };
-        self.exec.execute(lock, args![self.tenant]).await?;
-        let mut r = self
+        let any: i64 = match self
             .exec
-            .fetch_optional(number_events, args![self.tenant, i64::from(limit)])
+            .fetch_optional(ANY_UNNUMBERED, args![self.tenant])
             .await?
-            .ok_or_else(|| crate::StoreError::Other("numbering returned no row".into()))?;
-        let head: Option<i64> = r.get()?;
-        let numbered: i64 = r.get()?;
+        {
+            Some(mut r) => r.get()?,
+            None => 0,
+        };
+        if any == 0 {
+            return Ok(Numbered::default());
+        }
+        let head: i64 = self
+            .exec
+            .fetch_optional(LOCK_HEAD, args![self.tenant])
+            .await?
+            .ok_or_else(|| crate::StoreError::Other("the event head was not returned".into()))?
+            .get()?;
+        let seqs: Vec<i64> = rows(
+            self.exec
+                .fetch_all(number_events, args![self.tenant, head, i64::from(limit)])
+                .await?,
+            |mut r| r.get(),
+        )?;
         let mut out = Numbered {
-            events: usize::try_from(numbered).unwrap_or(0),
-            wake: head.map(|head| EventWake {
-                tenant_id: self.tenant,
-                head,
-            }),
+            events: seqs.len(),
             ..Numbered::default()
         };
+        if let Some(&new_head) = seqs.iter().max() {
+            self.exec
+                .execute(SET_HEAD, args![self.tenant, new_head])
+                .await?;
+            let wake = EventWake {
+                tenant_id: self.tenant,
+                head: new_head,
+            };
+            if let Some(notify) = d.notify_events {
+                self.exec.execute(notify, args![wake.payload()]).await?;
+            }
+            out.wake = Some(wake);
+        }
         out.audit = self.number_audit(number_audit, limit).await?;
         let full = usize::try_from(limit).unwrap_or(usize::MAX);
         out.more = out.events >= full || out.audit >= full;

@@ -432,27 +432,17 @@ pub struct Dialect {
     /// process (PostgreSQL's `pg_notify` on `larder_events`, delivered at commit). `None`
     /// where one process is all there is (SQLite).
     pub notify_events: Option<&'static str>,
-    /// events and audit, numbering after commit (ADR 025), batch: `$1` tenant, `$2`
-    /// recorded_at; event columns id, event_type, location_id, occurred_at, actor,
-    /// schema_version, data; then audit columns id, at, actor, action, target_type,
-    /// target_id, summary, request_id, client_addr. Inserts both without numbers in one
-    /// statement. `Some` marks a backend whose transactions leave numbering to
+    /// events, numbering after commit (ADR 025): `$1` tenant, `$2` the event head, `$3`
+    /// limit. Gives the tenant's committed unnumbered events, at most `$3` in `pos` order,
+    /// the numbers after `$2`; returns each new `seq`. `Some` marks a backend whose
+    /// transactions write events and audit records without numbers and leave them to
     /// [`SqlTx::number_committed`] after the commit (PostgreSQL, so that a tenant's writers
     /// never wait for each other's commit on the head rows); `None` where the transaction
     /// numbers them itself just before committing (SQLite, whose one writer waits anyway).
-    pub insert_unnumbered: Option<&'static str>,
-    /// numbering: `$1` tenant. Takes the tenant's numbering lock until the transaction ends
-    /// (one round at a time per tenant in any process), without writing anything. `None`
-    /// with [`Dialect::insert_unnumbered`].
-    pub lock_numbering: Option<&'static str>,
-    /// numbering: `$1` tenant, `$2` limit. Gives the tenant's committed unnumbered events, at
-    /// most `$2` in `pos` order, the numbers after its event head, moves the head (creating
-    /// it) and announces it like [`Dialect::notify_events`]; returns one row: the new head
-    /// (`NULL` when nothing was numbered) and how many were numbered.
     pub number_events: Option<&'static str>,
-    /// numbering, batch: `$1` tenant, `$2` the new audit head's number, `$3` its hash (hex);
-    /// columns pos, seq, prev_hash and hash (hex). Numbers and chains those audit records and
-    /// moves the head (creating it).
+    /// audit, numbering after commit, batch: `$1` tenant; columns pos, seq, prev_hash and
+    /// hash (the hashes as lowercase hex). Numbers and chains those audit records. `None`
+    /// with [`Dialect::number_events`].
     pub number_audit: Option<&'static str>,
     /// webhooks: `$1` tenant, `$2` now, `$3` limit. The pending deliveries due by `$2` of
     /// active subscriptions, earliest due first, claimed for the transaction (PostgreSQL:
@@ -492,8 +482,6 @@ impl Dialect {
             ("avt_sale_days", Some(self.avt_sale_days)),
             ("claim_relay", Some(self.claim_relay)),
             ("notify_events", self.notify_events),
-            ("insert_unnumbered", self.insert_unnumbered),
-            ("lock_numbering", self.lock_numbering),
             ("number_events", self.number_events),
             ("number_audit", self.number_audit),
             ("claim_deliveries", Some(self.claim_deliveries)),

@@ -334,7 +334,9 @@ async fn rows_a_killed_writer_left_unnumbered_are_numbered_later(store: S) {
     append(&own, s.tenant, vec![record("a.first", Some("t"), None)]).await;
     // A writer that committed and was killed before any round: its rows, written as the
     // owner (no round follows this commit).
-    let owner = sqlx::PgPool::connect(&url).await.expect("connect as the owner");
+    let owner = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect as the owner");
     let t = s.tenant.as_uuid();
     let mut tx = owner.begin().await.expect("begin");
     for data in [r#"{"n":1}"#, r#"{"n":2}"#] {
@@ -375,7 +377,9 @@ async fn rows_a_killed_writer_left_unnumbered_are_numbered_later(store: S) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert_eq!(
-        rows.iter().map(|r| (r.seq, r.action.as_str())).collect::<Vec<_>>(),
+        rows.iter()
+            .map(|r| (r.seq, r.action.as_str()))
+            .collect::<Vec<_>>(),
         vec![(1, "a.first"), (2, "a.second")]
     );
     assert_eq!(verify(s.tenant, &rows), Ok(2));
@@ -384,7 +388,10 @@ async fn rows_a_killed_writer_left_unnumbered_are_numbered_later(store: S) {
     })
     .await;
     assert_eq!(
-        events.iter().map(|e| (e.seq, e.data.as_str())).collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|e| (e.seq, e.data.as_str()))
+            .collect::<Vec<_>>(),
         vec![(1, r#"{"n":1}"#), (2, r#"{"n":2}"#)]
     );
     let head = read(&own, s.tenant, |tx| {

@@ -11,14 +11,7 @@ use larder_store::sql::{Dialect, placeholders};
 /// Statements that may be `None` on one backend: `set_user` (only PostgreSQL's row-level
 /// security needs it), and what only PostgreSQL does with events: its `NOTIFY` and the
 /// numbering after commit (ADR 025).
-const OPTIONAL: [&str; 6] = [
-    "set_user",
-    "notify_events",
-    "insert_unnumbered",
-    "lock_numbering",
-    "number_events",
-    "number_audit",
-];
+const OPTIONAL: [&str; 4] = ["set_user", "notify_events", "number_events", "number_audit"];
 
 /// The SQL a backend may run outside its dialect: readiness, operator commands, migration
 /// bookkeeping and test databases, none of them a port method. (Transaction control such as
