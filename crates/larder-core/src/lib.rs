@@ -15,6 +15,7 @@ pub mod events;
 pub mod gs1;
 pub mod ids;
 pub mod inventory;
+pub mod kitchen;
 pub mod mail;
 pub mod menu;
 pub mod procurement;
