@@ -1,6 +1,7 @@
 //! events (`EventTx`, the outbox): events are written when their transaction commits and not
-//! at all when it rolls back, numbered per tenant without gaps in commit order even under
-//! concurrent writers, read back after a sequence number, announced on the store's signal,
+//! at all when it rolls back, numbered per tenant without gaps even under concurrent writers
+//! (in commit order on SQLite, in numbering order after commit on PostgreSQL: ADR 025), each
+//! writer's in its own order, read back after a sequence number, announced on the store's signal,
 //! and relayed through a cursor that moves only forward and (PostgreSQL) one process holds.
 
 use std::time::Duration;
@@ -188,7 +189,8 @@ async fn concurrent_writers_get_gap_free_sequences_in_commit_order(store: S) {
         (1..=64).collect::<Vec<i64>>(),
         "64 events numbered 1..=64 without a gap"
     );
-    // Each writer's events are in its own order: sequence order is commit order.
+    // Each writer's events are in its own order: a write that follows another is numbered
+    // after it (on PostgreSQL its round begins after the earlier one's commit).
     for n in 0..16 {
         let ks: Vec<String> = got
             .iter()
