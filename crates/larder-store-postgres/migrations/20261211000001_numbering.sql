@@ -6,6 +6,13 @@
 -- records' hashes and moves both heads. Readers read numbered rows only. Before this, a
 -- tenant's writers waited for each other's commit on the head rows.
 
+-- The backfills below and the numberer's work list run as the tables' owner across tenants;
+-- forced row-level security would hide every row from the owner (no tenant is set), so, as for
+-- the relay's list (20261209000003), the policies bind everyone but the owner. The
+-- application role stays bound by them.
+ALTER TABLE outbox NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY;
+
 -- Written once, numbered once: a row may be updated only from no number to a number, with
 -- nothing else changed (audit records get their hashes in the same update); never deleted.
 CREATE FUNCTION larder_numbered_once() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -70,10 +77,7 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 GRANT UPDATE (seq, prev_hash, hash) ON audit_log TO larder_app;
 
 -- The numberer's work list across tenants: whoever has rows committed but not numbered (a
--- process killed between its commit and the numbering leaves some). It runs as the tables'
--- owner, so, as for the relay's list, the policies bind everyone but the owner.
-ALTER TABLE outbox NO FORCE ROW LEVEL SECURITY;
-ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY;
+-- process killed between its commit and the numbering leaves some).
 CREATE FUNCTION larder_unnumbered_tenants() RETURNS SETOF uuid
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
     AS $$ SELECT tenant_id FROM outbox WHERE seq IS NULL

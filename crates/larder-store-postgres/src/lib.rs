@@ -281,6 +281,7 @@ impl Store for PgStore {
     async fn close(&self) {
         self.listener.abort();
         self.numbering.abort();
+        self.numberer.release_all();
         self.pool.close().await;
     }
 

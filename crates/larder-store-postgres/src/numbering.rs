@@ -66,6 +66,23 @@ impl Numberer {
         self.wake.notify_one();
     }
 
+    /// Puts a tenant back with its waiters, for a round that found more than its limit.
+    fn requeue(&self, tenant: TenantId, waiters: Vec<oneshot::Sender<()>>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(tenant)
+            .or_default()
+            .extend(waiters);
+        self.wake.notify_one();
+    }
+
+    /// Lets every waiting writer go (the store is closing: its rows are numbered by the next
+    /// process's sweep).
+    pub(crate) fn release_all(&self) {
+        drop(self.take());
+    }
+
     fn take(&self) -> HashMap<TenantId, Vec<oneshot::Sender<()>>> {
         std::mem::take(
             &mut *self
@@ -92,38 +109,34 @@ pub(crate) async fn run(pool: PgPool, signal: EventSignal, numberer: Arc<Numbere
                 }
             },
         }
+        // One round per tenant and batch, so a tenant with a backlog (after a crash) holds up
+        // no other tenant's writers: it is put back, with its waiters, for the next batch.
         futures::stream::iter(numberer.take())
             .for_each_concurrent(PARALLEL_TENANTS, |(tenant, waiters)| {
-                let (pool, signal) = (&pool, &signal);
+                let (pool, signal, numberer) = (&pool, &signal, &numberer);
                 async move {
-                    number_all(pool, signal, tenant).await;
-                    for w in waiters {
-                        let _ = w.send(());
+                    match round(pool, tenant).await {
+                        Ok(n) => {
+                            if let Some(w) = n.wake {
+                                signal.wake(w);
+                            }
+                            if n.more {
+                                numberer.requeue(tenant, waiters);
+                            } else {
+                                for w in waiters {
+                                    let _ = w.send(());
+                                }
+                            }
+                        }
+                        // The waiters are dropped: their writes are committed and return; the
+                        // rows stay for the next request or sweep.
+                        Err(e) => {
+                            tracing::warn!(%tenant, error = %e, "numbering the tenant's events failed");
+                        }
                     }
                 }
             })
             .await;
-    }
-}
-
-/// Rounds of `tenant` until one finds less than its limit; a failure is logged (the rows stay
-/// for the next request or sweep).
-async fn number_all(pool: &PgPool, signal: &EventSignal, tenant: TenantId) {
-    loop {
-        match round(pool, tenant).await {
-            Ok(n) => {
-                if let Some(w) = n.wake {
-                    signal.wake(w);
-                }
-                if !n.more {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(%tenant, error = %e, "numbering the tenant's events failed");
-                return;
-            }
-        }
     }
 }
 

@@ -1,10 +1,12 @@
 //! The audit port: the hash-chained audit log (ADR 026).
 //!
 //! A use case records what it did with [`AuditTx::record_audit`]; the record is held by the
-//! transaction and written just before it commits, after the tenant's events
-//! ([`crate::sql::SqlTx::flush_events`]): the tenant's `audit_heads` row is locked, each record
-//! numbered after it and hashed over the previous record's hash and its own canonical bytes
-//! ([`larder_core::audit`]), and the head moved on. A rolled-back transaction leaves no record.
+//! transaction and written just before it commits ([`crate::sql::SqlTx::flush_events`]): the
+//! tenant's `audit_heads` row is locked, each record numbered after it and hashed over the
+//! previous record's hash and its own canonical bytes ([`larder_core::audit`]), and the head
+//! moved on; on PostgreSQL the numbering round after the commit does that instead, under the
+//! same lock as the events' (ADR 025 and 026, amended). A rolled-back transaction leaves no
+//! record.
 //! The table is append-only (a trigger on both backends).
 
 use async_trait::async_trait;

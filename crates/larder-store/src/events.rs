@@ -1,14 +1,16 @@
 //! The events port: the transactional outbox (ADR 025).
 //!
 //! A use case records its domain events with [`EventTx::emit`]; they are held by the
-//! transaction and written just before it commits ([`crate::sql::SqlTx::flush_events`]), each
-//! with the tenant's next sequence number, taken from the tenant's `event_heads` row. Taking it
-//! last and in the committing transaction makes the sequence gap-free and in commit order per
-//! tenant (a second writer of the tenant waits on the row until the first commits), so a reader
-//! that has seen sequence `n` has seen everything before it: a live stream resumes from
-//! `Last-Event-ID` without gaps. A transaction that rolls back writes none of its events.
+//! transaction and written just before it commits ([`crate::sql::SqlTx::flush_events`]). On
+//! SQLite each takes the tenant's next sequence number there, from the tenant's `event_heads`
+//! row, last in the committing transaction, so numbers are gap-free and in commit order. On
+//! PostgreSQL they are written without numbers and a numbering round after the commit gives
+//! them the next numbers ([`crate::sql::SqlTx::number_committed`], ADR 025 amended), gap-free
+//! and in numbering order; the write waits for that round. Either way a reader that has seen
+//! sequence `n` has seen everything before it: a live stream resumes from `Last-Event-ID`
+//! without gaps. A transaction that rolls back writes none of its events.
 //!
-//! After a commit that wrote events the store tells its [`EventSignal`]; on PostgreSQL it also
+//! Once events are numbered the store tells its [`EventSignal`]; on PostgreSQL the round also
 //! sends `NOTIFY larder_events` with `<tenant id>:<head>`, which every process's listener turns
 //! into the same signal.
 
