@@ -139,3 +139,27 @@ id_type!(
     /// A production batch: a sub-recipe made at a location (inventory).
     ProductionBatchId
 );
+id_type!(
+    /// A customer order (phone, in store, online, imported).
+    OrderId
+);
+id_type!(
+    /// One line of an order: a menu item in a quantity, with its modifiers.
+    OrderLineId
+);
+id_type!(
+    /// A task instance: one task of a workflow template made for one order line.
+    TaskId
+);
+id_type!(
+    /// A station: a place in the kitchen with a capacity of parallel tasks (tandoor, fryer, pass).
+    StationId
+);
+id_type!(
+    /// A workflow template (all its versions share the id).
+    WorkflowTemplateId
+);
+id_type!(
+    /// A delivery of an order by a rider.
+    DeliveryId
+);

@@ -20,12 +20,6 @@ pub mod queue;
 pub mod throttle;
 pub mod workflow;
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
 pub use accuracy::{Accuracy, eta_accuracy};
 pub use dag::{CriticalPath, DagError, TaskNode, critical_path, earliest_times, topological_order};
 pub use durations::{Learned, LearnedSource, learned_duration};
@@ -71,76 +65,7 @@ pub(crate) fn secs_between(
     (t - now).num_seconds()
 }
 
-/// One UUIDv7 newtype per kitchen entity, as `crate::ids` makes them (kept here so the kitchen
-/// context does not edit the shared id list).
-macro_rules! kitchen_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(transparent)]
-        #[schema(value_type = String, format = Uuid)]
-        pub struct $name(Uuid);
-
-        impl $name {
-            /// A new, time-ordered (UUIDv7) id.
-            pub fn new() -> Self {
-                Self(Uuid::now_v7())
-            }
-            /// Wraps an id read from storage or parsed at the edge.
-            pub const fn from_uuid(id: Uuid) -> Self {
-                Self(id)
-            }
-            /// The raw UUID, for storage.
-            pub const fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = uuid::Error;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
-            }
-        }
-    };
-}
-
-kitchen_id!(
-    /// A customer order (phone, in store, online, imported).
-    OrderId
-);
-kitchen_id!(
-    /// One line of an order: a menu item in a quantity, with its modifiers.
-    OrderLineId
-);
-kitchen_id!(
-    /// A task instance: one task of a workflow template made for one order line.
-    TaskId
-);
-kitchen_id!(
-    /// A station: a place in the kitchen with a capacity of parallel tasks (tandoor, fryer, pass).
-    StationId
-);
-kitchen_id!(
-    /// A workflow template (all its versions share the id).
-    WorkflowTemplateId
-);
-kitchen_id!(
-    /// A delivery of an order by a rider.
-    DeliveryId
-);
+pub use crate::ids::{DeliveryId, OrderId, OrderLineId, StationId, TaskId, WorkflowTemplateId};
 
 #[cfg(test)]
 mod tests {
