@@ -2258,6 +2258,20 @@ async fn not_reloaded(c: &fantoccini::Client) -> bool {
         == json!(true)
 }
 
+/// Waits up to ten seconds for the page marked with `window.noReload` to be replaced by another
+/// (a form that submits without htmx); whether it was.
+async fn page_reloads(c: &fantoccini::Client) -> bool {
+    for _ in 0..100 {
+        if let Ok(v) = c.execute("return window.noReload === true;", vec![]).await
+            && v != json!(true)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// A cook counts the walk-in and the dry store with a keyboard-wedge scanner on a phone (ADR
 /// 018): a tin's code finds its card, fills one tin and, scanned again into the same box (where
 /// the focus is), adds one; in the dry store the same code finds the dry store's card; a GS1
@@ -2347,9 +2361,11 @@ async fn a_cook_counts_by_scanning_on_a_phone() {
     }
     assert_eq!(now, "scan");
     click(&c, "#save-2").await;
-    text_until(&c, "counted-2", |t| !t.is_empty()).await;
+    let shown = text_until(&c, "counted-2", |t| !t.is_empty()).await;
+    assert!(!shown.is_empty(), "the walk-in's tins were not saved");
     click(&c, "#save-3").await;
-    text_until(&c, "counted-3", |t| !t.is_empty()).await;
+    let shown = text_until(&c, "counted-3", |t| !t.is_empty()).await;
+    assert!(!shown.is_empty(), "the dry store's tins were not saved");
     // An unknown code names itself.
     click(&c, "#scan").await;
     wedge(&c, "96385074").await;
@@ -2376,6 +2392,11 @@ async fn a_cook_counts_by_scanning_on_a_phone() {
     assert!(not_reloaded(&c).await, "scanning loads no page");
     shoot(&c, "count-scan-extra-390").await;
     click(&c, "#extra-save").await;
+    // The extra line's form loads a page: wait for the new one, not the old page's sheet.
+    assert!(
+        page_reloads(&c).await,
+        "saving the extra line loaded no page"
+    );
     c.wait().for_element(Locator::Id("sheet")).await.unwrap();
     // What was stored.
     let stored: serde_json::Value = app
