@@ -22,6 +22,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;
+pub mod kitchen;
 pub mod mail;
 pub mod menu;
 pub mod procurement;
@@ -46,6 +47,7 @@ pub use error::StoreError;
 pub use events::*;
 pub use idempotency::*;
 pub use inventory::*;
+pub use kitchen::*;
 pub use mail::*;
 pub use menu::*;
 pub use procurement::*;
@@ -254,6 +256,7 @@ pub trait TenantTx:
     + WebhookTx
     + AlertTx
     + MailTx
+    + KitchenTx
 {
 }
 
@@ -278,6 +281,7 @@ impl<T> TenantTx for T where
         + WebhookTx
         + AlertTx
         + MailTx
+        + KitchenTx
 {
 }
 
@@ -288,6 +292,7 @@ pub mod prelude {
     pub use crate::CorrectionsTx;
     pub use crate::CountTx;
     pub use crate::EventTx;
+    pub use crate::KitchenTx;
     pub use crate::MailTx;
     pub use crate::WasteTx;
     pub use crate::WebhookTx;

@@ -23,6 +23,7 @@ mod corrections;
 mod events;
 mod idempotency;
 mod inventory;
+mod kitchen;
 mod mail;
 mod menu;
 mod procurement;
@@ -135,7 +136,13 @@ id_args!(
     ProductionBatchId,
     TransferId,
     StockCountId,
-    StorageAreaId
+    StorageAreaId,
+    OrderId,
+    OrderLineId,
+    TaskId,
+    StationId,
+    WorkflowTemplateId,
+    DeliveryId
 );
 
 /// The parameters of a statement, as a slice of [`Arg`]s: `args![a, b, c]` (with [`ToArg`]

@@ -48,6 +48,7 @@ mod corrections;
 mod events;
 mod idempotency;
 mod inventory;
+mod kitchen;
 mod mail;
 mod menu;
 mod parity;

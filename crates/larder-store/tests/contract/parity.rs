@@ -478,6 +478,7 @@ fn every_port_method_has_a_contract_test() {
         "webhooks",
         "alerts",
         "mail",
+        "kitchen",
     ] {
         // A context is a file, or a directory of them (procurement: suppliers, purchase orders).
         // A file may also have a directory of parts (tenancy: storage areas).
