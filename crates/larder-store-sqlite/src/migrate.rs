@@ -66,6 +66,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/20261210000002_mail.sql")),
         M::up(include_str!("../migrations/20261211000001_numbering.sql")),
         M::up(include_str!("../migrations/20261212000001_kitchen.sql")),
+        M::up(include_str!("../migrations/20261212000002_lots_expiry.sql")),
     ]
 }
 
