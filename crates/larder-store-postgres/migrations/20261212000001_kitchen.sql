@@ -120,7 +120,8 @@ CREATE TABLE kitchen_order_lines (
     FOREIGN KEY (tenant_id, order_id) REFERENCES kitchen_orders (tenant_id, id),
     FOREIGN KEY (tenant_id, menu_item_id) REFERENCES menu_items (tenant_id, id),
     FOREIGN KEY (tenant_id, template_id, template_version)
-        REFERENCES workflow_template_versions (tenant_id, template_id, version)
+        REFERENCES workflow_template_versions (tenant_id, template_id, version),
+    CHECK ((template_id IS NULL) = (template_version IS NULL))
 );
 CREATE UNIQUE INDEX kitchen_order_lines_line_no ON kitchen_order_lines (tenant_id, order_id, line_no);
 
@@ -177,7 +178,10 @@ CREATE TABLE kitchen_task_log (
     at           timestamptz NOT NULL,
     actor        uuid REFERENCES users (id),
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id)
+    FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id),
+    FOREIGN KEY (tenant_id, order_id) REFERENCES kitchen_orders (tenant_id, id),
+    FOREIGN KEY (tenant_id, location_id) REFERENCES locations (tenant_id, id),
+    FOREIGN KEY (tenant_id, station_id) REFERENCES stations (tenant_id, id)
 );
 CREATE INDEX kitchen_task_log_at ON kitchen_task_log (tenant_id, at, id);
 
@@ -193,6 +197,7 @@ CREATE TABLE kitchen_task_durations (
     done_at        timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, task_id),
     FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id),
+    FOREIGN KEY (tenant_id, template_id) REFERENCES workflow_templates (tenant_id, id),
     FOREIGN KEY (tenant_id, station_id) REFERENCES stations (tenant_id, id)
 );
 CREATE INDEX kitchen_task_durations_key
@@ -257,3 +262,12 @@ GRANT SELECT, INSERT, UPDATE ON stations, workflow_templates, kitchen_order_numb
 GRANT SELECT, INSERT ON workflow_template_versions, kitchen_order_lines, kitchen_task_log,
     kitchen_task_durations TO larder_app;
 GRANT SELECT, INSERT, DELETE ON shifts TO larder_app;
+
+-- Template versions, the task log and the duration samples are appended, never changed, by
+-- their owner either.
+CREATE TRIGGER workflow_template_versions_append_only BEFORE UPDATE OR DELETE
+    ON workflow_template_versions FOR EACH ROW EXECUTE FUNCTION larder_append_only();
+CREATE TRIGGER kitchen_task_log_append_only BEFORE UPDATE OR DELETE
+    ON kitchen_task_log FOR EACH ROW EXECUTE FUNCTION larder_append_only();
+CREATE TRIGGER kitchen_task_durations_append_only BEFORE UPDATE OR DELETE
+    ON kitchen_task_durations FOR EACH ROW EXECUTE FUNCTION larder_append_only();

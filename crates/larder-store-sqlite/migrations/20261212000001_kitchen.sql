@@ -120,7 +120,8 @@ CREATE TABLE kitchen_order_lines (
     FOREIGN KEY (tenant_id, order_id) REFERENCES kitchen_orders (tenant_id, id),
     FOREIGN KEY (tenant_id, menu_item_id) REFERENCES menu_items (tenant_id, id),
     FOREIGN KEY (tenant_id, template_id, template_version)
-        REFERENCES workflow_template_versions (tenant_id, template_id, version)
+        REFERENCES workflow_template_versions (tenant_id, template_id, version),
+    CHECK ((template_id IS NULL) = (template_version IS NULL))
 ) STRICT;
 CREATE UNIQUE INDEX kitchen_order_lines_line_no ON kitchen_order_lines (tenant_id, order_id, line_no);
 
@@ -177,7 +178,10 @@ CREATE TABLE kitchen_task_log (
     at           INTEGER NOT NULL,
     actor        BLOB REFERENCES users (id),
     PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id)
+    FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id),
+    FOREIGN KEY (tenant_id, order_id) REFERENCES kitchen_orders (tenant_id, id),
+    FOREIGN KEY (tenant_id, location_id) REFERENCES locations (tenant_id, id),
+    FOREIGN KEY (tenant_id, station_id) REFERENCES stations (tenant_id, id)
 ) STRICT;
 CREATE INDEX kitchen_task_log_at ON kitchen_task_log (tenant_id, at, id);
 
@@ -193,6 +197,7 @@ CREATE TABLE kitchen_task_durations (
     done_at        INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, task_id),
     FOREIGN KEY (tenant_id, task_id) REFERENCES kitchen_tasks (tenant_id, id),
+    FOREIGN KEY (tenant_id, template_id) REFERENCES workflow_templates (tenant_id, id),
     FOREIGN KEY (tenant_id, station_id) REFERENCES stations (tenant_id, id)
 ) STRICT;
 CREATE INDEX kitchen_task_durations_key

@@ -417,7 +417,8 @@ pub trait KitchenTx: Send {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] on `workflow_templates_version`, or a name or target taken;
-    /// [`StoreError::NotFound`].
+    /// [`StoreError::NotFound`]; [`StoreError::Other`] when `new_version` is not the row's
+    /// template at its `current_version`.
     async fn update_workflow_template(
         &mut self,
         t: &WorkflowTemplateRow,
@@ -508,7 +509,8 @@ pub trait KitchenTx: Send {
     ) -> Result<Vec<KitchenOrderRow>, StoreError>;
 
     /// Writes an order's status, customer fields, notes, priority, requested and tracked
-    /// times (optimistic, see the module).
+    /// times (optimistic, see the module); `predicted_ready_at`, the quote at creation, is
+    /// never rewritten.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] on `kitchen_orders_version`; [`StoreError::NotFound`].
@@ -541,7 +543,8 @@ pub trait KitchenTx: Send {
     /// Appends task state changes.
     ///
     /// # Errors
-    /// [`StoreError`] when they cannot be written.
+    /// [`StoreError::Conflict`] on `foreign_key` for a task, order, location or station that
+    /// is not the tenant's.
     async fn insert_kitchen_task_log(
         &mut self,
         entries: &[KitchenTaskLogRow],
@@ -560,7 +563,8 @@ pub trait KitchenTx: Send {
     /// recalled and re-bumped task counts once). Whether it was recorded.
     ///
     /// # Errors
-    /// [`StoreError`] when it cannot be written.
+    /// [`StoreError::Conflict`] on `foreign_key` for a task, template or station that is not
+    /// the tenant's.
     async fn insert_task_duration(&mut self, d: &TaskDurationRow) -> Result<bool, StoreError>;
 
     /// The latest `limit` per-unit durations of a template task at a station, newest first.
@@ -578,7 +582,8 @@ pub trait KitchenTx: Send {
     /// Adds a delivery.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] on `deliveries_order_id` (the order has a delivery not failed).
+    /// [`StoreError::Conflict`] on `deliveries_order_id` (the order has a delivery not
+    /// failed), or on `foreign_key` for an order or rider unknown here.
     async fn insert_order_delivery(&mut self, d: &OrderDeliveryRow) -> Result<(), StoreError>;
 
     /// The delivery, if it is the tenant's.
@@ -611,8 +616,9 @@ pub trait KitchenTx: Send {
     /// Adds a shift.
     ///
     /// # Errors
-    /// [`StoreError`] when it cannot be written (its station at another location fails the
-    /// use case's check, not this).
+    /// [`StoreError::Conflict`] on `foreign_key` for a location, station or member unknown
+    /// here; [`StoreError`] when it ends before it starts (the use case checks it first, to
+    /// answer 422 naming the field).
     async fn insert_shift(&mut self, s: &ShiftRow) -> Result<(), StoreError>;
 
     /// Removes a shift; whether there was one.

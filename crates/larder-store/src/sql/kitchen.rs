@@ -87,12 +87,13 @@ const ORDERS_READY_BETWEEN: &str = "SELECT id, location_id, business_date, numbe
      WHERE tenant_id = $1 AND ($2 IS NULL OR location_id = $2)
        AND ready_at >= $3 AND ready_at < $4
      ORDER BY ready_at, id LIMIT 10000";
+/// The quote at creation (`predicted_ready_at`) is never rewritten: accuracy is measured
+/// against it.
 const UPDATE_ORDER: &str = "UPDATE kitchen_orders SET status = $3, priority = $4,
      customer_name = $5, customer_phone = $6, customer_address = $7, notes = $8,
-     requested_at = $9, predicted_ready_at = $10, eta_at = $11, started_at = $12,
-     ready_at = $13, delivered_at = $14, cancelled_at = $15, cancel_reason = $16,
-     updated_at = $17, version = $18
-     WHERE tenant_id = $1 AND id = $2 AND version = $18 - 1";
+     requested_at = $9, eta_at = $10, started_at = $11, ready_at = $12, delivered_at = $13,
+     cancelled_at = $14, cancel_reason = $15, updated_at = $16, version = $17
+     WHERE tenant_id = $1 AND id = $2 AND version = $17 - 1";
 const ORDER_EXISTS: &str = "SELECT 1 FROM kitchen_orders WHERE tenant_id = $1 AND id = $2";
 
 const INSERT_LINE: &str = "INSERT INTO kitchen_order_lines (tenant_id, id, order_id, line_no,
@@ -514,6 +515,14 @@ impl<E: Exec> KitchenTx for SqlTx<E> {
         t: &WorkflowTemplateRow,
         new_version: Option<&WorkflowTemplateVersionRow>,
     ) -> R<()> {
+        if let Some(v) = new_version
+            && (v.template_id != t.id || v.version != t.current_version)
+        {
+            return Err(StoreError::Other(format!(
+                "version {} of template {} is not the current version {} of {}",
+                v.version, v.template_id, t.current_version, t.id
+            )));
+        }
         let n = self
             .exec
             .execute(
@@ -743,7 +752,6 @@ impl<E: Exec> KitchenTx for SqlTx<E> {
                     o.customer_address,
                     o.notes,
                     o.requested_at,
-                    o.predicted_ready_at,
                     o.eta_at,
                     o.started_at,
                     o.ready_at,

@@ -407,7 +407,7 @@ async fn templates_keep_every_version_and_one_active_per_item_or_category(store:
 }
 
 async fn orders_are_numbered_per_location_and_day_and_keep_their_lines_and_tasks(store: S) {
-    let (a, _, naan, tpl) = kitchen(&store, "orders-a").await;
+    let (a, tandoor, naan, tpl) = kitchen(&store, "orders-a").await;
     let b = seed(&store, "orders-b").await;
     let loc = a.location;
     let numbers = write(&store, a.tenant, move |tx| {
@@ -491,6 +491,35 @@ async fn orders_are_numbered_per_location_and_day_and_keep_their_lines_and_tasks
     let foreign_line = line(&other, 1, &naan, None);
     let r = attempt(&store, b.tenant, move |tx| {
         Box::pin(async move { tx.insert_kitchen_order(&other, &[foreign_line], &[]).await })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")));
+    // Nor another tenant's template version in a line, or its station in a task.
+    let roti = menu_item("Roti", None);
+    let r2 = roti.clone();
+    write(&store, b.tenant, move |tx| {
+        Box::pin(async move { tx.insert_menu_item(&r2).await })
+    })
+    .await;
+    let other = order(&b, 3, at(3, 18));
+    let foreign_template = line(&other, 1, &roti, Some(&tpl));
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_kitchen_order(&other, &[foreign_template], &[])
+                .await
+        })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")));
+    let other = order(&b, 4, at(3, 18));
+    let own_line = line(&other, 1, &roti, None);
+    let mut foreign_station = task(&own_line, "bake", 0, &[]);
+    foreign_station.station_id = Some(tandoor.id);
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_kitchen_order(&other, &[own_line], &[foreign_station])
+                .await
+        })
     })
     .await;
     assert_eq!(r, Err(conflict("foreign_key")));
@@ -579,7 +608,11 @@ async fn orders_are_numbered_per_location_and_day_and_keep_their_lines_and_tasks
     moved.customer_address = None;
     moved.updated_at = at(3, 19);
     moved.version = 2;
-    let u = moved.clone();
+    // The quote at creation is kept whatever the write says.
+    let u = KitchenOrderRow {
+        predicted_ready_at: Some(at(9, 9)),
+        ..moved.clone()
+    };
     write(&store, a.tenant, move |tx| {
         Box::pin(async move { tx.update_kitchen_order(&u).await })
     })
@@ -623,24 +656,44 @@ async fn orders_are_numbered_per_location_and_day_and_keep_their_lines_and_tasks
 async fn open_tasks_come_in_queue_order_and_move_only_from_their_version(store: S) {
     let (a, tandoor, naan, tpl) = kitchen(&store, "queue-a").await;
     let b = seed(&store, "queue-b").await;
-    // Three orders: normal (first taken), normal wanted earlier, urgent (last taken).
+    // Orders: normal (first taken), normal wanted earlier, urgent (taken later), another
+    // normal taken after the first, high (taken last); one at another location of the tenant.
     let normal = order(&a, 1, at(3, 18));
     let mut wanted = order(&a, 2, at(3, 19));
     wanted.requested_at = Some(at(3, 19));
     let mut urgent = order(&a, 3, at(3, 20));
     urgent.priority = Priority::Urgent;
+    let later = order(&a, 4, at(3, 21));
+    let mut high = order(&a, 5, at(3, 22));
+    high.priority = Priority::High;
+    let peckham = location_row("Peckham", LocationKind::Outlet);
+    let mut elsewhere = order(&a, 1, at(3, 17));
+    elsewhere.location_id = peckham.id;
+    let p = peckham.clone();
+    write(&store, a.tenant, move |tx| {
+        Box::pin(async move { tx.insert_location(&p).await })
+    })
+    .await;
     let mut made = Vec::new();
-    for o in [&normal, &wanted, &urgent] {
+    for o in [&normal, &wanted, &urgent, &later, &high, &elsewhere] {
         let l = line(o, 1, &naan, Some(&tpl));
         let mut t = task(&l, "bake", 0, &[]);
         t.station_id = Some(tandoor.id);
         t.queued_at = Some(o.created_at);
+        // Waiting and blocked tasks are open; a cancelled one is not.
+        let mut waiting = task(&l, "plate", 1, &[t.id]);
+        let mut cancelled = task(&l, "garnish", 1, &[t.id]);
+        cancelled.status = TaskStatus::Cancelled;
+        if o.number == 4 {
+            waiting.status = TaskStatus::Blocked;
+            waiting.blocked_reason = Some("oven down".into());
+        }
         add_order(
             &store,
             a.tenant,
             o,
             std::slice::from_ref(&l),
-            std::slice::from_ref(&t),
+            &[t.clone(), waiting, cancelled],
         )
         .await;
         made.push((o.clone(), t));
@@ -652,21 +705,30 @@ async fn open_tasks_come_in_queue_order_and_move_only_from_their_version(store: 
     .await;
     let order_of = open
         .iter()
-        .map(|t| (t.order_number, t.priority))
+        .map(|t| (t.order_number, t.priority, t.task.task_key.as_str()))
         .collect::<Vec<_>>();
     assert_eq!(
         order_of,
         vec![
-            (3, Priority::Urgent),
-            (2, Priority::Normal),
-            (1, Priority::Normal)
+            (3, Priority::Urgent, "bake"),
+            (3, Priority::Urgent, "plate"),
+            (5, Priority::High, "bake"),
+            (5, Priority::High, "plate"),
+            (2, Priority::Normal, "bake"),
+            (2, Priority::Normal, "plate"),
+            (1, Priority::Normal, "bake"),
+            (1, Priority::Normal, "plate"),
+            (4, Priority::Normal, "bake"),
+            (4, Priority::Normal, "plate"),
         ],
-        "urgent first, then the requested time, then the order time"
+        "urgent, high, normal; then the requested time (none last), then the order time, \
+         then the task id; this location's only, cancelled tasks left out"
     );
+    assert_eq!(open[9].task.status, TaskStatus::Blocked);
     assert_eq!(open[0].task, made[2].1);
     assert_eq!(open[0].template_id, Some(tpl.id));
-    assert_eq!(open[1].requested_at, Some(at(3, 19)));
-    assert_eq!(open[2].order_created_at, at(3, 18));
+    assert_eq!(open[4].requested_at, Some(at(3, 19)));
+    assert_eq!(open[6].order_created_at, at(3, 18));
     // Done, the urgent order's task leaves the open list.
     let mut done = made[2].1.clone();
     done.status = TaskStatus::Done;
@@ -698,8 +760,21 @@ async fn open_tasks_come_in_queue_order_and_move_only_from_their_version(store: 
     .await;
     assert_eq!(got, Some(done.clone()));
     assert_eq!(
-        open.iter().map(|t| t.order_number).collect::<Vec<_>>(),
-        vec![2, 1]
+        open.iter()
+            .map(|t| (t.order_number, t.task.task_key.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (3, "plate"),
+            (5, "bake"),
+            (5, "plate"),
+            (2, "bake"),
+            (2, "plate"),
+            (1, "bake"),
+            (1, "plate"),
+            (4, "bake"),
+            (4, "plate"),
+        ],
+        "the done task leaves the list"
     );
     // Tenant b sees none of it.
     let from_b = read(&store, b.tenant, move |tx| {
@@ -803,6 +878,19 @@ async fn the_task_log_and_duration_samples_are_appended_and_read_in_order(store:
     })
     .await;
     assert!(from_b.is_empty());
+    // Another tenant cannot log against this tenant's task, order, location or station.
+    let foreign = log[0].clone();
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move {
+            tx.insert_kitchen_task_log(&[KitchenTaskLogRow {
+                id: Uuid::now_v7(),
+                ..foreign
+            }])
+            .await
+        })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")));
 
     // Duration samples: one per task, newest first, per template task and station.
     let sample = |t: &KitchenTaskRow, secs, done_at| TaskDurationRow {
@@ -836,6 +924,12 @@ async fn the_task_log_and_duration_samples_are_appended_and_read_in_order(store:
         vec![true, true, true, false],
         "a recalled task counts once"
     );
+    let foreign = samples[0].clone();
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move { tx.insert_task_duration(&foreign).await })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")), "another tenant's task");
     let (tid, sid) = (tpl.id, tandoor.id);
     let recent = read(&store, a.tenant, move |tx| {
         Box::pin(async move {
@@ -947,6 +1041,15 @@ async fn an_order_has_one_delivery_not_failed_and_shifts_are_read_by_overlap(sto
     })
     .await;
     assert_eq!(from_b, (None, vec![]));
+    let foreign = OrderDeliveryRow {
+        id: DeliveryId::new(),
+        ..second.clone()
+    };
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move { tx.insert_order_delivery(&foreign).await })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")), "another tenant's order");
 
     // Shifts: read by the window they overlap; removed once.
     let shift = |starts, ends| ShiftRow {
@@ -977,6 +1080,13 @@ async fn an_order_has_one_delivery_not_failed_and_shifts_are_read_by_overlap(sto
     })
     .await;
     assert!(r.is_err(), "a shift ending before it starts is refused");
+    let mut foreign = shift(at(3, 8), at(3, 14));
+    foreign.location_id = b.location;
+    let r = attempt(&store, b.tenant, move |tx| {
+        Box::pin(async move { tx.insert_shift(&foreign).await })
+    })
+    .await;
+    assert_eq!(r, Err(conflict("foreign_key")), "another tenant's station");
     let loc = a.location;
     let window = |from, to| {
         let store = store.clone();
