@@ -382,6 +382,7 @@ fn permission_for(event_type: &str, data: &str) -> Permission {
         "sales" => Permission::SalesRead,
         "purchasing" => Permission::PurchaseOrdersRead,
         "counts" => Permission::CountsApprove,
+        "kitchen" => Permission::KitchenRead,
         _ => Permission::InventoryRead,
     }
 }

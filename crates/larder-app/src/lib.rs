@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;
+pub mod kitchen;
 pub mod mail;
 pub mod menu;
 pub mod page;

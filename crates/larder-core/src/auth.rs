@@ -57,12 +57,21 @@ pub enum Permission {
     CountsApprove,
     /// `alerts.manage`: create, change and switch off alert rules, and check them at once.
     AlertsManage,
+    /// `kitchen.read`: stations, workflow templates, customer orders, station queues and the
+    /// kitchen display.
+    KitchenRead,
+    /// `kitchen.manage`: create and change stations and workflow templates.
+    KitchenManage,
+    /// `kitchen.orders`: take, change and cancel customer orders.
+    KitchenOrders,
+    /// `kitchen.work`: start, complete, block and recall tasks (bump tickets).
+    KitchenWork,
 }
 
 impl Permission {
     /// Every scope. An API key's scopes are stored by name, and [`Scopes`] holds them as bits
     /// in this order: new scopes go at the end.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 20] = [
         Permission::TenantManage,
         Permission::MembersManage,
         Permission::CatalogRead,
@@ -79,6 +88,10 @@ impl Permission {
         Permission::PurchaseOrdersApprove,
         Permission::CountsApprove,
         Permission::AlertsManage,
+        Permission::KitchenRead,
+        Permission::KitchenManage,
+        Permission::KitchenOrders,
+        Permission::KitchenWork,
     ];
 
     /// The wire spelling.
@@ -100,6 +113,10 @@ impl Permission {
             Permission::PurchaseOrdersApprove => "purchase_orders.approve",
             Permission::CountsApprove => "counts.approve",
             Permission::AlertsManage => "alerts.manage",
+            Permission::KitchenRead => "kitchen.read",
+            Permission::KitchenManage => "kitchen.manage",
+            Permission::KitchenOrders => "kitchen.orders",
+            Permission::KitchenWork => "kitchen.work",
         }
     }
 }
@@ -140,10 +157,10 @@ impl utoipa::ToSchema for Permission {}
 
 /// A set of [`Permission`]s (an API key's scopes), as bits in [`Permission::ALL`] order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Scopes(u16);
+pub struct Scopes(u32);
 
 impl Scopes {
-    fn bit(p: Permission) -> u16 {
+    fn bit(p: Permission) -> u32 {
         let i = Permission::ALL.iter().position(|q| *q == p).unwrap_or(0);
         1 << i
     }
@@ -221,6 +238,9 @@ impl Role {
                     | P::RecipesRead
                     | P::SalesWrite
                     | P::PurchaseOrdersRead
+                    | P::KitchenRead
+                    | P::KitchenOrders
+                    | P::KitchenWork
             ),
         }
     }

@@ -107,6 +107,15 @@ event_types! {
     AlertResolved => "alerts.alert_resolved", "An alert's condition cleared: it was resolved.";
     NotificationsRead => "alerts.notifications_read", "A member marked notifications read.";
     AlertPreferencesSet => "alerts.preferences_set", "A member changed how they hear of alerts (channels, quiet hours, digest time).";
+    StationCreated => "kitchen.station_created", "A kitchen station was added to a location.";
+    StationUpdated => "kitchen.station_updated", "A station's name, types, capacity or switch changed.";
+    WorkflowTemplateCreated => "kitchen.workflow_template_created", "A workflow template was created with its first version.";
+    WorkflowTemplateUpdated => "kitchen.workflow_template_updated", "A workflow template changed; new phases are a new version, and orders in flight keep theirs.";
+    OrderCreated => "kitchen.order_created", "A customer order was taken: its lines, its tasks queued at stations, and the ready time quoted.";
+    OrderUpdated => "kitchen.order_updated", "A customer order's customer details, notes, priority or requested time changed.";
+    OrderCancelled => "kitchen.order_cancelled", "A customer order was cancelled; its tasks not done were cancelled with it.";
+    TaskChanged => "kitchen.task_changed", "A kitchen task moved (queued, started, done, blocked, recalled), with its order's status.";
+    OrderEtaRecalculated => "kitchen.order_eta_recalculated", "An order's estimated ready time was computed again, with the breakdown (critical path, queues, stations).";
 }
 
 impl EventType {

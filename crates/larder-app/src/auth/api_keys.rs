@@ -31,14 +31,14 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub struct ApiKeyCommand {
     /// What it is for, 1..=200 characters.
     pub name: Name,
-    /// The permission scopes it may use (1 to 16; a repeat counts once), each granted by the
+    /// The permission scopes it may use (1 to 20; a repeat counts once), each granted by the
     /// creator's role.
-    #[schema(min_items = 1, max_items = 16)]
+    #[schema(min_items = 1, max_items = 20)]
     pub scopes: Vec<Permission>,
 }
 
 // The schema's `max_items` above is a literal: it must be the number of scopes there are.
-const _: () = assert!(Permission::ALL.len() == 16);
+const _: () = assert!(Permission::ALL.len() == 20);
 
 /// An API key as listed (never its secret).
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

@@ -10,6 +10,7 @@ mod catalog_csv;
 mod corrections;
 mod events;
 mod inventory;
+mod kitchen;
 mod mail;
 mod menu;
 mod procurement;
@@ -47,6 +48,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "audit", description = "The hash-chained audit log (owners and admins)"),
         (name = "alerts", description = "Alert rules, the alerts they raise and resolve, each member's notification centre and preferences"),
         (name = "webhooks", description = "Subscriptions to events, signed per Standard Webhooks, with their delivery log (owners and admins)"),
+        (name = "kitchen", description = "Stations and their queues, workflow templates, customer orders with their tasks and quoted ready times, and the kitchen display's bumps"),
         (name = "mail", description = "The delivery log of outgoing mail: alerts, digests and purchase orders emailed to suppliers (owners and admins)"),
     )
 )]
@@ -91,6 +93,7 @@ fn contexts(state: AppState) -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(alerts::router())
         .merge(mail::router())
+        .merge(kitchen::router())
 }
 
 /// The API routes, under `/api/v1`, and `/api/v1/openapi.json` serving their document (rendered

@@ -20,7 +20,7 @@ both!(
 /// and key administration (owners' and admins'), the catalog of items, recipes and menu items
 /// (shared by every location). Each is still called below where a manager may call it, and its
 /// answer checked for the other location's data.
-const NO_LOCATION_DATA: [(&str, &str); 64] = [
+const NO_LOCATION_DATA: [(&str, &str); 68] = [
     ("get", "/api/v1/settings"),
     ("put", "/api/v1/settings"),
     ("post", "/api/v1/auth/register"),
@@ -94,6 +94,11 @@ const NO_LOCATION_DATA: [(&str, &str); 64] = [
     ),
     ("get", "/api/v1/mail"),
     ("get", "/api/v1/mail/{id}"),
+    // Workflow templates are the tenant's recipes for the kitchen, not a location's.
+    ("get", "/api/v1/workflow-templates"),
+    ("post", "/api/v1/workflow-templates"),
+    ("get", "/api/v1/workflow-templates/{id}"),
+    ("put", "/api/v1/workflow-templates/{id}"),
     // The live stream reads through the same filter as `GET /events` (checked below); its
     // own tests are in events.rs (it never ends, so it cannot be read whole here).
     ("get", "/api/v1/events/stream"),
@@ -1403,6 +1408,135 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         .put("/api/v1/notification-preferences", &m, &prefs)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+
+    // Kitchen: Peckham's stations, orders and tasks are out of reach; Brixton's are not.
+    let dal = id_of(
+        &json_of(
+            app.post(
+                "/api/v1/menu-items",
+                Some(&t.token),
+                &json!({"name": "Kitchen dal", "category": "Dal", "price": "6"}),
+            )
+            .await,
+        )
+        .await,
+    );
+    let mut kitchen_stations = Vec::new();
+    for (at, name) in [(&brixton, "Brixton range"), (&peckham, "Peckham range")] {
+        let res = app
+            .post(
+                &format!("/api/v1/locations/{at}/stations"),
+                Some(&t.token),
+                &json!({"name": name, "station_types": ["range"], "capacity": 2}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        kitchen_stations.push(id_of(&json_of(res).await));
+    }
+    let peckham_station = kitchen_stations[1].clone();
+    let res = app
+        .post(
+            "/api/v1/workflow-templates",
+            Some(&t.token),
+            &json!({"name": "Dal", "category": "Dal", "phases": [{"name": "cook", "tasks": [
+                {"key": "simmer", "name": "Simmer", "station_type": "range", "estimate_secs": 300,
+                 "subtasks": [{"name": "Temper", "optional": true}]}]}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let order = json!({"channel": "phone", "lines": [{"menu_item_id": dal, "quantity": 1}]});
+    let peckham_order = json_of(
+        app.post(
+            &format!("/api/v1/locations/{peckham}/orders"),
+            Some(&t.token),
+            &order,
+        )
+        .await,
+    )
+    .await;
+    let peckham_order_id = id_of(&peckham_order);
+    let peckham_task = peckham_order["tasks"][0]["id"].as_str().unwrap().to_owned();
+    cover("post", "/locations/{id}/stations");
+    cover("get", "/locations/{id}/stations");
+    cover("post", "/locations/{id}/orders");
+    cover("get", "/locations/{id}/orders");
+    let station_body = json!({"name": "Grill", "station_types": ["grill"], "capacity": 1});
+    for (path, body) in [
+        (
+            format!("/api/v1/locations/{peckham}/stations"),
+            &station_body,
+        ),
+        (format!("/api/v1/locations/{peckham}/orders"), &order),
+    ] {
+        let res = app.post(&path, Some(&m), body).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        let res = app.get(&path, &m).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        let own = path.replace(&peckham, &brixton);
+        let res = app.post(&own, Some(&m), body).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{own}");
+        let body = app.get(&own, &m).await.text().await.unwrap();
+        assert_eq!(leaks(&body), Vec::<String>::new(), "{own}: {body}");
+    }
+    cover("get", "/stations/{id}");
+    cover("put", "/stations/{id}");
+    cover("get", "/stations/{id}/queue");
+    cover("get", "/orders/{id}");
+    cover("put", "/orders/{id}");
+    cover("post", "/orders/{id}/cancel");
+    cover("post", "/tasks/{id}/status");
+    cover("put", "/tasks/{id}/subtasks/{index}");
+    for path in [
+        format!("/api/v1/stations/{peckham_station}"),
+        format!("/api/v1/stations/{peckham_station}/queue"),
+        format!("/api/v1/orders/{peckham_order_id}"),
+    ] {
+        assert_eq!(
+            app.get(&path, &m).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for (path, body) in [
+        (
+            format!("/api/v1/stations/{peckham_station}"),
+            station_body.clone(),
+        ),
+        (
+            format!("/api/v1/orders/{peckham_order_id}"),
+            json!({"priority": "high"}),
+        ),
+        (
+            format!("/api/v1/tasks/{peckham_task}/subtasks/0"),
+            json!({"done": true}),
+        ),
+    ] {
+        assert_eq!(
+            app.put(&path, &m, &body).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for (path, body) in [
+        (
+            format!("/api/v1/orders/{peckham_order_id}/cancel"),
+            json!({"reason": "not mine"}),
+        ),
+        (
+            format!("/api/v1/tasks/{peckham_task}/status"),
+            json!({"status": "started"}),
+        ),
+    ] {
+        let res = app.post(&path, Some(&m), &body).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let brixton_queue = app
+        .get(
+            &format!("/api/v1/stations/{}/queue", kitchen_stations[0]),
+            &m,
+        )
+        .await;
+    assert_eq!(brixton_queue.status(), StatusCode::OK);
 
     // Lifting the limit shows Peckham from the next request.
     let res = app

@@ -21,6 +21,7 @@ mod events;
 mod hardening;
 mod inventory;
 mod isolation;
+mod kitchen;
 mod location_limits;
 mod mail;
 mod ops;
