@@ -116,6 +116,8 @@ event_types! {
     OrderCancelled => "kitchen.order_cancelled", "A customer order was cancelled; its tasks not done were cancelled with it.";
     TaskChanged => "kitchen.task_changed", "A kitchen task moved (queued, started, done, blocked, recalled), with its order's status.";
     OrderEtaRecalculated => "kitchen.order_eta_recalculated", "An order's estimated ready time was computed again, with the breakdown (critical path, queues, stations).";
+    ShiftPlanned => "kitchen.shift_planned", "A member's shift at a station was planned.";
+    ShiftRemoved => "kitchen.shift_removed", "A planned shift was removed.";
 }
 
 impl EventType {

@@ -160,6 +160,8 @@ pub(crate) async fn planned(
         .collect();
     let ids: Vec<TaskId> = live.iter().map(|t| t.id).collect();
     let mut out = Vec::with_capacity(live.len());
+    // Per-unit learned seconds by (template, task key, station): lines of one template share.
+    let mut learned: HashMap<(WorkflowTemplateId, String, StationId), i64> = HashMap::new();
     for t in live {
         let mut station_secs = Vec::new();
         if let (Some(template), TaskStatus::Waiting | TaskStatus::Ready | TaskStatus::Blocked) =
@@ -170,11 +172,19 @@ pub(crate) async fn planned(
                 .iter()
                 .filter(|s| s.station_types.contains(&t.station_type))
             {
-                let mut samples = tx
-                    .recent_task_durations(*template, &t.task_key, s.id, WINDOW as u32)
-                    .await?;
-                samples.reverse();
-                let per_unit = learned_duration(&samples, t.unit_estimate_secs).secs;
+                let key = (*template, t.task_key.clone(), s.id);
+                let per_unit = match learned.get(&key) {
+                    Some(secs) => *secs,
+                    None => {
+                        let mut samples = tx
+                            .recent_task_durations(*template, &t.task_key, s.id, WINDOW as u32)
+                            .await?;
+                        samples.reverse();
+                        let secs = learned_duration(&samples, t.unit_estimate_secs).secs;
+                        learned.insert(key, secs);
+                        secs
+                    }
+                };
                 station_secs.push((s.id, per_unit.saturating_mul(t.quantity)));
             }
         }

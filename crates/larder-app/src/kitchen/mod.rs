@@ -9,7 +9,9 @@
 
 pub mod engine;
 pub mod orders;
+pub mod shifts;
 pub mod stations;
+pub mod task_log;
 pub mod tasks;
 pub mod templates;
 

@@ -34,6 +34,9 @@ use crate::{App, AppError, Page, Principal};
 pub const MAX_LINES: usize = 100;
 /// The most modifiers of one line.
 pub const MAX_MODIFIERS: usize = 20;
+/// The most kitchen tasks one order may make (its lines' templates' tasks together): what
+/// keeps one order's scheduling, on every bump, to milliseconds.
+pub const MAX_ORDER_TASKS: usize = 300;
 
 /// An item of an order to take.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -352,6 +355,8 @@ pub struct OrderQuery {
 /// The `kitchen.order_eta_recalculated` event's data.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct EtaRecalculated<'a> {
+    /// The order (the audit record's target).
+    pub id: OrderId,
     pub order_id: OrderId,
     pub location_id: LocationId,
     pub eta_at: Option<DateTime<Utc>>,
@@ -522,6 +527,12 @@ pub(crate) async fn take_order(
             .get_menu_item(l.menu_item_id)
             .await?
             .ok_or(AppError::NotFound("menu item"))?;
+        if item.retired_at.is_some() {
+            return Err(AppError::invalid(
+                format!("{field}.menu_item_id"),
+                format!("'{}' is retired from the menu", item.name),
+            ));
+        }
         let unit_price = l.unit_price.or(item.price).ok_or_else(|| {
             AppError::invalid(
                 format!("{field}.unit_price"),
@@ -617,8 +628,33 @@ pub(crate) async fn take_order(
         });
     }
 
-    // Fire the lines so they reach the pass together, and quote the ready time.
+    if tasks.len() > MAX_ORDER_TASKS {
+        return Err(AppError::invalid(
+            "lines",
+            format!(
+                "the order makes {} kitchen tasks, more than the {MAX_ORDER_TASKS} one order may: split it",
+                tasks.len()
+            ),
+        ));
+    }
+    // Every task must have a station here that does it, now or when it becomes ready.
     let kitchen = Kitchen::read(tx, location, now).await?;
+    if let Some(t) = tasks.iter().find(|t| {
+        !kitchen
+            .stations
+            .iter()
+            .any(|s| s.active && s.capacity > 0 && s.station_types.contains(&t.station_type))
+    }) {
+        let i = lines.iter().position(|l| l.id == t.line_id).unwrap_or(0);
+        return Err(AppError::invalid(
+            format!("lines[{i}].menu_item_id"),
+            format!(
+                "no active station here does '{}' (task '{}'): add or switch on one",
+                t.station_type, t.name
+            ),
+        ));
+    }
+    // Fire the lines so they reach the pass together, and quote the ready time.
     let template_of = templates_of(&lines);
     let plan = planned(tx, &kitchen, &tasks, &template_of, now).await?;
     let by_id: HashMap<TaskId, usize> = plan.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
@@ -725,6 +761,7 @@ pub(crate) async fn emit_eta(
     eta: Option<&larder_core::kitchen::Eta>,
 ) -> Result<(), AppError> {
     let data = EtaRecalculated {
+        id: order.id,
         order_id: order.id,
         location_id: order.location_id,
         eta_at: order.eta_at,
@@ -896,7 +933,8 @@ impl App {
         if_match: Option<i64>,
     ) -> Result<Order, AppError> {
         p.require(Permission::KitchenOrders)?;
-        crate::events::write(self.db(), &p, EventType::OrderCancelled, move |tx| {
+        // Not `events::write`: a repeated cancel records no second event.
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let current = order_in_scope(tx, &p, id).await?;
                 if if_match.is_some_and(|v| v != current.version) {
@@ -947,7 +985,15 @@ impl App {
                 tx.update_kitchen_order(&row)
                     .await
                     .map_err(stale("kitchen_orders", "order"))?;
-                order_view(tx, row, None).await
+                let view = order_view(tx, row, None).await?;
+                crate::events::emit(
+                    tx,
+                    &p,
+                    EventType::OrderCancelled,
+                    crate::events::to_json(&view)?,
+                )
+                .await?;
+                Ok(view)
             })
         })
         .await

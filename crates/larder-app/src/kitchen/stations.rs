@@ -137,7 +137,7 @@ pub struct StationQueue {
     /// The station.
     pub station: Station,
     /// Started tasks (oldest start first), then queued ones in queue order (priority,
-    /// requested time, order time, task id).
+    /// requested time, order time, task id), those held until a later `fire_at` last.
     pub tasks: Vec<QueuedTask>,
     /// The remaining estimated seconds of those tasks.
     pub assigned_secs: i64,
@@ -333,7 +333,13 @@ impl App {
                         .then(a.task_id.cmp(&b.task_id))
                 });
                 let capacity = u32::try_from(station.capacity).unwrap_or(0);
-                started.extend(queued);
+                // A held item (fired later so an order's items reach the pass together) waits
+                // behind what may start now, in queue order otherwise.
+                let (held, now_due): (Vec<QueuedTask>, Vec<QueuedTask>) = queued
+                    .into_iter()
+                    .partition(|q| q.fire_at.is_some_and(|f| f > now));
+                started.extend(now_due);
+                started.extend(held);
                 Ok(StationQueue {
                     load_percent: load_percent(assigned_secs, capacity, LOAD_HORIZON_SECS),
                     station: Station::from(station),

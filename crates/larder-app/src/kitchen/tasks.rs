@@ -46,6 +46,8 @@ pub struct SubtaskCommand {
 /// A task after a move, with its order as it now is and the tasks the move queued.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskMoved {
+    /// The task's id (the audit record's target).
+    pub id: TaskId,
     /// The order's location.
     pub location_id: LocationId,
     /// The task.
@@ -118,7 +120,10 @@ pub(crate) async fn move_task_at(
             "a task is cancelled with its order (POST /orders/{id}/cancel)",
         ));
     }
-    if order.status.is_final() {
+    if !matches!(
+        order.status,
+        OrderStatus::New | OrderStatus::Preparing | OrderStatus::Ready
+    ) {
         return Err(AppError::conflict(
             "status",
             format!("the order is {}; its tasks cannot move", order.status),
@@ -143,6 +148,7 @@ pub(crate) async fn move_task_at(
     {
         Step::Unchanged(_) => {
             return Ok(TaskMoved {
+                id: task.id,
                 location_id: order.location_id,
                 task: Task::try_from(&task)?,
                 order: OrderSummary::from(order),
@@ -186,13 +192,23 @@ pub(crate) async fn move_task_at(
             row.done_at = Some(now);
             row.done_by = Some(p.user_id);
         }
-        (TaskStatus::Started, TaskStatus::Ready) => {
+        (TaskStatus::Started | TaskStatus::Blocked, TaskStatus::Ready | TaskStatus::Waiting) => {
             row.started_at = None;
             row.started_by = None;
         }
         _ => {}
     }
     row.blocked_reason = reason;
+    if to == TaskStatus::Waiting {
+        if deps_done {
+            return Err(AppError::conflict(
+                "status",
+                format!("'{}' waits for nothing: unblock it to ready", task.name),
+            ));
+        }
+        row.station_id = None;
+        row.queued_at = None;
+    }
     if matches!(to, TaskStatus::Ready | TaskStatus::Started) && row.station_id.is_none() {
         row.station_id = queue_at(&mut loads, &row);
         row.queued_at = Some(now);
@@ -207,6 +223,46 @@ pub(crate) async fn move_task_at(
         now,
         Some(p.user_id),
     )];
+    // A recalled ticket takes back the tasks it had let through: those queued go back to
+    // waiting; one already started or done refuses the recall.
+    let mut requeued = Vec::new();
+    if (from, to) == (TaskStatus::Done, TaskStatus::Started) {
+        for d in all.iter().filter(|t| t.depends_on.contains(&row.id)) {
+            match d.status {
+                TaskStatus::Started | TaskStatus::Done => {
+                    return Err(AppError::conflict(
+                        "status",
+                        format!(
+                            "'{}' cannot be recalled: '{}' after it is already {}",
+                            task.name, d.name, d.status
+                        ),
+                    ));
+                }
+                TaskStatus::Ready => {
+                    let back = KitchenTaskRow {
+                        status: TaskStatus::Waiting,
+                        station_id: None,
+                        queued_at: None,
+                        updated_at: now,
+                        version: d.version + 1,
+                        ..d.clone()
+                    };
+                    tx.update_kitchen_task(&back)
+                        .await
+                        .map_err(stale("kitchen_tasks", "task"))?;
+                    log.push(log_entry(
+                        &back,
+                        order.location_id,
+                        TaskStatus::Ready,
+                        now,
+                        Some(p.user_id),
+                    ));
+                    requeued.push(back);
+                }
+                _ => {}
+            }
+        }
+    }
 
     let lines = tx.kitchen_order_lines(order.id).await?;
     let template_of = templates_of(&lines);
@@ -239,7 +295,13 @@ pub(crate) async fn move_task_at(
     // The tasks this one unblocked.
     let mut tasks: Vec<KitchenTaskRow> = all
         .into_iter()
-        .map(|t| if t.id == row.id { row.clone() } else { t })
+        .map(|t| {
+            if t.id == row.id {
+                row.clone()
+            } else {
+                requeued.iter().find(|b| b.id == t.id).cloned().unwrap_or(t)
+            }
+        })
         .collect();
     let mut queued = Vec::new();
     if to == TaskStatus::Done {
@@ -315,6 +377,7 @@ pub(crate) async fn move_task_at(
         .await
         .map_err(stale("kitchen_orders", "order"))?;
     let answer = TaskMoved {
+        id: row.id,
         location_id: updated.location_id,
         task: Task::try_from(&row)?,
         order: OrderSummary::from(updated.clone()),
@@ -351,13 +414,24 @@ impl App {
         cmd: TaskMoveCommand,
     ) -> Result<TaskMoved, AppError> {
         p.require(Permission::KitchenWork)?;
-        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
-            Box::pin(async move {
-                let (task, order) = task_in_scope(tx, &p, id).await?;
-                move_task_at(tx, &p, task, order, &cmd, super::now()).await
+        // Two cooks bumping tasks of one order at once race on the order's version; the loser
+        // reads again and moves from what it finds (a concurrent double tap then answers
+        // `moved: false`).
+        let mut attempt = 0;
+        loop {
+            let cmd = cmd.clone();
+            let result = run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
+                Box::pin(async move {
+                    let (task, order) = task_in_scope(tx, &p, id).await?;
+                    move_task_at(tx, &p, task, order, &cmd, super::now()).await
+                })
             })
-        })
-        .await
+            .await;
+            match result {
+                Err(AppError::PreconditionFailed(_)) if attempt < 3 => attempt += 1,
+                other => return other,
+            }
+        }
     }
 
     /// Ticks subtask `index` (from 0) of a task off, or unticks it.
@@ -374,7 +448,7 @@ impl App {
         cmd: SubtaskCommand,
     ) -> Result<TaskMoved, AppError> {
         p.require(Permission::KitchenWork)?;
-        crate::events::write(self.db(), &p, EventType::TaskChanged, move |tx| {
+        run_tenant(self.db(), p.tenant_id, Mode::Write, move |tx| {
             Box::pin(async move {
                 let (task, order) = task_in_scope(tx, &p, id).await?;
                 if matches!(task.status, TaskStatus::Done | TaskStatus::Cancelled) {
@@ -385,6 +459,16 @@ impl App {
                 }
                 let mut steps = subtasks(&task)?;
                 let step = steps.get_mut(index).ok_or(AppError::NotFound("subtask"))?;
+                if step.done == cmd.done {
+                    return Ok(TaskMoved {
+                        id: task.id,
+                        location_id: order.location_id,
+                        task: Task::try_from(&task)?,
+                        order: OrderSummary::from(order),
+                        queued: Vec::new(),
+                        moved: false,
+                    });
+                }
                 step.done = cmd.done;
                 let row = KitchenTaskRow {
                     subtasks: serde_json::to_string(&steps)
@@ -396,13 +480,22 @@ impl App {
                 tx.update_kitchen_task(&row)
                     .await
                     .map_err(stale("kitchen_tasks", "task"))?;
-                Ok(TaskMoved {
+                let answer = TaskMoved {
+                    id: row.id,
                     location_id: order.location_id,
                     task: Task::try_from(&row)?,
                     order: OrderSummary::from(order),
                     queued: Vec::new(),
                     moved: true,
-                })
+                };
+                crate::events::emit(
+                    tx,
+                    &p,
+                    EventType::TaskChanged,
+                    crate::events::to_json(&answer)?,
+                )
+                .await?;
+                Ok(answer)
             })
         })
         .await

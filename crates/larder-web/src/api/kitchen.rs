@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use larder_app::kitchen::orders::{
     CancelOrderCommand, OrderCommand, OrderQuery, OrderUpdateCommand,
 };
+use larder_app::kitchen::shifts::{ShiftCommand, ShiftsQuery};
 use larder_app::kitchen::stations::StationCommand;
+use larder_app::kitchen::task_log::TaskLogQuery;
 use larder_app::kitchen::tasks::{SubtaskCommand, TaskMoveCommand};
 use larder_app::kitchen::templates::WorkflowTemplateCommand;
 use larder_core::{LocationId, OrderId, StationId, TaskId, WorkflowTemplateId};
@@ -35,6 +37,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_order))
         .routes(routes!(move_task))
         .routes(routes!(tick_subtask))
+        .routes(routes!(plan_shift))
+        .routes(routes!(remove_shift))
+        .routes(routes!(shifts_today))
+        .routes(routes!(task_log))
+        .routes(routes!(export_task_log))
 }
 
 #[utoipa::path(get, path = "/locations/{id}/stations", tag = "kitchen", params(("id" = LocationId, Path)), responses((status = 200, description = "The location's stations by name", body = Vec<larder_app::kitchen::stations::Station>)), security(("bearer" = [])))]
@@ -219,4 +226,61 @@ pub(crate) async fn tick_subtask(
 ) -> ApiResult<Response> {
     let index = usize::try_from(index).unwrap_or(usize::MAX);
     Ok(Json(s.app.tick_subtask(p, id, index, cmd).await?).into_response())
+}
+
+#[utoipa::path(post, path = "/locations/{id}/shifts", tag = "kitchen", params(("id" = LocationId, Path)), request_body = ShiftCommand, responses((status = 201, description = "Planned", body = larder_app::kitchen::shifts::Shift)), security(("bearer" = [])))]
+pub(crate) async fn plan_shift(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<LocationId>,
+    ApiJson(cmd): ApiJson<ShiftCommand>,
+) -> ApiResult<Response> {
+    let shift = s.app.plan_shift(p, id, cmd).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(shift)).into_response())
+}
+
+#[utoipa::path(delete, path = "/locations/{id}/shifts/{shift_id}", tag = "kitchen", params(("id" = LocationId, Path), ("shift_id" = uuid::Uuid, Path)), responses((status = 200, description = "Removed: the shift as it was", body = larder_app::kitchen::shifts::Shift)), security(("bearer" = [])))]
+pub(crate) async fn remove_shift(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiPath((id, shift)): ApiPath<(LocationId, uuid::Uuid)>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.remove_shift(p, id, shift).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/shifts/today", tag = "kitchen", params(ShiftsQuery), responses((status = 200, description = "The location's shifts of today's business day and who is on which station now", body = larder_app::kitchen::shifts::ShiftsToday)), security(("bearer" = [])))]
+pub(crate) async fn shifts_today(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<ShiftsQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.shifts_today(p, q.location_id).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/task-log", tag = "kitchen", params(TaskLogQuery), responses((status = 200, description = "A page of the location's task state changes, oldest first", body = larder_app::page::Page<larder_app::kitchen::task_log::TaskLogEntry>)), security(("bearer" = [])))]
+pub(crate) async fn task_log(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<TaskLogQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.task_log(p, q).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/task-log/export", tag = "kitchen", params(TaskLogQuery), responses((status = 200, description = "Every task state change of the location in the period as CSV (UTF-8, header first: id, at, task_id, order_id, location_id, station_id, from_status, to_status, actor)", body = String, content_type = "text/csv")), security(("bearer" = [])))]
+pub(crate) async fn export_task_log(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<TaskLogQuery>,
+) -> ApiResult<Response> {
+    let csv = s.app.export_task_log(p, q).await?;
+    let mut res = csv.into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"task-log.csv\""),
+    );
+    Ok(res)
 }

@@ -16,7 +16,19 @@ both!(
     a_workflow_with_a_cycle_a_missing_task_or_an_unknown_station_type_is_422_naming_it,
     queues_follow_priority_and_orders_keep_their_template_version,
     cancelling_stops_the_work_and_another_tenants_ids_are_404,
+    lines_are_fired_to_finish_together_and_shifts_gate_the_eta,
+    subtasks_recalls_and_stations_that_cannot_make_an_order,
 );
+
+/// How many events of `kind` the tenant has recorded.
+async fn events_of(app: &TestApp, t: &Tenant, kind: &str) -> usize {
+    let batch = json_of(
+        app.get(&format!("/api/v1/events?type={kind}&limit=500"), &t.token)
+            .await,
+    )
+    .await;
+    batch["data"].as_array().unwrap().len()
+}
 
 async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.unwrap_or_else(|e| panic!("json: {e}"))
@@ -167,8 +179,15 @@ async fn an_order_is_taken_once_queued_at_its_stations_and_bumped_to_ready(app: 
     assert_eq!(res["moved"], true);
     assert_eq!(res["task"]["status"], "started");
     assert_eq!(res["order"]["status"], "preparing");
+    let changes = events_of(&app, &t, "kitchen.task_changed").await;
+    assert_eq!(changes, 1);
     let tap = json_of(bump(&app, &t, stretch_id, "started").await).await;
     assert_eq!(tap["moved"], false);
+    assert_eq!(
+        events_of(&app, &t, "kitchen.task_changed").await,
+        changes,
+        "nothing recorded"
+    );
     assert_eq!(tap["task"]["version"], res["task"]["version"]);
     assert_eq!(tap["order"]["version"], res["order"]["version"]);
     let queue = json_of(
@@ -319,10 +338,10 @@ async fn queues_follow_priority_and_orders_keep_their_template_version(app: Test
     )
     .await;
     let urgent = created(&app, &t, &orders, &json!({"channel": "phone", "priority": "urgent", "lines": [{"menu_item_id": naan, "quantity": 1}]})).await;
-    // The second order waits behind the first's work at the one-slot tandoor.
-    assert!(
-        secs_between(&urgent["created_at"], &urgent["predicted_ready_at"]) > 170,
-        "{urgent}"
+    // The second order waits behind the first's stretch at the one-slot tandoor: 60 + 170 s.
+    assert_eq!(
+        secs_between(&urgent["created_at"], &urgent["predicted_ready_at"]),
+        230
     );
     let queue = json_of(
         app.get(&format!("/api/v1/stations/{tandoor}/queue"), &t.token)
@@ -483,6 +502,8 @@ async fn cancelling_stops_the_work_and_another_tenants_ids_are_404(app: TestApp)
             .all(|t| t["status"] == "cancelled"),
         "{cancelled}"
     );
+    let cancels = events_of(&app, &t, "kitchen.order_cancelled").await;
+    assert_eq!(cancels, 1);
     let again = json_of(
         app.post(
             &format!("/api/v1/orders/{oid}/cancel"),
@@ -492,6 +513,10 @@ async fn cancelling_stops_the_work_and_another_tenants_ids_are_404(app: TestApp)
         .await,
     )
     .await;
+    assert_eq!(
+        events_of(&app, &t, "kitchen.order_cancelled").await,
+        cancels
+    );
     assert_eq!(again["version"], cancelled["version"]);
     assert_eq!(again["cancel_reason"], "customer called back");
     let res = bump(&app, &t, &stretch, "done").await;
@@ -511,4 +536,332 @@ async fn cancelling_stops_the_work_and_another_tenants_ids_are_404(app: TestApp)
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+
+async fn lines_are_fired_to_finish_together_and_shifts_gate_the_eta(app: TestApp) {
+    let t = app.register("Curry House").await;
+    let (tandoor, pass, naan, _) = naan_kitchen(&app, &t).await;
+    let stations = format!("/api/v1/locations/{}/stations", t.location_id);
+    created(
+        &app,
+        &t,
+        &stations,
+        &json!({"name": "Curry range", "station_types": ["curry"], "capacity": 2}),
+    )
+    .await;
+    let dal = created(
+        &app,
+        &t,
+        "/api/v1/menu-items",
+        &json!({"name": "Dal makhani", "category": "Curries", "price": "7.95"}),
+    )
+    .await;
+    created(&app, &t, "/api/v1/workflow-templates", &json!({"name": "Curries", "category": "Curries", "phases": [
+        {"name": "cook", "tasks": [{"key": "simmer", "name": "Simmer", "station_type": "curry", "estimate_secs": 600}]}]})).await;
+    let orders = format!("/api/v1/locations/{}/orders", t.location_id);
+    // A 170 s naan and a 600 s dal: the naan is held 430 s so both reach the pass together.
+    let order = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "phone", "lines": [
+        {"menu_item_id": naan, "quantity": 1}, {"menu_item_id": id(&dal), "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        secs_between(&order["created_at"], &order["predicted_ready_at"]),
+        600
+    );
+    let stretch = task(&order, "stretch");
+    assert_eq!(
+        secs_between(&order["created_at"], &stretch["fire_at"]),
+        430,
+        "{order}"
+    );
+    assert_eq!(task(&order, "simmer")["fire_at"], Value::Null);
+    // The held naan waits behind the work that may start now.
+    let other = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "in_store", "lines": [{"menu_item_id": naan, "quantity": 1}]}),
+    )
+    .await;
+    let queue = json_of(
+        app.get(&format!("/api/v1/stations/{tandoor}/queue"), &t.token)
+            .await,
+    )
+    .await;
+    let first: Vec<&Value> = queue["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| &q["order_id"])
+        .collect();
+    assert_eq!(first, [&other["id"], &order["id"]], "{queue}");
+    // A drink without a workflow is ready at once.
+    let lassi = created(
+        &app,
+        &t,
+        "/api/v1/menu-items",
+        &json!({"name": "Mango lassi", "price": "2.50"}),
+    )
+    .await;
+    let drink = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "in_store", "lines": [{"menu_item_id": id(&lassi), "quantity": 2}]}),
+    )
+    .await;
+    assert_eq!(drink["status"], "ready");
+    assert_eq!(drink["tasks"], json!([]));
+
+    // Shifts: the tandoor is staffed now, the pass from an hour on; the quote waits for it.
+    let me = json_of(app.get("/api/v1/auth/me", &t.token).await).await;
+    let user = me["user_id"].as_str().unwrap();
+    let now = chrono::Utc::now();
+    let at = |mins: i64| (now + chrono::Duration::minutes(mins)).to_rfc3339();
+    let shifts = format!("/api/v1/locations/{}/shifts", t.location_id);
+    for (station, from, to) in [(&tandoor, -5, 480), (&pass, 60, 540)] {
+        created(&app, &t, &shifts, &json!({"station_id": station, "user_id": user, "starts_at": at(from), "ends_at": at(to)})).await;
+    }
+    let res = app
+        .post(
+            &shifts,
+            Some(&t.token),
+            &json!({"station_id": tandoor, "user_id": user, "starts_at": at(10), "ends_at": at(5)}),
+        )
+        .await;
+    assert_eq!(json_of(res).await["field"], "ends_at");
+    let today = json_of(
+        app.get(
+            &format!("/api/v1/shifts/today?location_id={}", t.location_id),
+            &t.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(today["plans_shifts"], true);
+    assert_eq!(today["shifts"].as_array().unwrap().len(), 2);
+    let crew: Vec<(Value, usize)> = today["on_now"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["station_id"].clone(),
+                c["user_ids"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert!(
+        crew.contains(&(json!(tandoor), 1)) && crew.contains(&(json!(pass), 0)),
+        "{today}"
+    );
+    // The box waits for the pass's shift: an hour from now, then 20 s.
+    let late = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "phone", "lines": [{"menu_item_id": naan, "quantity": 1}]}),
+    )
+    .await;
+    let quoted = secs_between(&late["created_at"], &late["predicted_ready_at"]);
+    assert!((3615..=3620).contains(&quoted), "{quoted} s: {late}");
+
+    // The task log: every state change, as pages and as CSV.
+    let stretch_id = task(&late, "stretch")["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        bump(&app, &t, &stretch_id, "started").await.status(),
+        StatusCode::OK
+    );
+    let period = format!(
+        "location_id={}&from={}&to={}",
+        t.location_id,
+        (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let log = json_of(
+        app.get(&format!("/api/v1/task-log?{period}&limit=500"), &t.token)
+            .await,
+    )
+    .await;
+    let entries = log["data"].as_array().unwrap();
+    // Queued at creation: each naan's stretch (3) and the dal's simmer; then the start.
+    assert_eq!(entries.len(), 5, "{log}");
+    let last = entries.last().unwrap();
+    assert_eq!(
+        (&last["task_id"], &last["from_status"], &last["to_status"]),
+        (&json!(stretch_id), &json!("ready"), &json!("started"))
+    );
+    let res = app
+        .get(&format!("/api/v1/task-log/export?{period}"), &t.token)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,at,task_id,order_id,location_id,station_id,from_status,to_status,actor"
+    );
+    assert_eq!(lines.len(), 6);
+    assert!(
+        lines[5].contains(&stretch_id) && lines[5].contains(",ready,started,"),
+        "{csv}"
+    );
+}
+
+async fn subtasks_recalls_and_stations_that_cannot_make_an_order(app: TestApp) {
+    let t = app.register("Raita Bar").await;
+    let (_, pass, naan, _) = naan_kitchen(&app, &t).await;
+    let raita = created(
+        &app,
+        &t,
+        "/api/v1/menu-items",
+        &json!({"name": "Raita", "category": "Sides", "price": "2"}),
+    )
+    .await;
+    created(&app, &t, "/api/v1/workflow-templates", &json!({"name": "Sides", "category": "Sides", "phases": [
+        {"name": "plate", "tasks": [{"key": "mix", "name": "Mix raita", "station_type": "pass", "estimate_secs": 30,
+            "subtasks": [{"name": "Add mint"}, {"name": "Dust cumin", "optional": true}]}]}]})).await;
+    let orders = format!("/api/v1/locations/{}/orders", t.location_id);
+    let order = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "in_store", "lines": [{"menu_item_id": id(&raita), "quantity": 1}]}),
+    )
+    .await;
+    let mix = task(&order, "mix")["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        bump(&app, &t, &mix, "started").await.status(),
+        StatusCode::OK
+    );
+    // The mint is not optional: not done before it is ticked off.
+    let res = bump(&app, &t, &mix, "done").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        json_of(res).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'Add mint'")
+    );
+    let step = format!("/api/v1/tasks/{mix}/subtasks/0");
+    let ticked = json_of(app.put(&step, &t.token, &json!({"done": true})).await).await;
+    assert_eq!(ticked["task"]["subtasks"][0]["done"], true);
+    let again = json_of(app.put(&step, &t.token, &json!({"done": true})).await).await;
+    assert_eq!(again["moved"], false);
+    let res = app
+        .put(
+            &format!("/api/v1/tasks/{mix}/subtasks/5"),
+            &t.token,
+            &json!({"done": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let done = json_of(bump(&app, &t, &mix, "done").await).await;
+    assert_eq!(done["order"]["status"], "ready");
+
+    // A recall takes back the queued task it let through, and is refused once that started.
+    let bread = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "in_store", "lines": [{"menu_item_id": naan, "quantity": 1}]}),
+    )
+    .await;
+    let stretch = task(&bread, "stretch")["id"].as_str().unwrap().to_owned();
+    let bake = task(&bread, "bake")["id"].as_str().unwrap().to_owned();
+    for s in ["started", "done"] {
+        assert_eq!(bump(&app, &t, &stretch, s).await.status(), StatusCode::OK);
+    }
+    let recalled = json_of(bump(&app, &t, &stretch, "started").await).await;
+    assert_eq!(recalled["moved"], true);
+    let now = json_of(
+        app.get(&format!("/api/v1/orders/{}", id(&bread)), &t.token)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            &task(&now, "bake")["status"],
+            &task(&now, "bake")["station_id"]
+        ),
+        (&json!("waiting"), &Value::Null)
+    );
+    assert_eq!(
+        bump(&app, &t, &stretch, "done").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        bump(&app, &t, &bake, "started").await.status(),
+        StatusCode::OK
+    );
+    let res = bump(&app, &t, &stretch, "started").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        json_of(res).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'Bake'")
+    );
+    // Blocked with a reason, then unblocked: back in the queue, no start kept.
+    let res = app
+        .post(
+            &format!("/api/v1/tasks/{bake}/status"),
+            Some(&t.token),
+            &json!({"status": "blocked", "reason": "oven down"}),
+        )
+        .await;
+    assert_eq!(json_of(res).await["task"]["blocked_reason"], "oven down");
+    let res = json_of(bump(&app, &t, &bake, "ready").await).await;
+    assert_eq!(
+        (
+            &res["task"]["status"],
+            &res["task"]["started_at"],
+            &res["task"]["blocked_reason"]
+        ),
+        (&json!("ready"), &Value::Null, &Value::Null)
+    );
+
+    // The pass switched off: an order that needs it later on is refused, naming the task.
+    let current = app.get(&format!("/api/v1/stations/{pass}"), &t.token).await;
+    let version = current.headers()["etag"].to_str().unwrap().to_owned();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/stations/{pass}")))
+        .bearer_auth(&t.token)
+        .header("If-Match", &version)
+        .json(&json!({"name": "Pass", "station_types": ["pass"], "capacity": 2, "active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(res).await["active"], false);
+    let res = app
+        .post(
+            &orders,
+            Some(&t.token),
+            &json!({"channel": "phone", "lines": [{"menu_item_id": naan, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = json_of(res).await;
+    assert_eq!(problem["field"], "lines[0].menu_item_id");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("'Box'"),
+        "{problem}"
+    );
+    let list = json_of(app.get(&orders, &t.token).await).await;
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        2,
+        "nothing was taken"
+    );
 }

@@ -1537,6 +1537,76 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         )
         .await;
     assert_eq!(brixton_queue.status(), StatusCode::OK);
+    // Shifts and the task log.
+    let soon = |mins: i64| (chrono::Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339();
+    let shift = json!({"station_id": peckham_station, "user_id": manager, "starts_at": soon(0), "ends_at": soon(60)});
+    let peckham_shift = json_of(
+        app.post(
+            &format!("/api/v1/locations/{peckham}/shifts"),
+            Some(&t.token),
+            &shift,
+        )
+        .await,
+    )
+    .await;
+    cover("post", "/locations/{id}/shifts");
+    cover("delete", "/locations/{id}/shifts/{shift_id}");
+    let res = app
+        .post(
+            &format!("/api/v1/locations/{peckham}/shifts"),
+            Some(&m),
+            &shift,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/locations/{peckham}/shifts/{}",
+            id_of(&peckham_shift)
+        )))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    cover("get", "/shifts/today");
+    cover("get", "/task-log");
+    cover("get", "/task-log/export");
+    let window = format!(
+        "from={}&to={}",
+        (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    for path in [
+        "/api/v1/shifts/today?location_id=AT".to_owned(),
+        format!("/api/v1/task-log?location_id=AT&{window}"),
+        format!("/api/v1/task-log/export?location_id=AT&{window}"),
+    ] {
+        let theirs = path.replace("AT", &peckham);
+        assert_eq!(
+            app.get(&theirs, &m).await.status(),
+            StatusCode::NOT_FOUND,
+            "{theirs}"
+        );
+        let own = path.replace("AT", &brixton);
+        let res = app.get(&own, &m).await;
+        assert_eq!(res.status(), StatusCode::OK, "{own}");
+        let body = res.text().await.unwrap();
+        assert_eq!(leaks(&body), Vec::<String>::new(), "{own}: {body}");
+    }
+    // The kitchen's events at Peckham stay out of the manager's event reads.
+    let body = app
+        .get("/api/v1/events?limit=500", &m)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("kitchen.order_created"),
+        "Brixton's order is there"
+    );
+    assert_eq!(leaks(&body), Vec::<String>::new(), "{body}");
 
     // Lifting the limit shows Peckham from the next request.
     let res = app
