@@ -413,7 +413,11 @@ pub struct Redepletion {
 
 /// The movement that compensates `m` (same kind, opposite quantity, naming it), recorded
 /// `now`. An increase opens a lot holding exactly the value `m` took out.
-fn reversal_of(m: &MovementRow, by: Option<UserId>, now: DateTime<Utc>) -> Option<MovementRow> {
+pub(crate) fn reversal_of(
+    m: &MovementRow,
+    by: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Option<MovementRow> {
     let quantity = m.quantity.checked_neg()?;
     let lot = (quantity.raw() > 0).then(|| LotSpec {
         code: None,

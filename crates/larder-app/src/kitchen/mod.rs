@@ -11,6 +11,7 @@ pub mod engine;
 pub mod orders;
 pub mod shifts;
 pub mod stations;
+pub mod stock;
 pub mod task_log;
 pub mod tasks;
 pub mod templates;

@@ -750,6 +750,9 @@ pub(crate) async fn take_order(
     if !log.is_empty() {
         tx.insert_kitchen_task_log(&log).await?;
     }
+    if order.status == OrderStatus::Ready {
+        super::stock::deplete(tx, &order, &lines, Some(p.user_id), now).await?;
+    }
     Ok((assemble(order, &lines, &tasks, problem)?, eta))
 }
 
@@ -948,6 +951,7 @@ impl App {
                     Err(e) => return Err(AppError::conflict("status", e.to_string())),
                 }
                 let now = super::now();
+                super::stock::reverse(tx, &current, Some(p.user_id), now).await?;
                 let tasks = tx.kitchen_order_tasks(id).await?;
                 let ids =
                     cancelled_tasks(&tasks.iter().map(|t| (t.id, t.status)).collect::<Vec<_>>());

@@ -376,6 +376,10 @@ pub(crate) async fn move_task_at(
     tx.update_kitchen_order(&updated)
         .await
         .map_err(stale("kitchen_orders", "order"))?;
+    // Made ready: its items leave stock through their recipes, once (`stock`).
+    if status == OrderStatus::Ready {
+        super::stock::deplete(tx, &updated, &lines, Some(p.user_id), now).await?;
+    }
     let answer = TaskMoved {
         id: row.id,
         location_id: updated.location_id,

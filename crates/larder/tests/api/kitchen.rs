@@ -18,6 +18,7 @@ both!(
     cancelling_stops_the_work_and_another_tenants_ids_are_404,
     lines_are_fired_to_finish_together_and_shifts_gate_the_eta,
     subtasks_recalls_and_stations_that_cannot_make_an_order,
+    a_ready_order_depletes_its_recipes_once_and_cancelling_reverses_it,
 );
 
 /// How many events of `kind` the tenant has recorded.
@@ -864,4 +865,106 @@ async fn subtasks_recalls_and_stations_that_cannot_make_an_order(app: TestApp) {
         2,
         "nothing was taken"
     );
+}
+
+async fn a_ready_order_depletes_its_recipes_once_and_cancelling_reverses_it(app: TestApp) {
+    let t = app.register("Dough Works").await;
+    naan_kitchen(&app, &t).await;
+    let flour = app.create_item(&t, "Atta flour", "g", "0.002").await;
+    assert_eq!(
+        app.adjust(&t, &flour, "1000", "receipt").await.status(),
+        StatusCode::CREATED
+    );
+    let recipe = created(
+        &app,
+        &t,
+        "/api/v1/recipes",
+        &json!({"name": "Naan dough", "yield_quantity": "1", "yield_unit": "ea",
+        "lines": [{"item_id": flour, "quantity": "100", "unit": "g"}]}),
+    )
+    .await;
+    let naan = created(&app, &t, "/api/v1/menu-items", &json!({"name": "Butter naan", "category": "Breads", "price": "3", "recipe_id": id(&recipe)})).await;
+    let orders = format!("/api/v1/locations/{}/orders", t.location_id);
+    let finish = |order: Value| {
+        let app = &app;
+        let t = &t;
+        async move {
+            for key in ["stretch", "bake", "box"] {
+                let task_id = task(&order, key)["id"].as_str().unwrap().to_owned();
+                for status in ["started", "done"] {
+                    assert_eq!(
+                        bump(app, t, &task_id, status).await.status(),
+                        StatusCode::OK,
+                        "{key} {status}"
+                    );
+                }
+            }
+        }
+    };
+    let two = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "phone", "lines": [{"menu_item_id": id(&naan), "quantity": 2}]}),
+    )
+    .await;
+    finish(two.clone()).await;
+    assert_eq!(app.on_hand(&t, &flour).await, "800.000", "2 naans x 100 g");
+    // A recalled and re-bumped box: ready again, nothing more taken.
+    let boxing = task(&two, "box")["id"].as_str().unwrap().to_owned();
+    for status in ["started", "done"] {
+        assert_eq!(
+            bump(&app, &t, &boxing, status).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(app.on_hand(&t, &flour).await, "800.000");
+    let sale = json_of(
+        app.get(&format!("/api/v1/sales/{}", id(&two)), &t.token)
+            .await,
+    )
+    .await;
+    assert_eq!(sale["source"], "kitchen", "{sale}");
+    // A ready order cancelled: what it took goes back, once.
+    let one = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "phone", "lines": [{"menu_item_id": id(&naan), "quantity": 1}]}),
+    )
+    .await;
+    finish(one.clone()).await;
+    assert_eq!(app.on_hand(&t, &flour).await, "700.000");
+    let cancel = format!("/api/v1/orders/{}/cancel", id(&one));
+    let res = app
+        .post(
+            &cancel,
+            Some(&t.token),
+            &json!({"reason": "dropped on the floor"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.on_hand(&t, &flour).await, "800.000");
+    let res = app
+        .post(&cancel, Some(&t.token), &json!({"reason": "again"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.on_hand(&t, &flour).await, "800.000");
+    // An order cancelled before it was made took nothing and gives nothing back.
+    let early = created(
+        &app,
+        &t,
+        &orders,
+        &json!({"channel": "phone", "lines": [{"menu_item_id": id(&naan), "quantity": 3}]}),
+    )
+    .await;
+    let res = app
+        .post(
+            &format!("/api/v1/orders/{}/cancel", id(&early)),
+            Some(&t.token),
+            &json!({"reason": "changed mind"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.on_hand(&t, &flour).await, "800.000");
 }
