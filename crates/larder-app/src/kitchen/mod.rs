@@ -7,6 +7,7 @@
 //! wire), instants UTC. Every write runs in one transaction and records its event; a task's
 //! move also records an `kitchen.order_eta_recalculated` event with the order's new ETA.
 
+pub mod dashboard;
 pub mod engine;
 pub mod orders;
 pub mod shifts;

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shifts_today))
         .routes(routes!(task_log))
         .routes(routes!(export_task_log))
+        .routes(routes!(kitchen_dashboard))
 }
 
 #[utoipa::path(get, path = "/locations/{id}/stations", tag = "kitchen", params(("id" = LocationId, Path)), responses((status = 200, description = "The location's stations by name", body = Vec<larder_app::kitchen::stations::Station>)), security(("bearer" = [])))]
@@ -283,4 +284,13 @@ pub(crate) async fn export_task_log(
         axum::http::HeaderValue::from_static("attachment; filename=\"task-log.csv\""),
     );
     Ok(res)
+}
+
+#[utoipa::path(get, path = "/kitchen/dashboard", tag = "kitchen", params(larder_app::kitchen::dashboard::DashboardQuery), responses((status = 200, description = "Open and late orders, station loads and the bottleneck now; prep times and ETA accuracy (mean absolute error, bias, share within 5 minutes, per business day and channel) over the period", body = larder_app::kitchen::dashboard::KitchenDashboard)), security(("bearer" = [])))]
+pub(crate) async fn kitchen_dashboard(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<larder_app::kitchen::dashboard::DashboardQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(s.app.kitchen_dashboard(p, q).await?).into_response())
 }

@@ -235,6 +235,29 @@ async fn an_order_is_taken_once_queued_at_its_stations_and_bumped_to_ready(app: 
         o["predicted_ready_at"], order["predicted_ready_at"],
         "the quote is kept"
     );
+    // The dashboard: one order ready, well ahead of its 340 s quote.
+    let board = json_of(
+        app.get(
+            &format!("/api/v1/kitchen/dashboard?location_id={}", t.location_id),
+            &t.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(board["orders_ready"], 1, "{board}");
+    assert_eq!(board["open_orders"]["ready"], 1);
+    assert_eq!(board["open_orders"]["new"], 0);
+    let error = board["accuracy"]["bias_secs"].as_i64().unwrap();
+    assert!((-340..=-320).contains(&error), "{board}");
+    assert_eq!(
+        board["accuracy"]["mean_abs_error_secs"].as_i64().unwrap(),
+        -error
+    );
+    assert_eq!(board["accuracy"]["within_5_min"], 0);
+    assert_eq!(board["accuracy_by_day"][0]["channel"], "phone");
+    assert_eq!(board["accuracy_by_day"][0]["orders"], 1);
+    assert_eq!(board["prep_mean_secs"], board["prep_p90_secs"]);
+    assert_eq!(board["bottleneck"], Value::Null, "no work left");
     assert!(
         o["tasks"]
             .as_array()

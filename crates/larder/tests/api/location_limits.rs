@@ -1573,6 +1573,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     cover("get", "/shifts/today");
     cover("get", "/task-log");
     cover("get", "/task-log/export");
+    cover("get", "/kitchen/dashboard");
     let window = format!(
         "from={}&to={}",
         (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
@@ -1582,6 +1583,7 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
         "/api/v1/shifts/today?location_id=AT".to_owned(),
         format!("/api/v1/task-log?location_id=AT&{window}"),
         format!("/api/v1/task-log/export?location_id=AT&{window}"),
+        "/api/v1/kitchen/dashboard?location_id=AT".to_owned(),
     ] {
         let theirs = path.replace("AT", &peckham);
         assert_eq!(
