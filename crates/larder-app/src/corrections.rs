@@ -463,6 +463,10 @@ pub(crate) async fn redeplete(
         let Some(sale) = tx.get_sale(*id).await? else {
             continue;
         };
+        // A cancelled kitchen order's sale was given back: it depletes nothing any more.
+        if crate::kitchen::stock::is_given_back(tx, &sale).await? {
+            continue;
+        }
         let target = depleter.prepare_recorded(sale, by)?.movements;
         let live = tx.live_sale_movements(*id).await?;
         let mut live_by: BTreeMap<ItemId, (i64, Vec<&MovementRow>)> = BTreeMap::new();

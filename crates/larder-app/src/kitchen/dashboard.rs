@@ -20,6 +20,9 @@ use crate::{App, AppError, Principal};
 
 /// The longest period the dashboard covers.
 pub const MAX_PERIOD_DAYS: i64 = 366;
+/// The most ready orders a period may hold (the store reads at most this many); a period
+/// with more is refused rather than summed in part.
+pub const MAX_READY_ORDERS: usize = 10_000;
 
 /// Which location and period (default: today's business day so far).
 #[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
@@ -128,10 +131,11 @@ pub struct KitchenDashboard {
     pub late_orders: Vec<LateOrder>,
     /// Every station now.
     pub stations: Vec<StationNow>,
-    /// The active station with the highest load now (ties: by name); `null` when none has
-    /// work.
+    /// The active station with capacity and the highest load now (ties: by name); `null`
+    /// when none has work.
     pub bottleneck: Option<StationId>,
-    /// Orders made ready in the period.
+    /// Orders the kitchen made ready in the period (not those cancelled since, nor those with
+    /// nothing to make).
     pub orders_ready: u64,
     /// Mean seconds from taken to ready of those, half to even; `null` without any.
     pub prep_mean_secs: Option<i64>,
@@ -263,7 +267,7 @@ impl App {
                     .collect();
                 let bottleneck = stations
                     .iter()
-                    .filter(|s| s.active && s.assigned_secs > 0)
+                    .filter(|s| s.active && s.load_percent.is_some() && s.assigned_secs > 0)
                     .max_by(|a, b| {
                         a.load_percent
                             .cmp(&b.load_percent)
@@ -274,6 +278,20 @@ impl App {
                 let ready = tx
                     .kitchen_orders_ready_between(Some(location), from, to)
                     .await?;
+                if ready.len() >= MAX_READY_ORDERS {
+                    return Err(AppError::invalid(
+                        "to",
+                        "the period holds 10,000 ready orders or more: choose a shorter one",
+                    ));
+                }
+                // Prep times and accuracy are the kitchen's: an order cancelled after it was
+                // ready, and one ready when taken (nothing to make), are left out.
+                let ready: Vec<_> = ready
+                    .into_iter()
+                    .filter(|o| {
+                        o.status != OrderStatus::Cancelled && o.ready_at != Some(o.created_at)
+                    })
+                    .collect();
                 let mut prep: Vec<i64> = ready
                     .iter()
                     .filter_map(|o| o.ready_at.map(|r| (r - o.created_at).num_seconds().max(0)))

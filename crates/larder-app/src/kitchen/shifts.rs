@@ -15,6 +15,10 @@ use crate::{App, AppError, Principal};
 
 /// The longest one shift may be.
 pub const MAX_SHIFT_HOURS: i64 = 16;
+/// A shift starts at most this many days ago (a correction of the record)...
+pub const PAST_DAYS: i64 = 7;
+/// ...and at most this many days ahead: the window in which it can also be removed.
+pub const AHEAD_DAYS: i64 = 60;
 
 /// A shift: a member at a station from `starts_at` to `ends_at`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -54,7 +58,7 @@ pub struct ShiftCommand {
     pub station_id: StationId,
     /// A member of the tenant.
     pub user_id: UserId,
-    /// From (RFC 3339).
+    /// From (RFC 3339), 7 days ago at the earliest and 60 days ahead at the latest.
     pub starts_at: DateTime<Utc>,
     /// Until: after `starts_at`, at most 16 hours later.
     pub ends_at: DateTime<Utc>,
@@ -101,7 +105,9 @@ impl App {
     ///
     /// # Errors
     /// 403 without `kitchen.manage`; 404 on the location, the station (another location's
-    /// included) or the member; 422 on `ends_at` (not after `starts_at`, or over 16 hours).
+    /// included) or the member (deactivated included); 422 on `ends_at` (not after
+    /// `starts_at`, or over 16 hours), `starts_at` (outside 7 days ago to 60 ahead) or
+    /// `user_id` (a member limited to other locations).
     #[tracing::instrument(skip_all, err(level = "info"), fields(tenant_id = %p.tenant_id))]
     pub async fn plan_shift(
         &self,
@@ -119,6 +125,15 @@ impl App {
                 "a shift lasts at most 16 hours",
             ));
         }
+        let now = super::now();
+        if cmd.starts_at < now - Duration::days(PAST_DAYS)
+            || cmd.starts_at > now + Duration::days(AHEAD_DAYS)
+        {
+            return Err(AppError::invalid(
+                "starts_at",
+                "a shift is planned from 7 days ago to 60 days ahead",
+            ));
+        }
         crate::events::write(self.db(), &p, EventType::ShiftPlanned, move |tx| {
             Box::pin(async move {
                 location_in_scope(tx, &p, location).await?;
@@ -130,6 +145,16 @@ impl App {
                     .await?
                     .filter(|m| m.deactivated_at.is_none())
                     .ok_or(AppError::NotFound("member"))?;
+                if tx
+                    .member_locations(cmd.user_id)
+                    .await?
+                    .is_some_and(|allowed| !allowed.contains(&location))
+                {
+                    return Err(AppError::invalid(
+                        "user_id",
+                        "the member is limited to other locations",
+                    ));
+                }
                 let row = ShiftRow {
                     id: Uuid::now_v7(),
                     location_id: location,
@@ -165,7 +190,11 @@ impl App {
                 location_in_scope(tx, &p, location).await?;
                 let now = super::now();
                 let shift = tx
-                    .list_shifts(location, now - Duration::days(7), now + Duration::days(60))
+                    .list_shifts(
+                        location,
+                        now - Duration::days(PAST_DAYS + 1),
+                        now + Duration::days(AHEAD_DAYS + 1),
+                    )
                     .await?
                     .into_iter()
                     .find(|s| s.id == id)

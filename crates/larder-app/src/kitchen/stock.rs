@@ -4,10 +4,13 @@
 //! second completion (after a recall) finds the sale and depletes nothing more. Cancelling
 //! an order that was depleted reverses each of its sale movements that is still live (the
 //! reversal a sales correction posts: same kind, opposite quantity, naming it); the sale row
-//! stays as the record of what was sold and taken back.
+//! stays as the record of what was sold and taken back, and a later sales correction skips it
+//! ([`is_given_back`]). The sale has no `external_ref` (its id is the order's), and a POS
+//! import may not use the source `kitchen`.
 
 use chrono::{DateTime, Utc};
-use larder_core::{Quantity, SaleId, UserId};
+use larder_core::kitchen::OrderStatus;
+use larder_core::{OrderId, Quantity, SaleId, UserId};
 use larder_store::{KitchenOrderLineRow, KitchenOrderRow, SaleLineRow, SaleRow, TenantTx};
 
 use crate::AppError;
@@ -43,7 +46,8 @@ pub(crate) async fn deplete(
         id,
         location_id: order.location_id,
         source: SALE_SOURCE.to_owned(),
-        external_ref: Some(order.id.to_string()),
+        // The sale's id is the order's: no reference a POS import could collide with.
+        external_ref: None,
         occurred_at: now,
         recorded_at: now,
         lines: lines
@@ -64,6 +68,21 @@ pub(crate) async fn deplete(
     let prepared = depleter.prepare_recorded(sale, by)?;
     write_sales(tx, std::slice::from_ref(&prepared)).await?;
     Ok(true)
+}
+
+/// Whether `sale` is a cancelled kitchen order's, whose depletion was given back: a sales
+/// correction (a recipe or menu edit dated before it) must not deplete it again.
+///
+/// # Errors
+/// Storage errors.
+pub(crate) async fn is_given_back(tx: &mut dyn TenantTx, sale: &SaleRow) -> Result<bool, AppError> {
+    if sale.source != SALE_SOURCE {
+        return Ok(false);
+    }
+    let order = tx
+        .get_kitchen_order(OrderId::from_uuid(sale.id.as_uuid()))
+        .await?;
+    Ok(order.is_some_and(|o| o.status == OrderStatus::Cancelled))
 }
 
 /// Reverses what a cancelled order depleted (module doc). How many movements it reversed.

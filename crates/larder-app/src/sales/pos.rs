@@ -191,6 +191,12 @@ impl App {
                 "'api' is the source of sales posted one by one; name the POS",
             ));
         }
+        if source == crate::kitchen::stock::SALE_SOURCE {
+            return Err(AppError::invalid(
+                "source",
+                "'kitchen' is the source of the sales Larder's own orders make; name the POS",
+            ));
+        }
         let location = target.location_id;
         run_tenant(self.db(), p.tenant_id, Mode::Read, move |tx| {
             Box::pin(

@@ -658,6 +658,8 @@ async fn lines_are_fired_to_finish_together_and_shifts_gate_the_eta(app: TestApp
         )
         .await;
     assert_eq!(json_of(res).await["field"], "ends_at");
+    let res = app.post(&shifts, Some(&t.token), &json!({"station_id": tandoor, "user_id": user, "starts_at": at(61 * 24 * 60), "ends_at": at(61 * 24 * 60 + 60)})).await;
+    assert_eq!(json_of(res).await["field"], "starts_at");
     let today = json_of(
         app.get(
             &format!("/api/v1/shifts/today?location_id={}", t.location_id),
@@ -973,6 +975,16 @@ async fn a_ready_order_depletes_its_recipes_once_and_cancelling_reverses_it(app:
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.on_hand(&t, &flour).await, "800.000");
+    // A recipe edit dated before both sales re-depletes the kept one (2 x 150 g) and leaves
+    // the cancelled one given back.
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let res = app
+        .put(&format!("/api/v1/recipes/{}", id(&recipe)), &t.token,
+             &json!({"name": "Naan dough", "yield_quantity": "1", "yield_unit": "ea", "effective_from": from,
+                     "lines": [{"item_id": flour, "quantity": "150", "unit": "g"}]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    assert_eq!(app.on_hand(&t, &flour).await, "700.000");
     // An order cancelled before it was made took nothing and gives nothing back.
     let early = created(
         &app,
@@ -989,5 +1001,5 @@ async fn a_ready_order_depletes_its_recipes_once_and_cancelling_reverses_it(app:
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(app.on_hand(&t, &flour).await, "800.000");
+    assert_eq!(app.on_hand(&t, &flour).await, "700.000");
 }

@@ -1539,7 +1539,17 @@ async fn a_member_limited_to_a_location_sees_and_changes_nothing_of_the_others(a
     assert_eq!(brixton_queue.status(), StatusCode::OK);
     // Shifts and the task log.
     let soon = |mins: i64| (chrono::Utc::now() + chrono::Duration::minutes(mins)).to_rfc3339();
-    let shift = json!({"station_id": peckham_station, "user_id": manager, "starts_at": soon(0), "ends_at": soon(60)});
+    // The owner on shift at Peckham (the manager, limited to Brixton, cannot be: 422).
+    let owner = json_of(app.get("/api/v1/auth/me", &t.token).await).await["user_id"].clone();
+    let res = app
+        .post(
+            &format!("/api/v1/locations/{peckham}/shifts"),
+            Some(&t.token),
+            &json!({"station_id": peckham_station, "user_id": manager, "starts_at": soon(0), "ends_at": soon(60)}),
+        )
+        .await;
+    assert_eq!(json_of(res).await["field"], "user_id");
+    let shift = json!({"station_id": peckham_station, "user_id": owner, "starts_at": soon(0), "ends_at": soon(60)});
     let peckham_shift = json_of(
         app.post(
             &format!("/api/v1/locations/{peckham}/shifts"),
