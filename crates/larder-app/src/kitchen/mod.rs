@@ -57,7 +57,10 @@ async fn station_in_scope(
         .ok_or(AppError::NotFound("station"))?;
     require_location(tx, p.locations, s.location_id)
         .await
-        .map_err(|_| AppError::NotFound("station"))?;
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("station"),
+            e => e,
+        })?;
     Ok(s)
 }
 
@@ -73,7 +76,10 @@ async fn order_in_scope(
         .ok_or(AppError::NotFound("order"))?;
     require_location(tx, p.locations, o.location_id)
         .await
-        .map_err(|_| AppError::NotFound("order"))?;
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("order"),
+            e => e,
+        })?;
     Ok(o)
 }
 
@@ -89,7 +95,10 @@ async fn task_in_scope(
         .ok_or(AppError::NotFound("task"))?;
     let o = order_in_scope(tx, p, t.order_id)
         .await
-        .map_err(|_| AppError::NotFound("task"))?;
+        .map_err(|e| match e {
+            AppError::NotFound(_) => AppError::NotFound("task"),
+            e => e,
+        })?;
     Ok((t, o))
 }
 

@@ -113,6 +113,16 @@ pub struct QueuedTask {
     pub priority: Priority,
     /// What to do ("Bake").
     pub name: String,
+    /// The item it is for ("Garlic naan").
+    pub item_name: String,
+    /// The item's modifiers ("no onion", "extra mozzarella").
+    pub modifiers: Vec<String>,
+    /// The line's notes.
+    pub line_notes: Option<String>,
+    /// The order's notes.
+    pub order_notes: Option<String>,
+    /// Its steps, ticked off or not.
+    pub subtasks: Vec<super::orders::Subtask>,
     /// `ready` (queued) or `started`.
     pub status: TaskStatus,
     /// The line's quantity.
@@ -141,6 +151,9 @@ pub struct StationQueue {
     pub tasks: Vec<QueuedTask>,
     /// The remaining estimated seconds of those tasks.
     pub assigned_secs: i64,
+    /// All-day counts: how many of each item the station has open now (queued or in work),
+    /// by item name.
+    pub all_day: std::collections::BTreeMap<String, i64>,
     /// Load in whole percent: assigned seconds over 15 minutes of each of its slots (may
     /// exceed 100); `null` for a station without capacity.
     pub load_percent: Option<i64>,
@@ -300,13 +313,43 @@ impl App {
                 let mut started = Vec::new();
                 let mut queued = Vec::new();
                 let mut assigned_secs = 0i64;
+                let mut all_day = std::collections::BTreeMap::new();
+                // Each order's lines and notes, read once per order at this station.
+                let mut orders: std::collections::HashMap<
+                    OrderId,
+                    (Option<String>, Vec<larder_store::KitchenOrderLineRow>),
+                > = std::collections::HashMap::new();
                 for o in open {
                     let t = &o.task;
                     if t.station_id != Some(id) || !t.status.is_open() {
                         continue;
                     }
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        orders.entry(t.order_id)
+                    {
+                        let notes = tx
+                            .get_kitchen_order(t.order_id)
+                            .await?
+                            .and_then(|order| order.notes);
+                        let lines = tx.kitchen_order_lines(t.order_id).await?;
+                        slot.insert((notes, lines));
+                    }
+                    let (order_notes, lines) = &orders[&t.order_id];
+                    let line = lines.iter().find(|l| l.id == t.line_id);
+                    let item_name = line.map_or_else(String::new, |l| l.item_name.clone());
+                    *all_day.entry(item_name.clone()).or_insert(0i64) += t.quantity;
                     assigned_secs = assigned_secs.saturating_add(remaining_secs(t, now));
                     let q = QueuedTask {
+                        item_name,
+                        modifiers: match line {
+                            Some(l) => serde_json::from_str(&l.modifiers)
+                                .map_err(|e| AppError::Internal(format!("line {}: {e}", l.id)))?,
+                            None => Vec::new(),
+                        },
+                        line_notes: line.and_then(|l| l.notes.clone()),
+                        order_notes: order_notes.clone(),
+                        subtasks: serde_json::from_str(&t.subtasks)
+                            .map_err(|e| AppError::Internal(format!("task {}: {e}", t.id)))?,
                         task_id: t.id,
                         order_id: t.order_id,
                         order_number: o.order_number,
@@ -341,6 +384,7 @@ impl App {
                 started.extend(now_due);
                 started.extend(held);
                 Ok(StationQueue {
+                    all_day,
                     load_percent: load_percent(assigned_secs, capacity, LOAD_HORIZON_SECS),
                     station: Station::from(station),
                     tasks: started,

@@ -199,6 +199,13 @@ async fn an_order_is_taken_once_queued_at_its_stations_and_bumped_to_ready(app: 
     assert_eq!(queue["tasks"].as_array().unwrap().len(), 1);
     assert_eq!(queue["tasks"][0]["status"], "started");
     assert_eq!(queue["tasks"][0]["order_number"], 1);
+    assert_eq!(queue["tasks"][0]["item_name"], "Garlic naan");
+    assert_eq!(queue["tasks"][0]["modifiers"], json!(["extra butter"]));
+    assert_eq!(
+        queue["tasks"][0]["subtasks"][0]["name"],
+        "Brush garlic butter"
+    );
+    assert_eq!(queue["all_day"], json!({"Garlic naan": 2}));
 
     // Done: the bake is queued at the tandoor.
     let done = json_of(bump(&app, &t, stretch_id, "done").await).await;
