@@ -17,6 +17,7 @@ mod error;
 mod format;
 mod forms;
 mod inventory;
+mod kitchen;
 mod mail;
 mod menu;
 mod procurement;
@@ -114,4 +115,5 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(alerts::router())
         .merge(mail::router())
+        .merge(kitchen::router())
 }

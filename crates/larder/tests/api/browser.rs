@@ -2692,3 +2692,141 @@ async fn a_transfer_is_picked_and_received_by_scanning_on_a_phone() {
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(profile);
 }
+
+/// The kitchen display (issue 11): a station's tickets with their items, modifiers and steps,
+/// a new order arriving without a reload, and a bump with one tap, at 390 and 1366 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cook_bumps_tickets_on_the_station_display() {
+    let Some(driver_bin) = driver_bin() else {
+        return;
+    };
+    let app = spawn_app_with(Backend::Sqlite, true).await.unwrap();
+    let t = app.register("Tandoor Nights").await;
+    let post = |path: String, body: serde_json::Value| {
+        let app = &app;
+        let token = t.token.clone();
+        async move {
+            let res = app.post(&path, Some(&token), &body).await;
+            assert_eq!(res.status(), StatusCode::CREATED, "{path}");
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let stations = format!("/api/v1/locations/{}/stations", t.location_id);
+    let tandoor = post(
+        stations.clone(),
+        json!({"name": "Tandoor", "station_types": ["tandoor"], "capacity": 2}),
+    )
+    .await;
+    post(
+        stations,
+        json!({"name": "Pass", "station_types": ["pass"], "capacity": 2}),
+    )
+    .await;
+    let naan = post(
+        "/api/v1/menu-items".into(),
+        json!({"name": "Garlic naan", "category": "Breads", "price": "3.50"}),
+    )
+    .await;
+    post("/api/v1/workflow-templates".into(), json!({"name": "Breads", "category": "Breads", "phases": [
+        {"name": "prep", "tasks": [{"key": "stretch", "name": "Stretch dough", "station_type": "tandoor", "estimate_secs": 60,
+            "subtasks": [{"name": "Brush garlic butter", "optional": true}]}]},
+        {"name": "cook", "tasks": [{"key": "bake", "name": "Bake", "station_type": "tandoor", "estimate_secs": 90}]},
+        {"name": "pass", "tasks": [{"key": "box", "name": "Box", "station_type": "pass", "estimate_secs": 20}]}]})).await;
+    let orders = format!("/api/v1/locations/{}/orders", t.location_id);
+    let first = post(
+        orders.clone(),
+        json!({"channel": "phone", "notes": "Ring the bell",
+        "lines": [{"menu_item_id": naan["id"], "quantity": 2, "modifiers": ["extra butter"]}]}),
+    )
+    .await;
+    let stretch = first["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task_key"] == "stretch")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let station = tandoor["id"].as_str().unwrap().to_owned();
+
+    let (_driver, c, profile) = start_browser(&driver_bin).await;
+    let base = format!("http://localhost:{}", app.port);
+    browser_login(&c, &base, &t.email).await;
+    c.goto(&format!("{base}/kitchen")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id(&format!("station-{station}")))
+        .await
+        .unwrap();
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "kitchen-stations-390").await;
+    click(&c, &format!("#station-{station}")).await;
+    url_ends_with(&c, &format!("/kitchen/stations/{station}")).await;
+    let ticket = text_until(&c, &format!("ticket-{stretch}"), |t| {
+        t.contains("Garlic naan")
+    })
+    .await;
+    assert!(
+        ticket.contains("#1")
+            && ticket.contains("2 × Garlic naan")
+            && ticket.contains("extra butter")
+            && ticket.contains("Brush garlic butter")
+            && ticket.contains("Ring the bell"),
+        "{ticket}"
+    );
+    assert_eq!(text_of(&c, &format!("bump-{stretch}")).await, "Start");
+    assert!(text_of(&c, "all-day").await.contains("2 × Garlic naan"));
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "kitchen-station-390").await;
+
+    // A phone order taken elsewhere appears without a reload, through the event stream.
+    let mut live = String::new();
+    for _ in 0..50 {
+        live = c
+            .execute("return document.body.dataset.live || '';", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if live == "open" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(live, "open", "the display's event stream did not open");
+    post(
+        orders,
+        json!({"channel": "online", "priority": "urgent",
+        "lines": [{"menu_item_id": naan["id"], "quantity": 1}]}),
+    )
+    .await;
+    let tickets = text_until(&c, "tickets", |t| t.contains("#2")).await;
+    assert!(
+        tickets.contains("#2") && tickets.contains("urgent"),
+        "{tickets}"
+    );
+    assert!(text_of(&c, "all-day").await.contains("3 × Garlic naan"));
+    let updates = c
+        .execute("return document.body.dataset.liveUpdates || '0';", vec![])
+        .await
+        .unwrap();
+    assert_ne!(updates.as_str(), Some("0"), "no live update arrived");
+
+    // One tap starts the ticket, another finishes it and the bake comes up.
+    click(&c, &format!("#bump-{stretch}")).await;
+    assert_eq!(
+        text_until(&c, &format!("bump-{stretch}"), |t| t == "Done").await,
+        "Done"
+    );
+    c.set_window_size(1366, 900).await.unwrap();
+    c.refresh().await.unwrap();
+    c.wait().for_element(Locator::Id("tickets")).await.unwrap();
+    assert!(overflow(&c).await <= 0);
+    shoot(&c, "kitchen-station-1366").await;
+    click(&c, &format!("#bump-{stretch}")).await;
+    let tickets = text_until(&c, "tickets", |t| t.contains("Bake")).await;
+    assert!(tickets.contains("Bake"), "{tickets}");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}
