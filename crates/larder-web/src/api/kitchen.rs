@@ -77,7 +77,7 @@ pub(crate) async fn get_station(
     Ok(with_etag(st.version, st))
 }
 
-#[utoipa::path(put, path = "/stations/{id}", tag = "kitchen", params(("id" = StationId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = StationCommand, responses((status = 200, description = "Changed", body = larder_app::kitchen::stations::Station), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/stations/{id}", tag = "kitchen", params(("id" = StationId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = StationCommand, responses((status = 200, description = "Changed", body = larder_app::kitchen::stations::Station), (status = 409, description = "Another station of the location has that name", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_station(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -139,7 +139,7 @@ pub(crate) async fn get_workflow_template(
     Ok(with_etag(t.version, t))
 }
 
-#[utoipa::path(put, path = "/workflow-templates/{id}", tag = "kitchen", params(("id" = WorkflowTemplateId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = WorkflowTemplateCommand, responses((status = 200, description = "Changed; new phases are a new version, which new orders use", body = larder_app::kitchen::templates::WorkflowTemplateView), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/workflow-templates/{id}", tag = "kitchen", params(("id" = WorkflowTemplateId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = WorkflowTemplateCommand, responses((status = 200, description = "Changed; new phases are a new version, which new orders use", body = larder_app::kitchen::templates::WorkflowTemplateView), (status = 409, description = "The name is taken, or another active template is for the menu item or category", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_workflow_template(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -184,7 +184,7 @@ pub(crate) async fn get_order(
     Ok(with_etag(o.version, o))
 }
 
-#[utoipa::path(put, path = "/orders/{id}", tag = "kitchen", params(("id" = OrderId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = OrderUpdateCommand, responses((status = 200, description = "Changed", body = larder_app::kitchen::orders::Order), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/orders/{id}", tag = "kitchen", params(("id" = OrderId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = OrderUpdateCommand, responses((status = 200, description = "Changed", body = larder_app::kitchen::orders::Order), (status = 409, description = "The order is delivered or cancelled", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn update_order(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -196,7 +196,7 @@ pub(crate) async fn update_order(
     Ok(with_etag(o.version, o))
 }
 
-#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "kitchen", params(("id" = OrderId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = CancelOrderCommand, responses((status = 200, description = "Cancelled with its tasks not done (again: the order as it is)", body = larder_app::kitchen::orders::Order), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "kitchen", params(("id" = OrderId, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")), request_body = CancelOrderCommand, responses((status = 200, description = "Cancelled with its tasks not done (again: the order as it is)", body = larder_app::kitchen::orders::Order), (status = 409, description = "The order has left the kitchen", body = crate::error::ProblemDoc, content_type = "application/problem+json"), (status = 412, description = "Stale If-Match", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn cancel_order(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -208,7 +208,7 @@ pub(crate) async fn cancel_order(
     Ok(with_etag(o.version, o))
 }
 
-#[utoipa::path(post, path = "/tasks/{id}/status", tag = "kitchen", params(("id" = TaskId, Path)), request_body = TaskMoveCommand, responses((status = 200, description = "Moved (or already there: `moved` false, nothing recorded)", body = larder_app::kitchen::tasks::TaskMoved)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/tasks/{id}/status", tag = "kitchen", params(("id" = TaskId, Path)), request_body = TaskMoveCommand, responses((status = 200, description = "Moved (or already there: `moved` false, nothing recorded)", body = larder_app::kitchen::tasks::TaskMoved), (status = 409, description = "A move the task cannot make: its dependencies or a required step are not done, a recall after what it let through started, or its order left the kitchen", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn move_task(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -218,7 +218,7 @@ pub(crate) async fn move_task(
     Ok(Json(s.app.move_task(p, id, cmd).await?).into_response())
 }
 
-#[utoipa::path(put, path = "/tasks/{id}/subtasks/{index}", tag = "kitchen", params(("id" = TaskId, Path), ("index" = u32, Path, description = "The subtask's place, from 0", maximum = 19)), request_body = SubtaskCommand, responses((status = 200, description = "Ticked off or unticked", body = larder_app::kitchen::tasks::TaskMoved)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/tasks/{id}/subtasks/{index}", tag = "kitchen", params(("id" = TaskId, Path), ("index" = u32, Path, description = "The subtask's place, from 0", maximum = 19)), request_body = SubtaskCommand, responses((status = 200, description = "Ticked off or unticked", body = larder_app::kitchen::tasks::TaskMoved), (status = 409, description = "The task is done or cancelled", body = crate::error::ProblemDoc, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn tick_subtask(
     State(s): State<AppState>,
     Auth(p): Auth,
