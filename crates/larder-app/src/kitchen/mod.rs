@@ -17,11 +17,12 @@ pub mod task_log;
 pub mod tasks;
 pub mod templates;
 
-use larder_core::{LocationId, OrderId, StationId, TaskId};
+use larder_core::{OrderId, StationId, TaskId};
 use larder_store::{KitchenOrderRow, KitchenTaskRow, StationRow, StoreError, TenantTx};
 
 use crate::error::Conflicts;
 use crate::tenancy::require_location;
+use crate::tenancy::storage_areas::location_in_scope;
 use crate::{AppError, Principal};
 
 /// The kitchen's constraints, by the field clients write.
@@ -31,19 +32,6 @@ const CONFLICTS: Conflicts = Conflicts(&[
     ("workflow_templates_menu_item_id", "menu_item_id"),
     ("workflow_templates_category", "category"),
 ]);
-
-/// A location the caller may see, which exists, or 404.
-async fn location_in_scope(
-    tx: &mut dyn TenantTx,
-    p: &Principal,
-    location: LocationId,
-) -> Result<(), AppError> {
-    require_location(tx, p.locations, location).await?;
-    tx.get_location(location)
-        .await?
-        .ok_or(AppError::NotFound("location"))?;
-    Ok(())
-}
 
 /// A station the caller may see (its location in their scope), or 404.
 async fn station_in_scope(

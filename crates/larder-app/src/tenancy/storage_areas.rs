@@ -106,7 +106,9 @@ async fn area_in_scope(
     Ok(area)
 }
 
-async fn location_in_scope(
+/// A location the caller may see (in their scope), which exists, or 404: shared with the
+/// kitchen's use cases.
+pub(crate) async fn location_in_scope(
     tx: &mut dyn TenantTx,
     p: &Principal,
     location: LocationId,

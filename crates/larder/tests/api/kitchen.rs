@@ -472,6 +472,12 @@ async fn cancelling_stops_the_work_and_another_tenants_ids_are_404(app: TestApp)
         format!("/api/v1/stations/{tandoor}/queue"),
         format!("/api/v1/workflow-templates/{template}"),
         format!("/api/v1/locations/{}/orders", t.location_id),
+        format!("/api/v1/shifts/today?location_id={}", t.location_id),
+        format!("/api/v1/kitchen/dashboard?location_id={}", t.location_id),
+        format!(
+            "/api/v1/task-log?location_id={}&from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z",
+            t.location_id
+        ),
     ] {
         assert_eq!(
             app.get(&path, &other.token).await.status(),
